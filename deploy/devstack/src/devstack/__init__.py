@@ -1,0 +1,1 @@
+"""The local development stack: everything `make run` starts, in order, on embedded defaults."""

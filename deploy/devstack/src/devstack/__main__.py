@@ -1,0 +1,95 @@
+"""`python -m devstack run`: the whole system on embedded defaults, until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+from devstack import demo
+from devstack.stack import Stack
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+def _lock(var: Path) -> int:
+    var.mkdir(parents=True, exist_ok=True)
+    fd = os.open(var / "run.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.read(fd, 32).decode().strip() or "unknown"
+        raise AlreadyRunning(
+            f"The stack is already running (process {pid}), using {var}. "
+            "Stop it with Ctrl-C in its terminal, or use the one that runs."
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def run(var: Path) -> int:
+    try:
+        _lock(var)
+    except AlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    stack = Stack(var)
+    stopping = False
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        print("Starting PostgreSQL, NATS and the mail sink …", flush=True)
+        stack.start_infrastructure()
+        for spec in stack.services:
+            print(f"Starting {spec.name} …", flush=True)
+            stack.start_service(spec.name)
+        seeded = var / "demo-seeded"
+        if not seeded.exists():
+            for line in demo.seed(stack.url("meetings")):
+                print(line, flush=True)
+            seeded.touch()
+        print(f"\nDelaktig is running: {stack.url('gateway')}/", flush=True)
+        print(f"Mail sent by the system is in {stack.maildir} (mutt -f {stack.maildir}).", flush=True)
+        print(f"Logs are in {var / 'log'}. Stop with Ctrl-C.", flush=True)
+        while not stopping:
+            for name in stack.crashed():
+                print(f"{name} stopped unexpectedly; starting it again (see {stack.log_of(name)}).", flush=True)
+                stack.procs.pop(name)
+                if name == "mailsink":
+                    stack.start_mailsink()
+                else:
+                    stack.start_service(name)
+            time.sleep(0.5)
+    except Exception as exc:  # noqa: BLE001 - say what failed, then stop what started
+        print(f"The stack could not start: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("Stopping …", flush=True)
+        stack.stop_all()
+        print("Stopped.", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="devstack", description="The local stack behind `make run`.")
+    parser.add_argument("command", choices=["run"])
+    parser.add_argument("--var", type=Path, default=Path("var"), help="where all state lives (default: var/)")
+    args = parser.parse_args(argv)
+    sys.exit(run(args.var))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The event-driven backbone every service of the platform stands on."""

@@ -1,0 +1,97 @@
+"""What every service's HTTP side has: request ids, metrics, health, and errors people understand."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from backbone.correlation import REQUEST_ID_HEADER, bind_request_id, clean_request_id
+from backbone.db import CONNECTION_ERRORS
+from backbone.logs import get_logger
+from backbone.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from backbone.runtime import Runtime
+
+log = get_logger(__name__)
+
+
+class RequestContext(BaseHTTPMiddleware):
+    def __init__(self, app: Any, service: str) -> None:
+        super().__init__(app)
+        self._service = service
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        rid = bind_request_id(clean_request_id(request.headers.get(REQUEST_ID_HEADER)))
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(self._service, request.method, path, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(self._service, path).observe(time.perf_counter() - started)
+        response.headers[REQUEST_ID_HEADER] = rid
+        return response
+
+
+def _field_message(err: dict[str, Any]) -> dict[str, str]:
+    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+    return {"field": ".".join(loc) or "(request)", "message": err.get("msg", "is not valid")}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_input(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_field_message(e) for e in exc.errors()]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return JSONResponse(
+            status_code=422,
+            content={"detail": f"The request is not valid. {summary}", "errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers)
+
+    async def unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        log.warning("dependency unavailable", error=str(exc))
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "The service cannot reach its database right now. Try again in a moment."},
+            headers={"Retry-After": "2"},
+        )
+
+    for exc_type in CONNECTION_ERRORS:
+        app.add_exception_handler(exc_type, unavailable)
+
+
+def health_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/livez")
+    async def livez() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ok = all(checks.values())
+        return JSONResponse(status_code=200 if ok else 503, content={"ready": ok, "checks": checks})
+
+    @router.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def install_platform(app: FastAPI, runtime: Runtime) -> None:
+    """Request ids, metrics, error handlers and health endpoints, the same in every service."""
+    app.add_middleware(RequestContext, service=runtime.settings.service_name)
+    install_error_handlers(app)
+    app.include_router(health_router(runtime))
+    app.state.runtime = runtime

@@ -1,0 +1,17 @@
+"""Prometheus metrics every service exposes at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
+)
+HTTP_LATENCY = Histogram("http_request_seconds", "HTTP request duration", ["service", "route"])
+OUTBOX_BACKLOG = Gauge("outbox_backlog", "Outbox rows not yet published", ["service"])
+OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events published by the relay", ["service"])
+CONSUMER_LAG = Gauge("consumer_lag", "Messages waiting for a consumer", ["service", "consumer"])
+EVENTS_HANDLED = Counter(
+    "events_handled_total", "Events handled by consumers", ["service", "consumer", "outcome"]
+)
+DEAD_LETTERS = Counter("dead_letters_total", "Messages sent to the dead-letter stream", ["service", "consumer"])

@@ -1,0 +1,184 @@
+"""A service's running parts: pool, NATS, streams, relay and consumers, opened in order and drained on stop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import nats
+from nats.aio.client import Client as NATS
+from nats.js.api import StreamConfig
+
+from backbone.consumer import Consumer, Subscription
+from backbone.db import create_pool, is_reachable
+from backbone.logs import get_logger
+from backbone.migrations import backbone_migrations, ensure_database, migrate, read_migrations
+from backbone.relay import OutboxRelay
+from backbone.settings import ServiceSettings
+from backbone.streams import dead_letter_stream, ensure_stream, service_stream, streams_exist
+
+log = get_logger(__name__)
+
+
+async def connect_nats(url: str, name: str, wait_seconds: float = 60.0) -> NATS:
+    """Connect, waiting for the server at start-up; afterwards the client reconnects forever."""
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error", error=str(exc))
+
+    async def on_disconnect() -> None:
+        log.warning("nats disconnected")
+
+    async def on_reconnect() -> None:
+        log.info("nats reconnected")
+
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        try:
+            return await nats.connect(
+                url,
+                name=name,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                connect_timeout=2,
+                error_cb=on_error,
+                disconnected_cb=on_disconnect,
+                reconnected_cb=on_reconnect,
+            )
+        except Exception as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"Could not reach NATS at {url}: {exc}") from exc
+            log.warning("nats not reachable yet", error=str(exc))
+            await asyncio.sleep(0.5)
+
+
+def stream_of(subject: str) -> str:
+    """Events live in their owner's stream: `meetings.x.y.v1` is in MEETINGS."""
+    return subject.split(".", 1)[0].upper()
+
+
+async def apply_migrations(settings: ServiceSettings, migrations_dir: Path | None) -> list[str]:
+    await ensure_database(settings.database_url)
+    own = read_migrations(settings.service_name, migrations_dir) if migrations_dir else []
+    return await migrate(settings.database_url, backbone_migrations() + own)
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        subscriptions: list[Subscription] | None = None,
+        extra_streams: list[StreamConfig] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.subscriptions = subscriptions or []
+        self.streams = [service_stream(settings.service_name), dead_letter_stream(), *(extra_streams or [])]
+        self._pool: asyncpg.Pool | None = None
+        self._nc: NATS | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[Consumer] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._workers: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("The runtime has not started: no database pool yet.")
+        return self._pool
+
+    @property
+    def nc(self) -> NATS:
+        if self._nc is None:
+            raise RuntimeError("The runtime has not started: no NATS connection yet.")
+        return self._nc
+
+    async def start(self) -> None:
+        s = self.settings
+        self._pool = await create_pool(s.database_url, min_size=s.pool_min_size, max_size=s.pool_max_size)
+        self._nc = await connect_nats(s.nats_url, s.service_name)
+        js = self._nc.jetstream()
+        for config in self.streams:
+            await ensure_stream(js, config)
+        if s.run_relay:
+            self.relay = OutboxRelay(
+                dsn=s.database_url,
+                nc=self._nc,
+                service=s.service_name,
+                batch_size=s.relay_batch_size,
+                poll_seconds=s.relay_poll_seconds,
+            )
+            self._spawn(self.relay.run(), "relay")
+        if s.run_consumers:
+            for consumer in self.build_consumers():
+                self.consumers.append(consumer)
+                self._spawn(consumer.run(), f"consumer:{consumer.stream}")
+        if s.run_consumers:
+            for name, start in self._workers:
+                self._spawn(start(), name)
+        log.info("service started", streams=[c.name for c in self.streams])
+
+    def add_worker(self, name: str, start: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """A service's own background loop (e.g. the email sender), started after the pool and NATS."""
+        self._workers.append((name, start))
+
+    def build_consumers(self) -> list[Consumer]:
+        s = self.settings
+        by_stream: dict[str, list[Subscription]] = defaultdict(list)
+        for sub in self.subscriptions:
+            by_stream[stream_of(sub.subject)].append(sub)
+        return [
+            Consumer(
+                pool=self.pool,
+                nc=self.nc,
+                service=s.service_name,
+                durable=s.service_name,
+                stream=stream,
+                subscriptions=subs,
+                batch_size=s.consumer_batch_size,
+                max_deliver=s.consumer_max_deliver,
+                backoff=s.consumer_backoff_seconds,
+                ack_wait=s.consumer_ack_wait_seconds,
+            )
+            for stream, subs in sorted(by_stream.items())
+        ]
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.append(task)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._nc is not None and self._nc.is_connected:
+            try:
+                await asyncio.wait_for(self._nc.drain(), timeout=5.0)
+            except Exception:  # noqa: BLE001 - shutting down anyway
+                await self._nc.close()
+        if self._pool is not None:
+            try:
+                await asyncio.wait_for(self._pool.close(), timeout=5.0)
+            except Exception:  # noqa: BLE001
+                self._pool.terminate()
+        log.info("service stopped")
+
+    async def readiness(self) -> dict[str, bool]:
+        db_ok = self._pool is not None and await is_reachable(self._pool)
+        nats_ok = self._nc is not None and self._nc.is_connected
+        streams_ok = nats_ok and await streams_exist(self.nc.jetstream(), [c.name or "" for c in self.streams])
+        return {"database": db_ok, "nats": nats_ok, "streams": bool(streams_ok)}
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Any) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()

@@ -1,0 +1,41 @@
+"""The command line every service shares: `python -m <service> {api,migrate}`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from backbone.logs import configure_logging, get_logger
+from backbone.runtime import apply_migrations
+from backbone.settings import ServiceSettings
+
+
+def run_service(
+    settings: ServiceSettings,
+    create_app: Callable[[ServiceSettings], FastAPI],
+    migrations_dir: Path | None,
+    argv: list[str] | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(prog=f"python -m {settings.service_name}")
+    parser.add_argument("command", choices=["api", "migrate"], help="api: serve HTTP (with relay and consumers); migrate: apply migrations")
+    parser.add_argument("--migrate", action="store_true", help="with api: apply migrations first")
+    args = parser.parse_args(argv)
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    log = get_logger(settings.service_name)
+    if args.command == "migrate" or args.migrate:
+        applied = asyncio.run(apply_migrations(settings, migrations_dir))
+        log.info("migrations done", applied=applied)
+    if args.command == "api":
+        uvicorn.run(
+            create_app(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )

@@ -1,0 +1,1 @@
+"""Events service: events, programmes, registration with waiting lists, reminders, feeds."""

@@ -1,0 +1,19 @@
+"""The events service's settings (environment variables prefixed `EVENTS_`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from backbone.settings import ServiceSettings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="EVENTS_", extra="ignore")
+
+    service_name: str = "events"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/events"
+    http_port: int = 8102

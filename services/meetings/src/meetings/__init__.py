@@ -1,0 +1,1 @@
+"""Meetings service: series, agendas, attendance, minutes, decisions, action items."""

@@ -1,0 +1,1 @@
+"""The meetings service's HTTP API."""

@@ -1,0 +1,8 @@
+"""What the meetings service consumes from the bus; the table at the bottom is the whole wiring."""
+
+from __future__ import annotations
+
+from backbone.consumer import Subscription
+
+# Meetings owns organisations, people and meetings and consumes nothing yet.
+SUBSCRIPTIONS: list[Subscription] = []

@@ -1,0 +1,1 @@
+"""Notify service: turns what happens on the bus into emails (and later signed webhooks)."""

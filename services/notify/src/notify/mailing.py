@@ -1,0 +1,45 @@
+"""Queueing emails: a consumer's handler calls this in its transaction; the sender does the sending."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import asyncpg
+
+from backbone.correlation import current_request_id
+from backbone.queries import Queries
+from notify.rendering import RenderedEmail
+
+q = Queries(Path(__file__).parent / "sql")
+
+
+def message_id_for(email_id: uuid.UUID, domain: str) -> str:
+    return f"<{email_id}@{domain}>"
+
+
+async def queue_email(
+    *,
+    conn: asyncpg.Connection,
+    cause_event_id: str,
+    template: str,
+    recipient: str,
+    rendered: RenderedEmail,
+    mail_domain: str,
+) -> None:
+    """Queue one email; the same event, template and recipient never queue a second one."""
+    # The id comes from what caused the email, so a re-run of the handler yields the same Message-ID.
+    email_id = uuid.uuid5(uuid.UUID(cause_event_id), f"{template}:{recipient.lower()}")
+    await conn.execute(
+        q.queue_email,
+        email_id,
+        uuid.UUID(cause_event_id),
+        template,
+        recipient,
+        rendered.subject,
+        rendered.text,
+        rendered.html,
+        message_id_for(email_id, mail_domain),
+        current_request_id(),
+    )
+    await conn.execute("SELECT pg_notify('emails', '')")

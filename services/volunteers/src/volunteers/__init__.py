@@ -1,0 +1,1 @@
+"""Volunteers service: pools, volunteers, requests, matching, offers, hours and fees."""

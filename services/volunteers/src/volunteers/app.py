@@ -1,0 +1,16 @@
+"""The volunteers service's composition root (its domain arrives with its own issue)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from backbone.http import install_platform
+from backbone.runtime import Runtime
+from backbone.settings import ServiceSettings
+
+
+def create_app(settings: ServiceSettings) -> FastAPI:
+    runtime = Runtime(settings)
+    app = FastAPI(title="Volunteers service", version="1", lifespan=runtime.lifespan)
+    install_platform(app, runtime)
+    return app
