@@ -58,7 +58,7 @@ def run(var: Path) -> int:
             stack.start_service(spec.name)
         seeded = var / "demo-seeded"
         if not seeded.exists():
-            for line in demo.seed(stack.url("meetings")):
+            for line in demo.seed(stack):
                 print(line, flush=True)
             seeded.touch()
         print(f"\nDelaktig is running: {stack.url('gateway')}/", flush=True)

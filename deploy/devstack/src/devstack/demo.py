@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from devstack.stack import Stack
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 # People from the seed minutes; the addresses are made up (example.se never delivers anywhere).
@@ -36,15 +38,16 @@ def first_mondays(start: date, count: int) -> list[date]:
     return out
 
 
-def seed(meetings_url: str, today: date | None = None) -> list[str]:
+def seed(stack: Stack, today: date | None = None) -> list[str]:
     """Schedule the group's next three monthly meetings; returns lines to show the person."""
     today = today or date.today()
     lines: list[str] = []
-    with httpx.Client(base_url=meetings_url, timeout=30.0) as client:
+    with httpx.Client(base_url=stack.url("meetings"), timeout=30.0) as client:
         for day in first_mondays(today, 3):
             starts = datetime.combine(day, time(13, 30), STOCKHOLM)
             response = client.post(
                 "/v1/meetings",
+                headers=stack.system_headers("meetings"),
                 json={
                     "title": "Gemensam utvecklingsgrupp",
                     "group_name": "Gemensam utvecklingsgrupp",

@@ -17,6 +17,9 @@ from pathlib import Path
 import httpx
 
 from backbone.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from backbone.identity import Identity, bearer_headers
+
+SYSTEM = Identity(subject="devstack", roles=("system",), name="Local stack")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Stack:
     services: tuple[ServiceSpec, ...] = DEFAULT_SERVICES
     extra_env: dict[str, str] = field(default_factory=dict)
     durable_postgres: bool = True
+    # Development only: every service of the local stack shares this key with the gateway.
+    signing_key: str = "development-only-signing-key-change-me"
 
     def __post_init__(self) -> None:
         self.var = self.var.resolve()
@@ -73,6 +78,10 @@ class Stack:
         spec = self._spec(service)
         return f"http://127.0.0.1:{spec.port}"
 
+    def system_headers(self, service: str) -> dict[str, str]:
+        """Headers that let local tooling (demo data, tests) call a service as the system."""
+        return bearer_headers(SYSTEM, key=self.signing_key, audience=service)
+
     def _spec(self, service: str) -> ServiceSpec:
         for spec in self.services:
             if spec.name == service:
@@ -88,6 +97,7 @@ class Stack:
             f"{p}HTTP_HOST": "127.0.0.1",
             f"{p}HTTP_PORT": str(spec.port),
             f"{p}ENVIRONMENT": "development",
+            f"{p}GATEWAY_SIGNING_KEY": self.signing_key,
             "NOTIFY_SMTP_HOST": "127.0.0.1",
             "NOTIFY_SMTP_PORT": str(self.ports.smtp),
             "GATEWAY_MAILDIR": str(self.maildir),

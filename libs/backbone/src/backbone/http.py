@@ -14,6 +14,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from backbone.correlation import REQUEST_ID_HEADER, bind_request_id, clean_request_id
 from backbone.db import CONNECTION_ERRORS
+from backbone.identity import InvalidIdentity, verify
 from backbone.logs import get_logger
 from backbone.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from backbone.runtime import Runtime
@@ -36,6 +37,34 @@ class RequestContext(BaseHTTPMiddleware):
         HTTP_LATENCY.labels(self._service, path).observe(time.perf_counter() - started)
         response.headers[REQUEST_ID_HEADER] = rid
         return response
+
+
+# Reachable without an identity: probes and scraping only.
+OPEN_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
+
+
+class IdentityRequired(BaseHTTPMiddleware):
+    """Refuses any request without an identity the gateway signed for this service."""
+
+    def __init__(self, app: Any, service: str, key: str) -> None:
+        super().__init__(app)
+        self._service = service
+        self._key = key
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path in OPEN_PATHS:
+            return await call_next(request)
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return JSONResponse(
+                status_code=401,
+                content={"detail": "This service answers only requests that come through the gateway."},
+            )
+        try:
+            request.state.identity = verify(auth[7:], key=self._key, audience=self._service)
+        except InvalidIdentity as exc:
+            return JSONResponse(status_code=401, content={"detail": f"The identity is not valid: {exc}."})
+        return await call_next(request)
 
 
 def _field_message(err: dict[str, Any]) -> dict[str, str]:
@@ -89,8 +118,13 @@ def health_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-def install_platform(app: FastAPI, runtime: Runtime) -> None:
+def install_platform(app: FastAPI, runtime: Runtime, *, require_identity: bool = True) -> None:
     """Request ids, metrics, error handlers and health endpoints, the same in every service."""
+    if require_identity:
+        app.add_middleware(
+            IdentityRequired, service=runtime.settings.service_name, key=runtime.settings.gateway_signing_key
+        )
+    # Added last, so it runs first: every response, refusals included, carries the request id.
     app.add_middleware(RequestContext, service=runtime.settings.service_name)
     install_error_handlers(app)
     app.include_router(health_router(runtime))

@@ -66,7 +66,7 @@ async def ensure_database(dsn: str) -> None:
             stmt = await conn.fetchval("SELECT format('CREATE DATABASE %I', $1::text)", name)
             try:
                 await conn.execute(stmt)
-            except asyncpg.exceptions.DuplicateDatabaseError:
+            except (asyncpg.exceptions.DuplicateDatabaseError, asyncpg.exceptions.UniqueViolationError):
                 pass  # another replica created it between our check and our create
     finally:
         await conn.close()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from backbone.correlation import REQUEST_ID_HEADER, current_request_id
 
 router = APIRouter(tags=["api"])
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host", "content-length"}
+_HOP_BY_HOP = {"authorization", "cookie", "connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host", "content-length"}
 
 
 @router.api_route("/api/{service}/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -1,0 +1,36 @@
+# The two commands: `make run` and `make test`. Everything is installed into .venv from PyPI.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+PYPROJECTS := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml)
+
+.PHONY: run test lint bench setup clean catalogue
+
+setup: $(STAMP)
+
+$(STAMP): requirements-dev.txt constraints.txt $(PYPROJECTS)
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt -c constraints.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m devstack run --var var
+
+test: $(STAMP) lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy libs/backbone/src services/*/src deploy/devstack/src
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+catalogue: $(STAMP)
+	$(PY) -m backbone.catalogue > docs/events.json
+
+clean:
+	rm -rf $(VENV)
