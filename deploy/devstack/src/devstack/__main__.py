@@ -66,7 +66,9 @@ def run(var: Path) -> int:
         print(f"Logs are in {var / 'log'}. Stop with Ctrl-C.", flush=True)
         while not stopping:
             for name in stack.crashed():
-                print(f"{name} stopped unexpectedly; starting it again (see {stack.log_of(name)}).", flush=True)
+                print(
+                    f"{name} stopped unexpectedly; starting it again (see {stack.log_of(name)}).", flush=True
+                )
                 stack.procs.pop(name)
                 if name == "mailsink":
                     stack.start_mailsink()

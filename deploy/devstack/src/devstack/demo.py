@@ -59,5 +59,7 @@ def seed(stack: Stack, today: date | None = None) -> list[str]:
                 },
             )
             response.raise_for_status()
-        lines.append(f"Demo data: 3 meetings of Gemensam utvecklingsgrupp, {len(DEMO_INVITEES)} invitees each.")
+        lines.append(
+            f"Demo data: 3 meetings of Gemensam utvecklingsgrupp, {len(DEMO_INVITEES)} invitees each."
+        )
     return lines

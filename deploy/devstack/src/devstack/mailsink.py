@@ -58,7 +58,7 @@ def read_maildir(maildir: Path) -> list[email.message.EmailMessage]:
     messages: list[Any] = []
     for key in box.iterkeys():
         with box.get_file(key) as f:
-            messages.append(email.message_from_binary_file(f, policy=email.policy.default))
+            messages.append(email.message_from_binary_file(f, policy=email.policy.default))  # type: ignore[call-overload]
     messages.sort(key=lambda m: m["Date"].datetime if m["Date"] else 0)
     return messages
 

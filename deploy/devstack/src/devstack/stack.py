@@ -66,7 +66,9 @@ class Stack:
     def __post_init__(self) -> None:
         self.var = self.var.resolve()
         (self.var / "log").mkdir(parents=True, exist_ok=True)
-        self.postgres = EmbeddedPostgres(self.var / "postgres", self.ports.postgres, durable=self.durable_postgres)
+        self.postgres = EmbeddedPostgres(
+            self.var / "postgres", self.ports.postgres, durable=self.durable_postgres
+        )
         self.nats = EmbeddedNats(self.var / "nats", self.ports.nats)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -117,8 +119,15 @@ class Stack:
     def start_mailsink(self) -> None:
         self._spawn(
             "mailsink",
-            [sys.executable, "-m", "devstack.mailsink", "--maildir", str(self.maildir),
-             "--port", str(self.ports.smtp)],
+            [
+                sys.executable,
+                "-m",
+                "devstack.mailsink",
+                "--maildir",
+                str(self.maildir),
+                "--port",
+                str(self.ports.smtp),
+            ],
             dict(os.environ),
         )
         _wait_port(self.ports.smtp, "the SMTP sink", self.procs["mailsink"])

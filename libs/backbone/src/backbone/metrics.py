@@ -14,4 +14,6 @@ CONSUMER_LAG = Gauge("consumer_lag", "Messages waiting for a consumer", ["servic
 EVENTS_HANDLED = Counter(
     "events_handled_total", "Events handled by consumers", ["service", "consumer", "outcome"]
 )
-DEAD_LETTERS = Counter("dead_letters_total", "Messages sent to the dead-letter stream", ["service", "consumer"])
+DEAD_LETTERS = Counter(
+    "dead_letters_total", "Messages sent to the dead-letter stream", ["service", "consumer"]
+)

@@ -25,6 +25,7 @@ from backbone.outbox import NOTIFY_CHANNEL
 
 log = get_logger(__name__)
 
+_RETRYABLE: tuple[type[Exception], ...] = (*CONNECTION_ERRORS, TimeoutError)
 AfterPublish = Callable[[list[int]], Awaitable[None]]
 _CLEANUP_EVERY_SECONDS = 600.0
 _KEEP_PUBLISHED = "7 days"
@@ -60,7 +61,7 @@ class OutboxRelay:
                 await self._lead()
             except asyncio.CancelledError:
                 raise
-            except (*CONNECTION_ERRORS, TimeoutError) as exc:
+            except _RETRYABLE as exc:
                 log.warning("relay lost a connection, retrying", error=str(exc))
             except Exception:
                 log.exception("relay failed, retrying")
@@ -138,9 +139,7 @@ class OutboxRelay:
         if now - self._last_cleanup < _CLEANUP_EVERY_SECONDS:
             return
         self._last_cleanup = now
-        await conn.execute(
-            f"DELETE FROM outbox WHERE published_at < now() - interval '{_KEEP_PUBLISHED}'"
-        )
+        await conn.execute(f"DELETE FROM outbox WHERE published_at < now() - interval '{_KEEP_PUBLISHED}'")
 
 
 def _encode(envelope: dict[str, object]) -> bytes:

@@ -1,4 +1,4 @@
-"""A service's running parts: pool, NATS, streams, relay and consumers, opened in order and drained on stop."""
+"""A service's running parts: pool, NATS, streams, relay, consumers; opened in order, drained on stop."""
 
 from __future__ import annotations
 
@@ -172,7 +172,9 @@ class Runtime:
     async def readiness(self) -> dict[str, bool]:
         db_ok = self._pool is not None and await is_reachable(self._pool)
         nats_ok = self._nc is not None and self._nc.is_connected
-        streams_ok = nats_ok and await streams_exist(self.nc.jetstream(), [c.name or "" for c in self.streams])
+        streams_ok = nats_ok and await streams_exist(
+            self.nc.jetstream(), [c.name or "" for c in self.streams]
+        )
         return {"database": db_ok, "nats": nats_ok, "streams": bool(streams_ok)}
 
     @asynccontextmanager

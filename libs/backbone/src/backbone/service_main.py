@@ -22,7 +22,11 @@ def run_service(
     argv: list[str] | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(prog=f"python -m {settings.service_name}")
-    parser.add_argument("command", choices=["api", "migrate"], help="api: serve HTTP (with relay and consumers); migrate: apply migrations")
+    parser.add_argument(
+        "command",
+        choices=["api", "migrate"],
+        help="api: serve HTTP (with relay and consumers); migrate: apply migrations",
+    )
     parser.add_argument("--migrate", action="store_true", help="with api: apply migrations first")
     args = parser.parse_args(argv)
     configure_logging(settings.service_name, settings.log_level, settings.log_format)

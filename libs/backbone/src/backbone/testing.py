@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,9 @@ def make_database(pg_server: EmbeddedPostgres) -> Callable[..., str]:
             await ensure_database(dsn)
             await migrate(dsn, migrations)
 
-        asyncio.run(create())
+        # In a thread of its own, so sync and async tests (with a running loop) can both call it.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, create()).result()
         return dsn
 
     return make

@@ -110,11 +110,18 @@ async def _count(pool, n: int) -> bool:
 async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_one_is_handled(
     pool, nc, owner, effects_table
 ):
-    await nc.jetstream().publish(owner.happened.subject, b"{this is not json", headers={"Nats-Msg-Id": "bad-1"})
+    await nc.jetstream().publish(
+        owner.happened.subject, b"{this is not json", headers={"Nats-Msg-Id": "bad-1"}
+    )
     await _publish(nc, owner, 41)
     await _publish(nc, owner, 42)  # valid envelope ...
-    env = new_envelope(subject=owner.happened.subject, source="/t", data={"n": "not a number"},
-                       aggregate=None, correlation_id=None)
+    env = new_envelope(
+        subject=owner.happened.subject,
+        source="/t",
+        data={"n": "not a number"},
+        aggregate=None,
+        correlation_id=None,
+    )
     await nc.jetstream().publish(owner.happened.subject, env.to_json())  # ... but data the handler can't read
     await _publish(nc, owner, 43)
     task = await _running(_consumer(pool, nc, owner, _record))

@@ -44,7 +44,11 @@ async def test_a_failing_migration_leaves_nothing_half_done(pg_server):
 
 async def test_replicas_starting_together_do_not_race(pg_server):
     dsn = pg_server.dsn("mig_race")
-    steps = [_m(1, "CREATE TABLE t (x int)"), _m(2, "SELECT pg_sleep(0.2)"), _m(3, "INSERT INTO t VALUES (1)")]
+    steps = [
+        _m(1, "CREATE TABLE t (x int)"),
+        _m(2, "SELECT pg_sleep(0.2)"),
+        _m(3, "INSERT INTO t VALUES (1)"),
+    ]
     await asyncio.gather(*(ensure_database(dsn) for _ in range(4)))
     results = await asyncio.gather(*(migrate(dsn, steps) for _ in range(4)))
     assert sorted(len(r) for r in results) == [0, 0, 0, 3]

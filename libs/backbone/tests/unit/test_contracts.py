@@ -18,9 +18,7 @@ def test_data_matching_the_schema_passes():
     THING_HAPPENED.validate({"name": "a", "count": 1})
 
 
-@pytest.mark.parametrize(
-    "data", [{"name": "a"}, {"name": "a", "count": "many"}, {"name": 3, "count": 1}, {}]
-)
+@pytest.mark.parametrize("data", [{"name": "a"}, {"name": "a", "count": "many"}, {"name": 3, "count": 1}, {}])
 def test_data_breaking_the_schema_is_a_programming_error(data):
     with pytest.raises(SchemaViolation, match="tests.thing.happened.v1"):
         THING_HAPPENED.validate(data)

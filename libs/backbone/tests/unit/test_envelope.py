@@ -34,7 +34,13 @@ def test_a_new_envelope_round_trips_as_a_cloudevent():
         (json.dumps({"specversion": "1.0", "id": "x"}).encode(), "not a valid CloudEvent"),
         (
             json.dumps(
-                {"specversion": "1.0", "id": "not-a-uuid", "source": "/x", "type": "t", "time": "2026-01-01T00:00:00Z"}
+                {
+                    "specversion": "1.0",
+                    "id": "not-a-uuid",
+                    "source": "/x",
+                    "type": "t",
+                    "time": "2026-01-01T00:00:00Z",
+                }
             ).encode(),
             "UUID",
         ),
@@ -53,7 +59,9 @@ def test_event_types_map_to_subjects_only_under_our_prefix():
 
 
 def test_ids_are_unique():
-    ids = {new_envelope(subject="a.b.c.v1", source="/a", data={}, aggregate=None, correlation_id=None).id
-           for _ in range(100)}
+    ids = {
+        new_envelope(subject="a.b.c.v1", source="/a", data={}, aggregate=None, correlation_id=None).id
+        for _ in range(100)
+    }
     assert len(ids) == 100
     assert all(uuid.UUID(i) for i in ids)

@@ -1,6 +1,5 @@
 """Identities signed by the gateway: only the right audience, only unexpired, only untampered."""
 
-
 import pytest
 
 from backbone.identity import Identity, InvalidIdentity, mint, verify
@@ -27,7 +26,7 @@ def test_an_expired_identity_is_refused():
 
 def test_a_tampered_or_foreign_identity_is_refused():
     token = mint(ALICE, key=KEY, audience="meetings")
-    header, body, sig = token.split(".")
+    header, _body, sig = token.split(".")
     forged = mint(Identity(subject="u1", roles=("administrator",)), key="other", audience="meetings")
     with pytest.raises(InvalidIdentity, match="signature"):
         verify(f"{header}.{forged.split('.')[1]}.{sig}", key=KEY, audience="meetings")

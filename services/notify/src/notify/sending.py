@@ -25,6 +25,7 @@ from notify.mailing import q
 from notify.settings import Settings
 
 log = get_logger(__name__)
+_RETRYABLE: tuple[type[Exception], ...] = (*CONNECTION_ERRORS, smtplib.SMTPException, TimeoutError)
 _RETRY_SECONDS = [5, 30, 120, 600, 1800, 3600]
 
 
@@ -84,7 +85,7 @@ class EmailSender:
                     delay = 0.5
             except asyncio.CancelledError:
                 raise
-            except (*CONNECTION_ERRORS, smtplib.SMTPException, TimeoutError) as exc:
+            except _RETRYABLE as exc:
                 log.warning("email sender interrupted, retrying", error=str(exc))
             except Exception:
                 log.exception("email sender failed, retrying")
@@ -121,7 +122,11 @@ class EmailSender:
                 else:
                     retry = _RETRY_SECONDS[min(row["attempts"], len(_RETRY_SECONDS) - 1)]
                     await conn.execute(
-                        q.mark_attempt_failed, row["id"], error, self._settings.send_max_attempts, float(retry)
+                        q.mark_attempt_failed,
+                        row["id"],
+                        error,
+                        self._settings.send_max_attempts,
+                        float(retry),
                     )
                     log.warning("email refused", email_id=str(row["id"]), error=error)
             return sent

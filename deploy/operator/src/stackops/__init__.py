@@ -1,0 +1,1 @@
+"""stackops: look after the platform's docker compose stack through the Docker SDK."""

@@ -1,0 +1,164 @@
+"""The `stackops` command: status, restart, logs and kill for the services of a compose project."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from typing import Protocol, TextIO
+
+from stackops.compose import (
+    DEFAULT_PROJECT,
+    Container,
+    SelectionError,
+    empty_project,
+    project_containers,
+    select,
+)
+from stackops.engine import ENGINE_ERRORS, EngineError, connect, explain
+from stackops.status import render, rows_for
+
+# Exit codes besides 0 (done; for status: everything running and healthy) and 2 (argparse: bad usage).
+EXIT_ERROR = 1
+EXIT_NOT_HEALTHY = 3
+
+# Give a service as long to stop as docker-compose.yml does (stop_grace_period) before Docker kills it.
+DEFAULT_STOP_TIMEOUT = 30
+DEFAULT_TAIL = 100
+
+
+class ContainerSource(Protocol):
+    def containers(self, project: str) -> list[Container]: ...
+
+
+def signal_name(text: str) -> str:
+    """`9`, `kill`, `KILL` and `SIGKILL` all mean SIGKILL."""
+    name = text.strip().upper()
+    try:
+        if name.isdigit():
+            return signal.Signals(int(name)).name
+        return signal.Signals[name if name.startswith("SIG") else f"SIG{name}"].name
+    except (KeyError, ValueError):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a signal; try SIGKILL, SIGTERM or 9.") from None
+
+
+def _at_least(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number.") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, not {value}.")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stackops",
+        description="Look after the services of the docker compose stack.",
+        epilog=(
+            f"Exit codes: 0 done (status: all running and healthy), 1 error, 2 bad usage, "
+            f"{EXIT_NOT_HEALTHY} status found something not running or not healthy."
+        ),
+    )
+    parser.add_argument(
+        "--project",
+        default=os.environ.get("COMPOSE_PROJECT_NAME") or DEFAULT_PROJECT,
+        help=f"compose project name (default: $COMPOSE_PROJECT_NAME, else {DEFAULT_PROJECT})",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("status", help="every container of the project, with state and health")
+
+    restart = commands.add_parser("restart", help="restart a service's containers (or start them if stopped)")
+    restart.add_argument("service")
+    restart.add_argument("--replica", type=_at_least(1), help="only this replica (1, 2, ...)")
+    restart.add_argument(
+        "--timeout",
+        type=_at_least(0),
+        default=DEFAULT_STOP_TIMEOUT,
+        help=f"seconds to stop gracefully before Docker kills (default {DEFAULT_STOP_TIMEOUT})",
+    )
+
+    logs = commands.add_parser("logs", help="the last lines a service's containers wrote")
+    logs.add_argument("service")
+    logs.add_argument(
+        "--tail", type=_at_least(0), default=DEFAULT_TAIL, help=f"lines (default {DEFAULT_TAIL})"
+    )
+    logs.add_argument("--replica", type=_at_least(1), help="only this replica (1, 2, ...)")
+
+    kill = commands.add_parser("kill", help="send a signal (SIGKILL unless told) to a service's containers")
+    kill.add_argument("service")
+    kill.add_argument("--replica", type=_at_least(1), help="only this replica (1, 2, ...)")
+    kill.add_argument(
+        "--signal", type=signal_name, default="SIGKILL", help="e.g. SIGKILL (default), SIGTERM, 9"
+    )
+    return parser
+
+
+def cmd_status(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
+    rows = rows_for(project_containers(source.containers(args.project), args.project))
+    if not rows:
+        raise empty_project(args.project)
+    print(render(rows), file=out)
+    return 0 if all(r.fine for r in rows) else EXIT_NOT_HEALTHY
+
+
+def cmd_restart(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
+    for container in select(source.containers(args.project), args.project, args.service, args.replica):
+        print(f"Restarting {container.name} ...", file=out, flush=True)
+        container.restart(timeout=args.timeout)
+    print("Done. `stackops status` shows when they are healthy again.", file=out)
+    return 0
+
+
+def cmd_logs(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
+    chosen = select(source.containers(args.project), args.project, args.service, args.replica)
+    for container in chosen:
+        raw = container.logs(tail=args.tail, stdout=True, stderr=True)
+        text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+        if len(chosen) > 1:
+            print(f"==> {container.name} <==", file=out)
+        out.write(text if not text or text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_kill(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
+    for container in select(source.containers(args.project), args.project, args.service, args.replica):
+        print(f"Sending {args.signal} to {container.name}", file=out, flush=True)
+        container.kill(signal=args.signal)
+    # Docker treats `kill` as a deliberate stop, so `restart: unless-stopped` leaves the container down.
+    print(f"Docker will not start it again by itself: `stackops restart {args.service}` does.", file=out)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[ContainerSource, argparse.Namespace, TextIO], int]] = {
+    "status": cmd_status,
+    "restart": cmd_restart,
+    "logs": cmd_logs,
+    "kill": cmd_kill,
+}
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    connect_to: Callable[[], ContainerSource] = connect,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](connect_to(), args, out)
+    except (EngineError, SelectionError) as exc:
+        print(f"stackops: {exc}", file=err)
+    except ENGINE_ERRORS as exc:
+        print(f"stackops: {explain(exc)}", file=err)
+    return EXIT_ERROR

@@ -1,0 +1,90 @@
+"""A real stack for end-to-end journeys: PostgreSQL, NATS, the SMTP sink, meetings and notify as processes."""
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from backbone.embedded import free_port
+from devstack.mailsink import read_maildir
+from devstack.stack import Ports, ServiceSpec, Stack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    s = Stack(
+        var=tmp_path_factory.mktemp("stack"),
+        ports=Ports.free(),
+        services=(ServiceSpec("meetings", free_port()), ServiceSpec("notify", free_port())),
+        durable_postgres=False,
+        # Short waits so crash tests see redelivery within seconds, not the production 30 s.
+        extra_env={
+            "NOTIFY_CONSUMER_ACK_WAIT_SECONDS": "2",
+            "NOTIFY_CONSUMER_BACKOFF_SECONDS": "[0.2, 0.5, 1]",
+        },
+    )
+    try:
+        s.start_all()
+        yield s
+    finally:
+        s.stop_all()
+
+
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Not before the deadline: {what}")
+        time.sleep(0.1)
+
+
+def create_meeting(stack: Stack, invitees: list[dict[str, str]], title: str | None = None) -> dict:
+    starts = datetime.now(UTC) + timedelta(days=7)
+    body = {
+        "title": title or f"Gemensam utvecklingsgrupp {uuid.uuid4().hex[:8]}",
+        "group_name": "Gemensam utvecklingsgrupp",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        "place": "Bryggan",
+        "invitees": invitees,
+    }
+    response = httpx.post(
+        stack.url("meetings") + "/v1/meetings",
+        json=body,
+        headers={**stack.system_headers("meetings"), "X-Request-ID": "e2e-" + uuid.uuid4().hex},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def invitees(n: int) -> list[dict[str, str]]:
+    tag = uuid.uuid4().hex[:8]
+    return [{"name": f"Person {i}", "email": f"person{i}.{tag}@example.se"} for i in range(n)]
+
+
+def mails_to(stack: Stack, people: list[dict[str, str]]) -> list:
+    wanted = {p["email"] for p in people}
+    return [m for m in read_maildir(stack.maildir) if m["To"] in wanted]
+
+
+def queued_emails(stack: Stack, people: list[dict[str, str]]) -> int:
+    import asyncio
+
+    async def count() -> int:
+        conn = await asyncpg.connect(stack.postgres.dsn("notify"))
+        try:
+            return int(
+                await conn.fetchval(
+                    "SELECT count(*) FROM emails WHERE recipient = ANY($1::text[])",
+                    [p["email"] for p in people],
+                )
+            )
+        finally:
+            await conn.close()
+
+    return asyncio.run(count())

@@ -1,0 +1,135 @@
+"""The walking skeleton, end to end and through failures: a meeting scheduled in the API becomes
+exactly one email per invitee in the mailbox, whatever process is killed or restarted on the way."""
+
+import asyncio
+import json
+
+import nats
+
+from .conftest import create_meeting, invitees, mails_to, queued_emails, wait_until
+
+
+def test_a_scheduled_meeting_reaches_each_invitee_once_by_email(stack):
+    people = invitees(2)
+    meeting = create_meeting(stack, people, title="Gemensam utvecklingsgrupp december")
+    wait_until(lambda: len(mails_to(stack, people)) == 2, "two emails in the mailbox")
+    mails = mails_to(stack, people)
+    assert sorted(m["To"] for m in mails) == sorted(p["email"] for p in people)
+    mail = mails[0]
+    assert mail["Subject"].startswith("Nytt möte: Gemensam utvecklingsgrupp december")
+    assert mail["X-Request-ID"].startswith("e2e-"), "the request id travels from the API call to the email"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "Du är inbjuden till ett möte." in text and "Var: Bryggan" in text
+    assert '<html lang="sv">' in html and "Bryggan" in html
+    assert meeting["status"] == "scheduled"
+    # Nothing more arrives later.
+    asyncio.run(asyncio.sleep(1.0))
+    assert len(mails_to(stack, people)) == 2
+    assert queued_emails(stack, people) == 2
+
+
+def test_meetings_killed_right_after_the_commit_still_delivers_once(stack):
+    people = invitees(1)
+    create_meeting(stack, people)
+    stack.kill("meetings")  # SIGKILL: the relay may be anywhere between reading, publishing and marking
+    stack.start_service("meetings")
+    wait_until(lambda: len(mails_to(stack, people)) == 1, "the email after meetings was killed")
+    asyncio.run(asyncio.sleep(1.0))
+    assert len(mails_to(stack, people)) == 1
+    assert queued_emails(stack, people) == 1
+
+
+def test_notify_killed_mid_batch_loses_and_doubles_nothing(stack):
+    batches = [invitees(5) for _ in range(20)]
+    for people in batches:
+        create_meeting(stack, people)
+    everyone = [p for people in batches for p in people]
+    wait_until(lambda: len(mails_to(stack, everyone)) > 0, "the first emails")
+    stack.kill("notify")
+    delivered_before = len(mails_to(stack, everyone))
+    stack.start_service("notify")
+    wait_until(lambda: len(mails_to(stack, everyone)) == 100, "all 100 emails", timeout=60)
+    asyncio.run(asyncio.sleep(2.5))  # past the ack wait: any unacked message would be redelivered by now
+    mails = mails_to(stack, everyone)
+    assert len(mails) == 100
+    assert len({m["Message-ID"] for m in mails}) == 100
+    assert queued_emails(stack, everyone) == 100
+    assert delivered_before < 100, "notify was killed while work was still in flight"
+
+
+def test_nats_restart_delays_but_loses_nothing(stack):
+    stack.nats.stop()
+    people = invitees(1)
+    create_meeting(stack, people)  # the outbox keeps the event while NATS is away
+    stack.nats.start()
+    wait_until(lambda: len(mails_to(stack, people)) == 1, "the email after NATS came back", timeout=60)
+    asyncio.run(asyncio.sleep(1.0))
+    assert len(mails_to(stack, people)) == 1
+
+
+def test_postgres_restart_needs_no_service_restart(stack):
+    before = invitees(1)
+    create_meeting(stack, before)
+    stack.postgres.restart(mode="immediate")
+    after = invitees(1)
+
+    def accepted() -> bool:
+        try:
+            create_meeting(stack, after)
+            return True
+        except AssertionError:
+            return False  # 503 while the pool reconnects
+
+    wait_until(accepted, "the meetings API accepts again after PostgreSQL restarted", timeout=60)
+    wait_until(lambda: len(mails_to(stack, before + after)) == 2, "both emails", timeout=60)
+    assert len(mails_to(stack, before)) == 1
+    assert len(mails_to(stack, after)) == 1
+    assert not stack.crashed()
+
+
+def test_a_malformed_message_is_dead_lettered_and_the_next_good_one_delivered(stack):
+    async def publish_garbage_and_read_dead_letters() -> list:
+        nc = await nats.connect(stack.nats.url)
+        js = nc.jetstream()
+        await js.publish("meetings.meeting.scheduled.v1", b'{"specversion": "1.0", "id": "oops"}')
+        sub = await js.pull_subscribe("deadletter.notify.notify", stream="DEADLETTER")
+        msgs = []
+        for _ in range(100):
+            try:
+                msgs += await sub.fetch(10, timeout=0.2)
+            except TimeoutError:
+                pass
+            if msgs:
+                break
+        for m in msgs:
+            await m.ack()
+        await nc.close()
+        return msgs
+
+    dead = asyncio.run(publish_garbage_and_read_dead_letters())
+    assert len(dead) == 1
+    assert "Not a readable event" in dead[0].headers["Dead-Letter-Reason"]
+    assert json.loads(dead[0].data) == {"specversion": "1.0", "id": "oops"}
+    people = invitees(1)
+    create_meeting(stack, people)
+    wait_until(lambda: len(mails_to(stack, people)) == 1, "the next good email")
+
+
+def test_every_service_reports_ready_and_exposes_metrics(stack):
+    import httpx
+
+    for name in ("meetings", "notify"):
+        ready = httpx.get(stack.url(name) + "/readyz").json()
+        assert ready == {"ready": True, "checks": {"database": True, "nats": True, "streams": True}}
+        metrics = httpx.get(stack.url(name) + "/metrics").text
+        assert "outbox_backlog" in metrics
+    assert "events_handled_total" in httpx.get(stack.url("notify") + "/metrics").text
+
+
+def test_a_request_around_the_gateway_is_refused(stack):
+    import httpx
+
+    response = httpx.post(stack.url("meetings") + "/v1/meetings", json={})
+    assert response.status_code == 401
+    assert "gateway" in response.json()["detail"]
