@@ -141,7 +141,12 @@ class Consumer:
         try:
             data = sub.model.model_validate(env.data)
         except ValidationError as exc:
-            await self._dead_letter(msg, f"Event {env.id} has data this consumer cannot read: {exc}")
+            # Field paths and messages only: the input values may be personal data.
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '(data)'}: {e['msg']}"
+                for e in exc.errors(include_input=False, include_url=False)
+            )
+            await self._dead_letter(msg, f"Event {env.id} has data this consumer cannot read: {problems}")
             return
         bind_request_id(env.correlationid)
 

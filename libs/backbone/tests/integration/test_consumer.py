@@ -132,7 +132,9 @@ async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_on
     reasons = [m.headers["Dead-Letter-Reason"] for m in dead]
     assert len(dead) == 2
     assert "not JSON" in reasons[0]
-    assert "cannot read" in reasons[1] and "n" in reasons[1]
+    assert "cannot read" in reasons[1]
+    assert "n: Input should be a valid integer" in reasons[1]
+    assert "not a number" not in reasons[1], "values stay out of reasons and logs; they may be personal data"
     assert dead[0].data == b"{this is not json"
     assert dead[0].headers["Dead-Letter-Subject"] == owner.happened.subject
     assert dead[0].headers["Dead-Letter-Delivery-Count"] == "1"
