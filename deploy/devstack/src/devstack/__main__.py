@@ -6,6 +6,7 @@ import argparse
 import fcntl
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,16 @@ def _lock(var: Path) -> int:
     return fd
 
 
+def _demo_sign_in(stack: Stack) -> str:
+    """The demo administrator, made sure of by the gateway's own command; returns "<email> / <password>"."""
+    gateway = next(spec for spec in stack.services if spec.name == "gateway")
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway", "demo-admin"],
+        env=stack.env_for(gateway), capture_output=True, text=True, check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
 def run(var: Path) -> int:
     try:
         _lock(var)
@@ -61,10 +72,15 @@ def run(var: Path) -> int:
             for line in demo.seed(stack):
                 print(line, flush=True)
             seeded.touch()
+        print(f"Demo sign-in: {_demo_sign_in(stack)}", flush=True)
         print(f"\nDelaktig is running: {stack.url('gateway')}/", flush=True)
         print(f"Mail sent by the system is in {stack.maildir} (mutt -f {stack.maildir}).", flush=True)
         print(f"Logs are in {var / 'log'}. Stop with Ctrl-C.", flush=True)
         while not stopping:
+            for server, what in ((stack.postgres, "PostgreSQL"), (stack.nats, "NATS")):
+                if server.proc is not None and server.proc.poll() is not None:
+                    print(f"{what} stopped unexpectedly; starting it again (see {server.log}).", flush=True)
+                    server.start()
             for name in stack.crashed():
                 print(
                     f"{name} stopped unexpectedly; starting it again (see {stack.log_of(name)}).", flush=True
