@@ -17,7 +17,9 @@ def test_a_scheduled_meeting_reaches_each_invitee_once_by_email(stack):
     assert sorted(m["To"] for m in mails) == sorted(p["email"] for p in people)
     mail = mails[0]
     assert mail["Subject"].startswith("Nytt möte: Gemensam utvecklingsgrupp december")
-    assert mail["X-Request-ID"].startswith("e2e-"), "the request id travels from the API call to the email"
+    request_id = mail["X-Request-ID"]
+    assert request_id.startswith("e2e-"), "the request id travels from the API call to the email"
+    assert request_id in stack.log_of("notify").read_text(), "and into the consumer's logs"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     assert "Du är inbjuden till ett möte." in text and "Var: Bryggan" in text
@@ -133,3 +135,13 @@ def test_a_request_around_the_gateway_is_refused(stack):
     response = httpx.post(stack.url("meetings") + "/v1/meetings", json={})
     assert response.status_code == 401
     assert "gateway" in response.json()["detail"]
+
+
+def test_logs_hold_ids_but_no_names_or_addresses(stack):
+    people = invitees(3)
+    create_meeting(stack, people)
+    wait_until(lambda: len(mails_to(stack, people)) == 3, "three emails")
+    for name in ("meetings", "notify"):
+        text = stack.log_of(name).read_text()
+        for person in people:
+            assert person["email"] not in text, f"{name}'s log holds an email address"

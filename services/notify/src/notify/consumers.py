@@ -13,9 +13,13 @@ from pydantic import BaseModel
 
 from backbone.consumer import Subscription
 from backbone.envelope import Envelope
+from backbone.logs import get_logger
 from notify.mailing import queue_email
 from notify.rendering import render
 from notify.settings import Settings
+
+
+log = get_logger(__name__)
 
 
 class _Invitee(BaseModel):
@@ -45,6 +49,7 @@ def subscriptions(settings: Settings) -> list[Subscription]:
                 rendered=render("meeting_scheduled", context, timezone=data.timezone),
                 mail_domain=settings.mail_domain,
             )
+        log.info("invitations queued", event_id=event.id, aggregate=event.subject, count=len(data.invitees))
 
     return [
         Subscription("meetings.meeting.scheduled.v1", MeetingScheduled, on_meeting_scheduled),
