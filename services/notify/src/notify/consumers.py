@@ -18,7 +18,6 @@ from notify.mailing import queue_email
 from notify.rendering import render
 from notify.settings import Settings
 
-
 log = get_logger(__name__)
 
 
