@@ -24,7 +24,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy libs/backbone/src services/*/src deploy/devstack/src deploy/operator/src
+	$(VENV)/bin/mypy libs/backbone/src services/*/src deploy/devstack/src deploy/operator/src bench
 
 bench: $(STAMP)
 	$(PY) -m bench.run

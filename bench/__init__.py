@@ -1,0 +1,1 @@
+"""The benchmark: the walking-skeleton pipeline beside this machine's PostgreSQL and JetStream ceilings."""

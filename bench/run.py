@@ -1,0 +1,255 @@
+"""`python -m bench.run`: one benchmark run on a stack of its own, its figures printed and kept.
+
+Starts PostgreSQL (durable: fsync and synchronous_commit on), NATS (`sync_interval: always`), the
+SMTP sink, meetings and notify, on free ports in a temporary folder; measures this machine's
+ceilings against that PostgreSQL and NATS; drives the pipeline; writes `bench/results/latest.json`;
+and stops everything it started, also on Ctrl-C or an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import pstats
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from types import FrameType
+
+from backbone.embedded import free_port
+from backbone.logs import configure_logging
+from bench import ceilings, pipeline, stages
+from bench.report import RESULTS, Figure, against_ceiling, at_most, ceiling, table, write_json
+from devstack.stack import Ports, ServiceSpec, Stack
+
+PIPELINE_TARGET_RATIO = 0.4  # issue 2: deliver at least 40% of the transaction ceiling
+LATENCY_P50_TARGET_MS = 1000.0
+LATENCY_P99_TARGET_MS = 2000.0
+WARMUP_MEETINGS = 32
+TX_CEILING = "pg_tx_row_plus_outbox_c16"
+TX_NOTIFY_CEILING = "pg_tx_row_plus_outbox_notify_c16"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", "30")),
+                        help="how long to create meetings (default 30, or $BENCH_SECONDS)")
+    parser.add_argument("--ceiling-seconds", type=float,
+                        default=float(os.environ.get("BENCH_CEILING_SECONDS", "8")),
+                        help="how long to measure each ceiling (default 8, or $BENCH_CEILING_SECONDS)")
+    parser.add_argument("--drain-seconds", type=float, default=300.0,
+                        help="how long to wait for the last email after the load stops (default 300)")
+    parser.add_argument("--concurrency", type=int, default=pipeline.CONCURRENCY,
+                        help="API clients creating meetings at once (default 16)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="start this many calls per second instead of as many as the API takes")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the services, e.g. NOTIFY_CONSUMER_BATCH_SIZE=256 (repeatable)")
+    parser.add_argument("--skip-ceilings", action="store_true",
+                        help="drive the pipeline only; compare with the ceiling in --output")
+    parser.add_argument("--profile", choices=["meetings", "notify"], action="append", default=[],
+                        help="run this service under cProfile and print where its time went")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, data, mail)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    for item in args.env:
+        if "=" not in item:
+            parser.error(f"--env takes NAME=VALUE, not {item!r}")
+    if args.seconds <= 0 or args.ceiling_seconds <= 0:
+        parser.error("--seconds and --ceiling-seconds must be more than 0")
+    return args
+
+
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure_logging("bench", "WARNING", "console")  # the bench's own output is its tables
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the stack on `kill` as on Ctrl-C
+    var = Path(tempfile.mkdtemp(prefix="delaktig-bench-"))
+    stack = Stack(
+        var=var,
+        ports=Ports.free(),
+        services=(ServiceSpec("meetings", free_port()), ServiceSpec("notify", free_port())),
+        extra_env=dict(item.split("=", 1) for item in args.env),
+        durable_postgres=True,
+    )
+    try:
+        print(f"Starting PostgreSQL, NATS, the SMTP sink, meetings and notify in {var} ...", flush=True)
+        start(stack, args.profile)
+        return asyncio.run(measure(stack, args))
+    except KeyboardInterrupt:
+        print("\nStopped before the end; nothing was written.", file=sys.stderr)
+        return 130
+    finally:
+        print("Stopping the stack ...", flush=True)
+        # A second Ctrl-C or kill must not interrupt the stopping and leave orphans behind.
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            stack.stop_all()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        for name in args.profile:
+            show_profile(var / f"{name}.prof", name)
+        if args.keep:
+            print(f"Kept {var} (logs in {var / 'log'}).")
+        else:
+            shutil.rmtree(var, ignore_errors=True)
+
+
+def start(stack: Stack, profiled: list[str]) -> None:
+    stack.start_infrastructure()
+    for spec in stack.services:
+        if spec.name in profiled:
+            # The same command as Stack.start_service, under cProfile; it writes the file on a clean stop.
+            out = stack.var / f"{spec.name}.prof"
+            argv = [sys.executable, "-m", "bench.profiled", str(out), spec.name, "api", "--migrate"]
+            stack._spawn(spec.name, argv, stack.env_for(spec))
+            stack.wait_ready(spec.name)
+        else:
+            stack.start_service(spec.name)
+
+
+async def measure(stack: Stack, args: argparse.Namespace) -> int:
+    figures: list[Figure] = []
+    if args.skip_ceilings:
+        figures += _previous_ceilings(args.output)
+        tx = figures[0]
+    else:
+        print(f"Measuring ceilings, {args.ceiling_seconds:.0f} s each ...", flush=True)
+        pg = await ceilings.postgres_outbox_transactions(
+            stack.postgres.dsn(ceilings.SCRATCH_DATABASE), seconds=args.ceiling_seconds
+        )
+        pg_notify = await ceilings.postgres_outbox_transactions(
+            stack.postgres.dsn(ceilings.SCRATCH_DATABASE), seconds=args.ceiling_seconds, wake_relay=True
+        )
+        published, consumed = await ceilings.jetstream_publish_and_consume(
+            stack.nats.url, seconds=args.ceiling_seconds
+        )
+        tx = ceiling(TX_CEILING, pg.per_second, "tx/s")
+        figures += [
+            tx,
+            ceiling(TX_NOTIFY_CEILING, pg_notify.per_second, "tx/s"),
+            ceiling("js_publish_batched", published.per_second, "msgs/s"),
+            ceiling("js_pull_consume_ack", consumed.per_second, "msgs/s"),
+        ]
+
+    def headers() -> dict[str, str]:
+        return stack.system_headers("meetings")
+
+    print("Warming up the pipeline ...", flush=True)
+    warm = await pipeline.create_meetings(stack.url("meetings"), headers, run_id="warm",
+                                          seconds=0.001, concurrency=WARMUP_MEETINGS)
+    await pipeline.wait_for_emails(warm, stack.maildir, timeout=60.0)
+
+    run_id = uuid.uuid4().hex[:8]
+    meter = stages.CpuMeter(_processes(stack), with_children={"postgres"})
+    pace = f", at most {args.rate:g}/s" if args.rate else ""
+    print(f"Creating meetings for {args.seconds:.0f} s at concurrency {args.concurrency}{pace} ...",
+          flush=True)
+    meter.start()
+    load = await pipeline.create_meetings(stack.url("meetings"), headers, run_id=run_id,
+                                          seconds=args.seconds, concurrency=args.concurrency,
+                                          rate=args.rate)
+    print(f"Waiting for {len(load.accepted)} emails in the Maildir ...", flush=True)
+    await pipeline.wait_for_emails(load, stack.maildir, timeout=args.drain_seconds)
+    cpu = meter.stop()
+    summary = pipeline.summarise(load)
+    breakdown = await stages.stage_breakdown(
+        load, meetings_dsn=stack.postgres.dsn("meetings"), notify_dsn=stack.postgres.dsn("notify")
+    )
+    figures += [
+        against_ceiling("pipeline", summary.throughput, "meetings/s", tx, PIPELINE_TARGET_RATIO),
+        at_most("pipeline_latency_p50", summary.latency_p50_ms, "ms", LATENCY_P50_TARGET_MS),
+        at_most("pipeline_latency_p99", summary.latency_p99_ms, "ms", LATENCY_P99_TARGET_MS),
+    ]
+
+    print()
+    print(table(figures))
+    print()
+    print(f"Meetings: {summary.accepted} accepted by the API in {args.seconds:.0f} s "
+          f"({summary.api_rate:,.1f}/s, API p50 {summary.api_p50_ms:,.1f} ms, "
+          f"p99 {summary.api_p99_ms:,.1f} ms); "
+          f"{summary.delivered} emails delivered over {summary.span_seconds:,.1f} s.")
+    print()
+    print("Where the time goes (per meeting, from the services' own timestamps):")
+    print(stages.stages_table(breakdown))
+    print()
+    print(f"CPU from the first call to the last email ({summary.span_seconds:,.1f} s; this machine has "
+          f"{os.cpu_count()} cores; `other` is everything else running on it):")
+    print(stages.cpu_table(cpu, summary.span_seconds, summary.delivered))
+    if args.env:
+        print("\nSettings: " + " ".join(args.env))
+
+    problems = []
+    if summary.api_errors:
+        problems.append(f"{summary.api_errors} API calls failed, e.g. {load.errors[:2]}")
+    if summary.missing:
+        problems.append(f"{summary.missing} emails did not arrive within {args.drain_seconds:.0f} s")
+    if problems:
+        print("\nThe run is not valid: " + "; ".join(problems) + f". See the logs in {stack.var / 'log'} "
+              "(run again with --keep to look at them).", file=sys.stderr)
+        return 1
+    path = write_json(figures, args.output)
+    details = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": args.seconds,
+        "concurrency": args.concurrency,
+        "rate": args.rate,
+        "settings": args.env,
+        "pipeline": asdict(summary),
+        "stages": [asdict(s) for s in breakdown],
+        "cpu_seconds": cpu,
+    }
+    path.with_name(path.stem + "-details.json").write_text(json.dumps(details, indent=2) + "\n")
+    print(f"\nWrote {path}.")
+    return 0
+
+
+def _previous_ceilings(path: Path) -> list[Figure]:
+    """The ceilings of an earlier run, transaction ceiling first, so a pipeline-only run still compares."""
+    try:
+        found = [Figure(**item) for item in json.loads(path.read_text()) if item["ceiling_name"] is None
+                 and item["target"] is None]
+    except (OSError, ValueError, KeyError, TypeError):
+        found = []
+    found.sort(key=lambda f: f.name != TX_CEILING)
+    if not found or found[0].name != TX_CEILING:
+        raise SystemExit(f"--skip-ceilings needs the ceilings in {path}; run once without it first.")
+    return found
+
+
+def _processes(stack: Stack) -> dict[str, int]:
+    found = {name: proc.pid for name, proc in stack.procs.items()}
+    if stack.postgres.proc is not None:
+        found["postgres"] = stack.postgres.proc.pid
+    if stack.nats.proc is not None:
+        found["nats"] = stack.nats.proc.pid
+    found["bench"] = os.getpid()
+    return found
+
+
+def show_profile(path: Path, name: str, top: int = 25) -> None:
+    if not path.exists():
+        print(f"No profile of {name} (it did not stop cleanly).", file=sys.stderr)
+        return
+    print(f"\nWhere {name}'s main thread spent its time (cProfile, by own time):")
+    stats = pstats.Stats(str(path))
+    stats.sort_stats("tottime").print_stats(top)
+    print(f"\n... and by cumulative time, {name} code only:")
+    stats.sort_stats("cumulative").print_stats(rf"{name}/|backbone/", top)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
