@@ -26,6 +26,7 @@ from backbone.db import CONNECTION_ERRORS, run_in_transaction
 from backbone.envelope import BadEnvelope, Envelope, parse_envelope
 from backbone.logs import get_logger
 from backbone.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_HANDLED
+from backbone.outbox import AGGREGATE_HEADER
 from backbone.streams import DEAD_LETTER_PREFIX
 
 log = get_logger(__name__)
@@ -56,6 +57,7 @@ class Consumer:
         max_deliver: int = 5,
         backoff: list[float] | None = None,
         ack_wait: float = 30.0,
+        concurrency: int = 8,
     ) -> None:
         if not subscriptions:
             raise ValueError(f"Consumer {durable} has no subscriptions.")
@@ -70,6 +72,7 @@ class Consumer:
         self._backoff = backoff or [1.0, 5.0, 30.0]
         self._ack_wait = ack_wait
         self._last_lag_check = 0.0
+        self._concurrency = concurrency
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -106,8 +109,7 @@ class Consumer:
                         msgs = await psub.fetch(self._batch_size, timeout=1.0)
                     except TimeoutError:
                         msgs = []
-                    for msg in msgs:
-                        await self.handle(msg)
+                    await self.handle_batch(msgs)
                     await self._report_lag(psub)
             except asyncio.CancelledError:
                 raise
@@ -126,6 +128,20 @@ class Consumer:
             CONSUMER_LAG.labels(self._service, self.durable).set(info.num_pending + info.num_ack_pending)
         except Exception:  # noqa: BLE001 - lag is best effort
             pass
+
+    async def handle_batch(self, msgs: list[Msg]) -> None:
+        """Events about different aggregates run side by side; each aggregate's keep their order."""
+        lanes: dict[str, list[Msg]] = {}
+        for msg in msgs:
+            lanes.setdefault((msg.headers or {}).get(AGGREGATE_HEADER, ""), []).append(msg)
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def run(lane: list[Msg]) -> None:
+            async with gate:
+                for msg in lane:
+                    await self.handle(msg)
+
+        await asyncio.gather(*(run(lane) for lane in lanes.values()))
 
     async def handle(self, msg: Msg) -> None:
         delivered = msg.metadata.num_delivered

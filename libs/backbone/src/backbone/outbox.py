@@ -10,8 +10,13 @@ from pydantic import BaseModel
 from backbone.contracts import EventType, SchemaViolation
 from backbone.correlation import current_request_id
 from backbone.envelope import Envelope, new_envelope
+from backbone.wakeups import Wakeup
 
-NOTIFY_CHANNEL = "outbox"
+# Which aggregate an event is about, as a NATS header, so consumers can keep each one's order
+# without reading the body.
+AGGREGATE_HEADER = "Aggregate"
+# Rung after every outbox row, so a relay in this process publishes without waiting for its poll.
+OUTBOX_WRITTEN = Wakeup()
 
 
 async def add_event(
@@ -49,7 +54,7 @@ async def add_event(
         aggregate,
         env.model_dump(mode="json", exclude_none=True),
     )
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    OUTBOX_WRITTEN.ring()
     return env
 
 

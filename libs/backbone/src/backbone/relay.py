@@ -21,7 +21,7 @@ from backbone.correlation import REQUEST_ID_HEADER
 from backbone.db import CONNECTION_ERRORS, _init_connection
 from backbone.logs import get_logger
 from backbone.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
-from backbone.outbox import NOTIFY_CHANNEL
+from backbone.outbox import AGGREGATE_HEADER, OUTBOX_WRITTEN
 
 log = get_logger(__name__)
 
@@ -39,7 +39,7 @@ class OutboxRelay:
         nc: NATS,
         service: str,
         batch_size: int = 256,
-        poll_seconds: float = 1.0,
+        poll_seconds: float = 0.25,
         after_publish: AfterPublish | None = None,
     ) -> None:
         self._dsn = dsn
@@ -48,7 +48,6 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._after_publish = after_publish
-        self._wake = asyncio.Event()
         self._lock_key = zlib.crc32(f"relay:{service}".encode())
         self._last_cleanup = 0.0
         self.is_leader = False
@@ -76,27 +75,20 @@ class OutboxRelay:
             while not await conn.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
                 await asyncio.sleep(self._poll_seconds)  # another replica relays; stand by
             self.is_leader = True
-            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             log.info("relay leading", service=self._service)
-            while True:
-                self._wake.clear()
-                published = await self.relay_once(conn)
-                if published < self._batch_size:
-                    await self._maybe_clean(conn)
-                    try:
-                        await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
-                    except TimeoutError:
-                        pass
+            with OUTBOX_WRITTEN.listen(max_wait=self._poll_seconds) as wake:
+                while True:
+                    published = await self.relay_once(conn)
+                    if published < self._batch_size:
+                        await self._maybe_clean(conn)
+                    await wake.wait(found_work=published > 0)
         finally:
             self.is_leader = False
             conn.terminate()
 
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
-
     async def relay_once(self, conn: asyncpg.Connection) -> int:
         rows = await conn.fetch(
-            """SELECT id, event_id, subject, envelope FROM outbox
+            """SELECT id, event_id, subject, aggregate, envelope FROM outbox
                WHERE published_at IS NULL ORDER BY id LIMIT $1""",
             self._batch_size,
         )
@@ -107,7 +99,11 @@ class OutboxRelay:
         futures = []
         for row in rows:
             env = row["envelope"]
-            headers = {"Nats-Msg-Id": str(row["event_id"]), "Content-Type": "application/cloudevents+json"}
+            headers = {
+                "Nats-Msg-Id": str(row["event_id"]),
+                "Content-Type": "application/cloudevents+json",
+                AGGREGATE_HEADER: row["aggregate"],
+            }
             if env.get("correlationid"):
                 headers[REQUEST_ID_HEADER] = env["correlationid"]
             payload = _encode(env)

@@ -28,13 +28,16 @@ class ServiceSettings(BaseSettings):
     run_consumers: bool = True
 
     relay_batch_size: int = Field(default=256, ge=1, le=10_000)
-    relay_poll_seconds: float = Field(default=1.0, gt=0)
+    # How long an idle relay waits at most before looking for rows written by other processes.
+    relay_poll_seconds: float = Field(default=0.25, gt=0)
     consumer_batch_size: int = Field(default=64, ge=1, le=1_000)
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_backoff_seconds: list[float] = [1.0, 5.0, 30.0, 120.0]
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
+    # Events about different aggregates handled at once; one aggregate's events always in order.
+    consumer_concurrency: int = Field(default=8, ge=1, le=64)
     pool_min_size: int = Field(default=1, ge=0)
-    pool_max_size: int = Field(default=10, ge=1)
+    pool_max_size: int = Field(default=16, ge=1)
 
     # Identity tokens signed by the gateway; a development default only.
     gateway_signing_key: str = "development-only-signing-key-change-me"

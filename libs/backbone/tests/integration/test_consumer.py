@@ -174,3 +174,33 @@ async def test_a_handler_that_always_fails_is_dead_lettered_after_max_deliver(po
     assert "Handler failed 3 times" in dead.headers["Dead-Letter-Reason"]
     assert "cannot handle this" in dead.headers["Dead-Letter-Reason"]
     assert json.loads(dead.data)["data"] == {"n": 9}
+
+
+async def test_events_about_one_aggregate_keep_their_order_while_others_run_alongside(
+    pool, nc, owner, effects_table
+):
+    import random
+
+    seen: list[tuple[str, int]] = []
+
+    async def slow_and_uneven(conn, event, data: ReadsN) -> None:
+        await asyncio.sleep(random.uniform(0, 0.02))
+        seen.append((event.subject, data.n))
+        await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
+
+    for n in range(30):
+        aggregate = f"thing/{n % 3}"
+        env = new_envelope(
+            subject=owner.happened.subject, source="/t", data={"n": n}, aggregate=aggregate, correlation_id=None
+        )
+        await nc.jetstream().publish(
+            owner.happened.subject, env.to_json(), headers={"Nats-Msg-Id": env.id, "Aggregate": aggregate}
+        )
+    task = await _running(_consumer(pool, nc, owner, slow_and_uneven, concurrency=3))
+    await _until(lambda: _count(pool, 30))
+    await _stop(task)
+    for k in range(3):
+        ns = [n for subject, n in seen if subject == f"thing/{k}"]
+        assert ns == sorted(ns), f"thing/{k} was handled out of order: {ns}"
+        assert len(ns) == 10
+    assert [n for _, n in seen] != list(range(30)), "different aggregates ran side by side"

@@ -9,9 +9,12 @@ import asyncpg
 
 from backbone.correlation import current_request_id
 from backbone.queries import Queries
+from backbone.wakeups import Wakeup
 from notify.rendering import RenderedEmail
 
 q = Queries(Path(__file__).parent / "sql")
+# Rung when an email is queued, so the sender in this process sends it without waiting for its poll.
+EMAILS_QUEUED = Wakeup()
 
 
 def message_id_for(email_id: uuid.UUID, domain: str) -> str:
@@ -42,4 +45,4 @@ async def queue_email(
         message_id_for(email_id, mail_domain),
         current_request_id(),
     )
-    await conn.execute("SELECT pg_notify('emails', '')")
+    EMAILS_QUEUED.ring()

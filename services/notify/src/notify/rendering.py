@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -21,30 +23,41 @@ class RenderedEmail:
     html: str
 
 
-def _local(value: datetime, zone: str) -> datetime:
-    return value.astimezone(ZoneInfo(zone))
+def _formatter(pattern: str) -> Any:
+    @pass_context
+    def fmt(ctx: Context, value: datetime) -> str:
+        local = value.astimezone(ZoneInfo(ctx.get("timezone") or "Europe/Stockholm"))
+        return format_datetime(local, pattern, locale="sv_SE")
+
+    return fmt
 
 
-def _environment(zone: str) -> Environment:
+@cache
+def _environment() -> Environment:
+    # Built once per process: compiling the templates costs far more than rendering them.
     env = Environment(
         loader=FileSystemLoader(_TEMPLATES),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,
     )
-    env.filters["datum"] = lambda v: format_datetime(_local(v, zone), "EEEE d MMMM", locale="sv_SE")
-    env.filters["datum_tid"] = lambda v: format_datetime(
-        _local(v, zone), "EEEE d MMMM y 'kl.' HH:mm", locale="sv_SE"
-    )
-    env.filters["tid"] = lambda v: format_datetime(_local(v, zone), "HH:mm", locale="sv_SE")
+    env.filters["datum"] = _formatter("EEEE d MMMM")
+    env.filters["datum_tid"] = _formatter("EEEE d MMMM y 'kl.' HH:mm")
+    env.filters["tid"] = _formatter("HH:mm")
     return env
 
 
+@cache
+def _template(name: str) -> Template:
+    return _environment().get_template(name)
+
+
 def render(template: str, context: dict[str, Any], *, timezone: str = "Europe/Stockholm") -> RenderedEmail:
-    env = _environment(timezone)
-    subject = env.get_template(f"{template}.subject.txt").render(context).strip()
+    ctx = {**context, "timezone": timezone}
+    subject = _template(f"{template}.subject.txt").render(ctx).strip()
     return RenderedEmail(
         subject=" ".join(subject.split()),
-        text=env.get_template(f"{template}.txt").render(context),
-        html=env.get_template(f"{template}.html").render(context),
+        text=_template(f"{template}.txt").render(ctx),
+        html=_template(f"{template}.html").render(ctx),
     )

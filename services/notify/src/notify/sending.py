@@ -1,9 +1,9 @@
 """The email sender: hands queued emails to the SMTP server and records that they went.
 
-Rows are claimed with `FOR UPDATE SKIP LOCKED` and held while sending, so two replicas never send
-the same email. If the process dies after the SMTP server took a message but before the commit,
-the message is sent again with the same Message-ID, which mail stores (and our local sink) use to
-drop the copy: delivery is at least once, the mailbox shows it once.
+Rows are claimed with `FOR UPDATE SKIP LOCKED` and held while sending, so several send loops (and
+replicas) never send the same email. If the process dies after the SMTP server took a message but
+before the commit, the message is sent again with the same Message-ID, which mail stores (and our
+local sink) use to drop the copy: delivery is at least once, the mailbox shows it once.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 import asyncpg
 
 from backbone.correlation import REQUEST_ID_HEADER
-from backbone.db import CONNECTION_ERRORS, _init_connection
+from backbone.db import CONNECTION_ERRORS
 from backbone.logs import get_logger
 from backbone.outbox import add_event
 from notify.contracts import EMAIL_SENT, EmailSentV1
-from notify.mailing import q
+from notify.mailing import EMAILS_QUEUED, q
 from notify.settings import Settings
 
 log = get_logger(__name__)
@@ -45,88 +45,119 @@ def build_message(row: dict[str, Any], mail_from: str) -> EmailMessage:
     return msg
 
 
-def _send_all(settings: Settings, messages: list[EmailMessage]) -> list[str | None]:
-    """Send over one SMTP connection; returns an error text per message, or None when it went."""
-    results: list[str | None] = []
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-        for message in messages:
+class SmtpLink:
+    """One SMTP connection, kept open between batches and opened again when the server drops it.
+
+    Its methods block; the sender calls them in a worker thread.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def send_batch(self, rows: list[dict[str, Any]]) -> list[str | None]:
+        """Send each row; returns an error text per row, or None when the server took it."""
+        return [self._send(build_message(row, self._settings.mail_from)) for row in rows]
+
+    def _send(self, message: EmailMessage) -> str | None:
+        for attempt in (1, 2):
             try:
-                smtp.send_message(message)
-                results.append(None)
+                self._connected().send_message(message)
+                return None
             except smtplib.SMTPRecipientsRefused as exc:
-                results.append(f"recipient refused: {exc.recipients}")
+                return f"recipient refused: {sorted(exc.recipients.values())}"
             except smtplib.SMTPDataError as exc:
-                results.append(f"message refused: {exc.smtp_code}")
-    return results
+                return f"message refused: {exc.smtp_code}"
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _connected(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            self._smtp = smtplib.SMTP(self._settings.smtp_host, self._settings.smtp_port, timeout=30)
+        return self._smtp
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._smtp = None
 
 
 class EmailSender:
     def __init__(self, *, pool: asyncpg.Pool, settings: Settings) -> None:
         self._pool = pool
         self._settings = settings
-        self._wake = asyncio.Event()
 
     async def run(self) -> None:
-        delay = 0.5
-        while True:
-            listener: asyncpg.Connection | None = None
-            try:
-                listener = await asyncpg.connect(self._settings.database_url, timeout=5.0)
-                await _init_connection(listener)
-                await listener.add_listener("emails", lambda *_: self._wake.set())
-                while True:
-                    self._wake.clear()
-                    sent = await self.send_due()
-                    if sent < self._settings.send_batch_size:
-                        try:
-                            await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                        except TimeoutError:
-                            pass
-                    delay = 0.5
-            except asyncio.CancelledError:
-                raise
-            except _RETRYABLE as exc:
-                log.warning("email sender interrupted, retrying", error=str(exc))
-            except Exception:
-                log.exception("email sender failed, retrying")
-            finally:
-                if listener is not None:
-                    listener.terminate()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
+        """Several send loops: SMTP round trips, not the CPU, set the pace of one loop."""
+        await asyncio.gather(*(self._loop() for _ in range(self._settings.send_concurrency)))
 
-    async def send_due(self) -> int:
-        """Send one batch of due emails; returns how many were handed over."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            rows = [dict(r) for r in await conn.fetch(q.claim_due_emails, self._settings.send_batch_size)]
-            if not rows:
-                return 0
-            messages = [build_message(r, self._settings.mail_from) for r in rows]
-            results = await asyncio.to_thread(_send_all, self._settings, messages)
-            sent = 0
-            for row, error in zip(rows, results, strict=True):
-                if error is None:
-                    await conn.execute(q.mark_sent, row["id"])
-                    await add_event(
-                        conn,
-                        EMAIL_SENT,
-                        EmailSentV1(
-                            email_id=str(row["id"]),
-                            template=row["template"],
-                            cause_event_id=str(row["cause_event_id"]),
-                            message_id=row["message_id"],
-                        ),
-                        aggregate_id=str(row["id"]),
-                    )
-                    sent += 1
-                else:
-                    retry = _RETRY_SECONDS[min(row["attempts"], len(_RETRY_SECONDS) - 1)]
-                    await conn.execute(
-                        q.mark_attempt_failed,
-                        row["id"],
-                        error,
-                        self._settings.send_max_attempts,
-                        float(retry),
-                    )
-                    log.warning("email refused", email_id=str(row["id"]), error=error)
-            return sent
+    async def _loop(self) -> None:
+        delay = 0.5
+        link = SmtpLink(self._settings)
+        with EMAILS_QUEUED.listen(max_wait=1.0) as wake:
+            while True:
+                try:
+                    sent = await self.send_due(link)
+                    await wake.wait(found_work=sent > 0)
+                    delay = 0.5
+                except asyncio.CancelledError:
+                    await asyncio.to_thread(link.close)
+                    raise
+                except _RETRYABLE as exc:
+                    log.warning("email sender interrupted, retrying", error=str(exc))
+                    link.close()
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)
+                except Exception:
+                    log.exception("email sender failed, retrying")
+                    link.close()
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)
+
+    async def send_due(self, link: SmtpLink | None = None) -> int:
+        """Send one batch of due emails; returns how many the SMTP server took."""
+        own_link = link is None
+        link = link or SmtpLink(self._settings)
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                rows = [dict(r) for r in await conn.fetch(q.claim_due_emails, self._settings.send_batch_size)]
+                if not rows:
+                    return 0
+                results = await asyncio.to_thread(link.send_batch, rows)
+                return await self._record(conn, rows, results)
+        finally:
+            if own_link:
+                await asyncio.to_thread(link.close)
+
+    async def _record(
+        self, conn: asyncpg.Connection, rows: list[dict[str, Any]], results: list[str | None]
+    ) -> int:
+        sent = [row for row, error in zip(rows, results, strict=True) if error is None]
+        if sent:
+            await conn.execute(q.mark_sent, [row["id"] for row in sent])
+        for row in sent:
+            await add_event(
+                conn,
+                EMAIL_SENT,
+                EmailSentV1(
+                    email_id=str(row["id"]),
+                    template=row["template"],
+                    cause_event_id=str(row["cause_event_id"]),
+                    message_id=row["message_id"],
+                ),
+                aggregate_id=str(row["id"]),
+            )
+        for row, error in zip(rows, results, strict=True):
+            if error is not None:
+                retry = _RETRY_SECONDS[min(row["attempts"], len(_RETRY_SECONDS) - 1)]
+                await conn.execute(
+                    q.mark_attempt_failed, row["id"], error, self._settings.send_max_attempts, float(retry)
+                )
+                log.warning("email refused", email_id=str(row["id"]), error=error)
+        return len(sent)

@@ -24,5 +24,6 @@ class Settings(ServiceSettings):
     mail_from: str = "Delaktig <noreply@delaktig.local>"
     mail_domain: str = "delaktig.local"
     public_url: str = "http://127.0.0.1:8000"
-    send_batch_size: int = Field(default=50, ge=1, le=1000)
+    send_batch_size: int = Field(default=20, ge=1, le=1000)
+    send_concurrency: int = Field(default=4, ge=1, le=32)
     send_max_attempts: int = Field(default=8, ge=1)

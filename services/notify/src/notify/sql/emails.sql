@@ -11,7 +11,7 @@ LIMIT $1
 FOR UPDATE SKIP LOCKED;
 
 -- name: mark_sent
-UPDATE emails SET status = 'sent', sent_at = now(), attempts = attempts + 1 WHERE id = $1;
+UPDATE emails SET status = 'sent', sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[]);
 
 -- name: mark_attempt_failed
 UPDATE emails
