@@ -5,7 +5,6 @@ Each is the simplest thing the pipeline has to do once per meeting, done as fast
   meetings API does per request, without HTTP);
 - JetStream publish in batches, awaiting every ack (what the outbox relay does);
 - JetStream pull-consume with an explicit ack per message (what every consumer does).
-Beside the first, the same transaction with the outbox's `pg_notify` shows what that costs.
 They use a scratch database and a scratch stream, and leave the services' own untouched.
 """
 
@@ -26,7 +25,6 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, S
 from backbone.db import create_pool
 from backbone.envelope import CONTENT_TYPE, new_envelope
 from backbone.migrations import backbone_migrations, ensure_database, migrate
-from backbone.outbox import NOTIFY_CHANNEL
 from backbone.queries import Queries
 from backbone.relay import _encode
 
@@ -74,13 +72,9 @@ def sample_envelope(n: int) -> dict[str, Any]:
 
 
 async def postgres_outbox_transactions(
-    dsn: str, *, seconds: float, concurrency: int = 16, wake_relay: bool = False
+    dsn: str, *, seconds: float, concurrency: int = 16
 ) -> Rate:
-    """Transactions per second, each inserting a row plus an outbox row, from `concurrency` clients.
-
-    With `wake_relay`, each also sends the `pg_notify` that `backbone.outbox.add_event` sends: a
-    NOTIFY takes a cluster-wide lock held through the commit, so such commits queue one by one.
-    """
+    """Transactions per second, each inserting a row plus an outbox row, from `concurrency` clients."""
     await ensure_database(dsn)
     await migrate(dsn, backbone_migrations())
     pool = await create_pool(dsn, min_size=concurrency, max_size=concurrency)
@@ -99,8 +93,6 @@ async def postgres_outbox_transactions(
                     await conn.execute(q.insert_item, uuid.uuid4(), env["data"]["title"])
                     await conn.execute(q.insert_outbox_row, uuid.UUID(str(env["id"])), SUBJECT,
                                        env["subject"], env)
-                    if wake_relay:
-                        await conn.execute(q.notify_relay, NOTIFY_CHANNEL)
                 done += 1
                 n += 1
 

@@ -34,7 +34,6 @@ LATENCY_P50_TARGET_MS = 1000.0
 LATENCY_P99_TARGET_MS = 2000.0
 WARMUP_MEETINGS = 32
 TX_CEILING = "pg_tx_row_plus_outbox_c16"
-TX_NOTIFY_CEILING = "pg_tx_row_plus_outbox_notify_c16"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -131,16 +130,12 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
         pg = await ceilings.postgres_outbox_transactions(
             stack.postgres.dsn(ceilings.SCRATCH_DATABASE), seconds=args.ceiling_seconds
         )
-        pg_notify = await ceilings.postgres_outbox_transactions(
-            stack.postgres.dsn(ceilings.SCRATCH_DATABASE), seconds=args.ceiling_seconds, wake_relay=True
-        )
         published, consumed = await ceilings.jetstream_publish_and_consume(
             stack.nats.url, seconds=args.ceiling_seconds
         )
         tx = ceiling(TX_CEILING, pg.per_second, "tx/s")
         figures += [
             tx,
-            ceiling(TX_NOTIFY_CEILING, pg_notify.per_second, "tx/s"),
             ceiling("js_publish_batched", published.per_second, "msgs/s"),
             ceiling("js_pull_consume_ack", consumed.per_second, "msgs/s"),
         ]

@@ -13,5 +13,3 @@ INSERT INTO ceiling_items (id, title, starts_at) VALUES ($1, $2, now());
 -- name: insert_outbox_row
 INSERT INTO outbox (event_id, subject, aggregate, envelope) VALUES ($1, $2, $3, $4);
 
--- name: notify_relay
-SELECT pg_notify($1, '');

@@ -13,11 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def all_subscriptions() -> list[tuple[str, Subscription]]:
-    from meetings.consumers import SUBSCRIPTIONS as meetings_subs
+    from meetings import consumers as meetings_consumers
     from notify.consumers import subscriptions as notify_subscriptions
     from notify.settings import Settings as NotifySettings
 
-    return [("meetings", s) for s in meetings_subs] + [
+    return [("meetings", s) for s in meetings_consumers.SUBSCRIPTIONS] + [
         ("notify", s) for s in notify_subscriptions(NotifySettings())
     ]
 

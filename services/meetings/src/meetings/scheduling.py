@@ -1,20 +1,32 @@
-"""Use cases that put meetings in the calendar."""
+"""Use cases that put meetings in the calendar: single meetings, series, moving and cancelling."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
 
 import asyncpg
 
 from backbone.outbox import add_event
-from backbone.queries import Queries
-from meetings.contracts import MEETING_SCHEDULED, Invitee, MeetingScheduledV1
+from meetings import model
+from meetings.contracts import (
+    MEETING_CANCELLED,
+    MEETING_RESCHEDULED,
+    MEETING_SCHEDULED,
+    SERIES_CREATED,
+    Invitee,
+    MeetingCancelledV1,
+    MeetingRescheduledV1,
+    MeetingScheduledV1,
+    SeriesCreatedV1,
+)
+from meetings.model import NotFound, RuleError, StaleVersion
+from meetings.paging import fetch_page
+from meetings.sql_queries import q
 
-q = Queries(Path(__file__).parent / "sql")
+Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -26,24 +38,54 @@ class NewMeeting:
     timezone: str
     place: str | None
     invitees: list[tuple[str, str]]  # (name, email)
+    group_id: uuid.UUID | None = None
+    series_id: uuid.UUID | None = None
+    occurrence_date: date | None = None
+    source: str = "api"
 
 
-async def schedule_meeting(*, conn: asyncpg.Connection, new: NewMeeting) -> dict[str, Any]:
-    """Store the meeting and its invitees, and record `meetings.meeting.scheduled.v1`, in one transaction."""
-    async with conn.transaction():
-        row = await conn.fetchrow(
-            q.insert_meeting,
-            uuid.uuid4(),
-            new.title,
-            new.group_name,
-            new.starts_at,
-            new.ends_at,
-            new.timezone,
-            new.place,
-        )
-        assert row is not None
-        for position, (name, email) in enumerate(new.invitees):
-            await conn.execute(q.insert_invitee, row["id"], position, name, email)
+@dataclass(frozen=True)
+class NewSeries:
+    title: str
+    group_id: uuid.UUID | None
+    place: str | None
+    timezone: str
+    rule: model.Recurrence
+    start_time: time
+    duration_minutes: int
+    starts_on: date
+    until: date | None = None
+    count: int | None = None
+    extra_invitees: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def _group(conn: asyncpg.Connection, group_id: uuid.UUID | None) -> Any:
+    if group_id is None:
+        return None
+    group = await conn.fetchrow(q.get_group, group_id)
+    if group is None:
+        raise NotFound(f"there is no group with id {group_id}")
+    return group
+
+
+async def _insert(conn: asyncpg.Connection, new: NewMeeting, *, announce: bool) -> Row:
+    row = await conn.fetchrow(
+        q.insert_meeting,
+        uuid.uuid4(),
+        new.title,
+        new.group_name,
+        new.starts_at,
+        new.ends_at,
+        new.timezone,
+        new.place,
+        new.group_id,
+        new.series_id,
+        new.occurrence_date,
+        new.source,
+    )
+    for position, (name, email) in enumerate(new.invitees):
+        await conn.execute(q.insert_invitee, row["id"], position, name, email)
+    if announce:
         await add_event(
             conn,
             MEETING_SCHEDULED,
@@ -56,23 +98,215 @@ async def schedule_meeting(*, conn: asyncpg.Connection, new: NewMeeting) -> dict
                 timezone=row["timezone"],
                 place=row["place"],
                 invitees=[Invitee(name=n, email=e) for n, e in new.invitees],
+                group_id=str(new.group_id) if new.group_id else None,
+                series_id=str(new.series_id) if new.series_id else None,
             ),
             aggregate_id=str(row["id"]),
         )
     return {**dict(row), "invitees": [{"name": n, "email": e} for n, e in new.invitees]}
 
 
-async def get_meeting(*, conn: asyncpg.Connection, meeting_id: uuid.UUID) -> dict[str, Any] | None:
+async def _member_invitees(conn: asyncpg.Connection, group_id: uuid.UUID | None) -> list[tuple[str, str]]:
+    if group_id is None:
+        return []
+    return [(r["name"], r["email"]) for r in await conn.fetch(q.member_invitees, group_id)]
+
+
+async def schedule_meeting(*, conn: asyncpg.Connection, new: NewMeeting, announce: bool = True) -> Row:
+    """Store the meeting and its invitees, and record `meetings.meeting.scheduled.v1`, in one transaction.
+
+    A meeting of a group without explicit invitees invites the group's members who have an email.
+    Imported (historical) meetings are stored with `announce=False`: nobody should be invited to 2016.
+    """
+    async with conn.transaction():
+        group = await _group(conn, new.group_id)
+        if group is not None:
+            invitees = new.invitees or (await _member_invitees(conn, new.group_id) if announce else [])
+            new = NewMeeting(
+                **{**new.__dict__, "group_name": new.group_name or group["name"], "invitees": invitees}
+            )
+        return await _insert(conn, new, announce=announce)
+
+
+async def create_series(*, conn: asyncpg.Connection, new: NewSeries) -> Row:
+    """Store a series and generate its meetings, each announced with its own scheduled event."""
+    days = model.occurrences(new.rule, starts_on=new.starts_on, until=new.until, count=new.count)
+    if not days:
+        raise RuleError("the series has no meetings between starts_on and until; check the dates and weekday")
+    async with conn.transaction():
+        group = await _group(conn, new.group_id)
+        series = await conn.fetchrow(
+            q.insert_series,
+            uuid.uuid4(),
+            new.group_id,
+            new.title,
+            new.place,
+            new.timezone,
+            new.rule.frequency,
+            new.rule.interval,
+            new.rule.weekday,
+            new.rule.week_of_month,
+            new.start_time,
+            new.duration_minutes,
+            new.starts_on,
+            new.until,
+        )
+        invitees = await _member_invitees(conn, new.group_id) + new.extra_invitees
+        meetings: list[Row] = []
+        for day in days:
+            starts, ends = model.local_slot(day, new.start_time, new.duration_minutes, new.timezone)
+            meetings.append(
+                await _insert(
+                    conn,
+                    NewMeeting(
+                        title=new.title,
+                        group_name=group["name"] if group else None,
+                        starts_at=starts,
+                        ends_at=ends,
+                        timezone=new.timezone,
+                        place=new.place,
+                        invitees=invitees,
+                        group_id=new.group_id,
+                        series_id=series["id"],
+                        occurrence_date=day,
+                        source="series",
+                    ),
+                    announce=True,
+                )
+            )
+        await add_event(
+            conn,
+            SERIES_CREATED,
+            SeriesCreatedV1(
+                series_id=str(series["id"]),
+                group_id=str(new.group_id) if new.group_id else None,
+                title=new.title,
+                meeting_ids=[str(m["id"]) for m in meetings],
+            ),
+            aggregate_id=str(series["id"]),
+        )
+    return {**dict(series), "group_name": group["name"] if group else None, "meetings": meetings}
+
+
+async def get_series(*, conn: asyncpg.Connection, series_id: uuid.UUID) -> Row:
+    row = await conn.fetchrow(q.get_series, series_id)
+    if row is None:
+        raise NotFound(f"there is no series with id {series_id}")
+    meetings, _ = await list_meetings(
+        conn=conn, start=None, end=None, series_id=series_id, limit=500, offset=0
+    )
+    group = await conn.fetchrow(q.get_group, row["group_id"]) if row["group_id"] else None
+    return {**dict(row), "group_name": group["name"] if group else None, "meetings": meetings}
+
+
+async def list_series(
+    *, conn: asyncpg.Connection, group_id: uuid.UUID | None, limit: int, offset: int
+) -> tuple[list[Row], int]:
+    return await fetch_page(conn, q.list_series, group_id, limit=limit, offset=offset)
+
+
+async def get_meeting(*, conn: asyncpg.Connection, meeting_id: uuid.UUID) -> Row:
     row = await conn.fetchrow(q.get_meeting, meeting_id)
     if row is None:
-        return None
+        raise NotFound(f"there is no meeting with id {meeting_id}")
     invitees = [dict(r) for r in await conn.fetch(q.list_invitees, meeting_id)]
     return {**dict(row), "invitees": invitees}
 
 
 async def list_meetings(
-    *, conn: asyncpg.Connection, start: datetime | None, end: datetime | None, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
-    rows = await conn.fetch(q.list_meetings, start, end, limit, offset)
-    total = await conn.fetchval(q.count_meetings, start, end)
-    return [dict(r) for r in rows], int(total)
+    *,
+    conn: asyncpg.Connection,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    offset: int,
+    group_id: uuid.UUID | None = None,
+    series_id: uuid.UUID | None = None,
+    status: str | None = None,
+) -> tuple[list[Row], int]:
+    return await fetch_page(
+        conn, q.list_meetings, start, end, group_id, series_id, status, limit=limit, offset=offset
+    )
+
+
+async def _locked(conn: asyncpg.Connection, meeting_id: uuid.UUID, version: int) -> Any:
+    current = await conn.fetchrow(q.lock_meeting, meeting_id)
+    if current is None:
+        raise NotFound(f"there is no meeting with id {meeting_id}")
+    if current["version"] != version:
+        raise StaleVersion(
+            f"the meeting was changed by someone else (version is now {current['version']}, you sent"
+            f" {version}); reload it and try again"
+        )
+    if current["status"] == "cancelled":
+        raise RuleError("the meeting is cancelled; schedule a new one instead")
+    return current
+
+
+async def reschedule_meeting(
+    *,
+    conn: asyncpg.Connection,
+    meeting_id: uuid.UUID,
+    version: int,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    place: str | None,
+) -> Row:
+    """Move one meeting (of a series or not) to another time or place; the others stay as they are."""
+    async with conn.transaction():
+        current = await _locked(conn, meeting_id, version)
+        new_start = starts_at or current["starts_at"]
+        new_end = ends_at or (new_start + (current["ends_at"] - current["starts_at"]))
+        if new_end <= new_start:
+            raise RuleError("the meeting must end after it starts")
+        row = await conn.fetchrow(
+            q.move_meeting, meeting_id, version, new_start, new_end, place or current["place"]
+        )
+        invitees = [
+            Invitee(name=r["name"], email=r["email"]) for r in await conn.fetch(q.list_invitees, meeting_id)
+        ]
+        await add_event(
+            conn,
+            MEETING_RESCHEDULED,
+            MeetingRescheduledV1(
+                meeting_id=str(meeting_id),
+                title=row["title"],
+                group_name=row["group_name"],
+                group_id=str(row["group_id"]) if row["group_id"] else None,
+                previous_starts_at=current["starts_at"],
+                starts_at=row["starts_at"],
+                ends_at=row["ends_at"],
+                timezone=row["timezone"],
+                place=row["place"],
+                invitees=invitees,
+            ),
+            aggregate_id=str(meeting_id),
+        )
+    return await get_meeting(conn=conn, meeting_id=meeting_id)
+
+
+async def cancel_meeting(
+    *, conn: asyncpg.Connection, meeting_id: uuid.UUID, version: int, reason: str | None
+) -> Row:
+    async with conn.transaction():
+        await _locked(conn, meeting_id, version)
+        row = await conn.fetchrow(q.cancel_meeting, meeting_id, version, reason)
+        invitees = [
+            Invitee(name=r["name"], email=r["email"]) for r in await conn.fetch(q.list_invitees, meeting_id)
+        ]
+        await add_event(
+            conn,
+            MEETING_CANCELLED,
+            MeetingCancelledV1(
+                meeting_id=str(meeting_id),
+                title=row["title"],
+                group_name=row["group_name"],
+                group_id=str(row["group_id"]) if row["group_id"] else None,
+                starts_at=row["starts_at"],
+                timezone=row["timezone"],
+                reason=reason,
+                invitees=invitees,
+            ),
+            aggregate_id=str(meeting_id),
+        )
+    return await get_meeting(conn=conn, meeting_id=meeting_id)

@@ -17,3 +17,6 @@ class Settings(ServiceSettings):
     service_name: str = "meetings"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/meetings"
     http_port: int = 8101
+
+    # How often the worker looks for action items that became due soon or overdue.
+    due_check_seconds: float = 300.0

@@ -1,0 +1,199 @@
+"""Use cases for action items: assign, change, close (often in a later meeting), and the due check."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+
+from backbone.outbox import add_event
+from meetings import model
+from meetings.contracts import (
+    ACTION_ITEM_ASSIGNED,
+    ACTION_ITEM_CLOSED,
+    ACTION_ITEM_DUE_SOON,
+    ACTION_ITEM_OVERDUE,
+    ActionItemClosedV1,
+    ActionItemV1,
+)
+from meetings.model import NotFound, StaleVersion
+from meetings.paging import fetch_page
+from meetings.sql_queries import q
+
+Row = dict[str, Any]
+
+
+def _payload(row: Any, owner_email: str | None) -> ActionItemV1:
+    return ActionItemV1(
+        action_item_id=str(row["id"]),
+        meeting_id=str(row["meeting_id"]),
+        group_id=str(row["group_id"]) if row["group_id"] else None,
+        text=row["text"],
+        owner_person_id=str(row["owner_person_id"]) if row["owner_person_id"] else None,
+        owner_name=row["owner_name"],
+        owner_email=owner_email,
+        due_date=row["due_date"],
+    )
+
+
+async def _owner(
+    conn: asyncpg.Connection, person_id: uuid.UUID | None, name: str | None
+) -> tuple[str | None, str | None]:
+    if person_id is None:
+        return name, None
+    person = await conn.fetchrow(q.get_person, person_id)
+    if person is None:
+        raise NotFound(f"there is no person with id {person_id}")
+    return name or person["name"], person["email"]
+
+
+async def assign(
+    *,
+    conn: asyncpg.Connection,
+    meeting_id: uuid.UUID,
+    text: str,
+    owner_person_id: uuid.UUID | None,
+    owner_name: str | None,
+    due_date: date | None,
+) -> Row:
+    """Record an action item from a meeting; an owner hears about it through the assigned event."""
+    async with conn.transaction():
+        meeting = await conn.fetchrow(q.get_meeting, meeting_id)
+        if meeting is None:
+            raise NotFound(f"there is no meeting with id {meeting_id}")
+        name, email = await _owner(conn, owner_person_id, owner_name)
+        row = await conn.fetchrow(
+            q.insert_action_item,
+            uuid.uuid4(),
+            meeting_id,
+            meeting["group_id"],
+            text,
+            owner_person_id,
+            name,
+            due_date,
+        )
+        await add_event(conn, ACTION_ITEM_ASSIGNED, _payload(row, email), aggregate_id=str(row["id"]))
+    return await get(conn=conn, action_item_id=row["id"])
+
+
+async def get(*, conn: asyncpg.Connection, action_item_id: uuid.UUID) -> Row:
+    row = await conn.fetchrow(q.get_action_item, action_item_id)
+    if row is None:
+        raise NotFound(f"there is no action item with id {action_item_id}")
+    return dict(row)
+
+
+async def _current(conn: asyncpg.Connection, action_item_id: uuid.UUID, version: int) -> Row:
+    current = await get(conn=conn, action_item_id=action_item_id)
+    if current["version"] != version:
+        raise StaleVersion(
+            f"the action item was changed by someone else (version is now {current['version']}, you sent"
+            f" {version}); reload it and try again"
+        )
+    return current
+
+
+async def update(
+    *,
+    conn: asyncpg.Connection,
+    action_item_id: uuid.UUID,
+    version: int,
+    text: str,
+    owner_person_id: uuid.UUID | None,
+    owner_name: str | None,
+    due_date: date | None,
+) -> Row:
+    """Change an open item; a new owner hears about it like a new assignment."""
+    async with conn.transaction():
+        current = await _current(conn, action_item_id, version)
+        if current["status"] != "open":
+            raise model.RuleError(f"the action item is {current['status']}; only open items can change")
+        name, email = await _owner(conn, owner_person_id, owner_name)
+        row = await conn.fetchrow(
+            q.update_action_item, action_item_id, version, text, owner_person_id, name, due_date
+        )
+        if row is None:
+            raise StaleVersion("the action item was changed by someone else; reload it and try again")
+        if (owner_person_id, name) != (current["owner_person_id"], current["owner_name"]):
+            await add_event(conn, ACTION_ITEM_ASSIGNED, _payload(row, email), aggregate_id=str(row["id"]))
+    return await get(conn=conn, action_item_id=action_item_id)
+
+
+async def close(
+    *,
+    conn: asyncpg.Connection,
+    action_item_id: uuid.UUID,
+    version: int,
+    status: str,
+    closed_in_meeting_id: uuid.UUID | None,
+    note: str | None,
+) -> Row:
+    """Close an item as done or dropped, usually in a later meeting of the group."""
+    async with conn.transaction():
+        current = await _current(conn, action_item_id, version)
+        new_status = model.close_action(current["status"], status)
+        if closed_in_meeting_id and await conn.fetchrow(q.get_meeting, closed_in_meeting_id) is None:
+            raise NotFound(f"there is no meeting with id {closed_in_meeting_id}")
+        row = await conn.fetchrow(
+            q.close_action_item, action_item_id, version, new_status, closed_in_meeting_id, note
+        )
+        if row is None:
+            raise StaleVersion("the action item was changed by someone else; reload it and try again")
+        await add_event(
+            conn,
+            ACTION_ITEM_CLOSED,
+            ActionItemClosedV1(
+                action_item_id=str(action_item_id),
+                meeting_id=str(row["meeting_id"]),
+                group_id=str(row["group_id"]) if row["group_id"] else None,
+                status=new_status,
+                closed_in_meeting_id=str(closed_in_meeting_id) if closed_in_meeting_id else None,
+                note=note,
+            ),
+            aggregate_id=str(action_item_id),
+        )
+    return await get(conn=conn, action_item_id=action_item_id)
+
+
+async def list_items(
+    *,
+    conn: asyncpg.Connection,
+    status: str | None,
+    group_id: uuid.UUID | None,
+    meeting_id: uuid.UUID | None,
+    owner_person_id: uuid.UUID | None,
+    organisation_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    return await fetch_page(
+        conn,
+        q.list_action_items,
+        status,
+        group_id,
+        meeting_id,
+        owner_person_id,
+        organisation_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def check_due(*, conn: asyncpg.Connection, today: date) -> dict[str, int]:
+    """Announce open items that became due soon or overdue, each once (the marks make it idempotent)."""
+    async with conn.transaction():
+        overdue = await conn.fetch(q.claim_overdue, today)
+        for row in overdue:
+            await conn.execute(q.mark_overdue, row["id"])
+            await add_event(
+                conn, ACTION_ITEM_OVERDUE, _payload(row, row["owner_email"]), aggregate_id=str(row["id"])
+            )
+        soon = await conn.fetch(q.claim_due_soon, today, today + timedelta(days=model.DUE_SOON_DAYS))
+        for row in soon:
+            await conn.execute(q.mark_due_soon, row["id"])
+            await add_event(
+                conn, ACTION_ITEM_DUE_SOON, _payload(row, row["owner_email"]), aggregate_id=str(row["id"])
+            )
+    return {"overdue": len(overdue), "due_soon": len(soon)}

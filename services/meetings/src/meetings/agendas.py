@@ -1,0 +1,133 @@
+"""Use cases for a meeting's agenda: ordered items, and open action items carried over by themselves."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from meetings.model import NotFound, RuleError
+from meetings.sql_queries import q
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AgendaItemIn:
+    title: str
+    kind: str
+    duration_minutes: int | None = None
+    responsible_person_id: uuid.UUID | None = None
+    responsible_group_id: uuid.UUID | None = None
+    guests: list[str] = field(default_factory=list)
+    description: str | None = None
+
+
+async def _meeting(conn: asyncpg.Connection, meeting_id: uuid.UUID) -> Any:
+    meeting = await conn.fetchrow(q.get_meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(f"there is no meeting with id {meeting_id}")
+    return meeting
+
+
+async def _check_refs(conn: asyncpg.Connection, item: AgendaItemIn) -> None:
+    if item.responsible_person_id and await conn.fetchrow(q.get_person, item.responsible_person_id) is None:
+        raise NotFound(f"there is no person with id {item.responsible_person_id}")
+    if item.responsible_group_id and await conn.fetchrow(q.get_group, item.responsible_group_id) is None:
+        raise NotFound(f"there is no group with id {item.responsible_group_id}")
+
+
+async def get_agenda(*, conn: asyncpg.Connection, meeting_id: uuid.UUID) -> Row:
+    """The agenda as planned, plus the open action items of the group's earlier meetings."""
+    meeting = await _meeting(conn, meeting_id)
+    items = [dict(r) for r in await conn.fetch(q.list_agenda_items, meeting_id)]
+    carried: list[Row] = []
+    if meeting["group_id"] is not None:
+        carried = [
+            dict(r)
+            for r in await conn.fetch(q.carried_action_items, meeting["group_id"], meeting["starts_at"])
+        ]
+    total = sum(i["duration_minutes"] or 0 for i in items)
+    return {"meeting_id": meeting_id, "items": items, "open_action_items": carried, "total_minutes": total}
+
+
+async def add_item(
+    *, conn: asyncpg.Connection, meeting_id: uuid.UUID, item: AgendaItemIn, position: int | None = None
+) -> Row:
+    """Add an item at `position` (1-based; the end when absent), moving later items down."""
+    async with conn.transaction():
+        await conn.fetchrow(q.lock_meeting, meeting_id)
+        await _meeting(conn, meeting_id)
+        await _check_refs(conn, item)
+        new_id = uuid.uuid4()
+        end = int(await conn.fetchval(q.next_agenda_position, meeting_id))
+        await conn.fetchrow(
+            q.insert_agenda_item,
+            new_id,
+            meeting_id,
+            end,
+            item.title,
+            item.kind,
+            item.duration_minutes,
+            item.responsible_person_id,
+            item.responsible_group_id,
+            item.guests,
+            item.description,
+        )
+        if position is not None and position < end:
+            order = [r["id"] for r in await conn.fetch(q.list_agenda_items, meeting_id) if r["id"] != new_id]
+            order.insert(max(position, 1) - 1, new_id)
+            await _renumber(conn, meeting_id, order)
+    return await get_agenda(conn=conn, meeting_id=meeting_id)
+
+
+async def _renumber(conn: asyncpg.Connection, meeting_id: uuid.UUID, order: list[uuid.UUID]) -> None:
+    for pos, item_id in enumerate(order, start=1):
+        await conn.execute(q.set_agenda_position, meeting_id, item_id, pos)
+
+
+async def update_item(
+    *, conn: asyncpg.Connection, meeting_id: uuid.UUID, item_id: uuid.UUID, item: AgendaItemIn
+) -> Row:
+    async with conn.transaction():
+        await _meeting(conn, meeting_id)
+        await _check_refs(conn, item)
+        row = await conn.fetchrow(
+            q.update_agenda_item,
+            meeting_id,
+            item_id,
+            item.title,
+            item.kind,
+            item.duration_minutes,
+            item.responsible_person_id,
+            item.responsible_group_id,
+            item.guests,
+            item.description,
+        )
+        if row is None:
+            raise NotFound(f"the meeting has no agenda item with id {item_id}")
+    return await get_agenda(conn=conn, meeting_id=meeting_id)
+
+
+async def remove_item(*, conn: asyncpg.Connection, meeting_id: uuid.UUID, item_id: uuid.UUID) -> Row:
+    async with conn.transaction():
+        await conn.fetchrow(q.lock_meeting, meeting_id)
+        if await conn.fetchval(q.delete_agenda_item, meeting_id, item_id) is None:
+            raise NotFound(f"the meeting has no agenda item with id {item_id}")
+        order = [r["id"] for r in await conn.fetch(q.list_agenda_items, meeting_id)]
+        await _renumber(conn, meeting_id, order)
+    return await get_agenda(conn=conn, meeting_id=meeting_id)
+
+
+async def reorder(*, conn: asyncpg.Connection, meeting_id: uuid.UUID, item_ids: list[uuid.UUID]) -> Row:
+    """Put the items in the given order; the list must name every item exactly once."""
+    async with conn.transaction():
+        await conn.fetchrow(q.lock_meeting, meeting_id)
+        await _meeting(conn, meeting_id)
+        current = {r["id"] for r in await conn.fetch(q.list_agenda_items, meeting_id)}
+        if set(item_ids) != current or len(item_ids) != len(current):
+            raise RuleError("item_ids must list every agenda item of the meeting exactly once")
+        await _renumber(conn, meeting_id, item_ids)
+    return await get_agenda(conn=conn, meeting_id=meeting_id)

@@ -1,0 +1,314 @@
+"""Use cases for minutes: write, review, approve, publish, correct; published versions never change."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from backbone.outbox import add_event
+from meetings import model
+from meetings.contracts import (
+    DECISION_RECORDED,
+    MINUTES_CORRECTED,
+    MINUTES_PUBLISHED,
+    DecisionRecordedV1,
+    Invitee,
+    MinutesPublishedV1,
+)
+from meetings.model import NotFound, RuleError, StaleVersion
+from meetings.paging import fetch_page
+from meetings.sql_queries import q
+
+Row = dict[str, Any]
+
+
+def body_text(
+    sections: list[dict[str, Any]], decisions: list[dict[str, Any]], minute_taker: str | None
+) -> str:
+    """The plain text that search indexes and highlights."""
+    parts: list[str] = []
+    for s in sections:
+        parts += [s.get("heading") or "", s.get("text") or ""]
+    parts += [d.get("text") or "" for d in decisions]
+    if minute_taker:
+        parts.append(f"Vid pennan {minute_taker}")
+    return "\n".join(p for p in parts if p)
+
+
+def default_title(meeting: Any) -> str:
+    day = meeting["starts_at"].astimezone(ZoneInfo(meeting["timezone"])).date()
+    return f"{meeting['group_name'] or meeting['title']} {model.swedish_date(day)}"
+
+
+async def get(*, conn: asyncpg.Connection, minutes_id: uuid.UUID, published_only: bool = False) -> Row:
+    row = await conn.fetchrow(q.get_minutes, minutes_id)
+    if row is None or (published_only and row["status"] not in ("published", "superseded")):
+        raise NotFound(f"there are no minutes with id {minutes_id}")
+    return dict(row)
+
+
+async def current_for_meeting(
+    *, conn: asyncpg.Connection, meeting_id: uuid.UUID, published_only: bool = False
+) -> Row:
+    """The newest version (any status), or the newest published one for readers who see only those."""
+    minutes_id = await conn.fetchval(
+        q.latest_published_minutes if published_only else q.latest_minutes, meeting_id
+    )
+    if minutes_id is None:
+        what = "published minutes" if published_only else "minutes"
+        raise NotFound(f"meeting {meeting_id} has no {what} yet")
+    return await get(conn=conn, minutes_id=minutes_id)
+
+
+async def versions(*, conn: asyncpg.Connection, meeting_id: uuid.UUID) -> list[Row]:
+    return [dict(r) for r in await conn.fetch(q.list_minutes_versions, meeting_id)]
+
+
+async def start(
+    *,
+    conn: asyncpg.Connection,
+    meeting_id: uuid.UUID,
+    title: str | None,
+    minute_taker: str | None,
+    sections: list[dict[str, Any]],
+    decisions: list[dict[str, Any]],
+    needs_review: bool = False,
+) -> Row:
+    """Open the first draft of a meeting's minutes; a meeting has one set of minutes (with versions)."""
+    async with conn.transaction():
+        meeting = await conn.fetchrow(q.lock_meeting, meeting_id)
+        if meeting is None:
+            raise NotFound(f"there is no meeting with id {meeting_id}")
+        if await conn.fetchval(q.latest_minutes, meeting_id) is not None:
+            raise RuleError("the meeting already has minutes; edit them, or create a correction if published")
+        await _check_links(conn, meeting_id, sections)
+        row = await conn.fetchrow(
+            q.insert_minutes,
+            uuid.uuid4(),
+            meeting_id,
+            1,
+            title or default_title(meeting),
+            minute_taker,
+            sections,
+            decisions,
+            None,
+            needs_review,
+            body_text(sections, decisions, minute_taker),
+        )
+    return await get(conn=conn, minutes_id=row["id"])
+
+
+async def _check_links(
+    conn: asyncpg.Connection, meeting_id: uuid.UUID, sections: list[dict[str, Any]]
+) -> None:
+    """Sections tie to this meeting's agenda items and to existing working groups, or to nothing."""
+    agenda = {str(r["id"]) for r in await conn.fetch(q.list_agenda_items, meeting_id)}
+    for s in sections:
+        item = s.get("agenda_item_id")
+        if item and str(item) not in agenda:
+            raise NotFound(f"the meeting has no agenda item with id {item} (section {s.get('heading')!r})")
+        group = s.get("working_group_id")
+        if group and await conn.fetchrow(q.get_group, uuid.UUID(str(group))) is None:
+            raise NotFound(f"there is no group with id {group} (section {s.get('heading')!r})")
+
+
+def _check_revision(row: Any, revision: int) -> None:
+    if row["revision"] != revision:
+        raise StaleVersion(
+            f"someone else saved these minutes in the meantime (revision is now {row['revision']}, you sent"
+            f" {revision}); reload them, apply your change again and save"
+        )
+
+
+async def _locked(conn: asyncpg.Connection, minutes_id: uuid.UUID, revision: int) -> Any:
+    row = await conn.fetchrow(q.lock_minutes, minutes_id)
+    if row is None:
+        raise NotFound(f"there are no minutes with id {minutes_id}")
+    _check_revision(row, revision)
+    return row
+
+
+async def edit(
+    *,
+    conn: asyncpg.Connection,
+    minutes_id: uuid.UUID,
+    revision: int,
+    title: str,
+    minute_taker: str | None,
+    sections: list[dict[str, Any]],
+    decisions: list[dict[str, Any]],
+    reviewed: bool | None = None,
+) -> Row:
+    """Save new content; never on published minutes, and an edit under review goes back to draft."""
+    async with conn.transaction():
+        current = await _locked(conn, minutes_id, revision)
+        status = model.edit_status(current["status"])
+        await _check_links(conn, current["meeting_id"], sections)
+        needs_review = current["needs_review"] if reviewed is None else not reviewed
+        await conn.fetchrow(
+            q.update_minutes_content,
+            minutes_id,
+            revision,
+            title,
+            minute_taker,
+            sections,
+            decisions,
+            body_text(sections, decisions, minute_taker),
+            status,
+            needs_review,
+        )
+    return await get(conn=conn, minutes_id=minutes_id)
+
+
+async def transition(
+    *,
+    conn: asyncpg.Connection,
+    minutes_id: uuid.UUID,
+    revision: int,
+    action: str,
+    actor: str | None = None,
+    approved_in_meeting_id: uuid.UUID | None = None,
+) -> Row:
+    """submit, return, approve or publish; publishing records decisions and announces the minutes.
+
+    Approval is by the chair (`actor`) or at a later meeting (`approved_in_meeting_id`).
+    """
+    async with conn.transaction():
+        current = await _locked(conn, minutes_id, revision)
+        status = model.next_status(current["status"], action)
+        if action == "approve" and current["needs_review"]:
+            raise RuleError(
+                "these minutes were imported and nobody has reviewed them yet; save them with reviewed=true"
+                " (or review the import) before approving"
+            )
+        if approved_in_meeting_id is not None:
+            if action != "approve":
+                raise RuleError("approved_in_meeting_id only goes with approve")
+            if await conn.fetchrow(q.get_meeting, approved_in_meeting_id) is None:
+                raise NotFound(f"there is no meeting with id {approved_in_meeting_id}")
+        row = await conn.fetchrow(
+            q.set_minutes_status, minutes_id, revision, status, actor, approved_in_meeting_id
+        )
+        if action == "publish":
+            await _announce(conn, row)
+    return await get(conn=conn, minutes_id=minutes_id)
+
+
+async def _announce(conn: asyncpg.Connection, row: Any) -> None:
+    meeting = await conn.fetchrow(q.get_meeting, row["meeting_id"])
+    previous = await conn.fetch(q.supersede_published, row["meeting_id"], row["id"])
+    known = {d.get("text") for p in previous for d in p["decisions"]}
+    group_id = str(meeting["group_id"]) if meeting["group_id"] else None
+    corrected = bool(previous) or row["version_no"] > 1
+    people = await conn.fetch(q.list_invitees, row["meeting_id"])
+    if not people and meeting["group_id"] is not None:
+        people = await conn.fetch(q.member_invitees, meeting["group_id"])
+    await add_event(
+        conn,
+        MINUTES_CORRECTED if corrected else MINUTES_PUBLISHED,
+        MinutesPublishedV1(
+            minutes_id=str(row["id"]),
+            meeting_id=str(row["meeting_id"]),
+            group_id=group_id,
+            title=row["title"],
+            version_no=row["version_no"],
+            published_at=row["published_at"],
+            decision_count=len(row["decisions"]),
+            correction_note=row["correction_note"],
+            group_name=meeting["group_name"],
+            meeting_starts_at=meeting["starts_at"],
+            timezone=meeting["timezone"],
+            recipients=[Invitee(name=p["name"], email=p["email"]) for p in people],
+        ),
+        aggregate_id=str(row["meeting_id"]),
+    )
+    for number, decision in enumerate(row["decisions"], start=1):
+        if decision.get("text") in known:
+            continue  # already in the register from the version this one corrects
+        await add_event(
+            conn,
+            DECISION_RECORDED,
+            DecisionRecordedV1(
+                meeting_id=str(row["meeting_id"]),
+                minutes_id=str(row["id"]),
+                group_id=group_id,
+                decision_no=number,
+                text=decision["text"],
+                section=decision.get("section"),
+            ),
+            aggregate_id=str(row["meeting_id"]),
+        )
+
+
+async def correct(*, conn: asyncpg.Connection, minutes_id: uuid.UUID, note: str) -> Row:
+    """Start a corrected version of published minutes: a new draft; the published one stays as it is."""
+    async with conn.transaction():
+        source = await conn.fetchrow(q.lock_minutes, minutes_id)
+        if source is None:
+            raise NotFound(f"there are no minutes with id {minutes_id}")
+        if source["status"] != "published":
+            raise RuleError(
+                f"only published minutes are corrected; these are {source['status']}, edit them instead"
+            )
+        latest = await conn.fetchval(q.latest_minutes, source["meeting_id"])
+        if latest != source["id"]:
+            raise RuleError("a correction of these minutes is already under way; edit that version instead")
+        row = await conn.fetchrow(
+            q.insert_minutes,
+            uuid.uuid4(),
+            source["meeting_id"],
+            source["version_no"] + 1,
+            source["title"],
+            source["minute_taker"],
+            source["sections"],
+            source["decisions"],
+            note,
+            False,
+            source["body_text"],
+        )
+    return await get(conn=conn, minutes_id=row["id"])
+
+
+async def list_minutes(
+    *,
+    conn: asyncpg.Connection,
+    status: str | None,
+    group_id: uuid.UUID | None,
+    include_unpublished: bool,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    return await fetch_page(
+        conn, q.list_minutes, status, group_id, include_unpublished, limit=limit, offset=offset
+    )
+
+
+async def decisions_register(
+    *,
+    conn: asyncpg.Connection,
+    group_id: uuid.UUID | None,
+    start: Any,
+    end: Any,
+    text: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    return await fetch_page(conn, q.list_decisions, group_id, start, end, text, limit=limit, offset=offset)
+
+
+async def working_group_reports(
+    *,
+    conn: asyncpg.Connection,
+    working_group_id: uuid.UUID | None,
+    start: Any,
+    end: Any,
+    limit: int,
+    offset: int,
+) -> tuple[list[Row], int]:
+    """What the working groups reported, across the published minutes."""
+    return await fetch_page(
+        conn, q.list_working_group_reports, working_group_id, start, end, limit=limit, offset=offset
+    )

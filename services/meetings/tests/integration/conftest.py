@@ -1,0 +1,112 @@
+"""A meetings app on a fresh database per test, driven over HTTP with gateway-signed identities."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from backbone.identity import Identity, bearer_headers
+from meetings.app import create_app
+from meetings.settings import MIGRATIONS_DIR, Settings
+
+KEY = "test-key"
+
+
+class Client:
+    """An HTTP client for the app, plus the database behind it for checking the outbox."""
+
+    def __init__(self, http: httpx.AsyncClient, dsn: str, settings: Settings, app: Any = None) -> None:
+        self.app = app
+        self.http = http
+        self.dsn = dsn
+        self.settings = settings
+
+    def headers(self, *roles: str, organisation_id: Any = None) -> dict[str, str]:
+        who = Identity(
+            subject=f"user-{uuid.uuid4().hex[:6]}",
+            roles=roles or ("staff",),
+            organisation_id=str(organisation_id) if organisation_id else None,
+        )
+        return bearer_headers(who, key=KEY, audience="meetings")
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        as_: tuple[str, ...] = ("staff",),
+        org: Any = None,
+        expect: int | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        headers = {**self.headers(*as_, organisation_id=org), **kwargs.pop("headers", {})}
+        response = await self.http.request(method, url, headers=headers, **kwargs)
+        if expect is not None:
+            assert response.status_code == expect, f"{method} {url}: {response.status_code} {response.text}"
+        return response
+
+    async def post(self, url: str, json: Any = None, **kw: Any) -> Any:
+        return (await self.call("POST", url, json=json, expect=kw.pop("expect", 201), **kw)).json()
+
+    async def get(self, url: str, **kw: Any) -> Any:
+        return (await self.call("GET", url, expect=kw.pop("expect", 200), **kw)).json()
+
+    async def put(self, url: str, json: Any = None, **kw: Any) -> Any:
+        return (await self.call("PUT", url, json=json, expect=kw.pop("expect", 200), **kw)).json()
+
+    async def patch(self, url: str, json: Any = None, **kw: Any) -> Any:
+        return (await self.call("PATCH", url, json=json, expect=kw.pop("expect", 200), **kw)).json()
+
+    async def events(self, subject: str) -> list[dict[str, Any]]:
+        """The event payloads recorded in the outbox for `subject`, oldest first."""
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            rows = await conn.fetch(
+                "SELECT envelope::text AS e FROM outbox WHERE subject = $1 ORDER BY id", subject
+            )
+        finally:
+            await conn.close()
+        return [json.loads(r["e"])["data"] for r in rows]
+
+    async def wait_for(self, check: Callable[[], Any], *, timeout: float = 10.0) -> Any:
+        """Poll an async check until it returns something truthy, or fail at the deadline."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            result = await check()
+            if result:
+                return result
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("timed out waiting for an asynchronous effect")
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def settings_factory(make_database: Callable[..., str], nats_server: Any) -> Callable[[], Settings]:
+    def build() -> Settings:
+        return Settings(
+            database_url=make_database("meetings", MIGRATIONS_DIR),
+            nats_url=nats_server.url,
+            gateway_signing_key=KEY,
+            environment="test",
+            due_check_seconds=3600,
+            relay_poll_seconds=0.2,
+        )
+
+    return build
+
+
+@pytest.fixture
+async def client(settings_factory: Callable[[], Settings]) -> AsyncIterator[Client]:
+    settings = settings_factory()
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://meetings") as http:
+            yield Client(http, settings.database_url, settings, app)
