@@ -191,7 +191,11 @@ async def test_events_about_one_aggregate_keep_their_order_while_others_run_alon
     for n in range(30):
         aggregate = f"thing/{n % 3}"
         env = new_envelope(
-            subject=owner.happened.subject, source="/t", data={"n": n}, aggregate=aggregate, correlation_id=None
+            subject=owner.happened.subject,
+            source="/t",
+            data={"n": n},
+            aggregate=aggregate,
+            correlation_id=None,
         )
         await nc.jetstream().publish(
             owner.happened.subject, env.to_json(), headers={"Nats-Msg-Id": env.id, "Aggregate": aggregate}
