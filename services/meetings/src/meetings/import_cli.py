@@ -21,7 +21,11 @@ from typing import Any
 
 import httpx
 
+from backbone.identity import Identity, bearer_headers
 from meetings.importer import parse_minutes
+from meetings.settings import Settings
+
+OPERATOR = Identity(subject="meetings-import", roles=("system",), name="meetings-import")
 
 DEFAULT_URL = "http://127.0.0.1:8101"
 IMPORT_PATH = "/v1/imports"
@@ -149,7 +153,13 @@ def _post_all(
     transport: httpx.BaseTransport | None,
 ) -> int:
     failures = 0
-    with httpx.Client(base_url=base_url, timeout=TIMEOUT_SECONDS, transport=transport) as client:
+    # The operator runs this beside the service, with the key the gateway signs with; the import
+    # then arrives as the system, like any other request the service trusts.
+    key = Settings().gateway_signing_key
+    headers = bearer_headers(OPERATOR, key=key, audience="meetings")
+    with httpx.Client(
+        base_url=base_url, timeout=TIMEOUT_SECONDS, transport=transport, headers=headers
+    ) as client:
         for path, text in files:
             body = {"text": text, "year": year, "source_name": path.name}
             try:

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from backbone.identity import verify
 from meetings.import_cli import main
 
 SEEDS = [
@@ -169,6 +170,17 @@ def test_import_posts_each_file_to_the_service_named_in_the_environment(
         "source_name": SEEDS[0],
     }
     assert out == [f"{SEEDS[0]}: imported, id import-1", f"{SEEDS[1]}: imported, id import-2"]
+
+
+def test_import_carries_an_identity_the_service_trusts(
+    seed_paths: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEETINGS_GATEWAY_SIGNING_KEY", "operator-test-key")
+    transport, seen = recording(lambda request: httpx.Response(201, json={"id": "i", "parsed": {}}))
+    assert main(seed_paths[:1], transport=transport) == 0
+    token = seen[0].headers["Authorization"].removeprefix("Bearer ")
+    identity = verify(token, key="operator-test-key", audience="meetings")
+    assert identity.roles == ("system",)
 
 
 def test_import_reports_warnings_and_a_missing_meeting(
