@@ -34,12 +34,18 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         s.stop_all()
 
 
-def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+def wait_until(check: Callable[[], bool], what: str, timeout: float = 30.0, poll: float = 0.1) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"Not before the deadline: {what}")
-        time.sleep(0.1)
+        time.sleep(poll)
+
+
+def mailbox_size(stack: Stack) -> int:
+    """How many messages the sink has stored: cheap enough to poll every few milliseconds."""
+    new = stack.maildir / "new"
+    return sum(1 for _ in new.iterdir()) if new.exists() else 0
 
 
 def create_meeting(stack: Stack, invitees: list[dict[str, str]], title: str | None = None) -> dict:

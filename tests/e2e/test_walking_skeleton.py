@@ -6,7 +6,7 @@ import json
 
 import nats
 
-from .conftest import create_meeting, invitees, mails_to, queued_emails, wait_until
+from .conftest import create_meeting, invitees, mailbox_size, mails_to, queued_emails, wait_until
 
 
 def test_a_scheduled_meeting_reaches_each_invitee_once_by_email(stack):
@@ -43,21 +43,24 @@ def test_meetings_killed_right_after_the_commit_still_delivers_once(stack):
 
 
 def test_notify_killed_mid_batch_loses_and_doubles_nothing(stack):
-    batches = [invitees(5) for _ in range(20)]
-    for people in batches:
-        create_meeting(stack, people)
-    everyone = [p for people in batches for p in people]
-    wait_until(lambda: len(mails_to(stack, everyone)) > 0, "the first emails")
     stack.kill("notify")
-    delivered_before = len(mails_to(stack, everyone))
+    batches = [invitees(5) for _ in range(40)]
+    for people in batches:
+        create_meeting(stack, people)  # a backlog of 200 emails waits on the stream
+    everyone = [p for people in batches for p in people]
+    before = mailbox_size(stack)
     stack.start_service("notify")
-    wait_until(lambda: len(mails_to(stack, everyone)) == 100, "all 100 emails", timeout=60)
+    wait_until(lambda: mailbox_size(stack) > before, "the first emails", poll=0.005)
+    stack.kill("notify")
+    delivered_before = mailbox_size(stack) - before
+    stack.start_service("notify")
+    wait_until(lambda: len(mails_to(stack, everyone)) == 200, "all 200 emails", timeout=90)
     asyncio.run(asyncio.sleep(2.5))  # past the ack wait: any unacked message would be redelivered by now
     mails = mails_to(stack, everyone)
-    assert len(mails) == 100
-    assert len({m["Message-ID"] for m in mails}) == 100
-    assert queued_emails(stack, everyone) == 100
-    assert delivered_before < 100, "notify was killed while work was still in flight"
+    assert len(mails) == 200
+    assert len({m["Message-ID"] for m in mails}) == 200
+    assert queued_emails(stack, everyone) == 200
+    assert 0 < delivered_before < 200, "notify was killed while work was still in flight"
 
 
 def test_nats_restart_delays_but_loses_nothing(stack):

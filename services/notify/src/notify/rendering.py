@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context, select_autoescape
 from jinja2.runtime import Context
 
@@ -45,6 +45,7 @@ def _environment() -> Environment:
     env.filters["datum"] = _formatter("EEEE d MMMM")
     env.filters["datum_tid"] = _formatter("EEEE d MMMM y 'kl.' HH:mm")
     env.filters["tid"] = _formatter("HH:mm")
+    env.filters["dag"] = lambda value: format_date(value, "EEEE d MMMM y", locale="sv_SE")
     return env
 
 

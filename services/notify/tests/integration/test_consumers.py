@@ -1,0 +1,142 @@
+"""Each event notify consumes queues the right emails, to the right people, once."""
+
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+
+from backbone.db import create_pool
+from backbone.envelope import new_envelope
+from notify.consumers import subscriptions
+from notify.settings import MIGRATIONS_DIR, Settings
+
+SETTINGS = Settings(public_url="https://delaktig.example.se")
+HANDLERS = {s.subject: s for s in subscriptions(SETTINGS)}
+LEIF = {"name": "Leif Redestig", "email": "leif@example.se"}
+KENNETH = {"name": "Kenneth Tell", "email": "kenneth@example.se"}
+MARCH_2 = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
+MARCH_9 = datetime(2026, 3, 9, 12, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def pool(make_database):
+    p = await create_pool(make_database("notify", MIGRATIONS_DIR))
+    yield p
+    await p.close()
+
+
+async def deliver(pool, subject: str, data: dict) -> list[dict]:
+    """Hand the event to its handler twice (as a redelivery would); return what got queued."""
+    sub = HANDLERS[subject]
+    env = new_envelope(subject=subject, source="/meetings", data=data, aggregate="x/1", correlation_id=None)
+    for _ in range(2):
+        async with pool.acquire() as conn, conn.transaction():
+            await sub.handler(conn, env, sub.model.model_validate(env.data))
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            """SELECT recipient, subject, body_text, body_html FROM emails
+               WHERE cause_event_id = $1 ORDER BY recipient""",
+            uuid.UUID(env.id),
+        )
+    return [dict(r) for r in rows]
+
+
+def meeting(**over) -> dict:
+    return {
+        "meeting_id": str(uuid.uuid4()),
+        "title": "Gemensam utvecklingsgrupp",
+        "group_name": "Gemensam utvecklingsgrupp",
+        "starts_at": MARCH_2.isoformat(),
+        "ends_at": MARCH_2.replace(hour=14).isoformat(),
+        "timezone": "Europe/Stockholm",
+        "place": "Bryggan",
+        "invitees": [LEIF, KENNETH],
+        **over,
+    }
+
+
+async def test_a_moved_meeting_tells_every_invitee_the_new_and_the_old_time(pool):
+    data = meeting(
+        starts_at=MARCH_9.isoformat(),
+        ends_at=MARCH_9.replace(hour=14).isoformat(),
+        previous_starts_at=MARCH_2.isoformat(),
+    )
+    emails = await deliver(pool, "meetings.meeting.rescheduled.v1", data)
+    assert [e["recipient"] for e in emails] == ["kenneth@example.se", "leif@example.se"]
+    assert emails[0]["subject"] == "Mötet är flyttat: Gemensam utvecklingsgrupp måndag 9 mars"
+    assert "Ny tid: måndag 9 mars 2026 kl. 13:30–15:30" in emails[0]["body_text"]
+    assert "Tidigare tid: måndag 2 mars 2026 kl. 13:30" in emails[0]["body_text"]
+
+
+async def test_a_cancelled_meeting_says_so_and_why(pool):
+    data = meeting(reason="Lokalen är upptagen")
+    emails = await deliver(pool, "meetings.meeting.cancelled.v1", data)
+    assert len(emails) == 2
+    assert emails[1]["subject"] == "Inställt: Gemensam utvecklingsgrupp måndag 2 mars"
+    assert "Varför: Lokalen är upptagen" in emails[1]["body_text"]
+
+
+async def test_published_minutes_link_to_the_minutes_page(pool):
+    meeting_id = str(uuid.uuid4())
+    data = {
+        "minutes_id": str(uuid.uuid4()),
+        "meeting_id": meeting_id,
+        "group_id": None,
+        "title": "Gemensam utvecklingsgrupp",
+        "version_no": 1,
+        "published_at": MARCH_9.isoformat(),
+        "decision_count": 2,
+        "meeting_starts_at": MARCH_2.isoformat(),
+        "recipients": [LEIF],
+    }
+    [email] = await deliver(pool, "meetings.minutes.published.v1", data)
+    assert email["subject"] == "Protokollet är klart: Gemensam utvecklingsgrupp måndag 2 mars"
+    assert f"https://delaktig.example.se/meetings/{meeting_id}/minutes" in email["body_text"]
+    assert "Mötet tog 2 beslut." in email["body_text"]
+    assert f'href="https://delaktig.example.se/meetings/{meeting_id}/minutes"' in email["body_html"]
+
+
+async def test_corrected_minutes_say_what_changed(pool):
+    data = {
+        "meeting_id": str(uuid.uuid4()),
+        "title": "Gemensam utvecklingsgrupp",
+        "decision_count": 0,
+        "correction_note": "Rättat namnet på Bent.",
+        "recipients": [KENNETH],
+    }
+    [email] = await deliver(pool, "meetings.minutes.corrected.v1", data)
+    assert email["subject"].startswith("Protokollet är rättat: ")
+    assert "Det här ändrades: Rättat namnet på Bent." in email["body_text"]
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("meetings.action_item.assigned.v1", "Du har fått en uppgift till fredag 6 mars 2026"),
+        ("meetings.action_item.due_soon.v1", "Påminnelse: uppgiften ska vara klar fredag 6 mars 2026"),
+        ("meetings.action_item.overdue.v1", "Uppgiften är försenad: den skulle vara klar fredag 6 mars 2026"),
+    ],
+)
+async def test_action_items_reach_their_owner(pool, subject, expected):
+    data = {
+        "action_item_id": str(uuid.uuid4()),
+        "text": "Martina lovar att kolla upp detta",
+        "owner_name": "Martina",
+        "owner_email": "martina@example.se",
+        "due_date": date(2026, 3, 6).isoformat(),
+    }
+    [email] = await deliver(pool, subject, data)
+    assert email["recipient"] == "martina@example.se"
+    assert email["subject"] == expected
+    assert "Martina lovar att kolla upp detta" in email["body_text"]
+    assert "Hej Martina!" in email["body_text"]
+
+
+async def test_an_action_item_without_an_owner_address_queues_nothing(pool):
+    data = {
+        "action_item_id": str(uuid.uuid4()),
+        "text": "Kolla lokalen",
+        "owner_name": "Vi",
+        "owner_email": None,
+    }
+    assert await deliver(pool, "meetings.action_item.assigned.v1", data) == []
