@@ -59,3 +59,6 @@ async def test_requests_carry_a_request_id_and_invalid_input_gets_a_clear_422(ds
         assert "title: String should have at least 1 character" in body["detail"]
         odd = await client.post("/things", json={"title": "x"}, headers={"X-Request-ID": "bad id\n"})
         assert odd.headers["X-Request-ID"] != "bad id\n", "an unprintable request id is replaced"
+        metrics = (await client.get("/metrics")).text
+        assert 'route="/things",service="health422",status="422"' in metrics
+        assert 'route="/things",service="health422",status="200"' in metrics
