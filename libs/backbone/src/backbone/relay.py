@@ -41,6 +41,7 @@ class OutboxRelay:
         batch_size: int = 256,
         poll_seconds: float = 0.25,
         after_publish: AfterPublish | None = None,
+        ack_timeout: float = 10.0,
     ) -> None:
         self._dsn = dsn
         self._nc = nc
@@ -48,6 +49,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._after_publish = after_publish
+        self._ack_timeout = ack_timeout
         self._lock_key = zlib.crc32(f"relay:{service}".encode())
         self._last_cleanup = 0.0
         self.is_leader = False
@@ -108,7 +110,15 @@ class OutboxRelay:
                 headers[REQUEST_ID_HEADER] = env["correlationid"]
             payload = _encode(env)
             futures.append(await js.publish_async(row["subject"], payload, headers=headers))
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        # An ack lost in a reconnect would leave its future waiting forever: give up after a while,
+        # and publish again (JetStream drops what it already has).
+        _, pending = await asyncio.wait(futures, timeout=self._ack_timeout)
+        for future in pending:
+            future.cancel()
+        results: list[object] = [
+            TimeoutError("no ack from JetStream") if f.cancelled() else (f.exception() or f.result())
+            for f in futures
+        ]
         # Mark only the unbroken run of acknowledged rows, so a failure is retried in order.
         done: list[int] = []
         for row, result in zip(rows, results, strict=True):

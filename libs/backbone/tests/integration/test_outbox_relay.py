@@ -9,11 +9,13 @@ import nats
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from backbone.contracts import SchemaViolation
+from backbone.contracts import SchemaViolation, event_type
 from backbone.correlation import bind_request_id
 from backbone.db import _init_connection
+from backbone.embedded import EmbeddedNats, free_port
 from backbone.outbox import add_event
 from backbone.relay import OutboxRelay
+from backbone.streams import ensure_stream, service_stream
 
 from .conftest import Happened
 
@@ -134,3 +136,40 @@ async def _eventually(check, timeout: float = 10.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met before the deadline")
         await asyncio.sleep(0.05)
+
+
+async def test_acks_lost_while_nats_is_away_are_retried_not_waited_for_forever(pool, dsn, tmp_path):
+    server = EmbeddedNats(tmp_path / "js", free_port())
+    server.start()
+    try:
+        client = await nats.connect(server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+        owner_name = "t" + uuid.uuid4().hex[:12]
+        await ensure_stream(client.jetstream(), service_stream(owner_name))
+        happened = event_type(f"{owner_name}.thing.happened.v1", Happened, aggregate="thing", description="t")
+        async with pool.acquire() as conn, conn.transaction():
+            event = await add_event(conn, happened, Happened(n=1), aggregate_id="a")
+        relay = OutboxRelay(dsn=dsn, nc=client, service=owner_name, ack_timeout=0.5)
+        conn = await asyncpg.connect(dsn)
+        await _init_connection(conn)
+
+        server.stop()
+        with pytest.raises(ConnectionError, match="did not acknowledge"):
+            await relay.relay_once(conn)
+        assert await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
+
+        server.start()
+        deadline = asyncio.get_running_loop().time() + 20
+        while True:
+            try:
+                if await relay.relay_once(conn) == 1:
+                    break
+            except ConnectionError:
+                pass
+            assert asyncio.get_running_loop().time() < deadline, "the relay never got through"
+            await asyncio.sleep(0.2)
+        msgs = await _stream_messages(client, owner_name.upper(), 1)
+        assert [m.headers["Nats-Msg-Id"] for m in msgs] == [event.id]
+        await conn.close()
+        await client.close()
+    finally:
+        server.stop()
