@@ -1,9 +1,12 @@
 """A real stack for end-to-end journeys: PostgreSQL, NATS, the SMTP sink, meetings and notify as processes."""
 
+import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -12,6 +15,8 @@ import pytest
 from backbone.embedded import free_port
 from devstack.mailsink import read_maildir
 from devstack.stack import Ports, ServiceSpec, Stack
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +83,17 @@ def mails_to(stack: Stack, people: list[dict[str, str]]) -> list:
     return [m for m in read_maildir(stack.maildir) if m["To"] in wanted]
 
 
-def queued_emails(stack: Stack, people: list[dict[str, str]]) -> int:
-    import asyncio
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end from a sync test, on a loop of its own in another thread.
 
+    Another thread, because a session fixture (the browser tests' Playwright) may already run an
+    event loop in this one.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def queued_emails(stack: Stack, people: list[dict[str, str]]) -> int:
     async def count() -> int:
         conn = await asyncpg.connect(stack.postgres.dsn("notify"))
         try:
@@ -93,4 +106,4 @@ def queued_emails(stack: Stack, people: list[dict[str, str]]) -> int:
         finally:
             await conn.close()
 
-    return asyncio.run(count())
+    return run_async(count())

@@ -1,12 +1,12 @@
 """The walking skeleton, end to end and through failures: a meeting scheduled in the API becomes
 exactly one email per invitee in the mailbox, whatever process is killed or restarted on the way."""
 
-import asyncio
 import json
+import time
 
 import nats
 
-from .conftest import create_meeting, invitees, mailbox_size, mails_to, queued_emails, wait_until
+from .conftest import create_meeting, invitees, mailbox_size, mails_to, queued_emails, run_async, wait_until
 
 
 def test_a_scheduled_meeting_reaches_each_invitee_once_by_email(stack):
@@ -26,7 +26,7 @@ def test_a_scheduled_meeting_reaches_each_invitee_once_by_email(stack):
     assert '<html lang="sv">' in html and "Bryggan" in html
     assert meeting["status"] == "scheduled"
     # Nothing more arrives later.
-    asyncio.run(asyncio.sleep(1.0))
+    time.sleep(1.0)
     assert len(mails_to(stack, people)) == 2
     assert queued_emails(stack, people) == 2
 
@@ -37,7 +37,7 @@ def test_meetings_killed_right_after_the_commit_still_delivers_once(stack):
     stack.kill("meetings")  # SIGKILL: the relay may be anywhere between reading, publishing and marking
     stack.start_service("meetings")
     wait_until(lambda: len(mails_to(stack, people)) == 1, "the email after meetings was killed")
-    asyncio.run(asyncio.sleep(1.0))
+    time.sleep(1.0)
     assert len(mails_to(stack, people)) == 1
     assert queued_emails(stack, people) == 1
 
@@ -55,7 +55,7 @@ def test_notify_killed_mid_batch_loses_and_doubles_nothing(stack):
     delivered_before = mailbox_size(stack) - before
     stack.start_service("notify")
     wait_until(lambda: len(mails_to(stack, everyone)) == 200, "all 200 emails", timeout=90)
-    asyncio.run(asyncio.sleep(2.5))  # past the ack wait: any unacked message would be redelivered by now
+    time.sleep(2.5)  # past the ack wait: any unacked message would be redelivered by now
     mails = mails_to(stack, everyone)
     assert len(mails) == 200
     assert len({m["Message-ID"] for m in mails}) == 200
@@ -69,7 +69,7 @@ def test_nats_restart_delays_but_loses_nothing(stack):
     create_meeting(stack, people)  # the outbox keeps the event while NATS is away
     stack.nats.start()
     wait_until(lambda: len(mails_to(stack, people)) == 1, "the email after NATS came back", timeout=60)
-    asyncio.run(asyncio.sleep(1.0))
+    time.sleep(1.0)
     assert len(mails_to(stack, people)) == 1
 
 
@@ -112,7 +112,7 @@ def test_a_malformed_message_is_dead_lettered_and_the_next_good_one_delivered(st
         await nc.close()
         return msgs
 
-    dead = asyncio.run(publish_garbage_and_read_dead_letters())
+    dead = run_async(publish_garbage_and_read_dead_letters())
     assert len(dead) == 1
     assert "Not a readable event" in dead[0].headers["Dead-Letter-Reason"]
     assert json.loads(dead[0].data) == {"specversion": "1.0", "id": "oops"}

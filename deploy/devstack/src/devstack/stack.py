@@ -84,6 +84,9 @@ class Stack:
         """Headers that let local tooling (demo data, tests) call a service as the system."""
         return bearer_headers(SYSTEM, key=self.signing_key, audience=service)
 
+    def _has(self, service: str) -> bool:
+        return any(spec.name == service for spec in self.services)
+
     def _spec(self, service: str) -> ServiceSpec:
         for spec in self.services:
             if spec.name == service:
@@ -102,6 +105,8 @@ class Stack:
             f"{p}GATEWAY_SIGNING_KEY": self.signing_key,
             "NOTIFY_SMTP_HOST": "127.0.0.1",
             "NOTIFY_SMTP_PORT": str(self.ports.smtp),
+            # Links in emails lead to the gateway of this stack, wherever its port is.
+            "NOTIFY_PUBLIC_URL": self.url("gateway") if self._has("gateway") else "http://127.0.0.1:8000",
             "GATEWAY_MAILDIR": str(self.maildir),
         }
         for other in self.services:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from typing import Any
 
@@ -136,7 +137,13 @@ def health_router(runtime: Runtime) -> APIRouter:
         return JSONResponse(status_code=200 if ok else 503, content={"ready": ok, "checks": checks})
 
     @router.get("/metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        token = runtime.settings.metrics_token
+        given = request.headers.get("Authorization", "")
+        if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return JSONResponse(
+                status_code=401, content={"detail": "Metrics need the metrics token: Authorization: Bearer …"}
+            )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

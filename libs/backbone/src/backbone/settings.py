@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=16, ge=1)
 
+    # When set, /metrics answers only `Authorization: Bearer <token>`: for a service reachable from
+    # outside (the gateway), so its metrics are not public.
+    metrics_token: str | None = None
+
     # Identity tokens signed by the gateway; a development default only.
     gateway_signing_key: str = "development-only-signing-key-change-me"
 

@@ -62,3 +62,20 @@ async def test_requests_carry_a_request_id_and_invalid_input_gets_a_clear_422(ds
         metrics = (await client.get("/metrics")).text
         assert 'route="/things",service="health422",status="422"' in metrics
         assert 'route="/things",service="health422",status="200"' in metrics
+
+
+async def test_metrics_can_be_closed_to_all_but_the_scraper(dsn, nats_server):
+    settings = ServiceSettings(
+        service_name="healthtoken", database_url=dsn, nats_url=nats_server.url, metrics_token="scrape-me"
+    )
+    runtime = Runtime(settings)
+    app = FastAPI(lifespan=runtime.lifespan)
+    install_platform(app, runtime)
+    async with app.router.lifespan_context(app):
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
+        assert (await client.get("/metrics")).status_code == 401
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer guess"})
+        assert wrong.status_code == 401
+        right = await client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+        assert right.status_code == 200
+        assert "outbox_backlog" in right.text

@@ -1,23 +1,197 @@
-"""The gateway's composition root."""
+"""The gateway's composition root: the web UI, sign-in, and the one door to the services' APIs."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backbone.http import install_platform
+from backbone.logs import get_logger
 from backbone.runtime import Runtime
-from gateway import proxy
+from gateway import audit, oidc, proxy, sessions
+from gateway.auth import NotAllowed, SignInRequired, client_ip
+from gateway.csrf import CsrfRejected
+from gateway.i18n import _
+from gateway.locale_middleware import LocaleMiddleware
+from gateway.pages import (
+    admin,
+    auth,
+    imports,
+    mailbox,
+    meetings,
+    minutes,
+    organisations,
+    public,
+    registers,
+    search,
+    series,
+    start,
+    statistics,
+)
+from gateway.rendering import render
+from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings
+from gateway.upstream import ServiceUnavailable
+
+log = get_logger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+# Reachable without signing in; every other route refuses anonymous requests (a test walks them all).
+PUBLIC_PATHS = frozenset(
+    {
+        "/sign-in",
+        "/sign-in/sso",
+        "/sign-in/sso/callback",
+        "/accessibility",
+        "/language",
+        "/sign-out",
+        "/livez",
+        "/readyz",
+        "/metrics",
+    }
+)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def install_page_errors(app: FastAPI) -> None:
+    """People see pages that say what happened; API callers get JSON."""
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, _exc: SignInRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse(status_code=401, content={"detail": _("Logga in för att använda tjänsten.")})
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        location = (
+            "/sign-in?" + httpx.QueryParams({"next": target if request.method == "GET" else "/"}).__str__()
+        )
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": location})
+        return RedirectResponse(location, status_code=303)
+
+    @app.exception_handler(NotAllowed)
+    async def not_allowed(request: Request, _exc: NotAllowed) -> Response:
+        user = getattr(request.state, "user", None)
+        async with request.app.state.runtime.pool.acquire() as conn:
+            await audit.record(
+                conn,
+                action="access_refused",
+                actor_id=user.user_id if user else None,
+                actor_email=user.email if user else None,
+                target=f"{request.method} {request.url.path}",
+                ip=client_ip(request),
+            )
+        if _is_api(request):
+            return JSONResponse(
+                status_code=403, content={"detail": _("Din roll ger inte tillgång till det här.")}
+            )
+        return render(
+            request,
+            "pages/error.html",
+            status_code=403,
+            heading=_("Du har inte tillgång till sidan"),
+            message=_("Din roll ger inte tillgång till det här. Fråga en administratör om du behöver den."),
+        )
+
+    @app.exception_handler(CsrfRejected)
+    async def csrf_rejected(request: Request, _exc: CsrfRejected) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                status_code=403, content={"detail": _("Begäran saknar en giltig CSRF-token.")}
+            )
+        return render(
+            request,
+            "pages/error.html",
+            status_code=403,
+            heading=_("Formuläret har gått ut"),
+            message=_(
+                "Sidan var öppen för länge, eller så kom formuläret från en annan webbplats. "
+                "Gå tillbaka, ladda om sidan och försök igen."
+            ),
+        )
+
+    @app.exception_handler(ServiceUnavailable)
+    async def service_unavailable(request: Request, exc: ServiceUnavailable) -> Response:
+        return render(
+            request,
+            "pages/error.html",
+            status_code=502,
+            heading=_("Något gick fel hos oss"),
+            message=_("En del av tjänsten svarar inte just nu. Försök igen om en stund."),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request) or request.url.path in ("/livez", "/readyz", "/metrics"):
+            return JSONResponse(
+                status_code=exc.status_code, content={"detail": exc.detail}, headers=exc.headers
+            )
+        if exc.status_code == 404:
+            return render(
+                request,
+                "pages/error.html",
+                status_code=404,
+                heading=_("Sidan finns inte"),
+                message=_("Länken kan vara fel, eller så har sidan flyttats."),
+            )
+        return render(
+            request,
+            "pages/error.html",
+            status_code=exc.status_code,
+            heading=_("Något gick fel"),
+            message=_("Försök igen. Om det inte går, kontakta en administratör."),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return JSONResponse(status_code=422, content={"detail": _("Begäran är inte giltig.")})
+        return render(
+            request,
+            "pages/error.html",
+            status_code=422,
+            heading=_("Adressen är inte giltig"),
+            message=_("Något i adressen eller formuläret gick inte att läsa. Gå tillbaka och försök igen."),
+        )
+
+
+def session_cleanup(runtime: Runtime, settings: Settings, every_seconds: float = 600.0) -> Any:
+    """A background loop that deletes expired sessions."""
+
+    async def run() -> None:
+        while True:
+            try:
+                async with runtime.pool.acquire() as conn:
+                    await sessions.delete_expired(
+                        conn,
+                        now=datetime.now(UTC),
+                        idle=timedelta(minutes=settings.session_idle_minutes),
+                        absolute=timedelta(hours=settings.session_absolute_hours),
+                    )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the next round tries again
+                log.warning("session cleanup failed", error=str(exc))
+            await asyncio.sleep(every_seconds)
+
+    return run
 
 
 def create_app(settings: Settings) -> FastAPI:  # type: ignore[override]
     runtime = Runtime(settings)
+    runtime.add_worker("session-cleanup", session_cleanup(runtime, settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -25,17 +199,39 @@ def create_app(settings: Settings) -> FastAPI:  # type: ignore[override]
             app.state.http = client
             yield
 
-    app = FastAPI(title="Delaktig gateway", version="1", lifespan=lifespan)
+    app = FastAPI(
+        title="Delaktig gateway",
+        version="1",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
     app.state.upstreams = settings.upstreams()
     install_platform(app, runtime, require_identity=False)
+    install_page_errors(app)
+    # Added after the platform's middleware, so they wrap it: the language is set and the security
+    # headers are added for every answer, refusals and errors included.
+    app.add_middleware(LocaleMiddleware)
+    app.add_middleware(SecurityHeaders, behind_tls=settings.behind_tls)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    app.include_router(public.router)
+    app.include_router(auth.router)
+    app.include_router(start.router)
+    app.include_router(meetings.router)
+    app.include_router(minutes.router)
+    app.include_router(series.router)
+    app.include_router(search.router)
+    app.include_router(imports.router)
+    app.include_router(organisations.router)
+    app.include_router(statistics.router)
+    app.include_router(registers.router)
+    app.include_router(admin.router)
+    if settings.development:
+        app.include_router(mailbox.router)
+    if settings.oidc_enabled:
+        app.include_router(oidc.router)
     app.include_router(proxy.router)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def start_page() -> Any:
-        return HTMLResponse(
-            "<!DOCTYPE html><html lang='sv'><head><meta charset='utf-8'><title>Delaktig</title></head>"
-            "<body><main><h1>Delaktig</h1><p>Plattformen för brukarinflytande i socialtjänsten.</p>"
-            "</main></body></html>"
-        )
-
     return app

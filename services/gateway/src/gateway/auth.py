@@ -1,0 +1,75 @@
+"""Who is asking: the session behind the cookie, and the role checks every page declares."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from gateway import sessions
+from gateway.sessions import SignedIn
+from gateway.settings import Settings
+from gateway.store import ConnDep
+
+
+class SignInRequired(Exception):
+    """Nobody is signed in: pages send the person to the sign-in page, the API answers 401."""
+
+
+class NotAllowed(Exception):
+    """Signed in, but the role does not allow this: 403."""
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def optional_user(request: Request, conn: ConnDep, settings: SettingsDep) -> SignedIn | None:
+    token = request.cookies.get(sessions.cookie_name(settings.behind_tls))
+    user = None
+    if token:
+        user = await sessions.resume(
+            conn,
+            token=token,
+            now=datetime.now(UTC),
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_absolute_hours),
+        )
+    request.state.user = user
+    return user
+
+
+MaybeUser = Annotated[SignedIn | None, Depends(optional_user)]
+
+
+async def signed_in(user: MaybeUser) -> SignedIn:
+    if user is None:
+        raise SignInRequired()
+    return user
+
+
+CurrentUser = Annotated[SignedIn, Depends(signed_in)]
+
+
+class RoleCheck:
+    """A dependency letting through only people with one of `roles`; the route walk test reads `.roles`."""
+
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        self.roles = roles
+
+    async def __call__(self, user: CurrentUser) -> SignedIn:
+        if not user.has_role(*self.roles):
+            raise NotAllowed()
+        return user
+
+
+def requires(*roles: str) -> Any:
+    return Depends(RoleCheck(tuple(roles)))

@@ -1,0 +1,49 @@
+"""Flash messages: one short message shown on the next page, carried by a cookie holding only its key."""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+from gateway.i18n import N_
+
+COOKIE = "delaktig_flash"
+
+# Keys and their message ids. Only keys travel in the cookie, so nothing can be injected.
+MESSAGES = {
+    "signed_in": N_("Du är inloggad."),
+    "signed_out": N_("Du är utloggad."),
+    "signed_out_everywhere": N_("Du är utloggad på alla enheter."),
+    "session_ended": N_("Du har varit inaktiv en stund. Logga in igen."),
+    "language_changed": N_("Språket är ändrat."),
+    "meeting_created": N_("Mötet är skapat. Inbjudningar skickas till deltagarna."),
+    "user_created": N_("Användaren är skapad."),
+    "access_changed": N_("Ändringarna är sparade."),
+    "saved": N_("Sparat."),
+    "minutes_started": N_("Protokollet är påbörjat. Skriv det här."),
+    "minutes_submitted": N_("Protokollet är skickat för granskning."),
+    "minutes_returned": N_("Protokollet är tillbaka som utkast."),
+    "minutes_approved": N_("Protokollet är godkänt."),
+    "minutes_published": N_("Protokollet är publicerat."),
+    "correction_started": N_("En rättelse är påbörjad som ett nytt utkast."),
+    "series_created": N_("Mötesserien är skapad och mötena är inplanerade."),
+    "import_saved": N_("Granskningen är sparad. Protokollet är ett utkast tills ni publicerar det."),
+    "organisation_created": N_("Organisationen är skapad."),
+    "person_added": N_("Personen är tillagd."),
+    "group_created": N_("Gruppen är skapad."),
+    "user_signed_out": N_("Personen är utloggad på alla enheter."),
+    "sso_failed": N_("Inloggningen via kommunens inloggning gick inte. Försök igen."),
+}
+
+
+def flash(response: Response, key: str) -> None:
+    if key not in MESSAGES:
+        raise ValueError(f"Unknown flash message {key!r}; add it to gateway.flash.MESSAGES.")
+    response.set_cookie(COOKIE, key, httponly=True, samesite="lax", max_age=60, path="/")
+
+
+def take(request: Request, response: Response) -> str | None:
+    key = request.cookies.get(COOKIE)
+    if key is None:
+        return None
+    response.delete_cookie(COOKIE, path="/")
+    return MESSAGES.get(key)

@@ -1,0 +1,195 @@
+"""The minutes of a meeting: write, send for review, approve, publish, correct, and the versions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from gateway import flash, roles
+from gateway.auth import requires
+from gateway.csrf import csrf_protect
+from gateway.i18n import _
+from gateway.pages.meetings import MINUTES_STATUS
+from gateway.rendering import render
+from gateway.sessions import SignedIn
+from gateway.upstream import Services, ServicesDep, send
+
+router = APIRouter(
+    prefix="/meetings/{meeting_id}/minutes", dependencies=[Depends(csrf_protect)], tags=["pages"]
+)
+Reader = Annotated[SignedIn, requires(*roles.READ_MEETINGS)]
+Manager = Annotated[SignedIn, requires(*roles.MANAGE_MEETINGS)]
+
+# Lifecycle steps: the form's action, the service's path, and the flash message after it.
+STEPS = {
+    "submit": "minutes_submitted",
+    "return": "minutes_returned",
+    "approve": "minutes_approved",
+    "publish": "minutes_published",
+}
+
+
+async def _page(
+    request: Request,
+    services: Services,
+    user: SignedIn,
+    meeting_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    meeting = await services.get_json("meetings", f"/v1/meetings/{meeting_id}")
+    minutes = await services.get_json("meetings", f"/v1/meetings/{meeting_id}/minutes")
+    if meeting is None or minutes is None:
+        return render(
+            request,
+            "pages/error.html",
+            status_code=404,
+            heading=_("Protokollet finns inte"),
+            message=_("Det finns inget protokoll för mötet än. Gå till mötet och börja skriva det."),
+        )
+    versions = await services.get_json("meetings", f"/v1/meetings/{meeting_id}/minutes/versions") or []
+    if form is None:
+        form = {
+            "title": minutes["title"],
+            "minute_taker": minutes["minute_taker"] or "",
+            "sections": [*minutes["sections"], {"heading": "", "text": ""}],
+            "decisions": "\n".join(d["text"] for d in minutes["decisions"]),
+        }
+    return render(
+        request,
+        "meetings/minutes.html",
+        status_code=status_code,
+        meeting=meeting,
+        minutes=minutes,
+        versions=versions,
+        form=form,
+        errors=errors or {},
+        minutes_status=MINUTES_STATUS,
+        can_manage=user.has_role(*roles.MANAGE_MEETINGS),
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+async def show_minutes(request: Request, meeting_id: str, user: Reader, services: ServicesDep) -> Response:
+    return await _page(request, services, user, meeting_id)
+
+
+@router.post("/start")
+async def start_minutes(meeting_id: str, _user: Manager, services: ServicesDep) -> Response:
+    outcome = await send(services, "POST", f"/v1/meetings/{meeting_id}/minutes", {})
+    redirect = RedirectResponse(f"/meetings/{meeting_id}/minutes", status_code=303)
+    if outcome.ok:
+        flash.flash(redirect, "minutes_started")
+    return redirect
+
+
+def sections_from(headings: list[str], texts: list[str]) -> list[dict[str, str]]:
+    """The filled-in sections, in order; an empty heading with text gets a plain heading."""
+    out = []
+    for heading, text in zip(headings, texts, strict=False):
+        if heading.strip() or text.strip():
+            out.append({"heading": heading.strip() or _("Övrigt"), "text": text.strip()})
+    return out
+
+
+@router.post("/save", response_class=HTMLResponse)
+async def save_minutes(
+    request: Request,
+    meeting_id: str,
+    user: Manager,
+    services: ServicesDep,
+    minutes_id: Annotated[str, Form()],
+    revision: Annotated[int, Form()],
+    title: Annotated[str, Form()] = "",
+    minute_taker: Annotated[str, Form()] = "",
+    section_heading: Annotated[list[str] | None, Form()] = None,
+    section_text: Annotated[list[str] | None, Form()] = None,
+    decisions: Annotated[str, Form()] = "",
+    reviewed: Annotated[str, Form()] = "",
+) -> Response:
+    sections = sections_from(section_heading or [], section_text or [])
+    form = {
+        "title": title,
+        "minute_taker": minute_taker,
+        "decisions": decisions,
+        "sections": [*sections, {"heading": "", "text": ""}],
+    }
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = _("Skriv en rubrik för protokollet.")
+    if not errors:
+        outcome = await send(
+            services,
+            "PUT",
+            f"/v1/minutes/{minutes_id}",
+            {
+                "revision": revision,
+                "title": title.strip(),
+                "minute_taker": minute_taker.strip() or None,
+                "sections": sections,
+                "decisions": [{"text": line.strip()} for line in decisions.splitlines() if line.strip()],
+                "reviewed": True if reviewed == "yes" else None,
+            },
+        )
+        if outcome.ok:
+            redirect = RedirectResponse(f"/meetings/{meeting_id}/minutes", status_code=303)
+            flash.flash(redirect, "saved")
+            return redirect
+        errors["title"] = outcome.message
+    return await _page(request, services, user, meeting_id, errors=errors, form=form, status_code=400)
+
+
+@router.post("/step", response_class=HTMLResponse)
+async def change_status(
+    request: Request,
+    meeting_id: str,
+    user: Manager,
+    services: ServicesDep,
+    minutes_id: Annotated[str, Form()],
+    revision: Annotated[int, Form()],
+    step: Annotated[str, Form()],
+) -> Response:
+    if step not in STEPS:
+        return await _page(
+            request, services, user, meeting_id, status_code=400, errors={"step": _("Det steget finns inte.")}
+        )
+    outcome = await send(services, "POST", f"/v1/minutes/{minutes_id}/{step}", {"revision": revision})
+    if not outcome.ok:
+        return await _page(
+            request, services, user, meeting_id, errors={"step": outcome.message}, status_code=400
+        )
+    redirect = RedirectResponse(f"/meetings/{meeting_id}/minutes", status_code=303)
+    flash.flash(redirect, STEPS[step])
+    return redirect
+
+
+@router.post("/correct", response_class=HTMLResponse)
+async def correct_minutes(
+    request: Request,
+    meeting_id: str,
+    user: Manager,
+    services: ServicesDep,
+    minutes_id: Annotated[str, Form()],
+    note: Annotated[str, Form()] = "",
+) -> Response:
+    if len(note.strip()) < 3:
+        return await _page(
+            request,
+            services,
+            user,
+            meeting_id,
+            status_code=400,
+            errors={"note": _("Skriv vad rättelsen ändrar, så att läsarna förstår.")},
+        )
+    outcome = await send(services, "POST", f"/v1/minutes/{minutes_id}/corrections", {"note": note.strip()})
+    if not outcome.ok:
+        return await _page(
+            request, services, user, meeting_id, errors={"note": outcome.message}, status_code=400
+        )
+    redirect = RedirectResponse(f"/meetings/{meeting_id}/minutes", status_code=303)
+    flash.flash(redirect, "correction_started")
+    return redirect

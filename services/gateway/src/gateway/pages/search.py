@@ -1,0 +1,58 @@
+"""Search across all published minutes, with the hits highlighted."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
+
+from gateway import roles
+from gateway.auth import requires
+from gateway.highlights import safe_snippet
+from gateway.i18n import _
+from gateway.pages.meetings import STOCKHOLM, parse_date
+from gateway.rendering import render
+from gateway.sessions import SignedIn
+from gateway.upstream import ServicesDep
+
+router = APIRouter(prefix="/search", tags=["pages"])
+Reader = Annotated[SignedIn, requires(*roles.READ_MEETINGS)]
+PAGE_SIZE = 20
+
+
+@router.get("", response_class=HTMLResponse)
+async def search(
+    request: Request,
+    _user: Reader,
+    services: ServicesDep,
+    q: str = "",
+    start: Annotated[str, Query(alias="from")] = "",
+    end: Annotated[str, Query(alias="to")] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    errors: dict[str, str] = {}
+    params: dict[str, Any] = {"q": q.strip(), "limit": PAGE_SIZE, "offset": offset}
+    filters = {k: v for k, v in (("q", q.strip()), ("from", start), ("to", end)) if v}
+    for name, value in (("from", start), ("to", end)):
+        if value:
+            parsed = parse_date(value)
+            if parsed is None:
+                errors[name] = _("Skriv datumet som år-månad-dag, till exempel 2026-03-07.")
+            else:
+                params[name] = datetime.combine(parsed, time(0), STOCKHOLM).isoformat()
+    page = None
+    if q.strip() and not errors:
+        page = await services.get_json("meetings", "/v1/search", params=params)
+        for hit in (page or {}).get("items", []):
+            hit["snippet_safe"] = safe_snippet(hit.get("snippet_html", ""))
+    return render(
+        request,
+        "meetings/search.html",
+        q=q,
+        page=page,
+        errors=errors,
+        filters=filters,
+        values={"from": start, "to": end},
+    )
