@@ -17,6 +17,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+import meetings
 from backbone.embedded import free_port
 from devstack.stack import Ports, ServiceSpec, Stack
 
@@ -31,7 +32,8 @@ CHROMIUM_ARGS = [
 ]
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PASSWORD = "a long test password 2026"
-SEED_MINUTES = Path(__file__).resolve().parents[2].parent / "shared" / "seed-minutes"
+# The project's own copy of the group's minutes (a clone has nothing beside it).
+SEED_MINUTES = Path(meetings.__file__).parent / "demo" / "minutes"
 
 
 @pytest.fixture(scope="session")

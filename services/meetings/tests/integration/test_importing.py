@@ -8,14 +8,10 @@ from typing import Any
 import meetings
 
 SEED = Path(meetings.__file__).parent / "demo" / "minutes"
-SHARED = Path("/work/shared/seed-minutes")
 
 
 def seed_text(name: str) -> str:
-    for folder in (SEED, SHARED):
-        if (folder / name).exists():
-            return (folder / name).read_text(encoding="utf-8")
-    raise FileNotFoundError(name)
+    return (SEED / name).read_text(encoding="utf-8")
 
 
 async def test_an_imported_text_becomes_a_draft_meeting_that_needs_review(client: Any) -> None:
