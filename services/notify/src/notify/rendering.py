@@ -45,6 +45,7 @@ def _environment() -> Environment:
     env.filters["datum"] = _formatter("EEEE d MMMM")
     env.filters["datum_tid"] = _formatter("EEEE d MMMM y 'kl.' HH:mm")
     env.filters["tid"] = _formatter("HH:mm")
+    env.filters["dag_manad"] = _formatter("d MMMM")
     env.filters["dag"] = lambda value: format_date(value, "EEEE d MMMM y", locale="sv_SE")
     return env
 

@@ -96,6 +96,17 @@ async def test_published_minutes_link_to_the_minutes_page(pool):
     assert f'href="https://delaktig.example.se/meetings/{meeting_id}/minutes"' in email["body_html"]
 
 
+async def test_a_title_that_already_says_the_date_does_not_get_it_twice(pool):
+    data = {
+        "meeting_id": str(uuid.uuid4()),
+        "title": "Gemensam utvecklingsgrupp 2 mars 2026",
+        "meeting_starts_at": MARCH_2.isoformat(),
+        "recipients": [LEIF],
+    }
+    [email] = await deliver(pool, "meetings.minutes.published.v1", data)
+    assert email["subject"] == "Protokollet är klart: Gemensam utvecklingsgrupp 2 mars 2026"
+
+
 async def test_corrected_minutes_say_what_changed(pool):
     data = {
         "meeting_id": str(uuid.uuid4()),
