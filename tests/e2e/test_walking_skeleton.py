@@ -73,6 +73,23 @@ def test_nats_restart_delays_but_loses_nothing(stack):
     assert len(mails_to(stack, people)) == 1
 
 
+def test_nats_killed_with_work_in_flight_loses_nothing(stack):
+    in_flight = [invitees(3) for _ in range(10)]
+    for people in in_flight:
+        create_meeting(stack, people)
+    stack.nats.kill()  # SIGKILL: what JetStream acknowledged must already be on disk
+    while_down = invitees(2)
+    create_meeting(stack, while_down)
+    stack.nats.start()
+    everyone = [p for people in in_flight for p in people] + while_down
+    wait_until(
+        lambda: len(mails_to(stack, everyone)) == 32, "all 32 emails after NATS was killed", timeout=90
+    )
+    time.sleep(2.5)
+    assert len(mails_to(stack, everyone)) == 32
+    assert queued_emails(stack, everyone) == 32
+
+
 def test_postgres_restart_needs_no_service_restart(stack):
     before = invitees(1)
     create_meeting(stack, before)
