@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import fcntl
 import os
 import signal
@@ -14,6 +15,8 @@ from types import FrameType
 
 from devstack import demo
 from devstack.stack import Stack
+
+_PR_SET_PDEATHSIG = 1
 
 
 class AlreadyRunning(RuntimeError):
@@ -46,7 +49,17 @@ def _demo_sign_in(stack: Stack) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+def _stop_with_parent() -> None:
+    """Ask Linux for SIGTERM when our parent (make) dies, so a signal to make alone stops the stack too."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: Ctrl-C still reaches the whole process group
+
+
 def run(var: Path) -> int:
+    _stop_with_parent()
     try:
         _lock(var)
     except AlreadyRunning as exc:
