@@ -1,0 +1,75 @@
+"""Operators see dead letters with their reasons, and send one back once its cause is fixed."""
+
+import asyncio
+
+import pytest
+from pydantic import BaseModel
+
+from backbone.consumer import Consumer, Subscription
+from backbone.deadletters import read_dead_letters, replay
+from backbone.envelope import new_envelope
+
+
+class ReadsN(BaseModel):
+    n: int
+
+
+async def test_a_dead_letter_is_listed_and_replayed_after_the_fix(pool, nc, owner):
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE TABLE effects (n int)")
+    fixed = asyncio.Event()
+
+    async def handler(conn, event, data: ReadsN) -> None:
+        if not fixed.is_set():
+            raise RuntimeError("bug in the handler")
+        await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
+
+    consumer = Consumer(
+        pool=pool,
+        nc=nc,
+        service=owner.name,
+        durable=owner.name,
+        stream=owner.stream,
+        subscriptions=[Subscription(owner.happened.subject, ReadsN, handler)],
+        backoff=[0.05],
+        max_deliver=2,
+        ack_wait=2.0,
+    )
+    env = new_envelope(
+        subject=owner.happened.subject, source="/t", data={"n": 7}, aggregate="a/1", correlation_id=None
+    )
+    await nc.jetstream().publish(owner.happened.subject, env.to_json())
+    task = asyncio.create_task(consumer.run())
+    try:
+        letters = await _eventually(lambda: read_dead_letters(nc, consumer=owner.name))
+        [letter] = letters
+        assert letter.subject == owner.happened.subject
+        assert "bug in the handler" in letter.reason
+        assert letter.delivery_count == 2
+
+        fixed.set()
+        assert await replay(nc, letter.sequence) == owner.happened.subject
+
+        async def handled() -> list:
+            async with pool.acquire() as conn:
+                return [r["n"] for r in await conn.fetch("SELECT n FROM effects")]
+
+        assert await _eventually(handled) == [7]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_replaying_a_number_that_does_not_exist_says_so(nc, owner):
+    with pytest.raises(LookupError, match="no dead letter number 999999"):
+        await replay(nc, 999_999)
+
+
+async def _eventually(read, timeout: float = 15.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found = await read()
+        if found:
+            return found
+        assert asyncio.get_running_loop().time() < deadline, "nothing arrived before the deadline"
+        await asyncio.sleep(0.1)
