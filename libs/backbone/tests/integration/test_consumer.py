@@ -12,6 +12,8 @@ from backbone.consumer import Consumer, Subscription
 from backbone.envelope import new_envelope
 from backbone.streams import DEAD_LETTER_STREAM
 
+from .conftest import eventually
+
 
 class ReadsN(BaseModel):
     n: int
@@ -58,14 +60,6 @@ async def _publish(nc, owner, n, *, event_id: str | None = None, msg_id: str | N
     return env.id
 
 
-async def _until(check, timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.05)
-
-
 async def _dead_letters(nc, owner) -> list:
     js = nc.jetstream()
     sub = await js.pull_subscribe(
@@ -97,7 +91,7 @@ async def test_a_redelivered_event_has_no_second_effect(pool, nc, owner, effects
     await _publish(nc, owner, 1, event_id=event_id, msg_id="copy-2")
     await _publish(nc, owner, 2)
     task = await _running(_consumer(pool, nc, owner, _record))
-    await _until(lambda: _count(pool, 2))
+    await eventually(lambda: _count(pool, 2))
     await asyncio.sleep(0.3)
     await _stop(task)
     assert await _effects(pool) == [1, 2]
@@ -125,7 +119,7 @@ async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_on
     await nc.jetstream().publish(owner.happened.subject, env.to_json())  # ... but data the handler can't read
     await _publish(nc, owner, 43)
     task = await _running(_consumer(pool, nc, owner, _record))
-    await _until(lambda: _count(pool, 3))
+    await eventually(lambda: _count(pool, 3))
     await _stop(task)
     assert await _effects(pool) == [41, 42, 43]
     dead = await _dead_letters(nc, owner)
@@ -151,7 +145,7 @@ async def test_a_failing_handler_is_retried_and_then_succeeds(pool, nc, owner, e
 
     await _publish(nc, owner, 5)
     task = await _running(_consumer(pool, nc, owner, flaky))
-    await _until(lambda: _count(pool, 1))
+    await eventually(lambda: _count(pool, 1))
     await _stop(task)
     assert attempts == [5, 5, 5]
     assert await _effects(pool) == [5]
@@ -167,7 +161,7 @@ async def test_a_handler_that_always_fails_is_dead_lettered_after_max_deliver(po
     async def dead_lettered() -> bool:
         return len(await _dead_letters(nc, owner)) == 1
 
-    await _until(dead_lettered)
+    await eventually(dead_lettered)
     await _stop(task)
     [dead] = await _dead_letters(nc, owner)
     assert dead.headers["Dead-Letter-Delivery-Count"] == "3"
@@ -201,7 +195,7 @@ async def test_events_about_one_aggregate_keep_their_order_while_others_run_alon
             owner.happened.subject, env.to_json(), headers={"Nats-Msg-Id": env.id, "Aggregate": aggregate}
         )
     task = await _running(_consumer(pool, nc, owner, slow_and_uneven, concurrency=3))
-    await _until(lambda: _count(pool, 30))
+    await eventually(lambda: _count(pool, 30))
     await _stop(task)
     for k in range(3):
         ns = [n for subject, n in seen if subject == f"thing/{k}"]

@@ -9,6 +9,8 @@ from backbone.consumer import Consumer, Subscription
 from backbone.deadletters import read_dead_letters, replay
 from backbone.envelope import new_envelope
 
+from .conftest import eventually
+
 
 class ReadsN(BaseModel):
     n: int
@@ -41,7 +43,7 @@ async def test_a_dead_letter_is_listed_and_replayed_after_the_fix(pool, nc, owne
     await nc.jetstream().publish(owner.happened.subject, env.to_json())
     task = asyncio.create_task(consumer.run())
     try:
-        letters = await _eventually(lambda: read_dead_letters(nc, consumer=owner.name))
+        letters = await eventually(lambda: read_dead_letters(nc, consumer=owner.name))
         [letter] = letters
         assert letter.subject == owner.happened.subject
         assert "bug in the handler" in letter.reason
@@ -54,7 +56,7 @@ async def test_a_dead_letter_is_listed_and_replayed_after_the_fix(pool, nc, owne
             async with pool.acquire() as conn:
                 return [r["n"] for r in await conn.fetch("SELECT n FROM effects")]
 
-        assert await _eventually(handled) == [7]
+        assert await eventually(handled) == [7]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -63,13 +65,3 @@ async def test_a_dead_letter_is_listed_and_replayed_after_the_fix(pool, nc, owne
 async def test_replaying_a_number_that_does_not_exist_says_so(nc, owner):
     with pytest.raises(LookupError, match="no dead letter number 999999"):
         await replay(nc, 999_999)
-
-
-async def _eventually(read, timeout: float = 15.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found = await read()
-        if found:
-            return found
-        assert asyncio.get_running_loop().time() < deadline, "nothing arrived before the deadline"
-        await asyncio.sleep(0.1)

@@ -17,7 +17,7 @@ from backbone.outbox import add_event
 from backbone.relay import OutboxRelay
 from backbone.streams import ensure_stream, service_stream
 
-from .conftest import Happened
+from .conftest import Happened, eventually
 
 
 async def _stream_messages(nc, stream: str, expected: int, timeout: float = 10.0) -> list:
@@ -114,13 +114,13 @@ async def test_only_one_relay_leads_and_a_standby_takes_over(pool, dsn, nats_ser
     first = OutboxRelay(dsn=dsn, nc=nc1, service=owner.name, poll_seconds=0.1)
     second = OutboxRelay(dsn=dsn, nc=nc2, service=owner.name, poll_seconds=0.1)
     t1 = asyncio.create_task(first.run())
-    await _eventually(lambda: first.is_leader)
+    await eventually(lambda: first.is_leader)
     t2 = asyncio.create_task(second.run())
     await asyncio.sleep(0.5)
     assert not second.is_leader
     t1.cancel()
     await asyncio.gather(t1, return_exceptions=True)
-    await _eventually(lambda: second.is_leader)
+    await eventually(lambda: second.is_leader)
     event_id = await _add(pool, owner, 7)
     msgs = await _stream_messages(nc2, owner.stream, 1)
     assert [m.headers["Nats-Msg-Id"] for m in msgs] == [event_id]
@@ -128,14 +128,6 @@ async def test_only_one_relay_leads_and_a_standby_takes_over(pool, dsn, nats_ser
     await asyncio.gather(t2, return_exceptions=True)
     await nc1.close()
     await nc2.close()
-
-
-async def _eventually(check, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.05)
 
 
 async def test_acks_lost_while_nats_is_away_are_retried_not_waited_for_forever(pool, dsn, tmp_path):
