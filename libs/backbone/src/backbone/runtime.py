@@ -57,6 +57,19 @@ async def connect_nats(url: str, name: str, wait_seconds: float = 60.0) -> NATS:
             await asyncio.sleep(0.5)
 
 
+async def _cancel_all(tasks: list[asyncio.Task[None]], patience: float = 10.0) -> None:
+    """Cancel background loops, again if one swallowed its cancellation (a library may), up to `patience`."""
+    deadline = asyncio.get_running_loop().time() + patience
+    pending = {t for t in tasks if not t.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.5)
+        if pending and asyncio.get_running_loop().time() > deadline:
+            log.error("background tasks did not stop", tasks=sorted(t.get_name() for t in pending))
+            return
+
+
 def stream_of(subject: str) -> str:
     """Events live in their owner's stream: `meetings.x.y.v1` is in MEETINGS."""
     return subject.split(".", 1)[0].upper()
@@ -154,9 +167,7 @@ class Runtime:
         self._tasks.append(task)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await _cancel_all(self._tasks)
         self._tasks.clear()
         if self._nc is not None and self._nc.is_connected:
             try:

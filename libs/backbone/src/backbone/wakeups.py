@@ -43,7 +43,10 @@ class Listener:
             self._wait = self._min
             return
         try:
-            await asyncio.wait_for(self._event.wait(), timeout=self._wait)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+            # arrives as the event fires, and a loop that cannot be cancelled never shuts down.
+            async with asyncio.timeout(self._wait):
+                await self._event.wait()
             # Rung before the writer's commit, maybe: look now, and again soon if nothing is there.
             self._wait = self._min
         except TimeoutError:
