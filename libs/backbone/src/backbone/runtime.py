@@ -70,6 +70,19 @@ async def _cancel_all(tasks: list[asyncio.Task[None]], patience: float = 10.0) -
             return
 
 
+async def _within(step: Coroutine[Any, Any, Any], seconds: float) -> bool:
+    """Run a shutdown step for at most `seconds`; True if it finished without error.
+
+    Unlike wait_for, this never waits for a step that ignores its cancellation.
+    """
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        return False
+    return task.exception() is None
+
+
 def stream_of(subject: str) -> str:
     """Events live in their owner's stream: `meetings.x.y.v1` is in MEETINGS."""
     return subject.split(".", 1)[0].upper()
@@ -169,16 +182,10 @@ class Runtime:
     async def stop(self) -> None:
         await _cancel_all(self._tasks)
         self._tasks.clear()
-        if self._nc is not None and self._nc.is_connected:
-            try:
-                await asyncio.wait_for(self._nc.drain(), timeout=5.0)
-            except Exception:  # noqa: BLE001 - shutting down anyway
-                await self._nc.close()
-        if self._pool is not None:
-            try:
-                await asyncio.wait_for(self._pool.close(), timeout=5.0)
-            except Exception:  # noqa: BLE001
-                self._pool.terminate()
+        if self._nc is not None and self._nc.is_connected and not await _within(self._nc.drain(), 5.0):
+            await _within(self._nc.close(), 2.0)
+        if self._pool is not None and not await _within(self._pool.close(), 5.0):
+            self._pool.terminate()
         log.info("service stopped")
 
     async def readiness(self) -> dict[str, bool]:
