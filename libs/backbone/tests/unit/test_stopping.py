@@ -2,7 +2,7 @@
 
 import asyncio
 
-from backbone.runtime import _cancel_all
+from backbone.runtime import _cancel_all, _within
 
 
 async def test_a_loop_that_swallows_one_cancellation_is_cancelled_again():
@@ -47,3 +47,23 @@ async def test_a_loop_that_never_stops_is_given_up_on_after_the_patience():
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert task.done()
+
+
+async def test_a_shutdown_step_that_hangs_is_left_behind_after_its_time():
+    release = asyncio.Event()
+
+    async def hangs() -> None:
+        while not release.is_set():
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                continue  # ignores its cancellation, as a stuck client library might
+
+    started = asyncio.get_running_loop().time()
+    assert await _within(hangs(), 0.2) is False
+    assert asyncio.get_running_loop().time() - started < 2.0
+    assert await _within(asyncio.sleep(0), 1.0) is True
+    release.set()
+    for task in asyncio.all_tasks():
+        if task is not asyncio.current_task():
+            task.cancel()
