@@ -44,7 +44,10 @@ def _demo_sign_in(stack: Stack) -> str:
     gateway = next(spec for spec in stack.services if spec.name == "gateway")
     done = subprocess.run(
         [sys.executable, "-m", "gateway", "demo-admin"],
-        env=stack.env_for(gateway), capture_output=True, text=True, check=True,
+        env=stack.env_for(gateway),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout.strip().splitlines()[-1]
 

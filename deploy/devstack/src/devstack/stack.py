@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from backbone.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from backbone.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open, wait_until_ready
 from backbone.identity import Identity, bearer_headers
 
 SYSTEM = Identity(subject="devstack", roles=("system",), name="Local stack")
@@ -135,7 +135,13 @@ class Stack:
             ],
             dict(os.environ),
         )
-        _wait_port(self.ports.smtp, "the SMTP sink", self.procs["mailsink"])
+        wait_until_ready(
+            lambda: port_open(self.ports.smtp),
+            "the SMTP sink",
+            20.0,
+            self.procs["mailsink"],
+            self.log_of("mailsink"),
+        )
 
     def start_service(self, name: str, timeout: float = 60.0) -> None:
         spec = self._spec(name)
@@ -206,18 +212,3 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:
         pass
-
-
-def _wait_port(port: int, what: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} stopped with code {proc.returncode}")
-        with socket.socket() as s:
-            s.settimeout(0.2)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} did not open port {port} in {timeout:.0f} s")

@@ -24,9 +24,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_for(
+def wait_until_ready(
     check: Callable[[], bool], what: str, timeout: float, proc: subprocess.Popen[bytes], log: Path
 ) -> None:
+    """Wait until `check()` holds; fail at once, with the log's tail, if the process exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -44,7 +45,7 @@ def _tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.2)
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -166,7 +167,7 @@ class EmbeddedPostgres:
                 user=self._run_as()[0],
                 group=self._run_as()[1],
             )
-        _wait_for(self._accepting, "PostgreSQL", timeout, self.proc, self.log)
+        wait_until_ready(self._accepting, "PostgreSQL", timeout, self.proc, self.log)
 
     def _accepting(self) -> bool:
         result = subprocess.run(
@@ -233,7 +234,7 @@ jetstream {{
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        _wait_for(self._healthy, "NATS", timeout, self.proc, self.log)
+        wait_until_ready(self._healthy, "NATS", timeout, self.proc, self.log)
 
     def _healthy(self) -> bool:
         try:
@@ -261,4 +262,4 @@ jetstream {{
         return f"nats://127.0.0.1:{self.port}"
 
 
-__all__ = ["EmbeddedNats", "EmbeddedPostgres", "_port_open", "free_port"]
+__all__ = ["EmbeddedNats", "EmbeddedPostgres", "free_port", "port_open", "wait_until_ready"]

@@ -13,6 +13,7 @@ import json
 import time
 import zlib
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -28,7 +29,7 @@ log = get_logger(__name__)
 _RETRYABLE: tuple[type[Exception], ...] = (*CONNECTION_ERRORS, TimeoutError)
 AfterPublish = Callable[[list[int]], Awaitable[None]]
 _CLEANUP_EVERY_SECONDS = 600.0
-_KEEP_PUBLISHED = "7 days"
+_KEEP_PUBLISHED = timedelta(days=7)
 
 
 class OutboxRelay:
@@ -145,7 +146,7 @@ class OutboxRelay:
         if now - self._last_cleanup < _CLEANUP_EVERY_SECONDS:
             return
         self._last_cleanup = now
-        await conn.execute(f"DELETE FROM outbox WHERE published_at < now() - interval '{_KEEP_PUBLISHED}'")
+        await conn.execute("DELETE FROM outbox WHERE published_at < now() - $1::interval", _KEEP_PUBLISHED)
 
 
 def _encode(envelope: dict[str, object]) -> bytes:

@@ -165,3 +165,20 @@ async def test_acks_lost_while_nats_is_away_are_retried_not_waited_for_forever(p
         await client.close()
     finally:
         server.stop()
+
+
+async def test_published_rows_are_cleaned_up_after_a_week_and_unpublished_ones_never(pool, dsn, nc, owner):
+    async with pool.acquire() as conn:
+        await conn.execute(
+            """INSERT INTO outbox (event_id, subject, aggregate, envelope, created_at, published_at) VALUES
+               (gen_random_uuid(), 's', 'a', '{}', now() - interval '9 days', now() - interval '8 days'),
+               (gen_random_uuid(), 's', 'a', '{}', now() - interval '2 days', now() - interval '1 day'),
+               (gen_random_uuid(), 's', 'a', '{}', now() - interval '30 days', NULL)"""
+        )
+    conn = await asyncpg.connect(dsn)
+    try:
+        await OutboxRelay(dsn=dsn, nc=nc, service=owner.name)._maybe_clean(conn)
+        left = await conn.fetch("SELECT published_at IS NULL AS pending FROM outbox ORDER BY created_at")
+    finally:
+        await conn.close()
+    assert [r["pending"] for r in left] == [True, False]
