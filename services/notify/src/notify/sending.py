@@ -109,14 +109,12 @@ class EmailSender:
                 except asyncio.CancelledError:
                     await asyncio.to_thread(link.close)
                     raise
-                except _RETRYABLE as exc:
-                    log.warning("email sender interrupted, retrying", error=str(exc))
-                    link.close()
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 10.0)
-                except Exception:
-                    log.exception("email sender failed, retrying")
-                    link.close()
+                except Exception as exc:  # the loop must outlive any one failure
+                    if isinstance(exc, _RETRYABLE):
+                        log.warning("email sender interrupted, retrying", error=str(exc))
+                    else:
+                        log.exception("email sender failed, retrying")
+                    await asyncio.to_thread(link.close)  # quitting SMTP blocks; not on the event loop
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10.0)
 
