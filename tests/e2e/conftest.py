@@ -1,22 +1,18 @@
 """A real stack for end-to-end journeys: PostgreSQL, NATS, the SMTP sink, meetings and notify as processes."""
 
-import asyncio
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
 
 import asyncpg
 import httpx
 import pytest
 
 from backbone.embedded import free_port
+from backbone.testing import run_async
 from devstack.mailsink import read_maildir
 from devstack.stack import Ports, ServiceSpec, Stack
-
-T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -81,16 +77,6 @@ def invitees(n: int) -> list[dict[str, str]]:
 def mails_to(stack: Stack, people: list[dict[str, str]]) -> list:
     wanted = {p["email"] for p in people}
     return [m for m in read_maildir(stack.maildir) if m["To"] in wanted]
-
-
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to the end from a sync test, on a loop of its own in another thread.
-
-    Another thread, because a session fixture (the browser tests' Playwright) may already run an
-    event loop in this one.
-    """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def queued_emails(stack: Stack, people: list[dict[str, str]]) -> int:

@@ -6,7 +6,9 @@ import time
 
 import nats
 
-from .conftest import create_meeting, invitees, mailbox_size, mails_to, queued_emails, run_async, wait_until
+from backbone.testing import run_async
+
+from .conftest import create_meeting, invitees, mailbox_size, mails_to, queued_emails, wait_until
 
 
 def test_a_scheduled_meeting_reaches_each_invitee_once_by_email(stack):

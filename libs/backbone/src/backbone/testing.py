@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
 from backbone.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from backbone.migrations import Migration, backbone_migrations, ensure_database, migrate, read_migrations
+
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +35,15 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNa
     server.start()
     yield server
     server.stop()
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to its end from sync code, on a loop of its own in another thread.
+
+    Another thread, because this one may already run a loop (an async test, or Playwright's).
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def unique_name(prefix: str) -> str:
@@ -52,9 +64,7 @@ def make_database(pg_server: EmbeddedPostgres) -> Callable[..., str]:
             await ensure_database(dsn)
             await migrate(dsn, migrations)
 
-        # In a thread of its own, so sync and async tests (with a running loop) can both call it.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(asyncio.run, create()).result()
+        run_async(create())
         return dsn
 
     return make

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import threading
 import time
@@ -19,6 +18,7 @@ from fastapi import FastAPI, Request
 
 from backbone.embedded import free_port
 from backbone.http import IdentityRequired
+from backbone.testing import run_async
 from gateway import accounts
 from gateway.app import create_app
 from gateway.settings import MIGRATIONS_DIR, Settings
@@ -109,7 +109,7 @@ def gateway(settings: Settings) -> Iterator[LiveServer]:
 
 
 def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    return run_async(coro)
 
 
 async def _make_user(dsn: str, email: str, roles: tuple[str, ...], organisation: str | None) -> None:
