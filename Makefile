@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 PYPROJECTS := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml)
 
-.PHONY: run test lint bench setup clean catalogue
+.PHONY: run test lint browser bench setup clean catalogue
 
 setup: $(STAMP)
 
@@ -19,8 +19,12 @@ $(STAMP): requirements-dev.txt constraints.txt $(PYPROJECTS)
 run: $(STAMP)
 	$(PY) -m devstack run --var var
 
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for the browser tests: installed as root, or one line saying what to run.
+browser: $(STAMP)
+	$(PY) -m devstack.chromium
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
