@@ -80,7 +80,7 @@ async def postgres_outbox_transactions(
     pool = await create_pool(dsn, min_size=concurrency, max_size=concurrency)
     try:
         async with pool.acquire() as conn:
-            await conn.execute(q.create_items)
+            await conn.execute(q.create_items.sql)
         done = 0
         stop = asyncio.Event()
 
@@ -90,8 +90,8 @@ async def postgres_outbox_transactions(
             while not stop.is_set():
                 env = sample_envelope(n)
                 async with conn.transaction():
-                    await conn.execute(q.insert_item, uuid.uuid4(), env["data"]["title"])
-                    await conn.execute(q.insert_outbox_row, uuid.UUID(str(env["id"])), SUBJECT,
+                    await conn.execute(q.insert_item.sql, uuid.uuid4(), env["data"]["title"])
+                    await conn.execute(q.insert_outbox_row.sql, uuid.UUID(str(env["id"])), SUBJECT,
                                        env["subject"], env)
                 done += 1
                 n += 1

@@ -1,9 +1,10 @@
 """`python -m bench.run`: one benchmark run on a stack of its own, its figures printed and kept.
 
 Starts PostgreSQL (durable: fsync and synchronous_commit on), NATS (`sync_interval: always`), the
-SMTP sink, meetings and notify, on free ports in a temporary folder; measures this machine's
-ceilings against that PostgreSQL and NATS; drives the pipeline; writes `bench/results/latest.json`;
-and stops everything it started, also on Ctrl-C or an error.
+SMTP sink, meetings, notify and the gateway, on free ports in a temporary folder; measures this
+machine's ceilings against that PostgreSQL and NATS; loads the staff pages on a realistic volume
+beside their own ceiling; drives the pipeline; writes `bench/results/latest.json`; and stops
+everything it started, also on Ctrl-C or an error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import pstats
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,8 +27,17 @@ from types import FrameType
 
 from backbone.embedded import free_port
 from backbone.logs import configure_logging
-from bench import ceilings, pipeline, stages
-from bench.report import RESULTS, Figure, against_ceiling, at_most, ceiling, table, write_json
+from bench import ceilings, pages, pipeline, stages
+from bench.report import (
+    RESULTS,
+    Figure,
+    against_ceiling,
+    at_least,
+    at_most,
+    ceiling,
+    table,
+    write_json,
+)
 from devstack.stack import Ports, ServiceSpec, Stack
 
 PIPELINE_TARGET_RATIO = 0.4  # issue 2: deliver at least 40% of the transaction ceiling
@@ -34,6 +45,10 @@ LATENCY_P50_TARGET_MS = 1000.0
 LATENCY_P99_TARGET_MS = 2000.0
 WARMUP_MEETINGS = 32
 TX_CEILING = "pg_tx_row_plus_outbox_c16"
+PAGE_CEILING = "fastapi_asyncpg_pk_c32"
+# Issue 8: pages per second a signed-in person's pages must reach at 32 clients, and the start page's p99.
+PAGE_TARGETS = {"start_page": 300.0, "meeting_page": 200.0, "search_page": 150.0}
+START_PAGE_P99_TARGET_MS = 150.0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -44,6 +59,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ceiling-seconds", type=float,
                         default=float(os.environ.get("BENCH_CEILING_SECONDS", "8")),
                         help="how long to measure each ceiling (default 8, or $BENCH_CEILING_SECONDS)")
+    parser.add_argument("--pages-seconds", type=float,
+                        default=float(os.environ.get("BENCH_PAGES_SECONDS", "10")),
+                        help="how long to load each page and the page ceiling (default 10, "
+                        "or $BENCH_PAGES_SECONDS)")
+    parser.add_argument("--only", choices=["pages", "pipeline"], default=None,
+                        help="run only the page bench or only the pipeline (default both)")
+    parser.add_argument("--profile-pages", choices=["gateway", "meetings"], action="append", default=[],
+                        help="record this service with py-spy while each page is loaded (collapsed stacks, "
+                        "<service>-<page>.txt in the kept folder; repeatable)")
     parser.add_argument("--drain-seconds", type=float, default=300.0,
                         help="how long to wait for the last email after the load stops (default 300)")
     parser.add_argument("--concurrency", type=int, default=pipeline.CONCURRENCY,
@@ -79,12 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(
         var=var,
         ports=Ports.free(),
-        services=(ServiceSpec("meetings", free_port()), ServiceSpec("notify", free_port())),
+        services=(ServiceSpec("meetings", free_port()), ServiceSpec("notify", free_port()),
+                  ServiceSpec("gateway", free_port())),
         extra_env=dict(item.split("=", 1) for item in args.env),
         durable_postgres=True,
     )
     try:
-        print(f"Starting PostgreSQL, NATS, the SMTP sink, meetings and notify in {var} ...", flush=True)
+        print(f"Starting PostgreSQL, NATS, the SMTP sink, meetings, notify and the gateway in {var} ...",
+              flush=True)
         start(stack, args.profile)
         return asyncio.run(measure(stack, args))
     except KeyboardInterrupt:
@@ -122,6 +148,10 @@ def start(stack: Stack, profiled: list[str]) -> None:
 
 async def measure(stack: Stack, args: argparse.Namespace) -> int:
     figures: list[Figure] = []
+    page_details: dict[str, object] = {}
+    if args.only == "pages":
+        page_figures, page_details = await measure_pages(stack, args)
+        return _finish(page_figures, args, {"pages": page_details})
     if args.skip_ceilings:
         figures += _previous_ceilings(args.output)
         tx = figures[0]
@@ -139,6 +169,10 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
             ceiling("js_publish_batched", published.per_second, "msgs/s"),
             ceiling("js_pull_consume_ack", consumed.per_second, "msgs/s"),
         ]
+
+    if args.only != "pipeline":
+        page_figures, page_details = await measure_pages(stack, args)
+        figures += page_figures
 
     def headers() -> dict[str, str]:
         return stack.system_headers("meetings")
@@ -197,7 +231,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
               "(run again with --keep to look at them).", file=sys.stderr)
         return 1
     path = write_json(figures, args.output)
-    details = {
+    details: dict[str, object] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": args.seconds,
         "concurrency": args.concurrency,
@@ -206,9 +240,88 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
         "pipeline": asdict(summary),
         "stages": [asdict(s) for s in breakdown],
         "cpu_seconds": cpu,
+        "pages": page_details,
     }
     path.with_name(path.stem + "-details.json").write_text(json.dumps(details, indent=2) + "\n")
     print(f"\nWrote {path}.")
+    return 0
+
+
+async def measure_pages(stack: Stack, args: argparse.Namespace) -> tuple[list[Figure], dict[str, object]]:
+    """The staff pages on a realistic volume, signed in, at 32 clients, beside the ceiling app."""
+    dsn = stack.postgres.dsn("meetings")
+    volume = pages.Volume()
+    print(f"Seeding the meetings database ({volume.meetings:,} meetings, {volume.organisations} "
+          f"organisations, {volume.people:,} people) ...", flush=True)
+    counts = await pages.seed(dsn, volume)
+    meeting_id, ceiling_row = await pages.pick_targets(dsn)
+    gateway = next(spec for spec in stack.services if spec.name == "gateway")
+    email, password = await pages.demo_sign_in([sys.executable, "-m", "gateway", "demo-admin"],
+                                               stack.env_for(gateway))
+    cookie = await pages.sign_in(stack.url("gateway"), email, password)
+    base = stack.url("gateway")
+    targets = {
+        "start_page": (f"{base}/", "Start"),
+        "meeting_page": (f"{base}/meetings/{meeting_id}", "Protokoll"),
+        "search_page": (f"{base}/search?q={pages.SEARCH_TERM}", pages.SEARCH_TERM),
+    }
+    for url, must in targets.values():
+        await pages.check_page(url, cookie, must)
+    print(f"Measuring the page ceiling and three pages, {args.pages_seconds:.0f} s each, "
+          f"{pages.CONCURRENCY} connections ...", flush=True)
+    with pages.ceiling_server(dsn, stack.log_of("ceiling_app")) as ceiling_url:
+        top = pages.load(PAGE_CEILING, f"{ceiling_url}/meetings/{ceiling_row}", seconds=args.pages_seconds)
+    runs = []
+    for name, (url, _must) in targets.items():
+        spies = [_py_spy(stack, service, name, args.pages_seconds + pages.WARMUP_SECONDS)
+                 for service in args.profile_pages]
+        runs.append(pages.load(name, url, seconds=args.pages_seconds, cookie=cookie))
+        for spy in spies:
+            spy.wait(60)
+    bad = [r for r in [top, *runs] if r.not_ok or r.socket_errors]
+    if bad:
+        raise SystemExit("The page bench is not valid: " + "; ".join(
+            f"{r.name} had {r.not_ok} answers other than 200 and {r.socket_errors} socket errors"
+            for r in bad) + f". See the logs in {stack.var / 'log'} (run again with --keep).")
+    ceil = ceiling(PAGE_CEILING, top.per_second, "req/s")
+    figures = [ceil]
+    for run in runs:
+        figures.append(at_least(run.name, run.per_second, "pages/s", ceil, PAGE_TARGETS[run.name]))
+        if run.name == "start_page":
+            figures.append(at_most("start_page_p99", run.p99_ms, "ms", START_PAGE_P99_TARGET_MS))
+    print()
+    print(table(figures))
+    print()
+    for run in [top, *runs]:
+        print(f"{run.name}: {run.requests:,} answers in {run.seconds:.1f} s, p50 {run.p50_ms:,.1f} ms, "
+              f"p99 {run.p99_ms:,.1f} ms, max {run.max_ms:,.1f} ms ({run.path})")
+    print()
+    details: dict[str, object] = {
+        "seconds": args.pages_seconds,
+        "concurrency": pages.CONCURRENCY,
+        "volume": counts,
+        "runs": [{**asdict(r), "per_second": round(r.per_second, 1)} for r in [top, *runs]],
+    }
+    return figures, details
+
+
+def _py_spy(stack: Stack, service: str, page: str, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy on a service for the length of one page load, written next to the logs."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        raise SystemExit("--profile-pages needs py-spy: `.venv/bin/pip install py-spy`.")
+    out = stack.var / f"{service}-{page}.txt"
+    print(f"Recording {service} with py-spy into {out} ...", flush=True)
+    return subprocess.Popen([spy, "record", "--pid", str(stack.procs[service].pid), "--duration",
+                             str(int(seconds)), "--rate", "100", "--format", "raw", "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _finish(figures: list[Figure], args: argparse.Namespace, details: dict[str, object]) -> int:
+    path = write_json(figures, args.output)
+    extra = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **details}
+    path.with_name(path.stem + "-details.json").write_text(json.dumps(extra, indent=2) + "\n")
+    print(f"Wrote {path}.")
     return 0
 
 
@@ -216,7 +329,7 @@ def _previous_ceilings(path: Path) -> list[Figure]:
     """The ceilings of an earlier run, transaction ceiling first, so a pipeline-only run still compares."""
     try:
         found = [Figure(**item) for item in json.loads(path.read_text()) if item["ceiling_name"] is None
-                 and item["target"] is None]
+                 and item["target"] is None and item["name"] != PAGE_CEILING]
     except (OSError, ValueError, KeyError, TypeError):
         found = []
     found.sort(key=lambda f: f.name != TX_CEILING)

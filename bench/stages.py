@@ -45,7 +45,7 @@ async def stage_breakdown(load: Load, *, meetings_dsn: str, notify_dsn: str) -> 
     by_event: dict[str, str] = {}
     conn = await asyncpg.connect(meetings_dsn)
     try:
-        for row in await conn.fetch(q.meetings_outbox):
+        for row in await conn.fetch(q.meetings_outbox.sql):
             m = marks.get(row["email"])
             if m is None or row["published_at"] is None:
                 continue
@@ -56,7 +56,7 @@ async def stage_breakdown(load: Load, *, meetings_dsn: str, notify_dsn: str) -> 
         await conn.close()
     conn = await asyncpg.connect(notify_dsn)
     try:
-        for row in await conn.fetch(q.notify_emails):
+        for row in await conn.fetch(q.notify_emails.sql):
             email = by_event.get(str(row["cause_event_id"]))
             if email is None or row["sent_at"] is None:
                 continue

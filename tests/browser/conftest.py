@@ -72,14 +72,14 @@ def make_account(stack: Stack) -> Callable[..., Account]:
             email,
             "--name",
             name,
-            "--password",
-            PASSWORD,
+            "--password-stdin",
         ]
         for role in roles:
             argv += ["--role", role]
         if organisation:
             argv += ["--organisation", organisation]
-        subprocess.run(argv, env=stack.env_for(gateway), check=True, capture_output=True)
+        env = stack.env_for(gateway)
+        subprocess.run(argv, env=env, input=f"{PASSWORD}\n", text=True, check=True, capture_output=True)
         return Account(email, PASSWORD, name)
 
     return make

@@ -101,11 +101,7 @@ def run(var: Path) -> int:
                 print(
                     f"{name} stopped unexpectedly; starting it again (see {stack.log_of(name)}).", flush=True
                 )
-                stack.procs.pop(name)
-                if name == "mailsink":
-                    stack.start_mailsink()
-                else:
-                    stack.start_service(name)
+                stack.restart(name)
             time.sleep(0.5)
     except Exception as exc:  # noqa: BLE001 - say what failed, then stop what started
         print(f"The stack could not start: {exc}", file=sys.stderr)

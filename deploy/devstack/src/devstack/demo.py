@@ -88,19 +88,6 @@ MINUTES_DIR = (
 )
 
 
-def first_mondays(start: date, count: int) -> list[date]:
-    """The first Monday of each month from `start`'s month on: when the group meets."""
-    out: list[date] = []
-    year, month = start.year, start.month
-    while len(out) < count:
-        d = date(year, month, 1)
-        d += timedelta(days=(0 - d.weekday()) % 7)
-        if d >= start:
-            out.append(d)
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return out
-
-
 def _minutes_texts() -> list[tuple[str, str]]:
     try:
         import meetings
@@ -169,6 +156,8 @@ def _seed(api: _Api, stack: Stack, today: date) -> list[str]:
     lines += _series(api, groups, today)
     api.headers = stack.system_headers("meetings")
     lines += _imports(api, groups, people, today)
+    api.headers = stack.system_headers("meetings")
+    lines += _recent(api, stack, groups, people, today)
     return lines
 
 
@@ -305,6 +294,147 @@ def _attendee(a: dict[str, Any], status: str = "present") -> dict[str, Any]:
     return {"name": a["name"], "organisation": a.get("organisation"), "status": status}
 
 
-# Kept for callers that scheduled single meetings before series existed.
-def meeting_times(today: date, count: int = 3) -> list[datetime]:
-    return [datetime.combine(d, time(13, 30), STOCKHOLM) for d in first_mondays(today, count)]
+# The last few months of the group's work, so that every page a newcomer opens (the start page, the
+# attendance chart of the last year, decisions, action items) shows something real on a first run.
+# (months back, who came, who sent apologies, guests, decisions, promises as (text, owner, days from today))
+RECENT: list[
+    tuple[int, list[str], list[str], list[tuple[str, str]], list[str], list[tuple[str, str, int]]]
+] = [
+    (
+        3,
+        [
+            "Leif Redestig",
+            "Johanna Callegari",
+            "David Bergström",
+            "Pierre Sander",
+            "Kenneth Tell",
+            "Ivan Kuzhicov",
+            "Bo Pettersson",
+        ],
+        ["Bent Nielsen"],
+        [("Per Skålén", "Karlstads universitet")],
+        ["Gruppen ställer sig bakom planen för utvecklingsdagen i maj."],
+        [("Ta fram en kort folder om Klarspråk till utvecklingsdagen", "David Bergström", 20)],
+    ),
+    (
+        2,
+        [
+            "Leif Redestig",
+            "David Bergström",
+            "Pierre Sander",
+            "Bent Nielsen",
+            "Gösta Strand",
+            "Catrin Albrektsson",
+        ],
+        ["Johanna Callegari", "Kenneth Tell"],
+        [],
+        ["Fritidsbanken får prova utlåning på Bryggan under en månad."],
+        [("Kolla upp om IT-gruppen kan låna datorer till Kronan", "Kenneth Tell", 5)],
+    ),
+    (
+        1,
+        [
+            "Leif Redestig",
+            "Johanna Callegari",
+            "David Bergström",
+            "Pierre Sander",
+            "Kenneth Tell",
+            "Ivan Kuzhicov",
+            "Bent Nielsen",
+            "Bo Pettersson",
+            "Catrin Albrektsson",
+        ],
+        ["Gösta Strand"],
+        [("Allan Hedman", "brukarmentor")],
+        [
+            "Hälsodagen på Gröningen hålls i juni tillsammans med stadsbyggnadskontoret.",
+            "Mentorsprojektet presenteras på nästa möte.",
+        ],
+        [
+            ("Boka grillplats och utegym för hälsodagen", "Pierre Sander", 14),
+            ("Skriv inbjudan till hälsodagen på lätt svenska", "Johanna Callegari", -2),
+        ],
+    ),
+]
+
+
+def _first_monday(year: int, month: int) -> date:
+    day = date(year, month, 1)
+    return day + timedelta(days=(0 - day.weekday()) % 7)
+
+
+def _months_back(today: date, months: int) -> date:
+    index = today.year * 12 + today.month - 1 - months
+    return _first_monday(index // 12, index % 12 + 1)
+
+
+def _recent(
+    api: _Api, stack: Stack, groups: dict[str, str], people: dict[str, str], today: date
+) -> list[str]:
+    """Meetings of the last months with a roll call, published minutes, decisions and action items."""
+    group = groups[JOINT_GROUP]
+    since = datetime.combine(_months_back(today, 4), time(0, 0), STOCKHOLM)
+    existing = api.call(
+        "GET", "/v1/meetings", params={"group_id": group, "from": since.isoformat(), "limit": 50}
+    )
+    if any(
+        datetime.fromisoformat(m["starts_at"]) < datetime.combine(today, time(0, 0), STOCKHOLM)
+        for m in existing["items"]
+    ):
+        return []
+    held = 0
+    for months, present, excused, guests, decisions, promises in RECENT:
+        day = _months_back(today, months)
+        meeting = api.call(
+            "POST",
+            "/v1/meetings",
+            json={
+                "title": JOINT_GROUP,
+                "group_id": group,
+                "place": "Bryggan",
+                "starts_at": datetime.combine(day, time(13, 30), STOCKHOLM).isoformat(),
+                "ends_at": datetime.combine(day, time(15, 30), STOCKHOLM).isoformat(),
+            },
+        )
+        url = f"/v1/meetings/{meeting['id']}"
+        roll = {r["name"]: r["key"] for r in api.call("GET", f"{url}/roll-call")["entries"]}
+        marks = [{"key": roll[n], "status": "present"} for n in present if n in roll]
+        marks += [{"key": roll[n], "status": "excused"} for n in excused if n in roll]
+        api.call(
+            "PUT",
+            f"{url}/attendance",
+            json={"entries": marks, "guests": [{"name": n, "organisation_name": o} for n, o in guests]},
+        )
+        minutes = api.call(
+            "POST",
+            f"{url}/minutes",
+            json={
+                "title": f"{JOINT_GROUP} {day.isoformat()}",
+                "minute_taker": "David Bergström",
+                "sections": [
+                    {
+                        "heading": "Rapporter från arbetsgrupperna",
+                        "text": "Klarspråk och IT-gruppen berättade.",
+                    },
+                    {"heading": "Beslut", "text": " ".join(decisions)},
+                ],
+                "decisions": [{"text": d, "section": "Beslut"} for d in decisions],
+            },
+        )
+        for action in ("submit", "approve", "publish"):
+            minutes = api.call(
+                "POST", f"/v1/minutes/{minutes['id']}/{action}", json={"revision": minutes["revision"]}
+            )
+        for text, owner, days in promises:
+            api.call(
+                "POST",
+                f"{url}/action-items",
+                json={
+                    "text": text,
+                    "owner_person_id": people[owner],
+                    "due_date": (today + timedelta(days=days)).isoformat(),
+                },
+            )
+        api.headers = stack.system_headers("meetings")  # the identity lives a minute
+        held += 1
+    return [f"Demo data: {held} recent meetings with a roll call, published minutes and action items."]

@@ -10,14 +10,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
 
 from backbone.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open, wait_until_ready
-from backbone.identity import Identity, bearer_headers
+from backbone.identity import Identity, KeyFiles, bearer_headers, ensure_keypair, load_signing_key
+from devstack.mailsink import attempts_log_for
 
 SYSTEM = Identity(subject="devstack", roles=("system",), name="Local stack")
 
@@ -30,6 +31,20 @@ class ServiceSpec:
     @property
     def prefix(self) -> str:
         return self.name.upper() + "_"
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """A child process of the stack: how to start it and how to tell that it is ready.
+
+    The SMTP sink and every service are started, watched and started again the same way from this.
+    """
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    ready: Callable[[], bool]
+    timeout: float = 60.0
 
 
 # Dependency order: the gateway last, because it fronts the others.
@@ -60,21 +75,29 @@ class Stack:
     services: tuple[ServiceSpec, ...] = DEFAULT_SERVICES
     extra_env: dict[str, str] = field(default_factory=dict)
     durable_postgres: bool = True
-    # Development only: every service of the local stack shares this key with the gateway.
-    signing_key: str = "development-only-signing-key-change-me"
 
     def __post_init__(self) -> None:
         self.var = self.var.resolve()
         (self.var / "log").mkdir(parents=True, exist_ok=True)
+        # A keypair of this stack's own, kept with its state: the gateway signs with the private key,
+        # the services get only the public one, as in production; nothing is shared or published.
+        self.identity_keys: KeyFiles = ensure_keypair(self.var / "identity")
+        self._signing_key = load_signing_key(str(self.identity_keys.signing))
         self.postgres = EmbeddedPostgres(
             self.var / "postgres", self.ports.postgres, durable=self.durable_postgres
         )
         self.nats = EmbeddedNats(self.var / "nats", self.ports.nats)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.specs: dict[str, ProcessSpec] = {}
 
     @property
     def maildir(self) -> Path:
         return self.var / "mail"
+
+    @property
+    def mail_attempts_log(self) -> Path:
+        """Every message the SMTP sink was handed, copies included (the Maildir drops copies)."""
+        return attempts_log_for(self.maildir)
 
     def url(self, service: str) -> str:
         spec = self._spec(service)
@@ -82,7 +105,7 @@ class Stack:
 
     def system_headers(self, service: str) -> dict[str, str]:
         """Headers that let local tooling (demo data, tests) call a service as the system."""
-        return bearer_headers(SYSTEM, key=self.signing_key, audience=service)
+        return bearer_headers(SYSTEM, key=self._signing_key, audience=service)
 
     def _has(self, service: str) -> bool:
         return any(spec.name == service for spec in self.services)
@@ -94,64 +117,76 @@ class Stack:
         raise KeyError(f"No service named {service!r} in this stack.")
 
     def env_for(self, spec: ServiceSpec) -> dict[str, str]:
+        """The service's own variables and what it needs of the others, nothing more.
+
+        Every service: its database, NATS, its address and the public key that verifies identities.
+        The gateway besides: the upstream URLs and the private key it signs with. notify: the SMTP
+        sink and the gateway's URL for links in emails.
+        """
         p = spec.prefix
-        env = {
-            **os.environ,
-            f"{p}DATABASE_URL": self.postgres.dsn(spec.name),
-            f"{p}NATS_URL": self.nats.url,
-            f"{p}HTTP_HOST": "127.0.0.1",
-            f"{p}HTTP_PORT": str(spec.port),
-            f"{p}ENVIRONMENT": "development",
-            f"{p}GATEWAY_SIGNING_KEY": self.signing_key,
-            "NOTIFY_SMTP_HOST": "127.0.0.1",
-            "NOTIFY_SMTP_PORT": str(self.ports.smtp),
-            # Links in emails lead to the gateway of this stack, wherever its port is.
-            "NOTIFY_PUBLIC_URL": self.url("gateway") if self._has("gateway") else "http://127.0.0.1:8000",
-            "GATEWAY_MAILDIR": str(self.maildir),
+        own = {
+            "DATABASE_URL": self.postgres.dsn(spec.name),
+            "NATS_URL": self.nats.url,
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(spec.port),
+            "ENVIRONMENT": "development",
         }
-        for other in self.services:
-            env[f"GATEWAY_{other.name.upper()}_URL"] = self.url(other.name)
-        env.update(self.extra_env)
-        return env
+        if spec.name == "gateway":
+            own["IDENTITY_SIGNING_KEY"] = str(self.identity_keys.signing)
+            own["MAILDIR"] = str(self.maildir)
+            for other in self.services:
+                if other.name != "gateway":
+                    own[f"{other.name.upper()}_URL"] = self.url(other.name)
+        else:
+            own["IDENTITY_PUBLIC_KEY"] = str(self.identity_keys.public)
+        if spec.name == "notify":
+            own["SMTP_HOST"] = "127.0.0.1"
+            own["SMTP_PORT"] = str(self.ports.smtp)
+            # Links in emails lead to the gateway of this stack, wherever its port is.
+            own["PUBLIC_URL"] = self.url("gateway") if self._has("gateway") else "http://127.0.0.1:8000"
+        others = tuple(other.prefix for other in DEFAULT_SERVICES + self.services if other.name != spec.name)
+        extra = {k: v for k, v in self.extra_env.items() if not k.startswith(others)}
+        return {**os.environ, **{p + name: value for name, value in own.items()}, **extra}
 
     # -- starting -------------------------------------------------------------------------------
 
     def start_infrastructure(self) -> None:
         self.postgres.start()
         self.nats.start()
-        self.start_mailsink()
+        self.start(self.mail_sink())
 
-    def start_mailsink(self) -> None:
-        self._spawn(
-            "mailsink",
-            [
-                sys.executable,
-                "-m",
-                "devstack.mailsink",
-                "--maildir",
-                str(self.maildir),
-                "--port",
-                str(self.ports.smtp),
-            ],
-            dict(os.environ),
+    def mail_sink(self) -> ProcessSpec:
+        argv = ["-m", "devstack.mailsink", "--maildir", str(self.maildir), "--port", str(self.ports.smtp)]
+        return ProcessSpec(
+            "mailsink", [sys.executable, *argv], dict(os.environ), lambda: port_open(self.ports.smtp), 20.0
         )
-        wait_until_ready(
-            lambda: port_open(self.ports.smtp),
-            "the SMTP sink",
-            20.0,
-            self.procs["mailsink"],
-            self.log_of("mailsink"),
-        )
+
+    def service(self, name: str) -> ProcessSpec:
+        spec = self._spec(name)
+        url = self.url(name) + "/readyz"
+        argv = [sys.executable, "-m", name, "api", "--migrate"]
+        return ProcessSpec(name, argv, self.env_for(spec), lambda: _answers_200(url))
 
     def start_service(self, name: str, timeout: float = 60.0) -> None:
-        spec = self._spec(name)
-        self._spawn(name, [sys.executable, "-m", name, "api", "--migrate"], self.env_for(spec))
-        self.wait_ready(name, timeout)
+        self.start(replace(self.service(name), timeout=timeout))
 
     def start_all(self) -> None:
         self.start_infrastructure()
         for spec in self.services:
             self.start_service(spec.name)
+
+    def start(self, process: ProcessSpec) -> None:
+        """Start a process and wait until it is ready; `restart` starts it again the same way."""
+        self.specs[process.name] = process
+        self._spawn(process.name, process.argv, process.env)
+        wait_until_ready(
+            process.ready, process.name, process.timeout, self.procs[process.name], self.log_of(process.name)
+        )
+
+    def restart(self, name: str) -> None:
+        """Start a process that stopped (see `crashed`) again, as it was started the first time."""
+        self.procs.pop(name, None)
+        self.start(self.specs[name])
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         log = (self.var / "log" / f"{name}.log").open("ab")
@@ -161,19 +196,9 @@ class Stack:
         log.close()
 
     def wait_ready(self, name: str, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
+        """Wait for a service started with `_spawn` to answer /readyz (the bench's profiled runs)."""
         url = self.url(name) + "/readyz"
-        proc = self.procs[name]
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} stopped with code {proc.returncode}; see {self.log_of(name)}")
-            try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{name} was not ready after {timeout:.0f} s; see {self.log_of(name)}")
+        wait_until_ready(lambda: _answers_200(url), name, timeout, self.procs[name], self.log_of(name))
 
     def log_of(self, name: str) -> Path:
         return self.var / "log" / f"{name}.log"
@@ -205,6 +230,13 @@ class Stack:
 
     def crashed(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+
+def _answers_200(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:

@@ -1,23 +1,35 @@
-"""Look at dead letters and send them back: `python -m backbone.deadletters {list,replay}`.
+"""Look at dead letters and send them back: `python -m backbone.deadletters {list,replay,set-aside}`.
 
 A dead letter keeps the original message as it was, with why it could not be handled. Once the
-cause is fixed (a handler bug, say), `replay` publishes the original again on its own subject;
-the consumers' inboxes make sure an event that did get handled has no second effect.
+cause is fixed (a handler bug, say), `replay` publishes the original again on its own subject,
+with its original headers (the aggregate among them); the consumers' inboxes make sure an event
+that did get handled has no second effect.
+
+`set-aside` lists the other kind: outbox rows the relay could never publish (see relay.py). Their
+events never reached any consumer; they stay in the service's outbox until an operator acts.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from dataclasses import dataclass
 
+import asyncpg
 import nats
 from nats.aio.client import Client as NATS
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from backbone.outbox import AGGREGATE_HEADER
+from backbone.relay import set_aside_rows
 from backbone.streams import DEAD_LETTER_STREAM
+
+# Headers a replay leaves behind: the dead letter's own, and JetStream's per-publish ones (an old
+# message id would be dropped as a duplicate, an old expectation would refuse the publish).
+_NOT_REPLAYED = ("Dead-Letter-", "Nats-")
 
 
 @dataclass(frozen=True)
@@ -75,11 +87,42 @@ async def replay(nc: NATS, sequence: int) -> str:
     subject = (stored.headers or {}).get("Dead-Letter-Subject")
     if not subject:
         raise LookupError(f"Dead letter {sequence} does not say which subject it came from.")
-    await js.publish(subject, stored.data or b"", headers={"Nats-Msg-Id": f"replay:{sequence}"})
+    headers = {k: v for k, v in (stored.headers or {}).items() if not k.startswith(_NOT_REPLAYED)}
+    if AGGREGATE_HEADER not in headers and (aggregate := _aggregate_of(stored.data or b"")):
+        headers[AGGREGATE_HEADER] = aggregate  # a dead letter that lost it: the event still says it
+    headers["Nats-Msg-Id"] = f"replay:{sequence}"
+    await js.publish(subject, stored.data or b"", headers=headers)
     return subject
 
 
+def _aggregate_of(data: bytes) -> str | None:
+    """The aggregate a CloudEvent is about (its `subject`), if the data is one."""
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    aggregate = doc.get("subject") if isinstance(doc, dict) else None
+    return aggregate if isinstance(aggregate, str) and aggregate else None
+
+
+async def _list_set_aside(database_url: str, limit: int) -> int:
+    conn = await asyncpg.connect(database_url, timeout=10)
+    try:
+        rows = await set_aside_rows(conn, limit=limit)
+    finally:
+        await conn.close()
+    if not rows:
+        print("No outbox rows set aside.")
+    for r in rows:
+        when = r.set_aside_at.strftime("%Y-%m-%d %H:%M:%S %Z")
+        print(f"#{r.id}  {r.subject}  {r.aggregate}  event={r.event_id}  {r.size} bytes  set aside {when}")
+        print(f"    {r.reason}")
+    return 0
+
+
 async def _main(args: argparse.Namespace) -> int:
+    if args.command == "set-aside":
+        return await _list_set_aside(args.database_url, args.limit)
     nc = await nats.connect(args.nats_url, connect_timeout=5, max_reconnect_attempts=1)
     try:
         if args.command == "list":
@@ -110,6 +153,13 @@ def main(argv: list[str] | None = None) -> None:
     listing.add_argument("--limit", type=int, default=100)
     again = commands.add_parser("replay", help="publish one dead letter again on its subject")
     again.add_argument("sequence", type=int, help="its number, as `list` shows it")
+    aside = commands.add_parser(
+        "set-aside", help="show outbox rows the relay could never publish, with why (read from the database)"
+    )
+    aside.add_argument(
+        "--database-url", required=True, help="the service's database, e.g. postgresql://…/meetings"
+    )
+    aside.add_argument("--limit", type=int, default=100)
     sys.exit(asyncio.run(_main(parser.parse_args(argv))))
 
 

@@ -27,6 +27,10 @@ class Envelope(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     # CloudEvents extension attribute: the request that caused this event.
     correlationid: str | None = None
+    # CloudEvents extension attribute: this event's place among its aggregate's (`subject`) events,
+    # 1, 2, 3, ... in commit order. Consumers apply them in this order. Absent on events written
+    # before it existed; those are applied as they come.
+    aggregateseq: int | None = Field(default=None, ge=1)
 
     @property
     def nats_subject(self) -> str:
@@ -57,6 +61,7 @@ def new_envelope(
     data: dict[str, Any],
     aggregate: str | None,
     correlation_id: str | None,
+    sequence: int | None = None,
 ) -> Envelope:
     return Envelope(
         id=str(uuid.uuid4()),
@@ -66,6 +71,7 @@ def new_envelope(
         subject=aggregate,
         data=data,
         correlationid=correlation_id,
+        aggregateseq=sequence,
     )
 
 

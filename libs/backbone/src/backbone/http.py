@@ -1,14 +1,16 @@
-"""What every service's HTTP side has: request ids, metrics, health, and errors people understand."""
+"""What every service's HTTP side has: request ids, metrics, health, body limits, clear errors."""
 
 from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from joserfc.jwk import OKPKey
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -18,7 +20,7 @@ from backbone.correlation import REQUEST_ID_HEADER, bind_request_id, clean_reque
 from backbone.db import CONNECTION_ERRORS
 from backbone.identity import InvalidIdentity, verify
 from backbone.logs import get_logger
-from backbone.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from backbone.metrics import HTTP_LATENCY, HTTP_REQUESTS, method_label
 from backbone.runtime import Runtime
 
 log = get_logger(__name__)
@@ -54,7 +56,7 @@ class RequestContext:
             await self._app(scope, receive, send_with_id)
         finally:
             path = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(self._service, scope["method"], path, str(status)).inc()
+            HTTP_REQUESTS.labels(self._service, method_label(scope["method"]), path, str(status)).inc()
             HTTP_LATENCY.labels(self._service, path).observe(time.perf_counter() - started)
 
 
@@ -65,7 +67,7 @@ OPEN_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
 class IdentityRequired:
     """Refuses any request without an identity the gateway signed for this service."""
 
-    def __init__(self, app: ASGIApp, service: str, key: str) -> None:
+    def __init__(self, app: ASGIApp, service: str, key: OKPKey) -> None:
         self._app = app
         self._service = service
         self._key = key
@@ -90,6 +92,99 @@ class IdentityRequired:
             return
         scope.setdefault("state", {})["identity"] = identity
         await self._app(scope, receive, send)
+
+
+def _size(limit: int) -> str:
+    if limit >= 1_048_576:
+        return f"{limit / 1_048_576:.1f} MB"
+    return f"{limit // 1024} kB" if limit >= 1024 else f"{limit} bytes"
+
+
+class RequestTooLarge(Exception):
+    """Raised to the application when a streamed body passes its limit; the 413 is already sent."""
+
+
+class BodyLimit:
+    """Refuses request bodies over a limit with 413, before any form parsing, CSRF check or proxying.
+
+    A declared Content-Length over the limit is refused at once, unread. A body without one (chunked)
+    is counted as it streams; when it passes the limit the 413 goes out and the application's read
+    fails, so no handler ever sees an oversized body.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, by_path: Mapping[str, int] | None = None) -> None:
+        self._app = app
+        self._max_bytes = max_bytes
+        # Longest prefix first, so "/v1/imports" wins over "/v1".
+        self._by_path = sorted((by_path or {}).items(), key=lambda item: len(item[0]), reverse=True)
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self._by_path:
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+                return limit
+        return self._max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(limit, headers)(scope, receive, send)
+            return
+        received = 0
+        started = False
+        refused = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    if not started and not refused:
+                        refused = True
+                        await _too_large(limit, headers)(scope, receive, send)
+                    raise RequestTooLarge(f"the request body passed {limit} bytes")
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 is the answer; whatever the application says after it is dropped
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self._app(scope, counted_receive, guarded_send)
+        except RequestTooLarge:
+            if not refused:
+                raise
+
+
+def _too_large(limit: int, headers: Headers) -> Response:
+    # The rest of the body is never read, so the connection cannot carry a next request: close it.
+    close = {"Connection": "close"}
+    # The gateway's pages are the only ones a browser posts to; everything else is an API client.
+    if "text/html" in headers.get("accept", ""):
+        return HTMLResponse(
+            status_code=413,
+            headers=close,
+            content=(
+                '<!doctype html><html lang="sv"><meta charset="utf-8"><title>För stort</title>'
+                "<h1>Det du skickade är för stort</h1>"
+                f"<p>Det får vara högst {_size(limit).replace('.', ',')}. "
+                "Gå tillbaka och skicka en mindre fil eller kortare text.</p></html>"
+            ),
+        )
+    return JSONResponse(
+        status_code=413,
+        content={"detail": f"The request body is too large: at most {_size(limit)}. Send less."},
+        headers=close,
+    )
 
 
 def _field_message(err: dict[str, Any]) -> dict[str, str]:
@@ -150,11 +245,20 @@ def health_router(runtime: Runtime) -> APIRouter:
 
 
 def install_platform(app: FastAPI, runtime: Runtime, *, require_identity: bool = True) -> None:
-    """Request ids, metrics, error handlers and health endpoints, the same in every service."""
+    """Request ids, metrics, body limits, error handlers and health endpoints, the same in every service."""
+    settings = runtime.settings
     if require_identity:
-        app.add_middleware(
-            IdentityRequired, service=runtime.settings.service_name, key=runtime.settings.gateway_signing_key
-        )
+        if settings.verifying_key is None:
+            raise RuntimeError(
+                f"{settings.env_name('identity_public_key')} is not set, so {settings.service_name} cannot "
+                "check who is asking. Give it the gateway's public identity key (`make run` makes one "
+                "under var/identity/)."
+            )
+        app.add_middleware(IdentityRequired, service=settings.service_name, key=settings.verifying_key)
+    # Outside the identity check, so an oversized body is refused before anything else looks at it.
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_request_bytes, by_path=settings.max_request_bytes_by_path
+    )
     # Added last, so it runs first: every response, refusals included, carries the request id.
     app.add_middleware(RequestContext, service=runtime.settings.service_name)
     install_error_handlers(app)

@@ -29,4 +29,4 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    return structlog.get_logger(name)  # type: ignore[no-any-return]
+    return structlog.get_logger(name)

@@ -10,13 +10,21 @@ from pydantic import BaseModel
 from backbone.contracts import EventType, SchemaViolation
 from backbone.correlation import current_request_id
 from backbone.envelope import Envelope, new_envelope
+from backbone.queries import backbone_queries as q
 from backbone.wakeups import Wakeup
 
 # Which aggregate an event is about, as a NATS header, so consumers can keep each one's order
 # without reading the body.
 AGGREGATE_HEADER = "Aggregate"
+# An event travels as one NATS message; the server refuses anything over its max_payload (1 MiB by
+# default), and a relay cannot publish such a row. Well below that, so headers and growth fit.
+MAX_EVENT_BYTES = 256 * 1024
 # Rung after every outbox row, so a relay in this process publishes without waiting for its poll.
 OUTBOX_WRITTEN = Wakeup()
+
+
+class EventTooLarge(ValueError):
+    """A programming error: an event bigger than the bus carries (send a reference, not the content)."""
 
 
 async def add_event(
@@ -25,8 +33,16 @@ async def add_event(
     data: BaseModel | dict[str, Any],
     *,
     aggregate_id: str,
+    max_bytes: int = MAX_EVENT_BYTES,
 ) -> Envelope:
-    """Record `event` for publishing; it leaves only if the surrounding transaction commits."""
+    """Record `event` for publishing; it leaves only if the surrounding transaction commits.
+
+    Lock the aggregate's own row (`SELECT ... FOR UPDATE`) before deciding what the event says: the
+    sequence number taken here orders events of one aggregate by commit, but only the row lock makes
+    the event's content agree with that order. Both are held to commit: a transaction about several
+    aggregates takes them in aggregate order (sorted), or two such transactions can deadlock (the
+    HTTP layer answers that 409 "try again"; see docs/architecture.md).
+    """
     if not conn.is_in_transaction():
         raise RuntimeError("add_event must run inside the transaction that makes the change.")
     if isinstance(data, BaseModel):
@@ -45,18 +61,28 @@ async def add_event(
         data=payload,
         aggregate=aggregate,
         correlation_id=current_request_id(),
+        sequence=1,  # a stand-in of the same size class, so the size check needs no number yet
     )
-    await conn.execute(
-        """INSERT INTO outbox (event_id, subject, aggregate, envelope)
-           VALUES ($1, $2, $3, $4)""",
-        env.id,
-        event.subject,
-        aggregate,
-        env.model_dump(mode="json", exclude_none=True),
+    size = len(env.to_json())
+    if size > max_bytes:
+        raise EventTooLarge(
+            f"{event.subject} for {aggregate} is {size} bytes; events are at most {max_bytes} bytes."
+            " Put less in the event (ids, or a link the consumer can fetch) or split it."
+        )
+    # Takes the aggregate's counter row and holds it to commit (see the query).
+    sequence = await q.next_aggregate_seq.fetchval(conn, aggregate=aggregate)
+    env = env.model_copy(update={"aggregateseq": int(sequence)})
+    await q.insert_outbox_event.execute(
+        conn,
+        event_id=env.id,
+        subject=event.subject,
+        aggregate=aggregate,
+        envelope=env.model_dump(mode="json", exclude_none=True),
     )
     OUTBOX_WRITTEN.ring()
     return env
 
 
 async def backlog(conn: asyncpg.Connection) -> int:
-    return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+    """How many events are still to be published (rows set aside are not: they never will be)."""
+    return int(await q.outbox_backlog.fetchval(conn))

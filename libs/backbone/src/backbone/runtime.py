@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -100,11 +100,25 @@ class Runtime:
         settings: ServiceSettings,
         *,
         subscriptions: list[Subscription] | None = None,
+        ignored: Iterable[str] = (),
         extra_streams: list[StreamConfig] | None = None,
     ) -> None:
         self.settings = settings
         self.subscriptions = subscriptions or []
-        self.streams = [service_stream(settings.service_name), dead_letter_stream(), *(extra_streams or [])]
+        # Subjects on the streams read that this service deliberately does not handle (see consumer.py).
+        self.ignored = frozenset(ignored)
+        self.streams = [
+            service_stream(
+                settings.service_name,
+                replicas=settings.stream_replicas,
+                max_age=settings.stream_max_age_seconds,
+                max_bytes=settings.stream_max_bytes,
+            ),
+            dead_letter_stream(
+                replicas=settings.stream_replicas, max_age=settings.dead_letter_max_age_seconds
+            ),
+            *(extra_streams or []),
+        ]
         self._pool: asyncpg.Pool | None = None
         self._nc: NATS | None = None
         self.relay: OutboxRelay | None = None
@@ -138,6 +152,8 @@ class Runtime:
                 service=s.service_name,
                 batch_size=s.relay_batch_size,
                 poll_seconds=s.relay_poll_seconds,
+                lock_timeout=s.relay_lock_timeout_seconds,
+                pool=self._pool,
             )
             self._spawn(self.relay.run(), "relay")
         if s.run_consumers:
@@ -166,11 +182,17 @@ class Runtime:
                 durable=s.service_name,
                 stream=stream,
                 subscriptions=subs,
+                ignored=[subject for subject in self.ignored if stream_of(subject) == stream],
                 batch_size=s.consumer_batch_size,
                 max_deliver=s.consumer_max_deliver,
                 backoff=s.consumer_backoff_seconds,
                 ack_wait=s.consumer_ack_wait_seconds,
                 concurrency=s.consumer_concurrency,
+                handler_timeout=s.consumer_handler_timeout_seconds,
+                gap_retry=s.consumer_gap_retry_seconds,
+                gap_timeout=s.consumer_gap_timeout_seconds,
+                max_ack_pending=s.consumer_max_ack_pending,
+                unhandled_give_up=s.consumer_unhandled_give_up_seconds,
             )
             for stream, subs in sorted(by_stream.items())
         ]

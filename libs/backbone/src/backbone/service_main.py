@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -14,10 +15,13 @@ from backbone.logs import configure_logging, get_logger
 from backbone.runtime import apply_migrations
 from backbone.settings import ServiceSettings
 
+# A service's own settings class: its create_app takes that class, not the base.
+S = TypeVar("S", bound=ServiceSettings)
+
 
 def run_service(
-    settings: ServiceSettings,
-    create_app: Callable[[ServiceSettings], FastAPI],
+    settings: S,
+    create_app: Callable[[S], FastAPI],
     migrations_dir: Path | None,
     argv: list[str] | None = None,
 ) -> None:
@@ -42,4 +46,8 @@ def run_service(
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=10,
+            # Never believe X-Forwarded-For on the server's own (FORWARDED_ALLOW_IPS=* would let anyone
+            # name any address): a service that needs the client's address says whom it trusts, as the
+            # gateway does with GATEWAY_TRUSTED_PROXIES.
+            proxy_headers=False,
         )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from functools import cached_property
+from typing import ClassVar, Literal
 
+from joserfc.jwk import OKPKey
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from backbone.identity import UnusableKey, load_verifying_key
 
 
 class ServiceSettings(BaseSettings):
@@ -14,7 +18,9 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SERVICE_", extra="ignore")
 
     service_name: str = "service"
-    environment: Literal["development", "test", "production"] = "development"
+    # Production unless said otherwise: only the devstack and the tests say development or test, so
+    # an image started without it still refuses missing keys and keeps /metrics and the dev mailbox shut.
+    environment: Literal["development", "test", "production"] = "production"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/service"
     nats_url: str = "nats://127.0.0.1:4222"
     http_host: str = "127.0.0.1"
@@ -27,13 +33,37 @@ class ServiceSettings(BaseSettings):
     run_relay: bool = True
     run_consumers: bool = True
 
-    relay_batch_size: int = Field(default=256, ge=1, le=10_000)
+    # At most 1,000: nats-py lets 4,000 publishes wait for their acks and then blocks the next one,
+    # so a batch well below that never stalls on acks lost in a reconnect.
+    relay_batch_size: int = Field(default=256, ge=1, le=1_000)
     # How long an idle relay waits at most before looking for rows written by other processes.
     relay_poll_seconds: float = Field(default=0.25, gt=0)
+    # How long a relay leader whose host vanished keeps its lock before a standby takes over: the
+    # database drops its session after this long without a word (idle_session_timeout, TCP keepalives,
+    # tcp_user_timeout), and a leader that cannot reach its lock connection for a quarter of it steps
+    # down. Acks from JetStream are awaited for at most a quarter of it too.
+    relay_lock_timeout_seconds: float = Field(default=20.0, ge=2.0, le=600.0)
+    # Streams are made with these when missing; afterwards an operator's changes stay (see streams.py).
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    stream_max_age_seconds: float = Field(default=90 * 24 * 3600.0, ge=0)  # 0: no age limit
+    stream_max_bytes: int = Field(default=-1, ge=-1)  # -1: no size limit
+    # Dead letters stay until an operator removes them, unless this sets an age limit.
+    dead_letter_max_age_seconds: float = Field(default=0.0, ge=0)
     consumer_batch_size: int = Field(default=64, ge=1, le=1_000)
     consumer_max_deliver: int = Field(default=5, ge=1)
     consumer_backoff_seconds: list[float] = [1.0, 5.0, 30.0, 120.0]
     consumer_ack_wait_seconds: float = Field(default=30.0, gt=0)
+    # A handler running longer fails (and counts toward dead-lettering); by default 80 % of the ack wait.
+    consumer_handler_timeout_seconds: float | None = Field(default=None, gt=0)
+    # An event whose predecessor in its aggregate has not come is retried this often, and after
+    # waiting this long for a predecessor nobody is retrying the consumer goes on without it.
+    consumer_gap_retry_seconds: float = Field(default=1.0, gt=0)
+    consumer_gap_timeout_seconds: float = Field(default=300.0, gt=0)
+    # A nak'ed message keeps its place among these until acked; at the limit nothing more is delivered.
+    consumer_max_ack_pending: int = Field(default=10_000, ge=1)
+    # A message on a subject no running version handles is left for another version (waits growing
+    # from 5 s to 5 min) and dead-lettered after this long, for a replay once a version reads it.
+    consumer_unhandled_give_up_seconds: float = Field(default=3600.0, gt=0)
     # Events about different aggregates handled at once; one aggregate's events always in order.
     consumer_concurrency: int = Field(default=8, ge=1, le=64)
     pool_min_size: int = Field(default=1, ge=0)
@@ -43,16 +73,42 @@ class ServiceSettings(BaseSettings):
     # outside (the gateway), so its metrics are not public.
     metrics_token: str | None = None
 
-    # Identity tokens signed by the gateway; a development default only.
-    gateway_signing_key: str = "development-only-signing-key-change-me"
+    # The gateway's public key, for checking the identities it signs: the PEM itself, or the path of a
+    # PEM file. Never the private key (refused, as is raw base64, which cannot say which kind it is).
+    identity_public_key: str | None = None
+    # Bodies bigger than this are refused with 413 before anything reads them; per path prefix where
+    # a route needs more (the longest matching prefix wins).
+    max_request_bytes: int = Field(default=1_048_576, ge=1_024)
+    max_request_bytes_by_path: dict[str, int] = Field(default_factory=dict)
+    # The gateway signs identities and checks none, so it needs no public key.
+    verifies_identities: ClassVar[bool] = True
+
+    @property
+    def development(self) -> bool:
+        return self.environment in ("development", "test")
+
+    def env_name(self, setting: str) -> str:
+        """The environment variable a person sets for `setting`, for messages that say what to do."""
+        return f"{self.model_config.get('env_prefix', '')}{setting}".upper()
 
     @model_validator(mode="after")
-    def _no_default_secrets_in_production(self) -> ServiceSettings:
-        if self.environment == "production" and "development-only" in self.gateway_signing_key:
+    def _keys_are_usable_and_present_outside_development(self) -> ServiceSettings:
+        if self.identity_public_key:
+            try:
+                self.verifying_key  # noqa: B018 - read once here, so a bad key stops the start
+            except UnusableKey as exc:
+                raise ValueError(f"{self.env_name('identity_public_key')} cannot be used: {exc}.") from None
+        elif self.verifies_identities and not self.development:
             raise ValueError(
-                "gateway_signing_key still has its development default; set a real secret in production."
+                f"{self.env_name('identity_public_key')} is not set. Give the service the gateway's public "
+                "identity key (PEM, or the path of a PEM file); see deploy/env.example. Only development "
+                "and test run without it."
             )
         return self
+
+    @cached_property
+    def verifying_key(self) -> OKPKey | None:
+        return load_verifying_key(self.identity_public_key) if self.identity_public_key else None
 
     @property
     def stream_name(self) -> str:

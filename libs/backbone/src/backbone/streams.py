@@ -1,4 +1,14 @@
-"""JetStream streams: one per service over its own prefix, plus the shared dead-letter stream."""
+"""JetStream streams: one per service over its own prefix, plus the shared dead-letter stream.
+
+Start-up creates a missing stream from settings, and afterwards only adds subjects it lacks: its
+replicas and limits belong to the operator from then on, and no start undoes them.
+
+A service stream at its size limit refuses new messages (DiscardPolicy.NEW) rather than dropping its
+oldest, which a consumer may not have read yet: the relay keeps the event in the outbox and tries
+again until the operator raises the limit or old messages age out. (The age limit always removes
+old messages, whatever the discard policy.) A stream made before this keeps its policy: an operator
+moves it with `nats stream edit <NAME> --discard new`.
+"""
 
 from __future__ import annotations
 
@@ -6,45 +16,78 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
+from backbone.logs import get_logger
+
+log = get_logger(__name__)
+
 DEAD_LETTER_STREAM = "DEADLETTER"
 DEAD_LETTER_PREFIX = "deadletter"
 # JetStream drops a re-published message with the same Nats-Msg-Id inside this window.
 DUPLICATE_WINDOW_SECONDS = 600.0
 RETENTION_SECONDS = 90 * 24 * 3600.0
+# Every start used to give DEADLETTER this age limit, so dead letters vanished unseen; a stream that
+# still has exactly it gets the configured one (no limit by default) at the next start.
+_FORMER_DEAD_LETTER_MAX_AGE = RETENTION_SECONDS
 
 
-def service_stream(service: str) -> StreamConfig:
+def service_stream(
+    service: str, *, replicas: int = 1, max_age: float = RETENTION_SECONDS, max_bytes: int = -1
+) -> StreamConfig:
     return StreamConfig(
         name=service.upper(),
         subjects=[f"{service}.>"],
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
-        discard=DiscardPolicy.OLD,
-        max_age=RETENTION_SECONDS,
+        discard=DiscardPolicy.NEW,
+        num_replicas=replicas,
+        max_age=max_age,
+        max_bytes=max_bytes,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
     )
 
 
-def dead_letter_stream() -> StreamConfig:
+def dead_letter_stream(*, replicas: int = 1, max_age: float = 0.0) -> StreamConfig:
+    """Dead letters stay until an operator removes them (`max_age` 0: no age limit)."""
     return StreamConfig(
         name=DEAD_LETTER_STREAM,
         subjects=[f"{DEAD_LETTER_PREFIX}.>"],
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
-        max_age=RETENTION_SECONDS,
+        num_replicas=replicas,
+        max_age=max_age,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
     )
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
-    """Create the stream, or bring an existing one to this configuration; safe to run on every start."""
+    """Create the stream, or add the subjects it lacks; safe to run on every start.
+
+    Never changes what is there: an operator's replicas, limits and extra subjects stay.
+    """
     assert config.name is not None
     try:
-        await js.stream_info(config.name)
+        current = (await js.stream_info(config.name)).config
     except NotFoundError:
         await js.add_stream(config)
         return
-    await js.update_stream(config)
+    changed = []
+    have = list(current.subjects or [])
+    missing = [s for s in config.subjects or [] if s not in have]
+    if missing:
+        current.subjects = have + missing
+        changed.append(f"subjects +{missing}")
+    if (
+        config.name == DEAD_LETTER_STREAM
+        and current.max_age == _FORMER_DEAD_LETTER_MAX_AGE
+        and config.max_age != current.max_age
+    ):
+        current.max_age = config.max_age
+        changed.append(
+            f"max_age {_FORMER_DEAD_LETTER_MAX_AGE:.0f} s (the former default) -> {config.max_age}"
+        )
+    if changed:
+        await js.update_stream(current)
+        log.info("stream updated", stream=config.name, changes=changed)
 
 
 async def streams_exist(js: JetStreamContext, names: list[str]) -> bool:

@@ -7,8 +7,9 @@ them. Ports and folders are unique per session, so two runs on one machine never
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 
 from backbone.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from backbone.identity import KeyFiles, write_keypair
 from backbone.migrations import Migration, backbone_migrations, ensure_database, migrate, read_migrations
 
 T = TypeVar("T")
@@ -27,6 +29,13 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPost
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def identity_keys(tmp_path_factory: pytest.TempPathFactory) -> KeyFiles:
+    """A keypair of the tests' own, as files: the private one for the gateway's side (or for minting
+    identities in a test), the public one for every service under test."""
+    return write_keypair(tmp_path_factory.mktemp("identity"))
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +53,27 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+async def eventually(
+    probe: Callable[[], T | Awaitable[T]], what: str, *, timeout: float = 15.0, interval: float = 0.05
+) -> T:
+    """Ask `probe` (sync or async) until it answers something truthy, and return that answer.
+
+    The one way tests wait for an asynchronous effect: a deadline instead of a bare sleep, and a
+    message that says what never happened. Sync tests call it through `run_async`.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        answer = probe()
+        if inspect.isawaitable(answer):
+            answer = await answer
+        if answer:
+            return answer
+        if loop.time() > deadline:
+            raise AssertionError(f"Not within {timeout:g} s: {what} (last answer: {answer!r})")
+        await asyncio.sleep(interval)
 
 
 def unique_name(prefix: str) -> str:

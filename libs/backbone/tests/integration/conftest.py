@@ -1,11 +1,8 @@
 """Fixtures for the backbone's integration tests: a fresh database, a NATS connection, a private stream."""
 
-import asyncio
-import inspect
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 import nats
@@ -59,17 +56,3 @@ async def owner(nc) -> Owner:
     await ensure_stream(js, dead_letter_stream())
     et = event_type(f"{name}.thing.happened.v1", Happened, aggregate="thing", description="test")
     return Owner(name=name, stream=name.upper(), happened=et)
-
-
-async def eventually(probe: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Ask `probe` (sync or async) until it answers something truthy; return that, or fail at the deadline."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        answer = probe()
-        if inspect.isawaitable(answer):
-            answer = await answer
-        if answer:
-            return answer
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.05)

@@ -11,8 +11,7 @@ from pydantic import BaseModel
 from backbone.consumer import Consumer, Subscription
 from backbone.envelope import new_envelope
 from backbone.streams import DEAD_LETTER_STREAM
-
-from .conftest import eventually
+from backbone.testing import eventually
 
 
 class ReadsN(BaseModel):
@@ -91,7 +90,7 @@ async def test_a_redelivered_event_has_no_second_effect(pool, nc, owner, effects
     await _publish(nc, owner, 1, event_id=event_id, msg_id="copy-2")
     await _publish(nc, owner, 2)
     task = await _running(_consumer(pool, nc, owner, _record))
-    await eventually(lambda: _count(pool, 2))
+    await eventually(lambda: _count(pool, 2), "two events handled")
     await asyncio.sleep(0.3)
     await _stop(task)
     assert await _effects(pool) == [1, 2]
@@ -119,7 +118,7 @@ async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_on
     await nc.jetstream().publish(owner.happened.subject, env.to_json())  # ... but data the handler can't read
     await _publish(nc, owner, 43)
     task = await _running(_consumer(pool, nc, owner, _record))
-    await eventually(lambda: _count(pool, 3))
+    await eventually(lambda: _count(pool, 3), "three events handled")
     await _stop(task)
     assert await _effects(pool) == [41, 42, 43]
     dead = await _dead_letters(nc, owner)
@@ -145,7 +144,7 @@ async def test_a_failing_handler_is_retried_and_then_succeeds(pool, nc, owner, e
 
     await _publish(nc, owner, 5)
     task = await _running(_consumer(pool, nc, owner, flaky))
-    await eventually(lambda: _count(pool, 1))
+    await eventually(lambda: _count(pool, 1), "one event handled")
     await _stop(task)
     assert attempts == [5, 5, 5]
     assert await _effects(pool) == [5]
@@ -161,7 +160,7 @@ async def test_a_handler_that_always_fails_is_dead_lettered_after_max_deliver(po
     async def dead_lettered() -> bool:
         return len(await _dead_letters(nc, owner)) == 1
 
-    await eventually(dead_lettered)
+    await eventually(dead_lettered, "the message dead-lettered")
     await _stop(task)
     [dead] = await _dead_letters(nc, owner)
     assert dead.headers["Dead-Letter-Delivery-Count"] == "3"
@@ -195,10 +194,145 @@ async def test_events_about_one_aggregate_keep_their_order_while_others_run_alon
             owner.happened.subject, env.to_json(), headers={"Nats-Msg-Id": env.id, "Aggregate": aggregate}
         )
     task = await _running(_consumer(pool, nc, owner, slow_and_uneven, concurrency=3))
-    await eventually(lambda: _count(pool, 30))
+    await eventually(lambda: _count(pool, 30), "thirty events handled")
     await _stop(task)
     for k in range(3):
         ns = [n for subject, n in seen if subject == f"thing/{k}"]
         assert ns == sorted(ns), f"thing/{k} was handled out of order: {ns}"
         assert len(ns) == 10
     assert [n for _, n in seen] != list(range(30)), "different aggregates ran side by side"
+
+
+async def test_restarts_leave_no_pull_subscription_behind(pool, nc, owner, effects_table):
+    consumer = _consumer(pool, nc, owner, _record)
+    task = await _running(consumer)
+    await _publish(nc, owner, 1)
+    await eventually(lambda: _count(pool, 1), "one event handled")
+    before = len(nc._subs)
+    for n in range(2, 5):
+        # Deleting the durable under it makes the loop start again, with a new subscription.
+        await nc.jetstream().delete_consumer(owner.stream, owner.name)
+        await _publish(nc, owner, n)
+        await eventually(lambda n=n: _count(pool, n), f"{n} events handled")
+    await _stop(task)
+    assert len(nc._subs) <= before, f"{len(nc._subs) - before} subscriptions leaked by restarts"
+
+
+async def test_a_handler_that_always_times_out_is_dead_lettered(pool, nc, owner, effects_table):
+    async def hangs(conn, event, data) -> None:
+        await asyncio.sleep(3600)
+
+    await _publish(nc, owner, 7)
+    task = await _running(_consumer(pool, nc, owner, hangs, max_deliver=2, handler_timeout=0.3))
+
+    async def dead_lettered() -> bool:
+        return len(await _dead_letters(nc, owner)) == 1
+
+    await eventually(dead_lettered, "the message dead-lettered", timeout=20)
+    await _stop(task)
+    [dead] = await _dead_letters(nc, owner)
+    assert "Handler failed 2 times" in dead.headers["Dead-Letter-Reason"]
+    assert "took longer than 0.3 s" in dead.headers["Dead-Letter-Reason"]
+
+
+async def test_the_first_lag_report_goes_out_at_once_even_just_after_boot(
+    pool, nc, owner, effects_table, monkeypatch
+):
+    from prometheus_client import REGISTRY
+
+    import backbone.consumer
+
+    monkeypatch.setattr(backbone.consumer, "monotonic", lambda: 1.0)  # the consumer's clock: just booted
+    await _publish(nc, owner, 1)
+    task = await _running(_consumer(pool, nc, owner, _record))
+    labels = {"service": owner.name, "consumer": owner.name}
+    await eventually(
+        lambda: REGISTRY.get_sample_value("consumer_lag", labels) is not None, "the lag metric", timeout=5
+    )
+    await _stop(task)
+
+
+async def test_an_os_error_raised_by_the_handler_is_a_handler_failure_not_a_lost_database(
+    pool, nc, owner, effects_table
+):
+    async def cannot_reach_its_mail_server(conn, event, data) -> None:
+        raise ConnectionRefusedError("the handler's own connection was refused")
+
+    await _publish(nc, owner, 3)
+    task = await _running(_consumer(pool, nc, owner, cannot_reach_its_mail_server, max_deliver=2))
+
+    async def dead_lettered() -> list:
+        return await _dead_letters(nc, owner)
+
+    [dead] = await eventually(dead_lettered, "the message dead-lettered")
+    await _stop(task)
+    assert "Handler failed 2 times" in dead.headers["Dead-Letter-Reason"]
+    assert "ConnectionRefusedError" in dead.headers["Dead-Letter-Reason"]
+
+
+async def test_a_dead_letter_keeps_the_original_headers_but_no_nats_ones(pool, nc, owner, effects_table):
+    js = nc.jetstream()
+    await _publish(nc, owner, 1, msg_id="first")
+    env = new_envelope(
+        subject=owner.happened.subject,
+        source="/t",
+        data={"n": "x"},
+        aggregate="thing/1",
+        correlation_id="r-1",
+    )
+    # As the relay publishes: with the previous message's id expected, which a dead letter must not
+    # carry (on DEADLETTER it would be refused).
+    headers = {
+        "Nats-Msg-Id": env.id,
+        "Nats-Expected-Last-Msg-Id": "first",
+        "Aggregate": "thing/1",
+        "X-Request-ID": "r-1",
+        "Content-Type": "application/cloudevents+json",
+    }
+    await js.publish(owner.happened.subject, env.to_json(), headers=headers)
+    task = await _running(_consumer(pool, nc, owner, _record))
+
+    async def dead_lettered() -> list:
+        return await _dead_letters(nc, owner)
+
+    [dead] = await eventually(dead_lettered, "the message dead-lettered")
+    await _stop(task)
+    assert dead.headers["Aggregate"] == "thing/1"
+    assert dead.headers["X-Request-ID"] == "r-1"
+    assert dead.headers["Content-Type"] == "application/cloudevents+json"
+    assert "Nats-Expected-Last-Msg-Id" not in dead.headers
+    assert "cannot read" in dead.headers["Dead-Letter-Reason"]
+
+
+async def test_inbox_rows_older_than_the_stream_keeps_messages_are_pruned(pool, nc, owner, effects_table):
+    consumer = _consumer(pool, nc, owner, _record)
+    old, recent, retrying, applied_failure = (str(uuid.uuid4()) for _ in range(4))
+    async with pool.acquire() as conn:
+        # The stream keeps messages 90 days (the fixture's default): an inbox row older than that can
+        # never meet its event again.
+        await conn.execute(
+            "INSERT INTO inbox (consumer, event_id, subject, handled_at) VALUES"
+            " ($1, $2, 's', now() - interval '91 days'), ($1, $3, 's', now() - interval '89 days')",
+            consumer.durable,
+            old,
+            recent,
+        )
+        await conn.execute(
+            "INSERT INTO inbox_aggregate (consumer, aggregate, applied_seq) VALUES ($1, 'thing/1', 5)",
+            consumer.durable,
+        )
+        await conn.execute(
+            "INSERT INTO inbox_attempts (consumer, event_id, aggregate, seq, failures, last_error) VALUES"
+            " ($1, $2, 'thing/1', 6, 1, 'e'), ($1, $3, 'thing/1', 4, 1, 'e')",
+            consumer.durable,
+            retrying,
+            applied_failure,
+        )
+    await consumer.prune()
+    async with pool.acquire() as conn:
+        inbox = {str(r["event_id"]) for r in await conn.fetch("SELECT event_id FROM inbox")}
+        attempts = {str(r["event_id"]) for r in await conn.fetch("SELECT event_id FROM inbox_attempts")}
+        aggregates = await conn.fetchval("SELECT count(*) FROM inbox_aggregate")
+    assert inbox == {recent}
+    assert attempts == {retrying}, "the failure of an event since applied is forgotten; a retrying one is not"
+    assert aggregates == 1, "how far each aggregate was applied is kept"

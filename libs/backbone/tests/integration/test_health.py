@@ -8,8 +8,14 @@ from backbone.runtime import Runtime
 from backbone.settings import ServiceSettings
 
 
-async def test_ready_only_while_database_and_nats_are_reachable(dsn, nats_server):
-    settings = ServiceSettings(service_name="healthcheck", database_url=dsn, nats_url=nats_server.url)
+async def test_ready_only_while_database_and_nats_are_reachable(dsn, nats_server, identity_keys):
+    settings = ServiceSettings(
+        service_name="healthcheck",
+        environment="test",
+        database_url=dsn,
+        nats_url=nats_server.url,
+        identity_public_key=str(identity_keys.public),
+    )
     runtime = Runtime(settings)
     app = FastAPI(lifespan=runtime.lifespan)
     install_platform(app, runtime)
@@ -40,7 +46,9 @@ async def test_requests_carry_a_request_id_and_invalid_input_gets_a_clear_422(ds
     class Body(BaseModel):
         title: str = Field(min_length=1)
 
-    settings = ServiceSettings(service_name="health422", database_url=dsn, nats_url=nats_server.url)
+    settings = ServiceSettings(
+        service_name="health422", environment="test", database_url=dsn, nats_url=nats_server.url
+    )
     runtime = Runtime(settings)
     app = FastAPI(lifespan=runtime.lifespan)
     install_platform(app, runtime, require_identity=False)
@@ -64,9 +72,14 @@ async def test_requests_carry_a_request_id_and_invalid_input_gets_a_clear_422(ds
         assert 'route="/things",service="health422",status="200"' in metrics
 
 
-async def test_metrics_can_be_closed_to_all_but_the_scraper(dsn, nats_server):
+async def test_metrics_can_be_closed_to_all_but_the_scraper(dsn, nats_server, identity_keys):
     settings = ServiceSettings(
-        service_name="healthtoken", database_url=dsn, nats_url=nats_server.url, metrics_token="scrape-me"
+        service_name="healthtoken",
+        environment="test",
+        database_url=dsn,
+        nats_url=nats_server.url,
+        metrics_token="scrape-me",
+        identity_public_key=str(identity_keys.public),
     )
     runtime = Runtime(settings)
     app = FastAPI(lifespan=runtime.lifespan)

@@ -65,3 +65,22 @@ def test_ids_are_unique():
     }
     assert len(ids) == 100
     assert all(uuid.UUID(i) for i in ids)
+
+
+def test_the_aggregate_sequence_travels_as_an_extension_attribute():
+    env = new_envelope(
+        subject="a.b.c.v1", source="/a", data={}, aggregate="thing/1", correlation_id=None, sequence=7
+    )
+    doc = json.loads(env.to_json())
+    assert doc["aggregateseq"] == 7
+    assert parse_envelope(env.to_json()).aggregateseq == 7
+    older = new_envelope(subject="a.b.c.v1", source="/a", data={}, aggregate="thing/1", correlation_id=None)
+    assert "aggregateseq" not in json.loads(older.to_json())
+    assert parse_envelope(older.to_json()).aggregateseq is None
+
+
+def test_an_aggregate_sequence_below_one_is_not_an_event_we_read():
+    env = new_envelope(subject="a.b.c.v1", source="/a", data={}, aggregate="t/1", correlation_id=None)
+    doc = {**json.loads(env.to_json()), "aggregateseq": 0}
+    with pytest.raises(BadEnvelope, match="aggregateseq"):
+        parse_envelope(json.dumps(doc).encode())

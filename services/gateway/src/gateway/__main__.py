@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 
 import asyncpg
@@ -26,7 +27,7 @@ async def _create_user(settings: Settings, new: accounts.NewUser, *, reset_passw
     await apply_migrations(settings, MIGRATIONS_DIR)
     conn = await asyncpg.connect(settings.database_url)
     try:
-        existing = await conn.fetchrow(Q.user_by_email, new.email)
+        existing = await Q.user_by_email.fetchrow(conn, email=new.email)
         if existing is None:
             await accounts.create_user(conn, new=new, actor=(None, "command line"), ip=None)
         elif reset_password and new.password:
@@ -37,17 +38,34 @@ async def _create_user(settings: Settings, new: accounts.NewUser, *, reset_passw
         await conn.close()
 
 
+def _read_password(*, from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise SystemExit("There is no terminal to ask for the password on; pipe it in with --password-stdin.")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        raise SystemExit("The two passwords differ. Run the command again.")
+    return password
+
+
 def main(argv: list[str]) -> None:
     settings = Settings()
     if not argv or argv[0] not in ("create-user", "demo-admin"):
-        run_service(settings, create_app, MIGRATIONS_DIR, argv)  # type: ignore[arg-type]
+        run_service(settings, create_app, MIGRATIONS_DIR, argv)
         return
     parser = argparse.ArgumentParser(prog="python -m gateway")
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create-user", help="create an account that signs in with a password")
     create.add_argument("--email", required=True)
     create.add_argument("--name", required=True)
-    create.add_argument("--password", required=True)
+    # Never an argument: arguments end up in shell history and in every process listing.
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    create.add_argument("--password", help=argparse.SUPPRESS)
     create.add_argument("--role", action="append", choices=roles.ALL, required=True)
     create.add_argument("--organisation")
     create.add_argument("--pool", action="append", default=[])
@@ -55,6 +73,11 @@ def main(argv: list[str]) -> None:
         "demo-admin", help="development only: make sure the demo administrator exists; prints its sign-in"
     )
     args = parser.parse_args(argv)
+    if args.command == "create-user" and args.password is not None:
+        create.error(
+            "the password is not taken on the command line (shell history and process listings would "
+            "show it). Pipe it in with --password-stdin, or leave the option out to be asked for it."
+        )
     # Logs go to stderr, so stdout carries only the answer (devstack reads the demo sign-in from it).
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     try:
@@ -63,7 +86,7 @@ def main(argv: list[str]) -> None:
                 email=args.email,
                 name=args.name,
                 roles=tuple(args.role),
-                password=args.password,
+                password=_read_password(from_stdin=args.password_stdin),
                 organisation_id=args.organisation,
                 pool_ids=tuple(args.pool),
             )

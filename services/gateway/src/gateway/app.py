@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -19,9 +18,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from backbone.http import install_platform
 from backbone.logs import get_logger
 from backbone.runtime import Runtime
-from gateway import audit, oidc, proxy, sessions
+from backbone.workers import run_forever
+from gateway import audit, flash, oidc, proxy, sessions, throttle
 from gateway.auth import NotAllowed, SignInRequired, client_ip
 from gateway.csrf import CsrfRejected
+from gateway.forwarded import ForwardedClient
 from gateway.i18n import _
 from gateway.locale_middleware import LocaleMiddleware
 from gateway.pages import (
@@ -42,7 +43,7 @@ from gateway.pages import (
 from gateway.rendering import render
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings
-from gateway.upstream import ServiceUnavailable
+from gateway.upstream import ServiceUnavailable, UpstreamClients
 
 log = get_logger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -167,36 +168,48 @@ def install_page_errors(app: FastAPI) -> None:
         )
 
 
-def session_cleanup(runtime: Runtime, settings: Settings, every_seconds: float = 600.0) -> Any:
-    """A background loop that deletes expired sessions."""
+def session_cleanup(runtime: Runtime, settings: Settings) -> Callable[[], Awaitable[None]]:
+    """One round of deleting expired sessions, stale single sign-on attempts, old sign-in failures."""
 
-    async def run() -> None:
-        while True:
-            try:
-                async with runtime.pool.acquire() as conn:
-                    await sessions.delete_expired(
-                        conn,
-                        now=datetime.now(UTC),
-                        idle=timedelta(minutes=settings.session_idle_minutes),
-                        absolute=timedelta(hours=settings.session_absolute_hours),
-                    )
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the next round tries again
-                log.warning("session cleanup failed", error=str(exc))
-            await asyncio.sleep(every_seconds)
+    async def clean() -> None:
+        async with runtime.pool.acquire() as conn:
+            await sessions.delete_expired(
+                conn,
+                now=datetime.now(UTC),
+                idle=timedelta(minutes=settings.session_idle_minutes),
+                absolute=timedelta(hours=settings.session_absolute_hours),
+            )
+            await oidc.delete_old_attempts(conn)
+            await throttle.delete_forgotten(conn, now=datetime.now(UTC))
 
-    return run
+    return clean
 
 
-def create_app(settings: Settings) -> FastAPI:  # type: ignore[override]
+def create_app(settings: Settings) -> FastAPI:
     runtime = Runtime(settings)
-    runtime.add_worker("session-cleanup", session_cleanup(runtime, settings))
+    # A failed round is a warning; the next round, one interval later, tries again.
+    runtime.add_worker(
+        "session-cleanup",
+        lambda: run_forever(
+            session_cleanup(runtime, settings),
+            name="session-cleanup",
+            every=settings.cleanup_every_seconds,
+            expected=(Exception,),
+        ),
+    )
+    # httpx logs every call to a service at INFO: five lines per meeting page, each costing a formatted
+    # record, and nothing the services' own logs and the metrics do not already say.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime.lifespan(app), httpx.AsyncClient(timeout=30.0) as client:
+        async with (
+            runtime.lifespan(app),
+            httpx.AsyncClient(timeout=30.0) as client,
+            UpstreamClients() as upstream_clients,
+        ):
             app.state.http = client
+            app.state.upstream_clients = upstream_clients
             yield
 
     app = FastAPI(
@@ -215,6 +228,10 @@ def create_app(settings: Settings) -> FastAPI:  # type: ignore[override]
     # headers are added for every answer, refusals and errors included.
     app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityHeaders, behind_tls=settings.behind_tls)
+    app.add_middleware(flash.SecureFlashCookies, secure=settings.behind_tls)
+    # Outermost, so that everything inside (throttling, sessions, the audit log, logs) sees the client's
+    # address. The server itself believes no X-Forwarded-For (backbone's run_service turns that off).
+    app.add_middleware(ForwardedClient, trusted=settings.trusted_proxies)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.include_router(public.router)

@@ -15,6 +15,7 @@ from gateway.store import Q
 ACTIONS = {
     "signed_in": N_("Loggade in"),
     "sign_in_failed": N_("Misslyckad inloggning"),
+    "oidc_linked": N_("Kopplade kontot till inloggning via OIDC"),
     "signed_out": N_("Loggade ut"),
     "signed_out_everywhere": N_("Loggade ut överallt"),
     "user_created": N_("Skapade en användare"),
@@ -37,15 +38,23 @@ async def record(
 ) -> None:
     if action not in ACTIONS:
         raise ValueError(f"Unknown audit action {action!r}; add it to gateway.audit.ACTIONS.")
-    await conn.execute(Q.insert_audit, actor_id, actor_email, action, target, json.dumps(detail or {}), ip)
+    await Q.insert_audit.execute(
+        conn,
+        actor_id=actor_id,
+        actor_email=actor_email,
+        action=action,
+        target=target,
+        detail=json.dumps(detail or {}),
+        ip=ip,
+    )
 
 
 async def entries(
     conn: asyncpg.Connection, *, action: str | None, actor: str | None, limit: int, offset: int
 ) -> tuple[list[asyncpg.Record], int]:
-    rows = await conn.fetch(Q.list_audit, action, actor, limit, offset)
+    rows = await Q.list_audit.fetch(conn, action=action, actor=actor, limit=limit, offset=offset)
     return rows, (rows[0]["total"] if rows else 0)
 
 
 async def actions_in_use(conn: asyncpg.Connection) -> list[str]:
-    return [r["action"] for r in await conn.fetch(Q.audit_actions)]
+    return [r["action"] for r in await Q.audit_actions.fetch(conn)]

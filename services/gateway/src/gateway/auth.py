@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from backbone.dependencies import ConnDep
 from gateway import sessions
 from gateway.sessions import SignedIn
 from gateway.settings import Settings
-from gateway.store import ConnDep
 
 
 class SignInRequired(Exception):
@@ -22,7 +22,7 @@ class NotAllowed(Exception):
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 SettingsDep = Annotated[Settings, Depends(settings_of)]

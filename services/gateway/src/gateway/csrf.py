@@ -11,13 +11,12 @@ import hashlib
 import hmac
 import secrets
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from gateway.auth import MaybeUser, settings_of
 
 FIELD = "csrf_token"
 HEADER = "X-CSRF-Token"
-PRE_SESSION_COOKIE = "delaktig_pre"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -33,11 +32,35 @@ def new_pre_session_id() -> str:
     return secrets.token_urlsafe(24)
 
 
+def pre_session_cookie(behind_tls: bool) -> str:
+    """`__Host-` behind TLS: no subdomain can plant a pre-session, and with it a sign-in attempt."""
+    return "__Host-delaktig_pre" if behind_tls else "delaktig_pre"
+
+
+def pre_session_id(request: Request) -> str | None:
+    """The browser's pre-session id: from its cookie, or the one this request is giving it."""
+    name = pre_session_cookie(settings_of(request).behind_tls)
+    return request.cookies.get(name) or getattr(request.state, "new_pre_session", None)
+
+
+def ensure_pre_session(request: Request, response: Response) -> str:
+    """The browser's pre-session id; a browser without one gets a new cookie on `response`."""
+    existing = pre_session_id(request)
+    if existing:
+        return existing
+    behind_tls = settings_of(request).behind_tls
+    pre = request.state.new_pre_session = new_pre_session_id()
+    response.set_cookie(
+        pre_session_cookie(behind_tls), pre, httponly=True, samesite="lax", path="/", secure=behind_tls
+    )
+    return pre
+
+
 def expected_token(request: Request) -> str | None:
     user = getattr(request.state, "user", None)
     if user is not None:
-        return user.csrf_token  # type: ignore[no-any-return]
-    pre = request.cookies.get(PRE_SESSION_COOKIE) or getattr(request.state, "new_pre_session", None)
+        return user.csrf_token
+    pre = pre_session_id(request)
     if not pre:
         return None
     return pre_session_token(settings_of(request).secret_key, pre)

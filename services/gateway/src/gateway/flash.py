@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from fastapi import Request, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.i18n import N_
 
 COOKIE = "delaktig_flash"
+# Whether this request's gateway is served over TLS; set by SecureFlashCookies, read by `flash`.
+_secure: ContextVar[bool] = ContextVar("flash_secure", default=False)
 
 # Keys and their message ids. Only keys travel in the cookie, so nothing can be injected.
 MESSAGES = {
@@ -38,12 +43,29 @@ MESSAGES = {
 def flash(response: Response, key: str) -> None:
     if key not in MESSAGES:
         raise ValueError(f"Unknown flash message {key!r}; add it to gateway.flash.MESSAGES.")
-    response.set_cookie(COOKIE, key, httponly=True, samesite="lax", max_age=60, path="/")
+    response.set_cookie(
+        COOKIE, key, httponly=True, samesite="lax", max_age=60, path="/", secure=_secure.get()
+    )
 
 
 def take(request: Request, response: Response) -> str | None:
     key = request.cookies.get(COOKIE)
     if key is None:
         return None
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(COOKIE, path="/", secure=_secure.get())
     return MESSAGES.get(key)
+
+
+class SecureFlashCookies:
+    """Makes the flash cookie Secure behind TLS, so the many pages that flash need not pass the settings."""
+
+    def __init__(self, app: ASGIApp, *, secure: bool) -> None:
+        self.app = app
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = _secure.set(self.secure)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _secure.reset(token)

@@ -45,12 +45,23 @@ NAVIGATION = (
 )
 
 
+# How people write a date and time (Babel's own "medium" shows seconds and, in English, a 12-hour clock):
+# Swedish "1 feb. 2027 kl. 13.30" (Språkrådet's usage), English "1 Feb 2027, 13:30".
+_PATTERNS = {
+    "sv": {"medium": "d MMM y 'kl.' HH.mm", "short": "yyyy-MM-dd 'kl.' HH.mm"},
+    "en": {"medium": "d MMM y, HH:mm", "short": "yyyy-MM-dd, HH:mm"},
+}
+
+
 def _datetime(value: datetime | str | None, fmt: str = "medium") -> str:
+    """`medium` and `short` are the page styles; anything else is a Babel pattern (form fields)."""
     if value is None:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return format_datetime(value, format=fmt, tzinfo=STOCKHOLM, locale=i18n.current_locale())
+    locale = i18n.current_locale()
+    pattern = _PATTERNS.get(locale, _PATTERNS["sv"]).get(fmt, fmt)
+    return format_datetime(value, format=pattern, tzinfo=STOCKHOLM, locale=locale)
 
 
 def build_environment() -> Environment:
@@ -90,12 +101,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     settings = request.app.state.settings
     user: SignedIn | None = getattr(request.state, "user", None)
     response = HTMLResponse(status_code=status_code)
-    if user is None and not request.cookies.get(csrf.PRE_SESSION_COOKIE):
-        pre = csrf.new_pre_session_id()
-        request.state.new_pre_session = pre
-        response.set_cookie(
-            csrf.PRE_SESSION_COOKIE, pre, httponly=True, samesite="lax", path="/", secure=settings.behind_tls
-        )
+    if user is None:
+        csrf.ensure_pre_session(request, response)
     flash_message = flash.take(request, response)
     html = ENV.get_template(template).render(
         request=request,

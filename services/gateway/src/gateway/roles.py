@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+from backbone.access import ADMINISTRATOR, ORG_REPRESENTATIVE, POOL_COORDINATOR, STAFF, Capability, roles_with
 from gateway.i18n import N_
 
-ADMINISTRATOR = "administrator"
-STAFF = "staff"
-ORG_REPRESENTATIVE = "org_representative"
-POOL_COORDINATOR = "pool_coordinator"
-
+# The roles a person's account can have (`system` is for local tooling, never an account).
 ALL = (ADMINISTRATOR, STAFF, ORG_REPRESENTATIVE, POOL_COORDINATOR)
 
 # Message ids of the roles' names, in the order they are shown.
@@ -19,8 +16,24 @@ LABELS = {
     POOL_COORDINATOR: N_("Samordnare för en volontärpool"),
 }
 
-# Who may do what. Services check again with the identity the gateway signs for them.
+
+def _accounts_with(capability: Capability) -> tuple[str, ...]:
+    return tuple(role for role in roles_with(capability) if role in ALL)
+
+
+# Who may do what, from the one table in backbone.access that the services read too; a service
+# checks again with the identity the gateway signs for it, and decides finer rules on its data.
 SIGNED_IN = ALL
-READ_MEETINGS = (ADMINISTRATOR, STAFF, ORG_REPRESENTATIVE)
-MANAGE_MEETINGS = (ADMINISTRATOR, STAFF)
-ADMINISTER = (ADMINISTRATOR,)
+READ_MEETINGS = _accounts_with(Capability.READ_MEETINGS)
+MANAGE_MEETINGS = _accounts_with(Capability.MANAGE_MEETINGS)
+ADMINISTER = _accounts_with(Capability.ADMINISTER)
+
+# What a person needs before `/api/<service>/…` forwards anything to the service, the same as the
+# service's pages ask for; the service then refuses or filters by its own rules. A service not
+# listed here is forwarded for any signed-in person and decides alone.
+PROXIED_SERVICES: dict[str, tuple[str, ...]] = {"meetings": READ_MEETINGS}
+
+
+def may_use_service(user_roles: tuple[str, ...], service: str) -> bool:
+    allowed = PROXIED_SERVICES.get(service, SIGNED_IN)
+    return any(role in allowed for role in user_roles)

@@ -55,7 +55,13 @@ class SignedIn:
 async def start(conn: asyncpg.Connection, *, user_id: uuid.UUID, ip: str | None) -> str:
     """A new session (always a new id: a session id set before sign-in is never reused)."""
     token = new_token()
-    await conn.execute(Q.insert_session, token_hash(token), user_id, secrets.token_urlsafe(32), ip)
+    await Q.insert_session.execute(
+        conn,
+        id_hash=token_hash(token),
+        user_id=user_id,
+        csrf_token=secrets.token_urlsafe(32),
+        ip=ip,
+    )
     return token
 
 
@@ -63,17 +69,17 @@ async def resume(
     conn: asyncpg.Connection, *, token: str, now: datetime, idle: timedelta, absolute: timedelta
 ) -> SignedIn | None:
     digest = token_hash(token)
-    row = await conn.fetchrow(Q.session_with_user, digest)
+    row = await Q.session_with_user.fetchrow(conn, id_hash=digest)
     if row is None:
         return None
     expired = is_expired(
         created_at=row["created_at"], last_seen_at=row["last_seen_at"], now=now, idle=idle, absolute=absolute
     )
     if expired or not row["active"]:
-        await conn.execute(Q.delete_session, digest)
+        await Q.delete_session.execute(conn, id_hash=digest)
         return None
     if now - row["last_seen_at"] > TOUCH_EVERY:
-        await conn.execute(Q.touch_session, digest)
+        await Q.touch_session.execute(conn, id_hash=digest)
     return SignedIn(
         user_id=row["user_id"],
         email=row["email"],
@@ -87,15 +93,18 @@ async def resume(
 
 
 async def end(conn: asyncpg.Connection, *, token_hash_: bytes) -> None:
-    await conn.execute(Q.delete_session, token_hash_)
+    await Q.delete_session.execute(conn, id_hash=token_hash_)
 
 
 async def end_everywhere(conn: asyncpg.Connection, *, user_id: uuid.UUID) -> None:
-    await conn.execute(Q.delete_user_sessions, user_id)
+    await Q.delete_user_sessions.execute(conn, user_id=user_id)
 
 
 async def delete_expired(
     conn: asyncpg.Connection, *, now: datetime, idle: timedelta, absolute: timedelta
 ) -> str:
     """Removes sessions past either limit (they are refused anyway; this keeps the table small)."""
-    return str(await conn.execute(Q.delete_expired_sessions, now - idle, now - absolute))
+    deleted = await Q.delete_expired_sessions.execute(
+        conn, idle_since=now - idle, created_before=now - absolute
+    )
+    return str(deleted)

@@ -27,7 +27,7 @@ def test_the_session_cookie_gets_the_host_prefix_and_secure(
 ) -> None:
     client = browser(tls_gateway)
     form = client.get("/sign-in")
-    pre = next(c for c in form.headers.get_list("set-cookie") if c.startswith("delaktig_pre="))
+    pre = next(c for c in form.headers.get_list("set-cookie") if c.startswith("__Host-delaktig_pre="))
     assert "Secure" in pre
     # Over plain HTTP the client keeps Secure cookies to itself; send it as a browser on HTTPS would.
     response = client.post(
@@ -51,9 +51,8 @@ def test_production_has_no_local_mailbox(settings: Settings) -> None:
         update={
             "environment": "production",
             "behind_tls": True,
-            "secret_key": "real",
-            "gateway_signing_key": "real",
-            "metrics_token": "scrape",
+            "secret_key": "a-real-secret-of-at-least-32-characters",
+            "metrics_token": "a-scrape-token-of-24-characters",
         }
     )
     paths = {context.path for context in iter_route_contexts(create_app(production).routes)}
@@ -61,10 +60,26 @@ def test_production_has_no_local_mailbox(settings: Settings) -> None:
     assert "/meetings" in paths
 
 
-def test_production_refuses_development_secrets() -> None:
-    with pytest.raises(ValueError, match="secret"):
-        Settings(environment="production", behind_tls=True, gateway_signing_key="real")
+def test_production_refuses_development_secrets(settings: Settings) -> None:
+    real = {"secret_key": "s" * 32, "identity_signing_key": settings.identity_signing_key}
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        Settings(**{**real, "secret_key": "development-only-secret-key-change-me"}, behind_tls=True)
     with pytest.raises(ValueError, match="TLS"):
-        Settings(environment="production", secret_key="real", gateway_signing_key="real")
+        Settings(environment="production", **real)
     with pytest.raises(ValueError, match="METRICS_TOKEN"):
-        Settings(environment="production", secret_key="real", gateway_signing_key="real", behind_tls=True)
+        Settings(environment="production", **real, behind_tls=True)
+
+
+def test_the_flash_cookie_is_secure_behind_tls(
+    tls_gateway: LiveServer, make_user: Callable[..., str]
+) -> None:
+    client = browser(tls_gateway)
+    form = client.get("/sign-in")
+    pre = next(c for c in form.headers.get_list("set-cookie") if c.startswith("__Host-delaktig_pre="))
+    response = client.post(
+        "/sign-in",
+        data={"email": make_user("staff"), "password": PASSWORD, "csrf_token": csrf_of(form.text)},
+        headers={"Cookie": pre.split(";", 1)[0]},
+    )
+    flash_cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith("delaktig_flash="))
+    assert "Secure" in flash_cookie

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
+import asyncpg
 import httpx
 
-from .conftest import LiveServer, browser, csrf_of
+from gateway import accounts
+from gateway.settings import Settings
+from gateway.store import Q
+
+from .conftest import LiveServer, browser, csrf_of, run
 
 
 def test_anonymous_api_calls_are_refused(gateway: LiveServer) -> None:
@@ -64,3 +70,88 @@ def test_a_form_post_to_the_api_is_forwarded_whole(signed_in: Callable[..., http
     assert refused.status_code == 403  # the API wants the header, not a form field
     answer = client.post("/api/meetings/v1/x", data={"a": "1"}, headers={"X-CSRF-Token": token})
     assert answer.json()["body"] == "a=1"
+
+
+def test_a_changed_role_reaches_the_service_with_the_next_call(
+    signed_in: Callable[..., httpx.Client], settings: Settings
+) -> None:
+    """Minted identities are kept for a while; a role changed meanwhile must not wait for that."""
+    client = signed_in("staff")
+    before = client.get("/api/meetings/v1/meetings")
+    assert before.json()["roles"] == ["staff"]
+
+    async def demote() -> None:
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            user = await Q.user_by_id.fetchrow(conn, id=uuid.UUID(before.json()["subject"]))
+            await accounts.change_access(
+                conn, user_id=user["id"], name=user["name"], user_roles=("org_representative",),
+                organisation_id="bryggan", pool_ids=(), active=True, actor=(None, "test"), ip=None,
+            )
+        finally:
+            await conn.close()
+
+    run(demote())
+    after = client.get("/api/meetings/v1/meetings").json()
+    assert after["roles"] == ["org_representative"]
+    assert after["organisation"] == "bryggan"
+
+
+def test_only_the_services_versioned_api_is_reachable(signed_in: Callable[..., httpx.Client]) -> None:
+    """Probes and metrics are for the platform, not for every signed-in reader."""
+    client = signed_in("staff")
+    for path in ("metrics", "readyz", "livez", "docs", "openapi.json", ""):
+        assert client.get(f"/api/meetings/{path}").status_code == 404, path
+    assert client.get("/api/meetings/v1/meetings").status_code == 200
+
+
+def test_dot_segments_never_reach_a_service(signed_in: Callable[..., httpx.Client]) -> None:
+    """`..` would be resolved on the way out, to a path other than the one the limits and rules saw
+    (e.g. the import body limit for /v1/imports/../people)."""
+    client = signed_in("staff")
+    for path in (
+        "v1/imports/%2e%2e/people",
+        "v1/imports/%2E%2E/people",
+        "v1/%2e/meetings",
+        "v1/imports/%252e%252e/people",
+        "v1/x/..%2fmetrics",
+    ):
+        answer = client.get(f"/api/meetings/{path}")
+        assert answer.status_code == 400, (path, answer.status_code, answer.text)
+
+
+def test_hop_by_hop_and_forwarding_headers_stay_at_the_gateway(
+    signed_in: Callable[..., httpx.Client],
+) -> None:
+    client = signed_in("staff")
+    sent = client.get(
+        "/api/meetings/v1/meetings",
+        headers={
+            "Proxy-Authorization": "Basic c2VjcmV0",
+            "Forwarded": "for=203.0.113.9",
+            "X-Forwarded-For": "203.0.113.9",
+            "X-Forwarded-Host": "evil.example",
+            "Connection": "x-private",
+            "X-Private": "1",
+            "X-Kept": "1",
+        },
+    ).json()["headers"]
+    for name in ("proxy-authorization", "forwarded", "x-forwarded-for", "x-forwarded-host", "x-private"):
+        assert name not in sent, name
+    assert "x-kept" in sent
+    answer = client.get("/api/meetings/v1/hop-by-hop")
+    assert answer.status_code == 200
+    assert "x-hop" not in answer.headers and "trailer" not in answer.headers
+    assert answer.headers["x-kept"] == "1"
+
+
+def test_an_answer_over_the_limit_is_refused_not_held_in_memory(
+    signed_in: Callable[..., httpx.Client], settings: Settings
+) -> None:
+    client = signed_in("staff")
+    limit = settings.proxy_max_response_bytes
+    assert len(client.get(f"/api/meetings/v1/big/{limit}").content) == limit
+    for streamed in ("false", "true"):
+        answer = client.get(f"/api/meetings/v1/big/{limit + 1}?streamed={streamed}")
+        assert answer.status_code == 502, streamed
+        assert "för stort" in answer.json()["detail"]

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from backbone.access import Capability, roles_with
 from gateway import roles
 from gateway.app import PUBLIC_PATHS, create_app
 from gateway.auth import RoleCheck
@@ -102,6 +103,25 @@ def test_wrong_role_requests_are_refused_on_every_route(
         checked += 1
     if role != roles.ADMINISTRATOR:
         assert checked > 0
+
+
+@pytest.mark.parametrize("role", roles.ALL)
+def test_the_proxy_forwards_only_to_roles_that_may_open_the_services_pages(
+    role: str, signed_in: Callable[..., httpx.Client]
+) -> None:
+    client = signed_in(role, organisation="bryggan" if role == roles.ORG_REPRESENTATIVE else None)
+    answer = client.get("/api/meetings/v1/people")
+    if role in roles.READ_MEETINGS:
+        assert answer.status_code == 200, (role, answer.status_code)
+    else:
+        assert answer.status_code == 403, f"{role} reads the meetings service through the proxy"
+
+
+def test_the_gateway_and_the_meetings_service_read_one_table_of_who_may_read() -> None:
+    readers = roles_with(Capability.READ_MEETINGS)
+    assert tuple(r for r in readers if r in roles.ALL) == roles.READ_MEETINGS
+    assert roles.POOL_COORDINATOR not in roles.READ_MEETINGS
+    assert roles.PROXIED_SERVICES["meetings"] == roles.READ_MEETINGS
 
 
 def test_long_lists_are_paged_and_the_filters_kept(

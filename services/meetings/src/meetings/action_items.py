@@ -8,7 +8,9 @@ from typing import Any
 
 import asyncpg
 
+from backbone.errors import NotFound, RuleError, StaleVersion
 from backbone.outbox import add_event
+from backbone.paging import fetch_page
 from meetings import model
 from meetings.contracts import (
     ACTION_ITEM_ASSIGNED,
@@ -18,8 +20,6 @@ from meetings.contracts import (
     ActionItemClosedV1,
     ActionItemV1,
 )
-from meetings.model import NotFound, StaleVersion
-from meetings.paging import fetch_page
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
@@ -43,7 +43,7 @@ async def _owner(
 ) -> tuple[str | None, str | None]:
     if person_id is None:
         return name, None
-    person = await conn.fetchrow(q.get_person, person_id)
+    person = await q.get_person.fetchrow(conn, id=person_id)
     if person is None:
         raise NotFound(f"there is no person with id {person_id}")
     return name or person["name"], person["email"]
@@ -60,26 +60,26 @@ async def assign(
 ) -> Row:
     """Record an action item from a meeting; an owner hears about it through the assigned event."""
     async with conn.transaction():
-        meeting = await conn.fetchrow(q.get_meeting, meeting_id)
+        meeting = await q.get_meeting.fetchrow(conn, id=meeting_id)
         if meeting is None:
             raise NotFound(f"there is no meeting with id {meeting_id}")
         name, email = await _owner(conn, owner_person_id, owner_name)
-        row = await conn.fetchrow(
-            q.insert_action_item,
-            uuid.uuid4(),
-            meeting_id,
-            meeting["group_id"],
-            text,
-            owner_person_id,
-            name,
-            due_date,
+        row = await q.insert_action_item.fetchrow(
+            conn,
+            id=uuid.uuid4(),
+            meeting_id=meeting_id,
+            group_id=meeting["group_id"],
+            text=text,
+            owner_person_id=owner_person_id,
+            owner_name=name,
+            due_date=due_date,
         )
         await add_event(conn, ACTION_ITEM_ASSIGNED, _payload(row, email), aggregate_id=str(row["id"]))
     return await get(conn=conn, action_item_id=row["id"])
 
 
 async def get(*, conn: asyncpg.Connection, action_item_id: uuid.UUID) -> Row:
-    row = await conn.fetchrow(q.get_action_item, action_item_id)
+    row = await q.get_action_item.fetchrow(conn, id=action_item_id)
     if row is None:
         raise NotFound(f"there is no action item with id {action_item_id}")
     return dict(row)
@@ -109,10 +109,16 @@ async def update(
     async with conn.transaction():
         current = await _current(conn, action_item_id, version)
         if current["status"] != "open":
-            raise model.RuleError(f"the action item is {current['status']}; only open items can change")
+            raise RuleError(f"the action item is {current['status']}; only open items can change")
         name, email = await _owner(conn, owner_person_id, owner_name)
-        row = await conn.fetchrow(
-            q.update_action_item, action_item_id, version, text, owner_person_id, name, due_date
+        row = await q.update_action_item.fetchrow(
+            conn,
+            id=action_item_id,
+            version=version,
+            text=text,
+            owner_person_id=owner_person_id,
+            owner_name=name,
+            due_date=due_date,
         )
         if row is None:
             raise StaleVersion("the action item was changed by someone else; reload it and try again")
@@ -134,10 +140,15 @@ async def close(
     async with conn.transaction():
         current = await _current(conn, action_item_id, version)
         new_status = model.close_action(current["status"], status)
-        if closed_in_meeting_id and await conn.fetchrow(q.get_meeting, closed_in_meeting_id) is None:
+        if closed_in_meeting_id and await q.get_meeting.fetchrow(conn, id=closed_in_meeting_id) is None:
             raise NotFound(f"there is no meeting with id {closed_in_meeting_id}")
-        row = await conn.fetchrow(
-            q.close_action_item, action_item_id, version, new_status, closed_in_meeting_id, note
+        row = await q.close_action_item.fetchrow(
+            conn,
+            id=action_item_id,
+            version=version,
+            status=new_status,
+            closed_in_meeting_id=closed_in_meeting_id,
+            closing_note=note,
         )
         if row is None:
             raise StaleVersion("the action item was changed by someone else; reload it and try again")
@@ -171,11 +182,11 @@ async def list_items(
     return await fetch_page(
         conn,
         q.list_action_items,
-        status,
-        group_id,
-        meeting_id,
-        owner_person_id,
-        organisation_id,
+        status=status,
+        group_id=group_id,
+        meeting_id=meeting_id,
+        owner_person_id=owner_person_id,
+        organisation_id=organisation_id,
         limit=limit,
         offset=offset,
     )
@@ -184,15 +195,19 @@ async def list_items(
 async def check_due(*, conn: asyncpg.Connection, today: date) -> dict[str, int]:
     """Announce open items that became due soon or overdue, each once (the marks make it idempotent)."""
     async with conn.transaction():
-        overdue = await conn.fetch(q.claim_overdue, today)
+        overdue = await q.claim_overdue.fetch(conn, today=today)
         for row in overdue:
-            await conn.execute(q.mark_overdue, row["id"])
+            await q.mark_overdue.execute(conn, id=row["id"])
             await add_event(
                 conn, ACTION_ITEM_OVERDUE, _payload(row, row["owner_email"]), aggregate_id=str(row["id"])
             )
-        soon = await conn.fetch(q.claim_due_soon, today, today + timedelta(days=model.DUE_SOON_DAYS))
+        soon = await q.claim_due_soon.fetch(
+            conn,
+            today=today,
+            until=today + timedelta(days=model.DUE_SOON_DAYS),
+        )
         for row in soon:
-            await conn.execute(q.mark_due_soon, row["id"])
+            await q.mark_due_soon.execute(conn, id=row["id"])
             await add_event(
                 conn, ACTION_ITEM_DUE_SOON, _payload(row, row["owner_email"]), aggregate_id=str(row["id"])
             )

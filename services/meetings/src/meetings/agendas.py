@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from meetings.model import NotFound, RuleError
+from backbone.errors import NotFound, RuleError
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
@@ -26,28 +26,44 @@ class AgendaItemIn:
 
 
 async def _meeting(conn: asyncpg.Connection, meeting_id: uuid.UUID) -> Any:
-    meeting = await conn.fetchrow(q.get_meeting, meeting_id)
+    meeting = await q.get_meeting.fetchrow(conn, id=meeting_id)
     if meeting is None:
         raise NotFound(f"there is no meeting with id {meeting_id}")
     return meeting
 
 
 async def _check_refs(conn: asyncpg.Connection, item: AgendaItemIn) -> None:
-    if item.responsible_person_id and await conn.fetchrow(q.get_person, item.responsible_person_id) is None:
+    person_id = item.responsible_person_id
+    if person_id and await q.get_person.fetchrow(conn, id=person_id) is None:
         raise NotFound(f"there is no person with id {item.responsible_person_id}")
-    if item.responsible_group_id and await conn.fetchrow(q.get_group, item.responsible_group_id) is None:
+    if item.responsible_group_id and await q.get_group.fetchrow(conn, id=item.responsible_group_id) is None:
         raise NotFound(f"there is no group with id {item.responsible_group_id}")
 
 
-async def get_agenda(*, conn: asyncpg.Connection, meeting_id: uuid.UUID) -> Row:
-    """The agenda as planned, plus the open action items of the group's earlier meetings."""
+async def get_agenda(
+    *, conn: asyncpg.Connection, meeting_id: uuid.UUID, scope: uuid.UUID | None = None
+) -> Row:
+    """The agenda as planned, plus the open action items of the group's earlier meetings.
+
+    With `scope` (a representative's organisation) the carried items are those its own people
+    own, as in the action-item list, and other organisations' people are not named.
+    """
     meeting = await _meeting(conn, meeting_id)
-    items = [dict(r) for r in await conn.fetch(q.list_agenda_items, meeting_id)]
+    items = [dict(r) for r in await q.list_agenda_items.fetch(conn, meeting_id=meeting_id)]
+    if scope is not None:
+        for item in items:
+            if item["responsible_person_id"] is not None and item["responsible_organisation_id"] != scope:
+                item["responsible_person_name"] = None
     carried: list[Row] = []
     if meeting["group_id"] is not None:
         carried = [
             dict(r)
-            for r in await conn.fetch(q.carried_action_items, meeting["group_id"], meeting["starts_at"])
+            for r in await q.carried_action_items.fetch(
+                conn,
+                group_id=meeting["group_id"],
+                before=meeting["starts_at"],
+                organisation_id=scope,
+            )
         ]
     total = sum(i["duration_minutes"] or 0 for i in items)
     return {"meeting_id": meeting_id, "items": items, "open_action_items": carried, "total_minutes": total}
@@ -58,26 +74,27 @@ async def add_item(
 ) -> Row:
     """Add an item at `position` (1-based; the end when absent), moving later items down."""
     async with conn.transaction():
-        await conn.fetchrow(q.lock_meeting, meeting_id)
+        await q.lock_meeting.fetchrow(conn, id=meeting_id)
         await _meeting(conn, meeting_id)
         await _check_refs(conn, item)
         new_id = uuid.uuid4()
-        end = int(await conn.fetchval(q.next_agenda_position, meeting_id))
-        await conn.fetchrow(
-            q.insert_agenda_item,
-            new_id,
-            meeting_id,
-            end,
-            item.title,
-            item.kind,
-            item.duration_minutes,
-            item.responsible_person_id,
-            item.responsible_group_id,
-            item.guests,
-            item.description,
+        end = int(await q.next_agenda_position.fetchval(conn, meeting_id=meeting_id))
+        await q.insert_agenda_item.fetchrow(
+            conn,
+            id=new_id,
+            meeting_id=meeting_id,
+            position=end,
+            title=item.title,
+            kind=item.kind,
+            duration_minutes=item.duration_minutes,
+            responsible_person_id=item.responsible_person_id,
+            responsible_group_id=item.responsible_group_id,
+            guests=item.guests,
+            description=item.description,
         )
         if position is not None and position < end:
-            order = [r["id"] for r in await conn.fetch(q.list_agenda_items, meeting_id) if r["id"] != new_id]
+            rows = await q.list_agenda_items.fetch(conn, meeting_id=meeting_id)
+            order = [r["id"] for r in rows if r["id"] != new_id]
             order.insert(max(position, 1) - 1, new_id)
             await _renumber(conn, meeting_id, order)
     return await get_agenda(conn=conn, meeting_id=meeting_id)
@@ -85,7 +102,7 @@ async def add_item(
 
 async def _renumber(conn: asyncpg.Connection, meeting_id: uuid.UUID, order: list[uuid.UUID]) -> None:
     for pos, item_id in enumerate(order, start=1):
-        await conn.execute(q.set_agenda_position, meeting_id, item_id, pos)
+        await q.set_agenda_position.execute(conn, meeting_id=meeting_id, id=item_id, position=pos)
 
 
 async def update_item(
@@ -94,17 +111,17 @@ async def update_item(
     async with conn.transaction():
         await _meeting(conn, meeting_id)
         await _check_refs(conn, item)
-        row = await conn.fetchrow(
-            q.update_agenda_item,
-            meeting_id,
-            item_id,
-            item.title,
-            item.kind,
-            item.duration_minutes,
-            item.responsible_person_id,
-            item.responsible_group_id,
-            item.guests,
-            item.description,
+        row = await q.update_agenda_item.fetchrow(
+            conn,
+            meeting_id=meeting_id,
+            id=item_id,
+            title=item.title,
+            kind=item.kind,
+            duration_minutes=item.duration_minutes,
+            responsible_person_id=item.responsible_person_id,
+            responsible_group_id=item.responsible_group_id,
+            guests=item.guests,
+            description=item.description,
         )
         if row is None:
             raise NotFound(f"the meeting has no agenda item with id {item_id}")
@@ -113,10 +130,10 @@ async def update_item(
 
 async def remove_item(*, conn: asyncpg.Connection, meeting_id: uuid.UUID, item_id: uuid.UUID) -> Row:
     async with conn.transaction():
-        await conn.fetchrow(q.lock_meeting, meeting_id)
-        if await conn.fetchval(q.delete_agenda_item, meeting_id, item_id) is None:
+        await q.lock_meeting.fetchrow(conn, id=meeting_id)
+        if await q.delete_agenda_item.fetchval(conn, meeting_id=meeting_id, id=item_id) is None:
             raise NotFound(f"the meeting has no agenda item with id {item_id}")
-        order = [r["id"] for r in await conn.fetch(q.list_agenda_items, meeting_id)]
+        order = [r["id"] for r in await q.list_agenda_items.fetch(conn, meeting_id=meeting_id)]
         await _renumber(conn, meeting_id, order)
     return await get_agenda(conn=conn, meeting_id=meeting_id)
 
@@ -124,9 +141,9 @@ async def remove_item(*, conn: asyncpg.Connection, meeting_id: uuid.UUID, item_i
 async def reorder(*, conn: asyncpg.Connection, meeting_id: uuid.UUID, item_ids: list[uuid.UUID]) -> Row:
     """Put the items in the given order; the list must name every item exactly once."""
     async with conn.transaction():
-        await conn.fetchrow(q.lock_meeting, meeting_id)
+        await q.lock_meeting.fetchrow(conn, id=meeting_id)
         await _meeting(conn, meeting_id)
-        current = {r["id"] for r in await conn.fetch(q.list_agenda_items, meeting_id)}
+        current = {r["id"] for r in await q.list_agenda_items.fetch(conn, meeting_id=meeting_id)}
         if set(item_ids) != current or len(item_ids) != len(current):
             raise RuleError("item_ids must list every agenda item of the meeting exactly once")
         await _renumber(conn, meeting_id, item_ids)

@@ -6,3 +6,5 @@ from backbone.consumer import Subscription
 
 # Meetings owns organisations, people and meetings and consumes nothing yet.
 SUBSCRIPTIONS: list[Subscription] = []
+# Subjects of the streams it reads that it deliberately does not handle (see notify's consumers.py).
+IGNORED: frozenset[str] = frozenset()

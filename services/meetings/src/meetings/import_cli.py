@@ -1,11 +1,13 @@
 """`meetings-import`: read old minutes from text files and send them to the meetings service (or print JSON).
 
-    meetings-import [--year YYYY] [--json] [--url URL] FILE...
+    meetings-import [--year YYYY] [--json] [--url URL] [--signing-key FILE] FILE...
 
 With --json the files are parsed here and printed as a JSON list, one object per file; nothing is
 sent anywhere. Without it each file's text is posted to the service's import endpoint, which parses
-and stores it as draft minutes awaiting review. Exit codes: 0 all went well, 1 at least one import
-failed, 2 a file could not be read (nothing is sent then).
+and stores it as draft minutes awaiting review, as the system: the tool signs that identity with the
+gateway's private identity key (--signing-key or $MEETINGS_IMPORT_SIGNING_KEY: a file, PEM or base64),
+because the service trusts nothing else. Exit codes: 0 all went well, 1 at least one import failed,
+2 a file or the key could not be read (nothing is sent then).
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from joserfc.jwk import OKPKey
 
-from backbone.identity import Identity, bearer_headers
+from backbone.identity import Identity, UnusableKey, bearer_headers, load_signing_key
 from meetings.importer import parse_minutes
-from meetings.settings import Settings
 
 OPERATOR = Identity(subject="meetings-import", roles=("system",), name="meetings-import")
 
@@ -111,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
         "--url",
         help=f"address of the meetings service (default: $MEETINGS_URL, else {DEFAULT_URL})",
     )
+    parser.add_argument(
+        "--signing-key",
+        metavar="FILE",
+        help="the gateway's private identity key, to sign the import as the system "
+        "(default: $MEETINGS_IMPORT_SIGNING_KEY)",
+    )
     parser.add_argument("files", nargs="+", metavar="FILE", help="text files with minutes")
     return parser
 
@@ -142,7 +150,25 @@ def main(argv: list[str] | None = None, *, transport: httpx.BaseTransport | None
 
     # An operator's command-line tool, not part of a service: it has no settings class to read from.
     base_url = args.url or os.environ.get("MEETINGS_URL") or DEFAULT_URL
-    return _post_all(files, year=args.year, base_url=base_url, transport=transport)
+    given_key = args.signing_key or os.environ.get("MEETINGS_IMPORT_SIGNING_KEY")
+    if not given_key:
+        print(
+            "meetings-import: no signing key. The meetings service accepts only identities the gateway's "
+            "key signed: give its private identity key file with --signing-key FILE (or set "
+            "MEETINGS_IMPORT_SIGNING_KEY). With `make run` it is var/identity/identity-signing.pem. "
+            "Nothing was imported.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        key = load_signing_key(given_key)
+    except UnusableKey as error:
+        print(
+            f"meetings-import: the signing key cannot be used: {error}. Nothing was imported.",
+            file=sys.stderr,
+        )
+        return 2
+    return _post_all(files, year=args.year, base_url=base_url, key=key, transport=transport)
 
 
 def _post_all(
@@ -150,12 +176,12 @@ def _post_all(
     *,
     year: int | None,
     base_url: str,
+    key: OKPKey,
     transport: httpx.BaseTransport | None,
 ) -> int:
     failures = 0
-    # The operator runs this beside the service, with the key the gateway signs with; the import
-    # then arrives as the system, like any other request the service trusts.
-    key = Settings().gateway_signing_key
+    # Signed with the gateway's own key, so the import arrives as the system like any other request the
+    # service trusts, and the service needs no key but the gateway's public one.
     headers = bearer_headers(OPERATOR, key=key, audience="meetings")
     with httpx.Client(
         base_url=base_url, timeout=TIMEOUT_SECONDS, transport=transport, headers=headers

@@ -6,17 +6,24 @@ as needing review, and only a person's review (PUT /v1/imports/{id}) clears that
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import functools
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from pydantic import BaseModel, ConfigDict, Field
 
+from backbone.errors import NotFound, RuleError, StaleVersion
+from backbone.paging import fetch_page
 from meetings import action_items, attendance, minutes, registry, scheduling
-from meetings.importer import parse_minutes
-from meetings.model import NotFound, RuleError, StaleVersion
-from meetings.paging import fetch_page
+from meetings.importer import ParsedMinutes, parse_minutes
+from meetings.model import AttendanceStatus
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
@@ -27,68 +34,140 @@ DEFAULT_MINUTES = 120
 TIMEZONE = "Europe/Stockholm"
 
 
+class _Stored(BaseModel):
+    # Rows stored by older versions lack what was added since, and may hold what was dropped since:
+    # every field has a default and unknown keys are ignored, so every stored import stays readable.
+    model_config = ConfigDict(extra="ignore", from_attributes=True)
+
+
+class ImportedPerson(_Stored):
+    name: str
+    organisation: str | None = None
+    role: str | None = None
+    status: AttendanceStatus | None = Field(
+        default=None, description="Set by a review; by default present for attendees, excused for the absent"
+    )
+
+
+class ImportedSection(_Stored):
+    heading: str | None = None
+    text: str = ""
+    kind: str | None = Field(default=None, description="Set by a review")
+
+
+class ImportedDecision(_Stored):
+    text: str
+    section: str | None = None
+
+
+class ImportedActionItem(_Stored):
+    text: str
+    owner: str | None = None
+    section: str | None = None
+    owner_person_id: uuid.UUID | None = Field(default=None, description="Set by a review")
+    due_date: dt.date | None = Field(default=None, description="Set by a review")
+
+
+class ImportedDate(_Stored):
+    phrase: str
+    sentence: str = ""
+    date: dt.date | None = None
+    section: str | None = None
+
+
+class ImportedMinutes(_Stored):
+    """What an import holds: the parser's reading (`ParsedMinutes`), then a review's corrections over it.
+
+    A review replaces the fields it gives (title, date, group, minute-taker, the lists) and adds what
+    only a person can say (status, kind, owner_person_id, due_date); the parser's warnings and
+    mentioned dates stay. Fields a document never had are left out of its JSON (`stored`), so the
+    stored and returned shape is the one the parser or the review wrote.
+    """
+
+    title: str | None = None
+    date: dt.date | None = None  # `dt.date`: in the class body, `date` is this field and hides the type
+    needs_review: bool = True
+    group: str | None = None
+    source_name: str | None = None
+    attendees: list[ImportedPerson] = Field(default_factory=list)
+    absent: list[ImportedPerson] = Field(default_factory=list)
+    minute_taker: str | None = None
+    sections: list[ImportedSection] = Field(default_factory=list)
+    decisions: list[ImportedDecision] = Field(default_factory=list)
+    action_items: list[ImportedActionItem] = Field(default_factory=list)
+    mentioned_dates: list[ImportedDate] = Field(default_factory=list)
+    next_meeting: dt.date | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON kept in `imports.parsed`: the fields this document was given, nothing invented."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
 def organisation_kind(name: str) -> str:
     """Municipal administrations end in "förvaltningen"; the rest are user organisations by default."""
     return "municipal" if name.lower().endswith(("förvaltningen", "förvaltning")) else "user_organisation"
 
 
-def sections_from(parsed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def sections_from(parsed: list[ImportedSection]) -> list[dict[str, Any]]:
     out = []
     for s in parsed:
-        heading = (s.get("heading") or "").strip() or "Inledning"
-        kind = "working_group_report" if heading.lower().startswith("rapport") else s.get("kind") or "text"
-        out.append({"heading": heading, "text": s.get("text") or "", "kind": kind})
+        heading = (s.heading or "").strip() or "Inledning"
+        kind = "working_group_report" if heading.lower().startswith("rapport") else s.kind or "text"
+        out.append({"heading": heading, "text": s.text or "", "kind": kind})
     return out
 
 
-def decisions_from(parsed: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"text": d["text"], "section": d.get("section")} for d in parsed if d.get("text")]
+def decisions_from(parsed: list[ImportedDecision]) -> list[dict[str, Any]]:
+    return [{"text": d.text, "section": d.section} for d in parsed if d.text]
 
 
 async def _group_id(
     conn: asyncpg.Connection, group_id: uuid.UUID | None, name: str | None
 ) -> uuid.UUID | None:
     if group_id is not None:
-        if await conn.fetchrow(q.get_group, group_id) is None:
+        if await q.get_group.fetchrow(conn, id=group_id) is None:
             raise NotFound(f"there is no group with id {group_id}")
         return group_id
     if name:
-        found = await conn.fetchrow(q.find_group_by_name, name)
+        found = await q.find_group_by_name.fetchrow(conn, name=name)
         if found:
-            return found["id"]  # type: ignore[no-any-return]
+            return found["id"]
     return None
 
 
-async def _record_attendance(conn: asyncpg.Connection, meeting_id: uuid.UUID, parsed: Row) -> None:
-    people = [(a, "present") for a in parsed.get("attendees", [])]
-    people += [(a, "excused") for a in parsed.get("absent", [])]
+async def _record_attendance(
+    conn: asyncpg.Connection, meeting_id: uuid.UUID, parsed: ImportedMinutes
+) -> None:
+    people = [(a, "present") for a in parsed.attendees]
+    people += [(a, "excused") for a in parsed.absent]
     for person, default_status in people:
         org_id = None
-        if person.get("organisation"):
+        if person.organisation:
             org = await registry.ensure_organisation(
-                conn=conn, name=person["organisation"], kind=organisation_kind(person["organisation"])
+                conn=conn, name=person.organisation, kind=organisation_kind(person.organisation)
             )
             org_id = org["id"]
-        found = await registry.ensure_person(conn=conn, name=person["name"], organisation_id=org_id)
+        found = await registry.ensure_person(conn=conn, name=person.name, organisation_id=org_id)
         await attendance.record(
             conn=conn,
             meeting_id=meeting_id,
             person_id=found["id"],
-            status=person.get("status") or default_status,
+            status=person.status or default_status,
             organisation_id=org_id or found.get("organisation_id"),
         )
 
 
 async def _create_meeting(
-    conn: asyncpg.Connection, parsed: Row, day: date, group_id: uuid.UUID | None
+    conn: asyncpg.Connection, parsed: ImportedMinutes, day: date, group_id: uuid.UUID | None
 ) -> tuple[uuid.UUID, uuid.UUID]:
     starts = datetime.combine(day, DEFAULT_START, tzinfo=ZoneInfo(TIMEZONE))
-    title = parsed.get("group") or parsed.get("title") or "Möte"
+    title = parsed.group or parsed.title or "Möte"
     meeting = await scheduling.schedule_meeting(
         conn=conn,
         new=scheduling.NewMeeting(
             title=title,
-            group_name=parsed.get("group"),
+            group_name=parsed.group,
             starts_at=starts,
             ends_at=starts + timedelta(minutes=DEFAULT_MINUTES),
             timezone=TIMEZONE,
@@ -103,45 +182,119 @@ async def _create_meeting(
     doc = await minutes.start(
         conn=conn,
         meeting_id=meeting["id"],
-        title=parsed.get("title"),
-        minute_taker=parsed.get("minute_taker"),
-        sections=sections_from(parsed.get("sections", [])),
-        decisions=decisions_from(parsed.get("decisions", [])),
+        title=parsed.title,
+        minute_taker=parsed.minute_taker,
+        sections=sections_from(parsed.sections),
+        decisions=decisions_from(parsed.decisions),
         needs_review=True,
     )
     return meeting["id"], doc["id"]
 
 
-async def import_text(
+# Parsing half a million characters takes a while of pure CPU; on the event loop it would stall
+# every request and the health checks meanwhile. Two parser threads are the most a service gives
+# to imports at once, and only a few more uploads may wait their turn: each waiting one holds its
+# text in memory, so beyond that an upload is refused at once instead of piling up.
+PARSER_THREADS = 2
+PARSES_WAITING = 4
+BUSY_RETRY_SECONDS = 30
+
+
+class ParserBusy(Exception):
+    """Every parser thread is busy and the waiting line is full; the message says what to do."""
+
+
+class ParserLine:
+    """The parser threads and the uploads let in to wait for them, with a bound that never blocks."""
+
+    def __init__(self, *, threads: int, waiting: int) -> None:
+        self._threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="minutes-parser")
+        self._room = threads + waiting
+        # Counted until the thread is done, not until the request is: a cancelled request leaves
+        # its parse running, and that parse still takes its place.
+        self._lock = threading.Lock()
+        self._admitted = 0
+
+    @property
+    def admitted(self) -> int:
+        """Parses running or waiting for a thread."""
+        return self._admitted
+
+    async def parse(self, text: str, *, year: int | None, source_name: str | None) -> ParsedMinutes:
+        with self._lock:
+            if self._admitted >= self._room:
+                raise ParserBusy(
+                    f"The service is already reading {self._room} sets of minutes, the most it takes "
+                    f"at once. Nothing was saved; try again in {BUSY_RETRY_SECONDS} seconds."
+                )
+            self._admitted += 1
+        try:
+            work = self._threads.submit(
+                functools.partial(parse_minutes, text, year=year, source_name=source_name)
+            )
+        except BaseException:
+            self._done()
+            raise
+        work.add_done_callback(lambda _work: self._done())
+        return await asyncio.wrap_future(work)
+
+    def _done(self) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+
+PARSERS = ParserLine(threads=PARSER_THREADS, waiting=PARSES_WAITING)
+
+
+async def parse_off_the_event_loop(text: str, *, year: int | None, source_name: str | None) -> ParsedMinutes:
+    """`parse_minutes` in a parser thread, so the event loop goes on serving other requests.
+
+    Raises ParserBusy when the parsers' waiting line is full.
+    """
+    return await PARSERS.parse(text, year=year, source_name=source_name)
+
+
+async def parse_upload(*, text: str, year: int | None, source_name: str | None) -> ImportedMinutes:
+    """The first half of an import, without a database connection: the parse can take seconds."""
+    return ImportedMinutes.model_validate(
+        await parse_off_the_event_loop(text, year=year, source_name=source_name)
+    )
+
+
+async def store_import(
     *,
     conn: asyncpg.Connection,
+    parsed: ImportedMinutes,
     text: str,
     year: int | None,
     source_name: str | None,
     group_id: uuid.UUID | None = None,
 ) -> Row:
-    """Parse minutes and store them as a draft meeting (when the date is known) awaiting review."""
-    parsed = parse_minutes(text, year=year, source_name=source_name).to_dict()
+    """Store parsed minutes as a draft meeting (when the date is known) awaiting review."""
     async with conn.transaction():
         meeting_id = minutes_id = None
-        gid = await _group_id(conn, group_id, parsed.get("group"))
-        if parsed.get("date"):
-            meeting_id, minutes_id = await _create_meeting(
-                conn, parsed, date.fromisoformat(parsed["date"]), gid
-            )
+        gid = await _group_id(conn, group_id, parsed.group)
+        if parsed.date is not None:
+            meeting_id, minutes_id = await _create_meeting(conn, parsed, parsed.date, gid)
         else:
-            parsed["warnings"] = [
-                *parsed.get("warnings", []),
-                "No meeting was created because the date is unknown; give the date when you save the review.",
-            ]
-        row = await conn.fetchrow(
-            q.insert_import, uuid.uuid4(), source_name, year, text, parsed, meeting_id, minutes_id
+            parsed.warnings.append(
+                "No meeting was created because the date is unknown; give the date when you save the review."
+            )
+        row = await q.insert_import.fetchrow(
+            conn,
+            id=uuid.uuid4(),
+            source_name=source_name,
+            year=year,
+            text=text,
+            parsed=parsed.stored(),
+            meeting_id=meeting_id,
+            minutes_id=minutes_id,
         )
     return dict(row)
 
 
 async def get_import(*, conn: asyncpg.Connection, import_id: uuid.UUID) -> Row:
-    row = await conn.fetchrow(q.get_import, import_id)
+    row = await q.get_import.fetchrow(conn, id=import_id)
     if row is None:
         raise NotFound(f"there is no import with id {import_id}")
     return dict(row)
@@ -150,18 +303,23 @@ async def get_import(*, conn: asyncpg.Connection, import_id: uuid.UUID) -> Row:
 async def list_imports(
     *, conn: asyncpg.Connection, status: str | None, limit: int, offset: int
 ) -> tuple[list[Row], int]:
-    return await fetch_page(conn, q.list_imports, status, limit=limit, offset=offset)
+    return await fetch_page(conn, q.list_imports, status=status, limit=limit, offset=offset)
 
 
 async def save_review(
-    *, conn: asyncpg.Connection, import_id: uuid.UUID, version: int, reviewed: Row, group_id: uuid.UUID | None
+    *,
+    conn: asyncpg.Connection,
+    import_id: uuid.UUID,
+    version: int,
+    reviewed: ImportedMinutes,
+    group_id: uuid.UUID | None,
 ) -> Row:
     """Apply a person's corrections: date, attendance, minutes text; the minutes stay a draft.
 
     The first review also turns the promises it lists into action items of the meeting.
     """
     async with conn.transaction():
-        current = await conn.fetchrow(q.lock_import, import_id)
+        current = await q.lock_import.fetchrow(conn, id=import_id)
         if current is None:
             raise NotFound(f"there is no import with id {import_id}")
         if current["version"] != version:
@@ -169,25 +327,25 @@ async def save_review(
                 f"someone else saved this import meanwhile (version is now {current['version']}, you sent"
                 f" {version}); reload it and try again"
             )
-        day: date | None = reviewed.get("date")
+        day = reviewed.date
         if day is None:
             raise RuleError("the review must give the meeting's date")
-        gid = await _group_id(conn, group_id, reviewed.get("group"))
+        gid = await _group_id(conn, group_id, reviewed.group)
         meeting_id, minutes_id = current["meeting_id"], current["minutes_id"]
         if meeting_id is None:
             meeting_id, minutes_id = await _create_meeting(conn, reviewed, day, gid)
         else:
-            meeting = await conn.fetchrow(q.get_meeting, meeting_id)
+            meeting = await q.get_meeting.fetchrow(conn, id=meeting_id)
             starts = datetime.combine(day, DEFAULT_START, tzinfo=ZoneInfo(TIMEZONE))
             if meeting["starts_at"].astimezone(ZoneInfo(TIMEZONE)).date() != day:
-                await conn.execute(
-                    q.set_meeting_start,
-                    meeting_id,
-                    starts,
-                    starts + timedelta(minutes=DEFAULT_MINUTES),
-                    meeting["title"],
+                await q.set_meeting_start.execute(
+                    conn,
+                    id=meeting_id,
+                    starts_at=starts,
+                    ends_at=starts + timedelta(minutes=DEFAULT_MINUTES),
+                    title=meeting["title"],
                 )
-            await conn.execute(q.clear_attendance, meeting_id)
+            await q.clear_attendance.execute(conn, meeting_id=meeting_id)
             await _record_attendance(conn, meeting_id, reviewed)
         doc = await minutes.get(conn=conn, minutes_id=minutes_id)
         if doc["status"] in ("published", "superseded", "approved"):
@@ -198,32 +356,30 @@ async def save_review(
             conn=conn,
             minutes_id=minutes_id,
             revision=doc["revision"],
-            title=reviewed.get("title") or doc["title"],
-            minute_taker=reviewed.get("minute_taker"),
-            sections=sections_from(reviewed.get("sections", [])),
-            decisions=decisions_from(reviewed.get("decisions", [])),
+            title=reviewed.title or doc["title"],
+            minute_taker=reviewed.minute_taker,
+            sections=sections_from(reviewed.sections),
+            decisions=decisions_from(reviewed.decisions),
             reviewed=True,
         )
         if current["status"] == "needs_review":
-            for item in reviewed.get("action_items", []):
+            for item in reviewed.action_items:
                 await action_items.assign(
                     conn=conn,
                     meeting_id=meeting_id,
-                    text=item["text"],
-                    owner_person_id=item.get("owner_person_id"),
-                    owner_name=item.get("owner"),
-                    due_date=item.get("due_date"),
+                    text=item.text,
+                    owner_person_id=item.owner_person_id,
+                    owner_name=item.owner,
+                    due_date=item.due_date,
                 )
-        stored = {**current["parsed"], **_jsonable(reviewed)}
-        row = await conn.fetchrow(q.update_import, import_id, version, stored, meeting_id, minutes_id)
+        stored = {**current["parsed"], **reviewed.stored()}
+        row = await q.update_import.fetchrow(
+            conn,
+            id=import_id,
+            version=version,
+            parsed=stored,
+            meeting_id=meeting_id,
+            minutes_id=minutes_id,
+        )
     return dict(row)
 
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (date, uuid.UUID)):
-        return str(value)
-    return value

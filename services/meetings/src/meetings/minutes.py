@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from backbone.errors import NotFound, RuleError, StaleVersion
 from backbone.outbox import add_event
+from backbone.paging import fetch_page
 from meetings import model
 from meetings.contracts import (
     DECISION_RECORDED,
@@ -18,8 +20,6 @@ from meetings.contracts import (
     Invitee,
     MinutesPublishedV1,
 )
-from meetings.model import NotFound, RuleError, StaleVersion
-from meetings.paging import fetch_page
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
@@ -44,7 +44,7 @@ def default_title(meeting: Any) -> str:
 
 
 async def get(*, conn: asyncpg.Connection, minutes_id: uuid.UUID, published_only: bool = False) -> Row:
-    row = await conn.fetchrow(q.get_minutes, minutes_id)
+    row = await q.get_minutes.fetchrow(conn, id=minutes_id)
     if row is None or (published_only and row["status"] not in ("published", "superseded")):
         raise NotFound(f"there are no minutes with id {minutes_id}")
     return dict(row)
@@ -54,8 +54,9 @@ async def current_for_meeting(
     *, conn: asyncpg.Connection, meeting_id: uuid.UUID, published_only: bool = False
 ) -> Row:
     """The newest version (any status), or the newest published one for readers who see only those."""
-    minutes_id = await conn.fetchval(
-        q.latest_published_minutes if published_only else q.latest_minutes, meeting_id
+    minutes_id = await (q.latest_published_minutes if published_only else q.latest_minutes).fetchval(
+        conn,
+        meeting_id=meeting_id,
     )
     if minutes_id is None:
         what = "published minutes" if published_only else "minutes"
@@ -64,7 +65,7 @@ async def current_for_meeting(
 
 
 async def versions(*, conn: asyncpg.Connection, meeting_id: uuid.UUID) -> list[Row]:
-    return [dict(r) for r in await conn.fetch(q.list_minutes_versions, meeting_id)]
+    return [dict(r) for r in await q.list_minutes_versions.fetch(conn, meeting_id=meeting_id)]
 
 
 async def start(
@@ -79,24 +80,24 @@ async def start(
 ) -> Row:
     """Open the first draft of a meeting's minutes; a meeting has one set of minutes (with versions)."""
     async with conn.transaction():
-        meeting = await conn.fetchrow(q.lock_meeting, meeting_id)
+        meeting = await q.lock_meeting.fetchrow(conn, id=meeting_id)
         if meeting is None:
             raise NotFound(f"there is no meeting with id {meeting_id}")
-        if await conn.fetchval(q.latest_minutes, meeting_id) is not None:
+        if await q.latest_minutes.fetchval(conn, meeting_id=meeting_id) is not None:
             raise RuleError("the meeting already has minutes; edit them, or create a correction if published")
         await _check_links(conn, meeting_id, sections)
-        row = await conn.fetchrow(
-            q.insert_minutes,
-            uuid.uuid4(),
-            meeting_id,
-            1,
-            title or default_title(meeting),
-            minute_taker,
-            sections,
-            decisions,
-            None,
-            needs_review,
-            body_text(sections, decisions, minute_taker),
+        row = await q.insert_minutes.fetchrow(
+            conn,
+            id=uuid.uuid4(),
+            meeting_id=meeting_id,
+            version_no=1,
+            title=title or default_title(meeting),
+            minute_taker=minute_taker,
+            sections=sections,
+            decisions=decisions,
+            correction_note=None,
+            needs_review=needs_review,
+            body_text=body_text(sections, decisions, minute_taker),
         )
     return await get(conn=conn, minutes_id=row["id"])
 
@@ -105,13 +106,13 @@ async def _check_links(
     conn: asyncpg.Connection, meeting_id: uuid.UUID, sections: list[dict[str, Any]]
 ) -> None:
     """Sections tie to this meeting's agenda items and to existing working groups, or to nothing."""
-    agenda = {str(r["id"]) for r in await conn.fetch(q.list_agenda_items, meeting_id)}
+    agenda = {str(r["id"]) for r in await q.list_agenda_items.fetch(conn, meeting_id=meeting_id)}
     for s in sections:
         item = s.get("agenda_item_id")
         if item and str(item) not in agenda:
             raise NotFound(f"the meeting has no agenda item with id {item} (section {s.get('heading')!r})")
         group = s.get("working_group_id")
-        if group and await conn.fetchrow(q.get_group, uuid.UUID(str(group))) is None:
+        if group and await q.get_group.fetchrow(conn, id=uuid.UUID(str(group))) is None:
             raise NotFound(f"there is no group with id {group} (section {s.get('heading')!r})")
 
 
@@ -124,7 +125,7 @@ def _check_revision(row: Any, revision: int) -> None:
 
 
 async def _locked(conn: asyncpg.Connection, minutes_id: uuid.UUID, revision: int) -> Any:
-    row = await conn.fetchrow(q.lock_minutes, minutes_id)
+    row = await q.lock_minutes.fetchrow(conn, id=minutes_id)
     if row is None:
         raise NotFound(f"there are no minutes with id {minutes_id}")
     _check_revision(row, revision)
@@ -148,17 +149,17 @@ async def edit(
         status = model.edit_status(current["status"])
         await _check_links(conn, current["meeting_id"], sections)
         needs_review = current["needs_review"] if reviewed is None else not reviewed
-        await conn.fetchrow(
-            q.update_minutes_content,
-            minutes_id,
-            revision,
-            title,
-            minute_taker,
-            sections,
-            decisions,
-            body_text(sections, decisions, minute_taker),
-            status,
-            needs_review,
+        await q.update_minutes_content.fetchrow(
+            conn,
+            id=minutes_id,
+            revision=revision,
+            title=title,
+            minute_taker=minute_taker,
+            sections=sections,
+            decisions=decisions,
+            body_text=body_text(sections, decisions, minute_taker),
+            status=status,
+            needs_review=needs_review,
         )
     return await get(conn=conn, minutes_id=minutes_id)
 
@@ -177,6 +178,13 @@ async def transition(
     Approval is by the chair (`actor`) or at a later meeting (`approved_in_meeting_id`).
     """
     async with conn.transaction():
+        if action == "publish":
+            # Publishing adds events about the meeting: lock the meeting's row first (before the
+            # minutes, the order every use case takes), so no other change of the meeting commits
+            # between what the announcement says and its place in the meeting's events.
+            found = await q.get_minutes.fetchrow(conn, id=minutes_id)
+            if found is not None:
+                await q.lock_meeting.fetchrow(conn, id=found["meeting_id"])
         current = await _locked(conn, minutes_id, revision)
         status = model.next_status(current["status"], action)
         if action == "approve" and current["needs_review"]:
@@ -187,10 +195,15 @@ async def transition(
         if approved_in_meeting_id is not None:
             if action != "approve":
                 raise RuleError("approved_in_meeting_id only goes with approve")
-            if await conn.fetchrow(q.get_meeting, approved_in_meeting_id) is None:
+            if await q.get_meeting.fetchrow(conn, id=approved_in_meeting_id) is None:
                 raise NotFound(f"there is no meeting with id {approved_in_meeting_id}")
-        row = await conn.fetchrow(
-            q.set_minutes_status, minutes_id, revision, status, actor, approved_in_meeting_id
+        row = await q.set_minutes_status.fetchrow(
+            conn,
+            id=minutes_id,
+            revision=revision,
+            status=status,
+            actor=actor,
+            approved_in_meeting_id=approved_in_meeting_id,
         )
         if action == "publish":
             await _announce(conn, row)
@@ -198,14 +211,14 @@ async def transition(
 
 
 async def _announce(conn: asyncpg.Connection, row: Any) -> None:
-    meeting = await conn.fetchrow(q.get_meeting, row["meeting_id"])
-    previous = await conn.fetch(q.supersede_published, row["meeting_id"], row["id"])
+    meeting = await q.get_meeting.fetchrow(conn, id=row["meeting_id"])
+    previous = await q.supersede_published.fetch(conn, meeting_id=row["meeting_id"], id=row["id"])
     known = {d.get("text") for p in previous for d in p["decisions"]}
     group_id = str(meeting["group_id"]) if meeting["group_id"] else None
     corrected = bool(previous) or row["version_no"] > 1
-    people = await conn.fetch(q.list_invitees, row["meeting_id"])
+    people = await q.list_invitees.fetch(conn, meeting_id=row["meeting_id"])
     if not people and meeting["group_id"] is not None:
-        people = await conn.fetch(q.member_invitees, meeting["group_id"])
+        people = await q.member_invitees.fetch(conn, group_id=meeting["group_id"])
     await add_event(
         conn,
         MINUTES_CORRECTED if corrected else MINUTES_PUBLISHED,
@@ -246,28 +259,28 @@ async def _announce(conn: asyncpg.Connection, row: Any) -> None:
 async def correct(*, conn: asyncpg.Connection, minutes_id: uuid.UUID, note: str) -> Row:
     """Start a corrected version of published minutes: a new draft; the published one stays as it is."""
     async with conn.transaction():
-        source = await conn.fetchrow(q.lock_minutes, minutes_id)
+        source = await q.lock_minutes.fetchrow(conn, id=minutes_id)
         if source is None:
             raise NotFound(f"there are no minutes with id {minutes_id}")
         if source["status"] != "published":
             raise RuleError(
                 f"only published minutes are corrected; these are {source['status']}, edit them instead"
             )
-        latest = await conn.fetchval(q.latest_minutes, source["meeting_id"])
+        latest = await q.latest_minutes.fetchval(conn, meeting_id=source["meeting_id"])
         if latest != source["id"]:
             raise RuleError("a correction of these minutes is already under way; edit that version instead")
-        row = await conn.fetchrow(
-            q.insert_minutes,
-            uuid.uuid4(),
-            source["meeting_id"],
-            source["version_no"] + 1,
-            source["title"],
-            source["minute_taker"],
-            source["sections"],
-            source["decisions"],
-            note,
-            False,
-            source["body_text"],
+        row = await q.insert_minutes.fetchrow(
+            conn,
+            id=uuid.uuid4(),
+            meeting_id=source["meeting_id"],
+            version_no=source["version_no"] + 1,
+            title=source["title"],
+            minute_taker=source["minute_taker"],
+            sections=source["sections"],
+            decisions=source["decisions"],
+            correction_note=note,
+            needs_review=False,
+            body_text=source["body_text"],
         )
     return await get(conn=conn, minutes_id=row["id"])
 
@@ -282,7 +295,13 @@ async def list_minutes(
     offset: int,
 ) -> tuple[list[Row], int]:
     return await fetch_page(
-        conn, q.list_minutes, status, group_id, include_unpublished, limit=limit, offset=offset
+        conn,
+        q.list_minutes,
+        status=status,
+        group_id=group_id,
+        include_unpublished=include_unpublished,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -296,7 +315,16 @@ async def decisions_register(
     limit: int,
     offset: int,
 ) -> tuple[list[Row], int]:
-    return await fetch_page(conn, q.list_decisions, group_id, start, end, text, limit=limit, offset=offset)
+    return await fetch_page(
+        conn,
+        q.list_decisions,
+        group_id=group_id,
+        start=start,
+        end=end,
+        text=text,
+        limit=limit,
+        offset=offset,
+    )
 
 
 async def working_group_reports(
@@ -310,5 +338,11 @@ async def working_group_reports(
 ) -> tuple[list[Row], int]:
     """What the working groups reported, across the published minutes."""
     return await fetch_page(
-        conn, q.list_working_group_reports, working_group_id, start, end, limit=limit, offset=offset
+        conn,
+        q.list_working_group_reports,
+        working_group_id=working_group_id,
+        start=start,
+        end=end,
+        limit=limit,
+        offset=offset,
     )

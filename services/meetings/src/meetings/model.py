@@ -7,6 +7,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from backbone.errors import RuleError
+
 Frequency = Literal["weekly", "monthly"]
 MinutesStatus = Literal["draft", "ready_for_review", "approved", "published", "superseded"]
 ActionStatus = Literal["open", "done", "dropped"]
@@ -15,10 +17,6 @@ AgendaKind = Literal["theme", "working_group_report", "information", "decision",
 
 # A series never generates more than this, whatever its end; a safety net against typos like 2099.
 MAX_OCCURRENCES = 120
-
-
-class RuleError(ValueError):
-    """A request breaks a domain rule; the message says which and what to do instead."""
 
 
 # -- recurrence -------------------------------------------------------------------------------
@@ -190,18 +188,3 @@ def search_terms(text: str) -> list[str]:
         if word:
             words.append(word.lower())
     return words[:20]
-
-
-# -- errors the API turns into status codes ---------------------------------------------------
-
-
-class NotFound(RuleError):
-    """The thing asked for does not exist (or is not visible to the one asking)."""
-
-
-class StaleVersion(RuleError):
-    """Someone else changed the thing since the caller read it."""
-
-
-class NotAllowed(RuleError):
-    """The identity may not do this to this thing (e.g. another organisation's member)."""

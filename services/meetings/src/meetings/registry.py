@@ -7,7 +7,9 @@ from typing import Any
 
 import asyncpg
 
+from backbone.errors import NotAllowed, NotFound, RuleError, StaleVersion
 from backbone.outbox import add_event
+from backbone.paging import fetch_page
 from meetings.contracts import (
     GROUP_CREATED,
     MEMBER_ADDED,
@@ -21,8 +23,6 @@ from meetings.contracts import (
     OrganisationChangedV1,
     PersonChangedV1,
 )
-from meetings.model import NotAllowed, NotFound, RuleError, StaleVersion
-from meetings.paging import fetch_page
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
@@ -47,9 +47,9 @@ def _person_event(row: Any, change: str) -> PersonChangedV1:
 
 async def register_organisation(*, conn: asyncpg.Connection, name: str, kind: str) -> Row:
     async with conn.transaction():
-        if await conn.fetchrow(q.find_organisation_by_name, name):
+        if await q.find_organisation_by_name.fetchrow(conn, name=name):
             raise RuleError(f"an organisation named {name!r} already exists")
-        row = await conn.fetchrow(q.insert_organisation, uuid.uuid4(), name, kind)
+        row = await q.insert_organisation.fetchrow(conn, id=uuid.uuid4(), name=name, kind=kind)
         await add_event(
             conn, ORGANISATION_REGISTERED, _org_event(row, "registered"), aggregate_id=str(row["id"])
         )
@@ -57,27 +57,41 @@ async def register_organisation(*, conn: asyncpg.Connection, name: str, kind: st
 
 
 async def ensure_organisation(*, conn: asyncpg.Connection, name: str, kind: str = "user_organisation") -> Row:
-    """The organisation with this name, registered first if new (used by the importer)."""
-    found = await conn.fetchrow(q.find_organisation_by_name, name)
+    """The organisation with this name, registered first if new (used by the importer and roll calls)."""
+    found = await q.find_organisation_by_name.fetchrow(conn, name=name)
     if found:
         return dict(found)
-    return await register_organisation(conn=conn, name=name, kind=kind)
+    async with conn.transaction():
+        row = await q.insert_organisation_if_new.fetchrow(conn, id=uuid.uuid4(), name=name, kind=kind)
+        if row is None:
+            # Registered by another transaction since the look-up above: that one is it.
+            return dict(await q.find_organisation_by_name.fetchrow(conn, name=name))
+        await add_event(
+            conn, ORGANISATION_REGISTERED, _org_event(row, "registered"), aggregate_id=str(row["id"])
+        )
+    return dict(row)
 
 
 async def update_organisation(
     *, conn: asyncpg.Connection, organisation_id: uuid.UUID, version: int, name: str | None, kind: str | None
 ) -> Row:
     async with conn.transaction():
-        current = await conn.fetchrow(q.get_organisation, organisation_id)
+        current = await q.get_organisation.fetchrow(conn, id=organisation_id)
         if current is None:
             raise NotFound(f"there is no organisation with id {organisation_id}")
         if (
             name
             and name.lower() != current["name"].lower()
-            and await conn.fetchrow(q.find_organisation_by_name, name)
+            and await q.find_organisation_by_name.fetchrow(conn, name=name)
         ):
             raise RuleError(f"an organisation named {name!r} already exists")
-        row = await conn.fetchrow(q.update_organisation, organisation_id, version, name, kind)
+        row = await q.update_organisation.fetchrow(
+            conn,
+            id=organisation_id,
+            version=version,
+            name=name,
+            kind=kind,
+        )
         if row is None:
             raise StaleVersion(
                 f"the organisation was changed by someone else (version is now {current['version']},"
@@ -88,7 +102,7 @@ async def update_organisation(
 
 
 async def get_organisation(*, conn: asyncpg.Connection, organisation_id: uuid.UUID) -> Row:
-    row = await conn.fetchrow(q.get_organisation, organisation_id)
+    row = await q.get_organisation.fetchrow(conn, id=organisation_id)
     if row is None:
         raise NotFound(f"there is no organisation with id {organisation_id}")
     return dict(row)
@@ -97,16 +111,40 @@ async def get_organisation(*, conn: asyncpg.Connection, organisation_id: uuid.UU
 async def list_organisations(
     *, conn: asyncpg.Connection, name: str | None, kind: str | None, limit: int, offset: int
 ) -> tuple[list[Row], int]:
-    return await fetch_page(conn, q.list_organisations, name, kind, limit=limit, offset=offset)
+    return await fetch_page(conn, q.list_organisations, name=name, kind=kind, limit=limit, offset=offset)
+
+
+async def _refuse_a_taken_address(conn: asyncpg.Connection, email: str, person_id: uuid.UUID | None) -> None:
+    # Invitees and roll calls know people by their address: a representative who could give one of
+    # their own people somebody else's address would be shown that person's invitations.
+    if await q.address_taken.fetchval(conn, email=email, person_id=person_id):
+        raise RuleError(
+            f"the e-mail address {email} already belongs to another person or to someone invited to a "
+            "meeting; give this person their own address, or ask the staff to change it"
+        )
 
 
 async def register_person(
-    *, conn: asyncpg.Connection, name: str, email: str | None, organisation_id: uuid.UUID | None
+    *,
+    conn: asyncpg.Connection,
+    name: str,
+    email: str | None,
+    organisation_id: uuid.UUID | None,
+    scope: uuid.UUID | None = None,
 ) -> Row:
+    """Register a person; `scope` says a representative of that organisation asks for it."""
     async with conn.transaction():
-        if organisation_id and await conn.fetchrow(q.get_organisation, organisation_id) is None:
+        if organisation_id and await q.get_organisation.fetchrow(conn, id=organisation_id) is None:
             raise NotFound(f"there is no organisation with id {organisation_id}")
-        row = await conn.fetchrow(q.insert_person, uuid.uuid4(), name, email, organisation_id)
+        if scope is not None and email:
+            await _refuse_a_taken_address(conn, email, None)
+        row = await q.insert_person.fetchrow(
+            conn,
+            id=uuid.uuid4(),
+            name=name,
+            email=email,
+            organisation_id=organisation_id,
+        )
         await add_event(
             conn, PERSON_REGISTERED, _person_event(row, "registered"), aggregate_id=str(row["id"])
         )
@@ -115,16 +153,31 @@ async def register_person(
 
 async def ensure_person(*, conn: asyncpg.Connection, name: str, organisation_id: uuid.UUID | None) -> Row:
     """The person with this name, registered first if new (used by the importer)."""
-    found = await conn.fetchrow(q.find_person_by_name, name)
+    found = await q.find_person_by_name.fetchrow(conn, name=name)
     if found:
         return dict(found)
+    return await register_person(conn=conn, name=name, email=None, organisation_id=organisation_id)
+
+
+async def ensure_guest(*, conn: asyncpg.Connection, name: str, organisation_id: uuid.UUID | None) -> Row:
+    """A roll call's guest: the person of this name in this organisation, else a new person.
+
+    A name alone says too little: the same name in another organisation, or with none given, is
+    taken for somebody else, never for a registered person whose attendance it would then record.
+    """
+    if organisation_id is not None:
+        found = await q.find_person_by_name_in_organisation.fetchrow(
+            conn, name=name, organisation_id=organisation_id
+        )
+        if found:
+            return dict(found)
     return await register_person(conn=conn, name=name, email=None, organisation_id=organisation_id)
 
 
 async def get_person(
     *, conn: asyncpg.Connection, person_id: uuid.UUID, scope: uuid.UUID | None = None
 ) -> Row:
-    row = await conn.fetchrow(q.get_person, person_id)
+    row = await q.get_person.fetchrow(conn, id=person_id)
     if row is None or (scope is not None and row["organisation_id"] != scope):
         raise NotFound(f"there is no person with id {person_id}")
     return dict(row)
@@ -145,17 +198,19 @@ async def update_person(
             org = changes["organisation_id"]
             if scope is not None and org != scope:
                 raise NotAllowed("you can only place people in your own organisation")
-            if org and await conn.fetchrow(q.get_organisation, org) is None:
+            if org and await q.get_organisation.fetchrow(conn, id=org) is None:
                 raise NotFound(f"there is no organisation with id {org}")
-        row = await conn.fetchrow(
-            q.update_person,
-            person_id,
-            version,
-            changes.get("name"),
-            changes.get("email"),
-            "email" in changes,
-            changes.get("organisation_id"),
-            "organisation_id" in changes,
+        if scope is not None and changes.get("email"):
+            await _refuse_a_taken_address(conn, changes["email"], person_id)
+        row = await q.update_person.fetchrow(
+            conn,
+            id=person_id,
+            version=version,
+            name=changes.get("name"),
+            email=changes.get("email"),
+            email_given="email" in changes,
+            organisation_id=changes.get("organisation_id"),
+            organisation_given="organisation_id" in changes,
         )
         if row is None:
             raise StaleVersion(
@@ -169,7 +224,14 @@ async def update_person(
 async def list_people(
     *, conn: asyncpg.Connection, organisation_id: uuid.UUID | None, name: str | None, limit: int, offset: int
 ) -> tuple[list[Row], int]:
-    return await fetch_page(conn, q.list_people, organisation_id, name, limit=limit, offset=offset)
+    return await fetch_page(
+        conn,
+        q.list_people,
+        organisation_id=organisation_id,
+        name=name,
+        limit=limit,
+        offset=offset,
+    )
 
 
 async def create_group(
@@ -181,11 +243,18 @@ async def create_group(
     parent_group_id: uuid.UUID | None,
 ) -> Row:
     async with conn.transaction():
-        if await conn.fetchrow(q.find_group_by_name, name):
+        if await q.find_group_by_name.fetchrow(conn, name=name):
             raise RuleError(f"a group named {name!r} already exists")
-        if parent_group_id and await conn.fetchrow(q.get_group, parent_group_id) is None:
+        if parent_group_id and await q.get_group.fetchrow(conn, id=parent_group_id) is None:
             raise NotFound(f"there is no group with id {parent_group_id}")
-        row = await conn.fetchrow(q.insert_group, uuid.uuid4(), name, kind, description, parent_group_id)
+        row = await q.insert_group.fetchrow(
+            conn,
+            id=uuid.uuid4(),
+            name=name,
+            kind=kind,
+            description=description,
+            parent_group_id=parent_group_id,
+        )
         await add_event(
             conn,
             GROUP_CREATED,
@@ -201,7 +270,7 @@ async def create_group(
 
 
 async def get_group(*, conn: asyncpg.Connection, group_id: uuid.UUID) -> Row:
-    row = await conn.fetchrow(q.get_group, group_id)
+    row = await q.get_group.fetchrow(conn, id=group_id)
     if row is None:
         raise NotFound(f"there is no group with id {group_id}")
     return dict(row)
@@ -210,14 +279,14 @@ async def get_group(*, conn: asyncpg.Connection, group_id: uuid.UUID) -> Row:
 async def list_groups(
     *, conn: asyncpg.Connection, kind: str | None, limit: int, offset: int
 ) -> tuple[list[Row], int]:
-    return await fetch_page(conn, q.list_groups, kind, limit=limit, offset=offset)
+    return await fetch_page(conn, q.list_groups, kind=kind, limit=limit, offset=offset)
 
 
 async def list_members(
     *, conn: asyncpg.Connection, group_id: uuid.UUID, scope: uuid.UUID | None = None
 ) -> list[Row]:
     await get_group(conn=conn, group_id=group_id)
-    return [dict(r) for r in await conn.fetch(q.list_members, group_id, scope)]
+    return [dict(r) for r in await q.list_members.fetch(conn, group_id=group_id, organisation_id=scope)]
 
 
 async def add_member(
@@ -236,9 +305,15 @@ async def add_member(
         represents = organisation_id or person["organisation_id"]
         if scope is not None and (represents != scope or person["organisation_id"] != scope):
             raise NotAllowed("you can only add members from your own organisation")
-        if represents and await conn.fetchrow(q.get_organisation, represents) is None:
+        if represents and await q.get_organisation.fetchrow(conn, id=represents) is None:
             raise NotFound(f"there is no organisation with id {represents}")
-        row = await conn.fetchrow(q.upsert_member, group_id, person_id, represents, role)
+        row = await q.upsert_member.fetchrow(
+            conn,
+            group_id=group_id,
+            person_id=person_id,
+            organisation_id=represents,
+            role=role,
+        )
         await add_event(
             conn,
             MEMBER_ADDED,
@@ -260,13 +335,13 @@ async def remove_member(
 ) -> None:
     async with conn.transaction():
         group = await get_group(conn=conn, group_id=group_id)
-        member = await conn.fetchrow(q.get_member, group_id, person_id)
+        member = await q.get_member.fetchrow(conn, group_id=group_id, person_id=person_id)
         if member is None:
             raise NotFound(f"person {person_id} is not a member of this group")
         if scope is not None and member["organisation_id"] != scope:
             raise NotAllowed("you can only remove members who represent your own organisation")
         person = await get_person(conn=conn, person_id=person_id)
-        await conn.execute(q.delete_member, group_id, person_id)
+        await q.delete_member.execute(conn, group_id=group_id, person_id=person_id)
         await add_event(
             conn,
             MEMBER_REMOVED,

@@ -31,11 +31,20 @@ async def render_minutes(
     *, conn: asyncpg.Connection, minutes_id: uuid.UUID, printable: bool, published_only: bool
 ) -> str:
     doc = await minutes.get(conn=conn, minutes_id=minutes_id, published_only=published_only)
-    meeting = await conn.fetchrow(q.get_meeting, doc["meeting_id"])
+    meeting = await q.get_meeting.fetchrow(conn, id=doc["meeting_id"])
     people = await attendance.list_for_meeting(conn=conn, meeting_id=doc["meeting_id"])
     items = [
         dict(r)
-        for r in await conn.fetch(q.list_action_items, None, None, doc["meeting_id"], None, None, 500, 0)
+        for r in await q.list_action_items.fetch(
+            conn,
+            status=None,
+            group_id=None,
+            meeting_id=doc["meeting_id"],
+            owner_person_id=None,
+            organisation_id=None,
+            limit=500,
+            offset=0,
+        )
     ]
     day = meeting["starts_at"].astimezone(ZoneInfo(meeting["timezone"])).date()
     return _env.get_template("minutes.html.j2").render(

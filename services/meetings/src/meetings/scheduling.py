@@ -9,7 +9,9 @@ from typing import Any
 
 import asyncpg
 
+from backbone.errors import NotFound, RuleError, StaleVersion
 from backbone.outbox import add_event
+from backbone.paging import fetch_page
 from meetings import model
 from meetings.contracts import (
     MEETING_CANCELLED,
@@ -22,8 +24,6 @@ from meetings.contracts import (
     MeetingScheduledV1,
     SeriesCreatedV1,
 )
-from meetings.model import NotFound, RuleError, StaleVersion
-from meetings.paging import fetch_page
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
@@ -62,29 +62,29 @@ class NewSeries:
 async def _group(conn: asyncpg.Connection, group_id: uuid.UUID | None) -> Any:
     if group_id is None:
         return None
-    group = await conn.fetchrow(q.get_group, group_id)
+    group = await q.get_group.fetchrow(conn, id=group_id)
     if group is None:
         raise NotFound(f"there is no group with id {group_id}")
     return group
 
 
 async def _insert(conn: asyncpg.Connection, new: NewMeeting, *, announce: bool) -> Row:
-    row = await conn.fetchrow(
-        q.insert_meeting,
-        uuid.uuid4(),
-        new.title,
-        new.group_name,
-        new.starts_at,
-        new.ends_at,
-        new.timezone,
-        new.place,
-        new.group_id,
-        new.series_id,
-        new.occurrence_date,
-        new.source,
+    row = await q.insert_meeting.fetchrow(
+        conn,
+        id=uuid.uuid4(),
+        title=new.title,
+        group_name=new.group_name,
+        starts_at=new.starts_at,
+        ends_at=new.ends_at,
+        timezone=new.timezone,
+        place=new.place,
+        group_id=new.group_id,
+        series_id=new.series_id,
+        occurrence_date=new.occurrence_date,
+        source=new.source,
     )
     for position, (name, email) in enumerate(new.invitees):
-        await conn.execute(q.insert_invitee, row["id"], position, name, email)
+        await q.insert_invitee.execute(conn, meeting_id=row["id"], position=position, name=name, email=email)
     if announce:
         await add_event(
             conn,
@@ -109,7 +109,7 @@ async def _insert(conn: asyncpg.Connection, new: NewMeeting, *, announce: bool) 
 async def _member_invitees(conn: asyncpg.Connection, group_id: uuid.UUID | None) -> list[tuple[str, str]]:
     if group_id is None:
         return []
-    return [(r["name"], r["email"]) for r in await conn.fetch(q.member_invitees, group_id)]
+    return [(r["name"], r["email"]) for r in await q.member_invitees.fetch(conn, group_id=group_id)]
 
 
 async def schedule_meeting(*, conn: asyncpg.Connection, new: NewMeeting, announce: bool = True) -> Row:
@@ -135,21 +135,21 @@ async def create_series(*, conn: asyncpg.Connection, new: NewSeries) -> Row:
         raise RuleError("the series has no meetings between starts_on and until; check the dates and weekday")
     async with conn.transaction():
         group = await _group(conn, new.group_id)
-        series = await conn.fetchrow(
-            q.insert_series,
-            uuid.uuid4(),
-            new.group_id,
-            new.title,
-            new.place,
-            new.timezone,
-            new.rule.frequency,
-            new.rule.interval,
-            new.rule.weekday,
-            new.rule.week_of_month,
-            new.start_time,
-            new.duration_minutes,
-            new.starts_on,
-            new.until,
+        series = await q.insert_series.fetchrow(
+            conn,
+            id=uuid.uuid4(),
+            group_id=new.group_id,
+            title=new.title,
+            place=new.place,
+            timezone=new.timezone,
+            frequency=new.rule.frequency,
+            interval=new.rule.interval,
+            weekday=new.rule.weekday,
+            week_of_month=new.rule.week_of_month,
+            start_time=new.start_time,
+            duration_minutes=new.duration_minutes,
+            starts_on=new.starts_on,
+            until=new.until,
         )
         invitees = await _member_invitees(conn, new.group_id) + new.extra_invitees
         meetings: list[Row] = []
@@ -189,27 +189,38 @@ async def create_series(*, conn: asyncpg.Connection, new: NewSeries) -> Row:
 
 
 async def get_series(*, conn: asyncpg.Connection, series_id: uuid.UUID) -> Row:
-    row = await conn.fetchrow(q.get_series, series_id)
+    row = await q.get_series.fetchrow(conn, id=series_id)
     if row is None:
         raise NotFound(f"there is no series with id {series_id}")
     meetings, _ = await list_meetings(
         conn=conn, start=None, end=None, series_id=series_id, limit=500, offset=0
     )
-    group = await conn.fetchrow(q.get_group, row["group_id"]) if row["group_id"] else None
+    group = await q.get_group.fetchrow(conn, id=row["group_id"]) if row["group_id"] else None
     return {**dict(row), "group_name": group["name"] if group else None, "meetings": meetings}
 
 
 async def list_series(
     *, conn: asyncpg.Connection, group_id: uuid.UUID | None, limit: int, offset: int
 ) -> tuple[list[Row], int]:
-    return await fetch_page(conn, q.list_series, group_id, limit=limit, offset=offset)
+    return await fetch_page(conn, q.list_series, group_id=group_id, limit=limit, offset=offset)
 
 
-async def get_meeting(*, conn: asyncpg.Connection, meeting_id: uuid.UUID) -> Row:
-    row = await conn.fetchrow(q.get_meeting, meeting_id)
+async def get_meeting(
+    *, conn: asyncpg.Connection, meeting_id: uuid.UUID, scope: uuid.UUID | None = None
+) -> Row:
+    """The meeting and its invitees; with `scope`, only the invitees of that organisation."""
+    row = await q.get_meeting.fetchrow(conn, id=meeting_id)
     if row is None:
         raise NotFound(f"there is no meeting with id {meeting_id}")
-    invitees = [dict(r) for r in await conn.fetch(q.list_invitees, meeting_id)]
+    if scope is None:
+        found = await q.list_invitees.fetch(conn, meeting_id=meeting_id)
+    else:
+        found = await q.list_invitees_of_organisation.fetch(
+            conn,
+            meeting_id=meeting_id,
+            organisation_id=scope,
+        )
+    invitees = [dict(r) for r in found]
     return {**dict(row), "invitees": invitees}
 
 
@@ -225,12 +236,20 @@ async def list_meetings(
     status: str | None = None,
 ) -> tuple[list[Row], int]:
     return await fetch_page(
-        conn, q.list_meetings, start, end, group_id, series_id, status, limit=limit, offset=offset
+        conn,
+        q.list_meetings,
+        start=start,
+        end=end,
+        group_id=group_id,
+        series_id=series_id,
+        status=status,
+        limit=limit,
+        offset=offset,
     )
 
 
 async def _locked(conn: asyncpg.Connection, meeting_id: uuid.UUID, version: int) -> Any:
-    current = await conn.fetchrow(q.lock_meeting, meeting_id)
+    current = await q.lock_meeting.fetchrow(conn, id=meeting_id)
     if current is None:
         raise NotFound(f"there is no meeting with id {meeting_id}")
     if current["version"] != version:
@@ -259,11 +278,17 @@ async def reschedule_meeting(
         new_end = ends_at or (new_start + (current["ends_at"] - current["starts_at"]))
         if new_end <= new_start:
             raise RuleError("the meeting must end after it starts")
-        row = await conn.fetchrow(
-            q.move_meeting, meeting_id, version, new_start, new_end, place or current["place"]
+        row = await q.move_meeting.fetchrow(
+            conn,
+            id=meeting_id,
+            version=version,
+            starts_at=new_start,
+            ends_at=new_end,
+            place=place or current["place"],
         )
         invitees = [
-            Invitee(name=r["name"], email=r["email"]) for r in await conn.fetch(q.list_invitees, meeting_id)
+            Invitee(name=r["name"], email=r["email"])
+            for r in await q.list_invitees.fetch(conn, meeting_id=meeting_id)
         ]
         await add_event(
             conn,
@@ -290,9 +315,10 @@ async def cancel_meeting(
 ) -> Row:
     async with conn.transaction():
         await _locked(conn, meeting_id, version)
-        row = await conn.fetchrow(q.cancel_meeting, meeting_id, version, reason)
+        row = await q.cancel_meeting.fetchrow(conn, id=meeting_id, version=version, cancel_reason=reason)
         invitees = [
-            Invitee(name=r["name"], email=r["email"]) for r in await conn.fetch(q.list_invitees, meeting_id)
+            Invitee(name=r["name"], email=r["email"])
+            for r in await q.list_invitees.fetch(conn, meeting_id=meeting_id)
         ]
         await add_event(
             conn,

@@ -14,8 +14,8 @@ from typing import Any
 
 import asyncpg
 
+from backbone.paging import fetch_page
 from meetings.model import search_terms
-from meetings.paging import fetch_page
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
@@ -41,11 +41,18 @@ async def search(
     terms = search_terms(text)
     if not terms:
         return [], 0
-    tsquery = await conn.fetchval(q.stemmed_prefix_query, terms)
+    tsquery = await q.stemmed_prefix_query.fetchval(conn, terms=terms)
     if not tsquery:
         return [], 0  # only stop words ("och", "att"): nothing to look for
     rows, total = await fetch_page(
-        conn, q.search_minutes, tsquery, group_id, start, end, limit=limit, offset=offset
+        conn,
+        q.search_minutes,
+        tsquery=tsquery,
+        group_id=group_id,
+        start=start,
+        end=end,
+        limit=limit,
+        offset=offset,
     )
     hits = []
     for hit in rows:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -11,19 +10,21 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from joserfc.jwk import OKPKey
 
-from backbone.identity import Identity, bearer_headers
+from backbone.identity import Identity, KeyFiles, bearer_headers, load_signing_key
 from meetings.app import create_app
 from meetings.settings import MIGRATIONS_DIR, Settings
-
-KEY = "test-key"
 
 
 class Client:
     """An HTTP client for the app, plus the database behind it for checking the outbox."""
 
-    def __init__(self, http: httpx.AsyncClient, dsn: str, settings: Settings, app: Any = None) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, dsn: str, settings: Settings, key: OKPKey, app: Any = None
+    ) -> None:
         self.app = app
+        self.key = key
         self.http = http
         self.dsn = dsn
         self.settings = settings
@@ -34,7 +35,7 @@ class Client:
             roles=roles or ("staff",),
             organisation_id=str(organisation_id) if organisation_id else None,
         )
-        return bearer_headers(who, key=KEY, audience="meetings")
+        return bearer_headers(who, key=self.key, audience="meetings")
 
     async def call(
         self,
@@ -75,25 +76,22 @@ class Client:
             await conn.close()
         return [json.loads(r["e"])["data"] for r in rows]
 
-    async def wait_for(self, check: Callable[[], Any], *, timeout: float = 10.0) -> Any:
-        """Poll an async check until it returns something truthy, or fail at the deadline."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            result = await check()
-            if result:
-                return result
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError("timed out waiting for an asynchronous effect")
-            await asyncio.sleep(0.05)
+
+@pytest.fixture(scope="session")
+def signing_key(identity_keys: KeyFiles) -> OKPKey:
+    """The gateway's side of the test keypair: the tests sign identities as the gateway would."""
+    return load_signing_key(str(identity_keys.signing))
 
 
 @pytest.fixture
-def settings_factory(make_database: Callable[..., str], nats_server: Any) -> Callable[[], Settings]:
+def settings_factory(
+    make_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
+) -> Callable[[], Settings]:
     def build() -> Settings:
         return Settings(
             database_url=make_database("meetings", MIGRATIONS_DIR),
             nats_url=nats_server.url,
-            gateway_signing_key=KEY,
+            identity_public_key=str(identity_keys.public),
             environment="test",
             due_check_seconds=3600,
             relay_poll_seconds=0.2,
@@ -103,10 +101,10 @@ def settings_factory(make_database: Callable[..., str], nats_server: Any) -> Cal
 
 
 @pytest.fixture
-async def client(settings_factory: Callable[[], Settings]) -> AsyncIterator[Client]:
+async def client(settings_factory: Callable[[], Settings], signing_key: OKPKey) -> AsyncIterator[Client]:
     settings = settings_factory()
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://meetings") as http:
-            yield Client(http, settings.database_url, settings, app)
+            yield Client(http, settings.database_url, settings, signing_key, app)

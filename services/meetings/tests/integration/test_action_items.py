@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import asyncpg
 import httpx
 
 from backbone.db import create_pool
+from backbone.testing import eventually
 from meetings import action_items
 from meetings.app import create_app
 
@@ -78,14 +80,15 @@ async def test_due_soon_and_overdue_are_announced_once(client: Any) -> None:
     assert [i["text"] for i in open_items["items"]] == ["Kolla upp detta", "Långt fram", "Utan datum"]
 
 
-async def test_the_worker_runs_the_due_check_by_itself(settings_factory: Any) -> None:
+async def test_the_worker_runs_the_due_check_by_itself(settings_factory: Any, signing_key: Any) -> None:
     settings = settings_factory()
     settings.due_check_seconds = 0.2
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         from backbone.identity import Identity, bearer_headers
 
-        headers = bearer_headers(Identity(subject="t", roles=("staff",)), key="test-key", audience="meetings")
+        staff = Identity(subject="t", roles=("staff",))
+        headers = bearer_headers(staff, key=signing_key, audience="meetings")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m") as http:
             meeting = (
                 await http.post(
@@ -117,13 +120,6 @@ async def test_the_worker_runs_the_due_check_by_itself(settings_factory: Any) ->
             finally:
                 await conn.close()
 
-        deadline = 10.0
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        end = loop.time() + deadline
-        while await announced() == 0:
-            assert loop.time() < end, "the worker never announced the overdue item"
-            await asyncio.sleep(0.1)
+        await eventually(announced, "the worker announcing the overdue item", timeout=10, interval=0.1)
         await asyncio.sleep(0.6)  # a few more rounds of the worker must not announce it again
         assert await announced() == 1

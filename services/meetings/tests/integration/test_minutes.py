@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from backbone.testing import eventually
+
 
 async def meeting_with_people(client: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     group = await client.post(
@@ -84,7 +86,9 @@ async def test_minutes_go_from_draft_to_published_and_then_never_change(client: 
         ("Rapport från arbetsgrupper", "Mentorsgruppen kör vidare.")
     ]
     # Readers who are not staff see only published minutes.
-    seen = await client.get(f"/v1/meetings/{meeting['id']}/minutes", as_=("pool_coordinator",))
+    seen = await client.get(
+        f"/v1/meetings/{meeting['id']}/minutes", as_=("org_representative",), org=uuid.uuid4()
+    )
     assert seen["id"] == published["id"]
 
 
@@ -168,7 +172,9 @@ async def test_editing_under_review_returns_to_draft_and_drafts_are_hidden_from_
         f"/v1/minutes/{draft['id']}", {**CONTENT, "title": "Ny", "revision": submitted["revision"]}
     )
     assert edited["status"] == "draft"
-    await client.call("GET", f"/v1/minutes/{draft['id']}", as_=("pool_coordinator",), expect=404)
+    await client.call(
+        "GET", f"/v1/minutes/{draft['id']}", as_=("org_representative",), org=uuid.uuid4(), expect=404
+    )
     await client.call(
         "GET",
         f"/v1/meetings/{meeting['id']}/minutes",
@@ -254,3 +260,94 @@ async def test_sections_tie_to_agenda_items_and_approval_is_recorded(client: Any
         expect=200,
     )
     assert approved["approved_in_meeting_id"] == next_meeting["id"] and approved["approved_by"]
+
+
+async def test_publishing_waits_for_another_change_of_the_meeting_to_commit(client: Any) -> None:
+    """The rule "lock the aggregate's row before adding its event": the announcement is the meeting's."""
+    import asyncio
+
+    import asyncpg
+
+    _, meeting = await meeting_with_people(client)
+    draft = await client.post(f"/v1/meetings/{meeting['id']}/minutes", CONTENT)
+    for action in ("submit", "approve"):
+        url = f"/v1/minutes/{draft['id']}/{action}"
+        draft = await client.post(url, {"revision": draft["revision"]}, expect=200)
+    other = await asyncpg.connect(client.dsn)
+    try:
+        change = other.transaction()
+        await change.start()
+        # Another use case holds the meeting (as rescheduling it does) while the minutes are published.
+        await other.execute("SELECT 1 FROM meetings WHERE id = $1 FOR UPDATE", uuid.UUID(meeting["id"]))
+        publish = asyncio.create_task(
+            client.post(f"/v1/minutes/{draft['id']}/publish", {"revision": draft["revision"]}, expect=200)
+        )
+
+        async def publish_waits_or_finished() -> bool:
+            waiting = await other.fetchval(
+                """SELECT count(*) FROM pg_stat_activity
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'"""
+            )
+            return publish.done() or waiting > 0
+
+        await eventually(publish_waits_or_finished, "publish waiting for the lock, or finished")
+        assert not publish.done(), "published while another change of the meeting was still open"
+        await change.commit()
+        published = await publish
+    finally:
+        await other.close()
+    assert published["status"] == "published"
+
+
+async def test_the_list_of_minutes_counts_all_that_match_beyond_the_page(client: Any) -> None:
+    """The total is counted apart from the page (bench/README.md); it must count the same rows."""
+    group, meeting = await meeting_with_people(client)
+    later = await client.post(
+        "/v1/meetings",
+        {
+            "title": "Gemensam utvecklingsgrupp",
+            "group_id": group["id"],
+            "starts_at": "2016-03-21T13:30:00+01:00",
+            "ends_at": "2016-03-21T15:30:00+01:00",
+        },
+    )
+    await walk_to_published(client, await client.post(f"/v1/meetings/{meeting['id']}/minutes", CONTENT))
+    await client.post(f"/v1/meetings/{later['id']}/minutes", CONTENT)  # stays a draft
+
+    page = await client.get(f"/v1/minutes?group_id={group['id']}&limit=1")
+    assert page["total"] == 2
+    assert [m["meeting_id"] for m in page["items"]] == [later["id"]]  # newest meeting first
+    published = await client.get(f"/v1/minutes?group_id={group['id']}&status=published&limit=1")
+    assert published["total"] == 1
+    assert [m["meeting_id"] for m in published["items"]] == [meeting["id"]]
+    past_the_end = await client.get(f"/v1/minutes?group_id={group['id']}&limit=1&offset=5")
+    assert past_the_end["total"] == 2 and past_the_end["items"] == []
+
+
+async def test_the_decision_filter_takes_percent_underscore_and_backslash_as_written(client: Any) -> None:
+    _, meeting = await meeting_with_people(client)
+    decisions = [
+        "Vi beslutar att höja anslaget med 10 % nästa år.",
+        "Vi beslutar att döpa mappen till protokoll_2016.",
+        "Vi beslutar att spara filerna under G:\\delat.",
+        "Vi beslutar att träffas i maj.",
+    ]
+    await walk_to_published(
+        client,
+        await client.post(
+            f"/v1/meetings/{meeting['id']}/minutes",
+            {**CONTENT, "decisions": [{"text": text} for text in decisions]},
+        ),
+    )
+
+    async def found(text: str) -> list[str]:
+        register = await client.get("/v1/decisions", params={"text": text})
+        return [d["text"] for d in register["items"]]
+
+    assert await found("%") == [decisions[0]]
+    assert await found("_") == [decisions[1]]
+    assert await found("l_2") == [decisions[1]]
+    assert await found("\\") == [decisions[2]]
+    assert await found("G:\\d") == [decisions[2]]
+    assert await found("i%maj") == []
+

@@ -120,3 +120,14 @@ async def test_a_page_past_the_end_still_tells_the_total(client: Any) -> None:
     assert page == {"items": [], "total": 3, "limit": 2, "offset": 10}
     bad = await client.call("GET", "/v1/organisations?limit=0&offset=-1", expect=422)
     assert "limit" in bad.json()["detail"] and "offset" in bad.json()["detail"]
+
+
+async def test_name_filters_take_percent_and_underscore_as_written(client: Any) -> None:
+    await client.post("/v1/organisations", {"name": "Förening 100%"})
+    await client.post("/v1/organisations", {"name": "Förening 1000"})
+    await client.post("/v1/people", {"name": "Anna_B"})
+    await client.post("/v1/people", {"name": "Anna Berg"})
+    organisations = await client.get("/v1/organisations", params={"name": "100%"})
+    assert [o["name"] for o in organisations["items"]] == ["Förening 100%"]
+    people = await client.get("/v1/people", params={"name": "a_b"})
+    assert [p["name"] for p in people["items"]] == ["Anna_B"]

@@ -15,6 +15,7 @@ REPRESENTATIVE_WRITES = {
     ("PUT", "/v1/groups/{group_id}/members/{person_id}"),
     ("DELETE", "/v1/groups/{group_id}/members/{person_id}"),
     ("PUT", "/v1/meetings/{meeting_id}/attendance/{person_id}"),
+    ("PUT", "/v1/meetings/{meeting_id}/attendance"),
 }
 # Reads kept for staff: imported raw texts.
 STAFF_READS = {"/v1/imports", "/v1/imports/{import_id}"}
@@ -75,9 +76,13 @@ async def test_wrong_roles_get_403(client: Any) -> None:
             if (method, path) not in REPRESENTATIVE_WRITES:
                 rep = await client.call(method, url, as_=("org_representative",), org=org, json={})
                 assert rep.status_code == 403, f"representative could {method} {path}"
-        elif path in STAFF_READS:
-            rep = await client.call(method, url, as_=("org_representative",), org=org)
-            assert rep.status_code == 403, f"representative could read {path}"
+        else:
+            # Pool coordinators read nothing here, as the gateway's pages show them nothing.
+            coordinator = await client.call(method, url, as_=("pool_coordinator",))
+            assert coordinator.status_code == 403, f"pool coordinator could read {path}"
+            if path in STAFF_READS:
+                rep = await client.call(method, url, as_=("org_representative",), org=org)
+                assert rep.status_code == 403, f"representative could read {path}"
         # An identity with no role at all may do nothing.
         nobody = await client.call(method, url, as_=("unknown-role",), json={} if method != "GET" else None)
         assert nobody.status_code == 403, f"{method} {path} let an identity without roles through"

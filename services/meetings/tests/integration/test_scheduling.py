@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backbone.testing import eventually
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
@@ -168,7 +170,7 @@ async def test_the_scheduled_event_reaches_the_bus(client: Any) -> None:
                 return False
             return meeting["id"] in msg.data.decode()
 
-        await client.wait_for(arrived, timeout=15)
+        await eventually(arrived, "the scheduled event on the bus", timeout=15)
     finally:
         await nc.close()
 

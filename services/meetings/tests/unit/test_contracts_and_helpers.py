@@ -55,12 +55,19 @@ def test_import_helpers() -> None:
     assert importing.organisation_kind("socialförvaltningen") == "municipal"
     assert importing.organisation_kind("Bryggan") == "user_organisation"
     sections = importing.sections_from(
-        [{"heading": None, "text": "Inledning"}, {"heading": "Rapport från arbetsgrupper", "text": "x"}]
+        [
+            importing.ImportedSection(heading=None, text="Inledning"),
+            importing.ImportedSection(heading="Rapport från arbetsgrupper", text="x"),
+        ]
     )
     assert [(s["heading"], s["kind"]) for s in sections] == [
         ("Inledning", "text"),
         ("Rapport från arbetsgrupper", "working_group_report"),
     ]
-    assert importing.decisions_from([{"text": "Vi beslutar att", "section": "A"}, {"text": ""}]) == [
+    decisions = [
+        importing.ImportedDecision(text="Vi beslutar att", section="A"),
+        importing.ImportedDecision(text=""),
+    ]
+    assert importing.decisions_from(decisions) == [
         {"text": "Vi beslutar att", "section": "A"}
     ]

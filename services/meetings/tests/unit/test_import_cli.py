@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backbone.identity import verify
+from backbone.identity import KeyFiles, load_verifying_key, verify, write_keypair
 from meetings.import_cli import main
 
 SEEDS = [
@@ -29,6 +29,14 @@ NO_YEAR = "\n".join(
         "Text.",
     ]
 )
+
+
+@pytest.fixture(autouse=True)
+def keys(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> KeyFiles:
+    """The operator is given the gateway's private identity key (a file) in the environment."""
+    keys = write_keypair(tmp_path_factory.mktemp("identity"))
+    monkeypatch.setenv("MEETINGS_IMPORT_SIGNING_KEY", str(keys.signing))
+    return keys
 
 
 @pytest.fixture
@@ -172,15 +180,33 @@ def test_import_posts_each_file_to_the_service_named_in_the_environment(
     assert out == [f"{SEEDS[0]}: imported, id import-1", f"{SEEDS[1]}: imported, id import-2"]
 
 
-def test_import_carries_an_identity_the_service_trusts(
-    seed_paths: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MEETINGS_GATEWAY_SIGNING_KEY", "operator-test-key")
+def test_import_carries_an_identity_the_service_trusts(seed_paths: list[str], keys: KeyFiles) -> None:
     transport, seen = recording(lambda request: httpx.Response(201, json={"id": "i", "parsed": {}}))
     assert main(seed_paths[:1], transport=transport) == 0
     token = seen[0].headers["Authorization"].removeprefix("Bearer ")
-    identity = verify(token, key="operator-test-key", audience="meetings")
+    identity = verify(token, key=load_verifying_key(str(keys.public)), audience="meetings")
     assert identity.roles == ("system",)
+
+
+def test_the_signing_key_can_be_given_on_the_command_line(
+    seed_paths: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MEETINGS_IMPORT_SIGNING_KEY")
+    other = write_keypair(tmp_path)
+    transport, seen = recording(lambda request: httpx.Response(201, json={"id": "i", "parsed": {}}))
+    assert main(["--signing-key", str(other.signing), *seed_paths[:1]], transport=transport) == 0
+    token = seen[0].headers["Authorization"].removeprefix("Bearer ")
+    assert verify(token, key=load_verifying_key(str(other.public)), audience="meetings").roles == ("system",)
+
+
+def test_without_a_signing_key_nothing_is_sent_and_the_operator_is_told_what_to_give(
+    seed_paths: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MEETINGS_IMPORT_SIGNING_KEY")
+    transport, seen = recording(lambda request: httpx.Response(201, json={"id": "i", "parsed": {}}))
+    assert main(seed_paths[:1], transport=transport) == 2
+    assert seen == []
+    assert "--signing-key" in capsys.readouterr().err
 
 
 def test_import_reports_warnings_and_a_missing_meeting(

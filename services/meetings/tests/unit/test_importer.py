@@ -267,6 +267,14 @@ def test_to_dict_is_json_ready() -> None:
     }  # fmt: skip
 
 
+def test_the_json_form_keeps_the_order_people_read_it_in() -> None:
+    # `meetings-import --json` prints this; the review flag stands under the date, as it always has.
+    assert list(parsed_seed(APR).to_dict()) == [
+        "title", "date", "needs_review", "group", "source_name", "attendees", "absent", "minute_taker",
+        "sections", "decisions", "action_items", "mentioned_dates", "next_meeting", "warnings",
+    ]  # fmt: skip
+
+
 def test_windows_line_endings_non_breaking_and_trailing_spaces_change_nothing() -> None:
     original = seed(MAR)
     messy = original.replace("\n", "   \r\n").replace("Leif Redestig", "Leif\u00a0Redestig")
@@ -611,6 +619,54 @@ def test_heading_right_under_the_attendance_list_is_read_as_a_heading_with_a_war
     ]
     assert headings(minutes) == ["Fritidsbank"]
     assert any('"Fritidsbank" follows the attendance list' in warning for warning in minutes.warnings)
+
+
+def test_a_heading_phrase_touching_the_attendance_list_is_not_a_person_with_an_organisation() -> None:
+    minutes = parse_minutes(
+        text(
+            """
+            Gemensam utvecklingsgrupp 22 februari 2016
+
+            Närvarande
+            Catrin Albrektsson
+            Leif Redestig, socialförvaltningen
+            Avstämningshalvdag till våren/sommaren
+
+            Vi pratade om lokalerna.
+
+            IT-gruppen
+
+            En utveckling av tidigare idé.
+            """
+        )
+    )
+    assert people(minutes.attendees) == [
+        ("Catrin Albrektsson", None),
+        ("Leif Redestig", "socialförvaltningen"),
+    ]
+    assert headings(minutes) == ["Avstämningshalvdag till våren/sommaren", "IT-gruppen"]
+
+
+def test_a_heading_asked_as_a_question_is_a_heading() -> None:
+    minutes = parse_minutes(
+        text(
+            """
+            Gemensam utvecklingsgrupp 7 mars 2016
+
+            Närvarande
+            Anna Berg, Bryggan
+            Bo Ek, IFS
+
+            Vilka ska vara med?
+            Alla arbetsgrupper bjuds in.
+
+            Fritidsbank
+            Det går bra.
+            """
+        )
+    )
+    assert headings(minutes) == ["Vilka ska vara med?", "Fritidsbank"]
+    assert people(minutes.attendees) == [("Anna Berg", "Bryggan"), ("Bo Ek", "IFS")]
 
 
 def test_three_capitalised_words_without_a_comma_are_kept_as_a_name_with_a_warning() -> None:

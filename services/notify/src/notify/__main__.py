@@ -5,4 +5,4 @@ from notify.app import create_app
 from notify.settings import MIGRATIONS_DIR, Settings
 
 if __name__ == "__main__":
-    run_service(Settings(), create_app, MIGRATIONS_DIR)  # type: ignore[arg-type]
+    run_service(Settings(), create_app, MIGRATIONS_DIR)

@@ -33,16 +33,16 @@ async def queue_email(
     """Queue one email; the same event, template and recipient never queue a second one."""
     # The id comes from what caused the email, so a re-run of the handler yields the same Message-ID.
     email_id = uuid.uuid5(uuid.UUID(cause_event_id), f"{template}:{recipient.lower()}")
-    await conn.execute(
-        q.queue_email,
-        email_id,
-        uuid.UUID(cause_event_id),
-        template,
-        recipient,
-        rendered.subject,
-        rendered.text,
-        rendered.html,
-        message_id_for(email_id, mail_domain),
-        current_request_id(),
+    await q.queue_email.execute(
+        conn,
+        id=email_id,
+        cause_event_id=uuid.UUID(cause_event_id),
+        template=template,
+        recipient=recipient,
+        subject=rendered.subject,
+        body_text=rendered.text,
+        body_html=rendered.html,
+        message_id=message_id_for(email_id, mail_domain),
+        request_id=current_request_id(),
     )
     EMAILS_QUEUED.ring()

@@ -1,145 +1,422 @@
-"""The email sender: hands queued emails to the SMTP server and records that they went.
+"""The email sender: hands queued emails to the SMTP server and records what happened to each.
 
-Rows are claimed with `FOR UPDATE SKIP LOCKED` and held while sending, so several send loops (and
-replicas) never send the same email. If the process dies after the SMTP server took a message but
-before the commit, the message is sent again with the same Message-ID, which mail stores (and our
-local sink) use to drop the copy: delivery is at least once, the mailbox shows it once.
+A send pass leases a few due rows in one short transaction (`claim_due_emails`, stamped with a
+token of its own), then sends them one at a time. Just before each send it renews that row's lease
+(only if its token still holds it), and records the outcome as soon as the server answers, on the
+connection the pass keeps, so a busy pool cannot hold a mark back while the lease runs out. Marks
+and releases name the token: a sender whose lease ran out can change nothing another sender holds.
+
+An email the server took is never sent again by a sender that keeps running: if its mark fails
+(the database went away, a fault in the outbox), the sender keeps it and does the mark again, with
+backoff, before it claims anything new. So only a crash, a kill, or a stop that cannot finish the
+email in flight within the SMTP timeout can double an email: the one in flight on each loop (the
+server took it, its mark did not commit) goes once more, with the same Message-ID, which mail
+stores use to drop it. A server that hangs up after the whole message but before its `250` leaves
+the sender not knowing either: the email is retried (an attempt), so it may arrive twice. Rows
+leased but not yet tried come back when the lease ends (or at once, when the loop stops in an
+orderly way).
+
+Every SMTP outcome is classified (`classify`): a mail server that cannot be reached costs the
+email no attempt (the batch stops and the loop backs off); other temporary outcomes (4xx, timeouts,
+a connection lost in the middle of an email) are retried with growing waits; permanent ones (5xx
+for this message, an address the server cannot take, a header that cannot be written) fail the
+email at once, with the reason in `last_error`. An email still not sent `send_give_up_after_seconds`
+after it was queued fails. Sent and failed rows are deleted after `email_retention_seconds`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import smtplib
+import contextlib
+import email.errors
+import re
+import time
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate
-from typing import Any
+from email.utils import format_datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
+import aiosmtplib
 import asyncpg
 
 from backbone.correlation import REQUEST_ID_HEADER
 from backbone.db import CONNECTION_ERRORS
 from backbone.logs import get_logger
 from backbone.outbox import add_event
+from backbone.workers import Backoff, TryLater, run_forever
 from notify.contracts import EMAIL_SENT, EmailSentV1
 from notify.mailing import EMAILS_QUEUED, q
 from notify.settings import Settings
 
 log = get_logger(__name__)
-_RETRYABLE: tuple[type[Exception], ...] = (*CONNECTION_ERRORS, smtplib.SMTPException, TimeoutError)
-_RETRY_SECONDS = [5, 30, 120, 600, 1800, 3600]
+T = TypeVar("T")
+# The Date header in the time the people we write to live in, with its real offset (+0100/+0200).
+_LOCAL = ZoneInfo("Europe/Stockholm")
+# What a server may say is kept in `last_error`; more than this is noise.
+_ERROR_LIMIT = 1000
+# A connection unused for longer than this may have been dropped by the server: ask it (NOOP) first.
+_IDLE_CHECK_SECONDS = 1.0
+_PRUNE_BATCH = 1000
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Answers after which the connection is still good for the next email.
+_REFUSALS = (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPNotSupported)
+_RECORD_ERRORS: tuple[type[BaseException], ...] = (*CONNECTION_ERRORS, TimeoutError)
 
 
-def build_message(row: dict[str, Any], mail_from: str) -> EmailMessage:
+def one_line(text: str) -> str:
+    """A header value on one line: any run of whitespace, line breaks included, becomes one space."""
+    return " ".join(text.split())
+
+
+def storable(text: str) -> str:
+    """Text PostgreSQL takes: a server's bytes that are not UTF-8 become `?`, NULs go, and it is capped."""
+    clean = text.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "")
+    return clean if len(clean) <= _ERROR_LIMIT else clean[: _ERROR_LIMIT - 1] + "…"
+
+
+def envelope_recipient(row: dict[str, Any]) -> str:
+    """The one address an email goes to; ValueError for anything else (a list, a name, a header)."""
+    text = row["recipient"]
+    # The parser takes only ASCII; a non-ASCII letter (SMTPUTF8, the server decides) stands in as
+    # `x`, which plays the same part in an address. Line breaks, commas and quotes are ASCII.
+    shape = _NON_ASCII.sub("x", text)
+    try:
+        address = Address(addr_spec=shape)  # ValueError unless all of it is one address
+    except (ValueError, IndexError, email.errors.HeaderParseError) as exc:
+        raise ValueError(f"not exactly one email address: {exc}") from None
+    if not address.username or not address.domain or address.addr_spec != shape:
+        raise ValueError("not exactly one email address")
+    return text
+
+
+def build_message(row: dict[str, Any], mail_from: str, *, now: datetime | None = None) -> EmailMessage:
+    """The email of a queued row; raises ValueError for a header that cannot be written safely."""
     msg = EmailMessage()
     msg["From"] = mail_from
-    msg["To"] = row["recipient"]
-    msg["Subject"] = row["subject"]
-    msg["Date"] = formatdate(localtime=False)
+    msg["To"] = envelope_recipient(row)
+    msg["Subject"] = one_line(row["subject"])
+    msg["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(_LOCAL))
     msg["Message-ID"] = row["message_id"]
     msg["Content-Language"] = "sv"
     msg["Auto-Submitted"] = "auto-generated"
     if row["request_id"]:
-        msg[REQUEST_ID_HEADER] = row["request_id"]
+        msg[REQUEST_ID_HEADER] = one_line(row["request_id"])
     msg.set_content(row["body_text"])
     msg.add_alternative(row["body_html"], subtype="html")
     return msg
 
 
-class SmtpLink:
-    """One SMTP connection, kept open between batches and opened again when the server drops it.
+class MailServerAway(Exception):
+    """No connection to the mail server could be made: nothing about any email was said."""
 
-    Its methods block; the sender calls them in a worker thread.
-    """
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an email did not go out this time."""
+
+    error: str  # kept in `last_error`; may quote the server, so it is never logged
+    kind: str  # for logs: the class of failure, without addresses
+    permanent: bool  # never retried
+    reconnect: bool = False  # the connection is no good any more
+    server_away: bool = False  # the server is unreachable: no attempt counted, stop and back off
+
+
+def classify(exc: BaseException) -> Refusal:
+    """What a failure to send one email means for that email, and for the connection."""
+    kind = type(exc).__name__
+    if isinstance(exc, MailServerAway | aiosmtplib.SMTPConnectError | aiosmtplib.SMTPHeloError):
+        # Refused or unreachable at connect, greeting, TLS or login: about the server, not this email.
+        cause = type(exc.__cause__).__name__ if exc.__cause__ is not None else kind
+        return Refusal(f"could not connect to the mail server: {exc}", cause, False, True, True)
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        text = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+        permanent = all(code >= 500 for code in codes)
+        return Refusal(f"recipient refused: {text}", kind, permanent, reconnect=421 in codes)
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+        # Our own sender address refused: a setting to fix, after which the email should still go.
+        return Refusal(f"sender refused: {exc.code} {exc.message}", kind, False, reconnect=exc.code == 421)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return Refusal(f"refused: {exc.code} {exc.message}", kind, exc.code >= 500, reconnect=exc.code == 421)
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):
+        return Refusal(f"the mail server cannot take this email: {exc}", kind, True)
+    if isinstance(exc, OSError | TimeoutError | aiosmtplib.SMTPException):
+        # Timeouts, resets, a server that hung up in the middle of this email: whether it took the
+        # email is unknown. An attempt, tried again after its wait.
+        return Refusal(f"lost the mail server: {exc or kind}", kind, False, reconnect=True)
+    if isinstance(exc, ValueError | TypeError | UnicodeError | email.errors.MessageError):
+        return Refusal(f"the email cannot be written: {exc}", kind, True)
+    # Anything else is a fault we did not foresee: retried, so it ends with the give-up age instead
+    # of failing this email over and over at once.
+    return Refusal(f"unexpected failure: {kind}: {exc}", kind, False, reconnect=True)
+
+
+class SmtpLink:
+    """One SMTP connection, kept open between emails and opened again when it is lost."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: aiosmtplib.SMTP | None = None
+        self._last_used = 0.0
+        self._busy = False  # in the middle of an email: a QUIT now would land inside DATA
 
-    def send_batch(self, rows: list[dict[str, Any]]) -> list[str | None]:
-        """Send each row; returns an error text per row, or None when the server took it."""
-        return [self._send(build_message(row, self._settings.mail_from)) for row in rows]
+    def client(self) -> aiosmtplib.SMTP:
+        """A client with the TLS and login settings; the certificate is always checked."""
+        s = self._settings
+        return aiosmtplib.SMTP(
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            timeout=s.smtp_timeout_seconds,
+            use_tls=s.smtp_tls == "tls",
+            # Never an opportunistic upgrade: "none" means plain, "starttls" means STARTTLS or nothing.
+            start_tls={"none": False, "starttls": True, "tls": None}[s.smtp_tls],
+            validate_certs=True,
+            cert_bundle=str(s.smtp_ca_file) if s.smtp_ca_file else None,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+        )
 
-    def _send(self, message: EmailMessage) -> str | None:
-        for attempt in (1, 2):
+    async def send(self, message: EmailMessage, recipient: str) -> None:
+        """Hand one email to `recipient` only; raises what went wrong (see `classify`).
+
+        Never sent twice: a kept-open connection is checked before the email starts, and once it
+        has started nothing is retried here, since the server may already have taken it.
+        """
+        timeout = self._settings.smtp_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                smtp = await self._ready()
+        except (OSError, TimeoutError, aiosmtplib.SMTPException) as exc:
+            self.abort()
+            raise MailServerAway(str(exc) or type(exc).__name__) from exc
+        self._busy = True
+        try:
+            async with asyncio.timeout(timeout):
+                await smtp.send_message(message, recipients=[recipient])
+        except BaseException as exc:
+            # A refusal leaves a usable connection; anything else (a timeout, a stop, a lost link)
+            # leaves one in an unknown state, to be closed without a word.
+            if not isinstance(exc, _REFUSALS):
+                self.abort()
+            raise
+        finally:
+            self._busy = False
+            self._last_used = time.monotonic()
+
+    async def _ready(self) -> aiosmtplib.SMTP:
+        smtp = self._smtp
+        if smtp is not None and smtp.is_connected:
+            if time.monotonic() - self._last_used < _IDLE_CHECK_SECONDS:
+                return smtp
             try:
-                self._connected().send_message(message)
-                return None
-            except smtplib.SMTPRecipientsRefused as exc:
-                return f"recipient refused: {sorted(exc.recipients.values())}"
-            except smtplib.SMTPDataError as exc:
-                return f"message refused: {exc.smtp_code}"
-            except (smtplib.SMTPServerDisconnected, ConnectionError):
-                self.close()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+                await smtp.noop()
+                return smtp
+            except (aiosmtplib.SMTPException, OSError):
+                self.abort()  # dropped while idle; nothing of an email was said on it
+        smtp = self.client()
+        await smtp.connect()
+        self._smtp = smtp
+        return smtp
 
-    def _connected(self) -> smtplib.SMTP:
-        if self._smtp is None:
-            self._smtp = smtplib.SMTP(self._settings.smtp_host, self._settings.smtp_port, timeout=30)
-        return self._smtp
+    def abort(self) -> None:
+        """Close the connection without QUIT."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
 
-    def close(self) -> None:
-        if self._smtp is not None:
-            try:
-                self._smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
-            self._smtp = None
+    async def close(self) -> None:
+        if self._busy:
+            self.abort()
+            return
+        smtp, self._smtp = self._smtp, None
+        if smtp is None or not smtp.is_connected:
+            return
+        try:
+            async with asyncio.timeout(2.0):
+                await smtp.quit()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            smtp.close()
+
+
+@dataclass
+class _Pass:
+    claimed: int = 0
+    sent: int = 0
+    server_away: Refusal | None = None
+    stuck: bool = False  # emails the server took are still not marked: no new work until they are
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    """An email the server took whose mark has not committed yet."""
+
+    row: dict[str, Any]
+    token: uuid.UUID
+
+
+_LOST = object()  # the row's lease ran out and another sender holds it now
 
 
 class EmailSender:
     def __init__(self, *, pool: asyncpg.Pool, settings: Settings) -> None:
         self._pool = pool
         self._settings = settings
+        self._unmarked: dict[Any, _Accepted] = {}
+        self._marking = asyncio.Lock()
 
     async def run(self) -> None:
-        """Several send loops: SMTP round trips, not the CPU, set the pace of one loop."""
-        await asyncio.gather(*(self._loop() for _ in range(self._settings.send_concurrency)))
+        """Several send loops (SMTP round trips, not the CPU, set the pace of one) and the pruning."""
+        # A task group, not gather: on a stop it waits for every loop to finish its email in flight.
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self._settings.send_concurrency):
+                group.create_task(self._loop())
+            group.create_task(self._prune_loop())
 
     async def _loop(self) -> None:
-        delay = 0.5
         link = SmtpLink(self._settings)
-        with EMAILS_QUEUED.listen(max_wait=1.0) as wake:
-            while True:
-                try:
-                    sent = await self.send_due(link)
-                    await wake.wait(found_work=sent > 0)
-                    delay = 0.5
-                except asyncio.CancelledError:
-                    await asyncio.to_thread(link.close)
-                    raise
-                except Exception as exc:  # the loop must outlive any one failure
-                    if isinstance(exc, _RETRYABLE):
-                        log.warning("email sender interrupted, retrying", error=str(exc))
-                    else:
-                        log.exception("email sender failed, retrying")
-                    await asyncio.to_thread(link.close)  # quitting SMTP blocks; not on the event loop
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 10.0)
+        try:
+            with EMAILS_QUEUED.listen(max_wait=1.0) as wake:
+
+                async def step() -> None:
+                    done = await self._send_pass(link)
+                    if done.server_away:
+                        raise TryLater("mail server unreachable, retrying", kind=done.server_away.kind)
+                    if done.stuck:
+                        raise TryLater()  # an email the server took waits for its mark: that first
+                    await wake.wait(found_work=done.claimed > 0)
+
+                # A lost database is a warning; anything else is logged with its traceback.
+                await run_forever(
+                    step, name="email-sender", backoff=Backoff(0.5, 10.0), expected=CONNECTION_ERRORS
+                )
+        finally:
+            await link.close()
 
     async def send_due(self, link: SmtpLink | None = None) -> int:
         """Send one batch of due emails; returns how many the SMTP server took."""
-        own_link = link is None
+        own = link is None
         link = link or SmtpLink(self._settings)
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                rows = [dict(r) for r in await conn.fetch(q.claim_due_emails, self._settings.send_batch_size)]
-                if not rows:
-                    return 0
-                results = await asyncio.to_thread(link.send_batch, rows)
-                return await self._record(conn, rows, results)
+            return (await self._send_pass(link)).sent
         finally:
-            if own_link:
-                await asyncio.to_thread(link.close)
+            if own:
+                await link.close()
 
-    async def _record(
-        self, conn: asyncpg.Connection, rows: list[dict[str, Any]], results: list[str | None]
-    ) -> int:
-        sent = [row for row, error in zip(rows, results, strict=True) if error is None]
-        if sent:
-            await conn.execute(q.mark_sent, [row["id"] for row in sent])
-        for row in sent:
+    async def _send_pass(self, link: SmtpLink) -> _Pass:
+        if not await self._mark_accepted():
+            return _Pass(stuck=True)
+        s = self._settings
+        token = uuid.uuid4()
+        # The pass keeps its connection: the mark of an email the server took must not wait for a
+        # free one (consumers under load may hold them all) while the email's lease runs out.
+        async with self._pool.acquire() as conn:
+            claimed = await q.claim_due_emails.fetch(
+                conn,
+                limit=s.send_batch_size,
+                lease_seconds=s.send_lease_seconds,
+                lease_token=token,
+            )
+            rows = sorted((dict(r) for r in claimed), key=lambda r: r["created_at"])  # oldest first
+            done = _Pass(claimed=len(rows))
+            untried = {row["id"] for row in rows}
+            try:
+                for row in rows:
+                    outcome = await self._finish_even_if_stopped(
+                        self._send_and_record(conn, link, row, token, untried), link
+                    )
+                    if outcome is _LOST:
+                        continue
+                    if outcome is None:
+                        done.sent += 1
+                        if row["id"] in self._unmarked:
+                            done.stuck = True  # its mark first, then new work
+                            break
+                        continue
+                    assert isinstance(outcome, Refusal)
+                    if outcome.reconnect:
+                        await link.close()
+                    if outcome.server_away:
+                        done.server_away = outcome
+                        break
+            finally:
+                # On a stop, a crash of this loop or a batch cut short: give back what was not
+                # tried now, rather than when the lease ends.
+                if untried:
+                    await self._release(conn, untried, token)
+        return done
+
+    async def _finish_even_if_stopped(self, job: Coroutine[Any, Any, T], link: SmtpLink) -> T:
+        """Run `job` (one email's send and mark); an orderly stop waits for it, up to the SMTP timeout.
+
+        Cut short, the server may have taken the email without its mark: it would go again.
+        """
+        task = asyncio.ensure_future(job)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self._settings.smtp_timeout_seconds
+            while not task.done() and (left := deadline - loop.time()) > 0:
+                with contextlib.suppress(asyncio.CancelledError):  # the runtime repeats its cancel
+                    await asyncio.wait({task}, timeout=left)
+            if not task.done():
+                log.warning("stopped with an email in flight; it may be sent again")
+                link.abort()  # not QUIT: that would land in the middle of the email
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait({task})
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                log.warning("the email in flight at the stop failed", error=str(task.exception()))
+            raise
+
+    async def _send_and_record(
+        self,
+        conn: asyncpg.Connection,
+        link: SmtpLink,
+        row: dict[str, Any],
+        token: uuid.UUID,
+        untried: set[Any],
+    ) -> Refusal | object | None:
+        s = self._settings
+        leased_at = time.monotonic()
+        # A full lease for this email's send and mark, unless another sender took it meanwhile.
+        extended = await q.extend_lease.fetchval(
+            conn, id=row["id"], lease_token=token, lease_seconds=s.send_lease_seconds
+        )
+        if extended is None:
+            untried.discard(row["id"])
+            log.warning("claimed email taken over by another sender; not sent here", email_id=str(row["id"]))
+            return _LOST
+        refusal = await self._send_one(link, row)
+        # Tried: from here on only its mark may be done again, never its send.
+        untried.discard(row["id"])
+        lease_left = max(leased_at + s.send_lease_seconds - time.monotonic(), 1.0)
+        if refusal is None:
+            await self._mark_sent(conn, row, token, lease_left)
+        else:
+            await self._mark_refused(conn, row, token, refusal, lease_left)
+        return refusal
+
+    async def _send_one(self, link: SmtpLink, row: dict[str, Any]) -> Refusal | None:
+        try:
+            await link.send(build_message(row, self._settings.mail_from), envelope_recipient(row))
+        except Exception as exc:
+            refusal = classify(exc)
+            if refusal.error.startswith("unexpected"):
+                log.exception("email sender met an unexpected failure", email_id=str(row["id"]))
+            return refusal
+        return None
+
+    async def _commit_sent(self, conn: asyncpg.Connection, row: dict[str, Any], token: uuid.UUID) -> bool:
+        """Mark a sent email and add its event; False if this claim no longer holds it."""
+        async with conn.transaction():
+            if await q.mark_sent.fetchval(conn, id=row["id"], lease_token=token) is None:
+                return False
             await add_event(
                 conn,
                 EMAIL_SENT,
@@ -151,11 +428,114 @@ class EmailSender:
                 ),
                 aggregate_id=str(row["id"]),
             )
-        for row, error in zip(rows, results, strict=True):
-            if error is not None:
-                retry = _RETRY_SECONDS[min(row["attempts"], len(_RETRY_SECONDS) - 1)]
-                await conn.execute(
-                    q.mark_attempt_failed, row["id"], error, self._settings.send_max_attempts, float(retry)
+        return True
+
+    async def _mark_sent(
+        self, conn: asyncpg.Connection, row: dict[str, Any], token: uuid.UUID, within: float
+    ) -> None:
+        try:
+            async with asyncio.timeout(within):
+                if not await self._commit_sent(conn, row, token):
+                    log.warning("sent email no longer held by this sender", email_id=str(row["id"]))
+        except BaseException as exc:
+            # The server took it: whatever went wrong, it is marked again, never sent again.
+            self._unmarked[row["id"]] = _Accepted(row, token)
+            if not isinstance(exc, Exception):
+                raise
+            log.warning(
+                "email sent but its mark failed; marking it again before new work",
+                email_id=str(row["id"]),
+                error=f"{type(exc).__name__}: {exc}",
+            )
+
+    async def _mark_accepted(self) -> bool:
+        """Mark the emails the server took whose marks failed; True when none is left."""
+        async with self._marking:
+            for email_id, accepted in list(self._unmarked.items()):
+                bound = self._settings.smtp_timeout_seconds
+                try:
+                    async with asyncio.timeout(bound), self._pool.acquire() as conn:
+                        marked = await self._commit_sent(conn, accepted.row, accepted.token)
+                except Exception as exc:  # noqa: BLE001 - whatever it was, the mark is tried again later
+                    log.warning(
+                        "an email the server took is still not marked sent, retrying",
+                        email_id=str(email_id),
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
+                    return False
+                del self._unmarked[email_id]
+                if not marked:
+                    # Already marked (a commit whose answer was lost), or its lease ran out and
+                    # another sender took it, and may have sent it again.
+                    log.warning("sent email was no longer held by this sender", email_id=str(email_id))
+            return True
+
+    async def _mark_refused(
+        self, conn: asyncpg.Connection, row: dict[str, Any], token: uuid.UUID, refusal: Refusal, within: float
+    ) -> None:
+        s = self._settings
+        retries = s.send_retry_seconds
+        # A server that is away costs no attempt and no wait of the email's own: the loop backs off.
+        counted = not refusal.server_away
+        wait = float(retries[min(row["attempts"], len(retries) - 1)]) if counted else 0.0
+        outcome = {
+            "id": row["id"],
+            "lease_token": token,
+            "permanent": refusal.permanent,
+            "counted": counted,
+            "wait_seconds": wait,
+            "give_up_after_seconds": s.send_give_up_after_seconds,
+        }
+        try:
+            async with asyncio.timeout(within):
+                error = storable(refusal.error)
+                status = await q.mark_attempt_failed.fetchval(conn, **outcome, last_error=error)
+        except _RECORD_ERRORS as exc:
+            log.warning(
+                "email refused, and the refusal not recorded; it returns when its lease ends",
+                email_id=str(row["id"]),
+                kind=refusal.kind,
+                error=str(exc),
+            )
+            return
+        except Exception as exc:
+            # Any other failure to record the outcome still counts as an attempt: a row that cannot
+            # be recorded must not come back for ever.
+            log.exception("email refused, and the refusal could not be recorded", email_id=str(row["id"]))
+            note = f"the outcome could not be recorded ({type(exc).__name__}); the first part: "
+            text = note + storable(refusal.error).encode("ascii", "replace").decode("ascii")[:200]
+            status = await q.mark_attempt_failed.fetchval(conn, **outcome, last_error=text)
+        log.warning(
+            "email failed for good" if status == "failed" else "email refused, will retry",
+            email_id=str(row["id"]),
+            kind=refusal.kind,
+            attempt=row["attempts"] + (1 if counted else 0),
+        )
+
+    async def _release(self, conn: asyncpg.Connection, ids: set[Any], token: uuid.UUID) -> None:
+        try:
+            # Bounded: on a shutdown or a lost database the rows come back with their lease anyway.
+            async with asyncio.timeout(2.0):
+                await q.release_emails.execute(conn, ids=list(ids), lease_token=token)
+        except Exception as exc:  # noqa: BLE001 - a stop or a broken connection: the lease covers it
+            log.warning("claimed emails not given back; they return when their lease ends", error=str(exc))
+
+    async def prune(self) -> int:
+        """Delete the sent and failed emails older than the retention period; returns how many."""
+        total = 0
+        while True:
+            retention = self._settings.email_retention_seconds
+            async with self._pool.acquire() as conn:
+                gone = int(
+                    await q.prune_emails.fetchval(conn, older_than_seconds=retention, limit=_PRUNE_BATCH)
                 )
-                log.warning("email refused", email_id=str(row["id"]), error=error)
-        return len(sent)
+            total += gone
+            if gone < _PRUNE_BATCH:
+                return total
+
+    async def _prune_loop(self) -> None:
+        async def step() -> None:
+            if gone := await self.prune():
+                log.info("old emails deleted", count=gone)
+
+        await run_forever(step, name="email-prune", every=self._settings.prune_interval_seconds)

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from backbone.settings import ServiceSettings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+DAY = 24 * 3600.0
+
+
+def is_local_host(host: str) -> bool:
+    """True for this machine itself, where plain SMTP crosses no network."""
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(ServiceSettings):
@@ -21,9 +34,67 @@ class Settings(ServiceSettings):
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
+    # "starttls": upgrade a plain connection (usually port 587); "tls": TLS from the first byte
+    # (usually 465); "none": plain, for a relay on this machine. The server's certificate is always
+    # checked, against the system's CAs or `smtp_ca_file`.
+    smtp_tls: Literal["none", "starttls", "tls"] = "none"
+    smtp_ca_file: Path | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    # Plain SMTP to another host is refused in production unless this says the network is trusted.
+    smtp_allow_plain: bool = False
     mail_from: str = "Delaktig <noreply@delaktig.local>"
     mail_domain: str = "delaktig.local"
     public_url: str = "http://127.0.0.1:8000"
     send_batch_size: int = Field(default=20, ge=1, le=1000)
     send_concurrency: int = Field(default=4, ge=1, le=32)
-    send_max_attempts: int = Field(default=8, ge=1)
+    # Waits after a temporary refusal, by attempt (the last one repeats): roughly times four each time.
+    send_retry_seconds: list[float] = Field(default=[5, 30, 120, 600, 1800, 3600], min_length=1)
+    # An email still not sent this long after it was queued fails (temporary refusals and a mail
+    # server that is away alike): news of a meeting is of little use later.
+    send_give_up_after_seconds: float = Field(default=3 * DAY, gt=0)
+    # How long a sender may hold the emails it claimed; a sender that dies gives them back after this.
+    send_lease_seconds: float = Field(default=120, gt=0)
+    # The longest one SMTP step may take: connecting, or handing over one email.
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    # Sent and failed emails are deleted this long after they were queued.
+    email_retention_seconds: float = Field(default=90 * DAY, gt=0)
+    prune_interval_seconds: float = Field(default=3600, gt=0)
+
+    @field_validator("smtp_username", "smtp_password", "smtp_ca_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker compose passes an unset variable on as an empty string.
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        if self.send_lease_seconds < 3 * self.smtp_timeout_seconds:
+            raise ValueError(
+                f"NOTIFY_SEND_LEASE_SECONDS ({self.send_lease_seconds:g}) must be at least three times "
+                f"NOTIFY_SMTP_TIMEOUT_SECONDS ({self.smtp_timeout_seconds:g}): an email must be sent and "
+                "marked before its lease ends, or another sender sends it again. Raise the lease."
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _no_plain_smtp_across_a_network(self) -> Settings:
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError(
+                "Set both NOTIFY_SMTP_USERNAME and NOTIFY_SMTP_PASSWORD to log in to the mail server, "
+                "or neither."
+            )
+        if self.smtp_tls != "none" or self.smtp_allow_plain or is_local_host(self.smtp_host):
+            return self
+        if self.smtp_username is not None:
+            raise ValueError(
+                f"NOTIFY_SMTP_USERNAME is set but NOTIFY_SMTP_TLS is none: the password would cross the "
+                f"network to {self.smtp_host} in clear. Set NOTIFY_SMTP_TLS=starttls (or tls)."
+            )
+        if not self.development:
+            raise ValueError(
+                f"NOTIFY_SMTP_HOST {self.smtp_host} is not this machine and NOTIFY_SMTP_TLS is none: "
+                "emails would cross the network unencrypted. Set NOTIFY_SMTP_TLS=starttls (or tls), "
+                "or NOTIFY_SMTP_ALLOW_PLAIN=true if the network to the relay is trusted."
+            )
+        return self

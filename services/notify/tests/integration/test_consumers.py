@@ -10,7 +10,7 @@ from backbone.envelope import new_envelope
 from notify.consumers import subscriptions
 from notify.settings import MIGRATIONS_DIR, Settings
 
-SETTINGS = Settings(public_url="https://delaktig.example.se")
+SETTINGS = Settings(environment="test", public_url="https://delaktig.example.se")
 HANDLERS = {s.subject: s for s in subscriptions(SETTINGS)}
 LEIF = {"name": "Leif Redestig", "email": "leif@example.se"}
 KENNETH = {"name": "Kenneth Tell", "email": "kenneth@example.se"}
@@ -151,3 +151,15 @@ async def test_an_action_item_without_an_owner_address_queues_nothing(pool):
         "owner_email": None,
     }
     assert await deliver(pool, "meetings.action_item.assigned.v1", data) == []
+
+
+async def test_addresses_that_differ_only_in_case_get_one_invitation(pool):
+    data = meeting(
+        invitees=[
+            {"name": "Anna Berg", "email": "Anna.Berg@Example.se"},
+            {"name": "Anna Berg", "email": "anna.berg@example.se"},
+            LEIF,
+        ]
+    )
+    emails = await deliver(pool, "meetings.meeting.scheduled.v1", data)
+    assert [e["recipient"] for e in emails] == ["Anna.Berg@Example.se", "leif@example.se"]

@@ -6,10 +6,10 @@ from fastapi import FastAPI
 
 from backbone.http import install_platform
 from backbone.runtime import Runtime
-from backbone.settings import ServiceSettings
+from volunteers.settings import Settings
 
 
-def create_app(settings: ServiceSettings) -> FastAPI:
+def create_app(settings: Settings) -> FastAPI:
     runtime = Runtime(settings)
     app = FastAPI(title="Volunteers service", version="1", lifespan=runtime.lifespan)
     install_platform(app, runtime)

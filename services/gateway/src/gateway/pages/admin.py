@@ -8,13 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from backbone.dependencies import ConnDep
 from gateway import accounts, audit, flash, roles, sessions
 from gateway.auth import client_ip, requires
 from gateway.csrf import csrf_protect
 from gateway.i18n import _
 from gateway.rendering import render
 from gateway.sessions import SignedIn
-from gateway.store import ConnDep, Q
+from gateway.store import Q
 from gateway.upstream import Services, ServicesDep, ServiceUnavailable
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(csrf_protect)], tags=["pages"])
@@ -57,7 +58,7 @@ async def list_users(
     role: str = "",
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    rows = await conn.fetch(Q.list_users, q or None, role or None, PAGE_SIZE, offset)
+    rows = await Q.list_users.fetch(conn, q=q or None, role=role or None, limit=PAGE_SIZE, offset=offset)
     page = {"items": rows, "total": rows[0]["total"] if rows else 0, "limit": PAGE_SIZE, "offset": offset}
     filters = {k: v for k, v in (("q", q), ("role", role)) if v}
     return render(
@@ -134,7 +135,7 @@ async def create_user(
 async def edit_user(
     request: Request, user_id: uuid.UUID, _admin: Admin, conn: ConnDep, services: ServicesDep
 ) -> Response:
-    row = await conn.fetchrow(Q.user_by_id, user_id)
+    row = await Q.user_by_id.fetchrow(conn, id=user_id)
     if row is None:
         return render(
             request,
@@ -180,7 +181,7 @@ async def change_user(
             ip=client_ip(request),
         )
     except accounts.AccountError as exc:
-        row = await conn.fetchrow(Q.user_by_id, user_id)
+        row = await Q.user_by_id.fetchrow(conn, id=user_id)
         values = {
             "email": row["email"] if row else "",
             "name": name,
@@ -231,7 +232,7 @@ async def sign_user_out_everywhere(
     request: Request, user_id: uuid.UUID, admin: Admin, conn: ConnDep
 ) -> Response:
     """For a lost phone or a person who leaves: every session of the account ends at once."""
-    row = await conn.fetchrow(Q.user_by_id, user_id)
+    row = await Q.user_by_id.fetchrow(conn, id=user_id)
     if row is not None:
         async with conn.transaction():
             await sessions.end_everywhere(conn, user_id=user_id)

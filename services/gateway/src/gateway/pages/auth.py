@@ -9,14 +9,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from gateway import accounts, audit, flash, i18n, sessions
+from backbone.dependencies import ConnDep
+from gateway import accounts, audit, devices, flash, i18n, sessions
 from gateway.auth import CurrentUser, MaybeUser, SettingsDep, client_ip
-from gateway.csrf import PRE_SESSION_COOKIE, csrf_protect
+from gateway.csrf import csrf_protect, pre_session_cookie
 from gateway.i18n import _
 from gateway.navigation import safe_next
 from gateway.rendering import render
 from gateway.settings import Settings
-from gateway.store import ConnDep, Q
+from gateway.store import Q
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["pages"])
 
@@ -26,6 +27,20 @@ def set_session_cookie(response: Response, settings: Settings, token: str) -> No
     response.set_cookie(
         sessions.cookie_name(settings.behind_tls),
         token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.behind_tls,
+        path="/",
+    )
+
+
+def remember_device(request: Request, response: Response, settings: Settings, email: str) -> None:
+    """Marks the browser as one the person has signed in from (see `devices`)."""
+    name = devices.cookie_name(settings.behind_tls)
+    response.set_cookie(
+        name,
+        devices.remembered(settings.secret_key, request.cookies.get(name), email),
+        max_age=int(devices.LIFETIME.total_seconds()),
         httponly=True,
         samesite="lax",
         secure=settings.behind_tls,
@@ -50,7 +65,8 @@ async def begin_session(
     )
     response = RedirectResponse(safe_next(next_path), status_code=303)
     set_session_cookie(response, settings, token)
-    response.delete_cookie(PRE_SESSION_COOKIE, path="/")
+    remember_device(request, response, settings, email)
+    response.delete_cookie(pre_session_cookie(settings.behind_tls), path="/", secure=settings.behind_tls)
     flash.flash(response, "signed_in")
     return response
 
@@ -72,15 +88,32 @@ async def sign_in(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     errors: dict[str, str] = {}
+    status_code = 400
     if not email.strip():
         errors["email"] = _("Skriv din e-postadress.")
     if not password:
         errors["password"] = _("Skriv ditt lösenord.")
     if not errors:
-        result = await accounts.authenticate(
-            conn, email=email, password=password, ip=client_ip(request), now=datetime.now(UTC)
+        known_device = devices.knows(
+            settings.secret_key, request.cookies.get(devices.cookie_name(settings.behind_tls)), email
         )
-        if result.wait_seconds:
+        result = await accounts.authenticate(
+            conn,
+            email=email,
+            password=password,
+            ip=client_ip(request),
+            now=datetime.now(UTC),
+            known_device=known_device,
+        )
+        if result.busy:
+            status_code = 503
+            errors["email"] = _("Många loggar in just nu. Vänta en liten stund och försök igen.")
+        elif result.for_the_account:
+            errors["email"] = _(
+                "Många försök att logga in på kontot har misslyckats. "
+                "Vänta %(seconds)s sekunder och försök igen."
+            ) % {"seconds": result.wait_seconds}
+        elif result.wait_seconds:
             errors["email"] = _(
                 "Du har försökt många gånger. Vänta %(seconds)s sekunder och försök igen."
             ) % {"seconds": result.wait_seconds}
@@ -91,7 +124,12 @@ async def sign_in(
                 request, conn, settings, user_id=result.user_id, email=email.strip(), next_path=next
             )
     return render(
-        request, "pages/sign_in.html", status_code=400, errors=errors, email=email, next=safe_next(next)
+        request,
+        "pages/sign_in.html",
+        status_code=status_code,
+        errors=errors,
+        email=email,
+        next=safe_next(next),
     )
 
 
@@ -149,5 +187,5 @@ async def change_language(
 
 @router.get("/account", response_class=HTMLResponse)
 async def account(request: Request, conn: ConnDep, user: CurrentUser) -> Response:
-    count = await conn.fetchval(Q.count_user_sessions, user.user_id)
+    count = await Q.count_user_sessions.fetchval(conn, user_id=user.user_id)
     return render(request, "pages/account.html", session_count=count)

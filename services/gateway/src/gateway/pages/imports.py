@@ -11,6 +11,7 @@ from gateway import flash, roles
 from gateway.auth import requires
 from gateway.csrf import csrf_protect
 from gateway.i18n import _
+from gateway.navigation import ServiceId
 from gateway.pages.meetings import parse_date
 from gateway.rendering import render
 from gateway.sessions import SignedIn
@@ -127,7 +128,7 @@ def review_form(parsed: dict[str, Any]) -> dict[str, Any]:
 async def _review_page(
     request: Request,
     services: Any,
-    import_id: str,
+    import_id: ServiceId,
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
@@ -155,14 +156,14 @@ async def _review_page(
 
 
 @router.get("/{import_id}", response_class=HTMLResponse)
-async def review(request: Request, import_id: str, _user: Manager, services: ServicesDep) -> Response:
+async def review(request: Request, import_id: ServiceId, _user: Manager, services: ServicesDep) -> Response:
     return await _review_page(request, services, import_id)
 
 
 @router.post("/{import_id}", response_class=HTMLResponse)
 async def save_review(
     request: Request,
-    import_id: str,
+    import_id: ServiceId,
     _user: Manager,
     services: ServicesDep,
     version: Annotated[int, Form()],

@@ -10,14 +10,15 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from backbone.dependencies import ConnDep
 from gateway import audit, flash, roles
 from gateway.auth import client_ip, requires
 from gateway.csrf import csrf_protect
 from gateway.i18n import N_, _
+from gateway.navigation import ServiceId
 from gateway.rendering import render
 from gateway.sessions import SignedIn
-from gateway.store import ConnDep
-from gateway.upstream import Services, ServicesDep, send
+from gateway.upstream import Services, ServicesDep, send, side_by_side
 
 router = APIRouter(prefix="/meetings", dependencies=[Depends(csrf_protect)], tags=["pages"])
 
@@ -42,6 +43,8 @@ ATTENDANCE = {
     "absent": N_("Frånvarande"),
     "guest": N_("Gäst"),
 }
+# A roll call marks each expected person; guests are added by name on the same form.
+ROLL_CALL = {key: label for key, label in ATTENDANCE.items() if key != "guest"}
 ACTION_STATUS = {"open": N_("Öppen"), "done": N_("Klar"), "dropped": N_("Struken")}
 MINUTES_STATUS = {
     "draft": N_("Utkast"),
@@ -54,14 +57,6 @@ MINUTES_STATUS = {
 
 def translated(labels: dict[str, str]) -> list[tuple[str, str]]:
     return [(key, _(label)) for key, label in labels.items()]
-
-
-def _person_label(person: dict[str, Any]) -> str:
-    return (
-        f"{person['name']}, {person['organisation_name']}"
-        if person.get("organisation_name")
-        else person["name"]
-    )
 
 
 def parse_date(value: str | None) -> date | None:
@@ -233,11 +228,19 @@ async def _detail(
     request: Request,
     services: Services,
     user: SignedIn,
-    meeting_id: str,
+    meeting_id: ServiceId,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    values: dict[str, str] | None = None,
 ) -> Response:
-    meeting = await services.get_json("meetings", f"/v1/meetings/{meeting_id}")
+    # Side by side: the page waits for the slowest call, not for all five in a row.
+    meeting, agenda, roll_call, items, minutes = await side_by_side(
+        services.get_json("meetings", f"/v1/meetings/{meeting_id}"),
+        services.get_json("meetings", f"/v1/meetings/{meeting_id}/agenda"),
+        services.get_json("meetings", f"/v1/meetings/{meeting_id}/roll-call"),
+        services.get_json("meetings", "/v1/action-items", params={"meeting_id": meeting_id}),
+        services.get_json("meetings", f"/v1/meetings/{meeting_id}/minutes"),
+    )
     if meeting is None:
         return render(
             request,
@@ -246,19 +249,15 @@ async def _detail(
             heading=_("Mötet finns inte"),
             message=_("Mötet kan ha tagits bort, eller så är länken fel. Gå till listan över möten."),
         )
-    agenda = await services.get_json("meetings", f"/v1/meetings/{meeting_id}/agenda")
-    attendance = await services.get_json("meetings", f"/v1/meetings/{meeting_id}/attendance") or []
-    people = await services.get_json("meetings", "/v1/people", params={"limit": 200})
-    items = await services.get_json("meetings", "/v1/action-items", params={"meeting_id": meeting_id})
-    minutes = await services.get_json("meetings", f"/v1/meetings/{meeting_id}/minutes")
     return render(
         request,
         "meetings/detail.html",
         status_code=status_code,
         meeting=meeting,
         agenda=agenda,
-        attendance=attendance,
-        people=(people or {}).get("items", []),
+        roll_call=(roll_call or {}).get("entries", []),
+        roll_call_options=translated(ROLL_CALL),
+        values=values or {},
         action_items=(items or {}).get("items", []),
         minutes=minutes,
         errors=errors or {},
@@ -266,19 +265,19 @@ async def _detail(
         attendance_labels=ATTENDANCE,
         action_status=ACTION_STATUS,
         agenda_kind_options=translated(AGENDA_KINDS),
-        attendance_options=translated(ATTENDANCE),
-        people_options=[(p["id"], _person_label(p)) for p in (people or {}).get("items", [])],
         minutes_status=MINUTES_STATUS,
         can_manage=user.has_role(*roles.MANAGE_MEETINGS),
     )
 
 
 @router.get("/{meeting_id}", response_class=HTMLResponse)
-async def show_meeting(request: Request, meeting_id: str, user: Reader, services: ServicesDep) -> Response:
+async def show_meeting(
+    request: Request, meeting_id: ServiceId, user: Reader, services: ServicesDep
+) -> Response:
     return await _detail(request, services, user, meeting_id)
 
 
-def _saved(meeting_id: str, anchor: str, key: str = "saved") -> RedirectResponse:
+def _saved(meeting_id: ServiceId, anchor: str, key: str = "saved") -> RedirectResponse:
     redirect = RedirectResponse(f"/meetings/{meeting_id}#{anchor}", status_code=303)
     flash.flash(redirect, key)
     return redirect
@@ -287,7 +286,7 @@ def _saved(meeting_id: str, anchor: str, key: str = "saved") -> RedirectResponse
 @router.post("/{meeting_id}/agenda", response_class=HTMLResponse)
 async def add_agenda_item(
     request: Request,
-    meeting_id: str,
+    meeting_id: ServiceId,
     user: Manager,
     services: ServicesDep,
     title: Annotated[str, Form()] = "",
@@ -326,32 +325,39 @@ async def add_agenda_item(
 
 @router.post("/{meeting_id}/attendance", response_class=HTMLResponse)
 async def record_attendance(
-    request: Request,
-    meeting_id: str,
-    user: Recorder,
-    services: ServicesDep,
-    person_id: Annotated[str, Form()] = "",
-    status: Annotated[str, Form()] = "present",
+    request: Request, meeting_id: ServiceId, user: Recorder, services: ServicesDep
 ) -> Response:
-    errors: dict[str, str] = {}
-    if not person_id:
-        errors["attendance_person"] = _("Välj en person.")
-    if status not in ATTENDANCE:
-        errors["attendance_status"] = _("Välj om personen var där.")
-    if not errors:
-        outcome = await send(
-            services, "PUT", f"/v1/meetings/{meeting_id}/attendance/{person_id}", {"status": status}
-        )
-        if outcome.ok:
-            return _saved(meeting_id, "attendance")
-        errors["attendance_person"] = outcome.message
-    return await _detail(request, services, user, meeting_id, errors, 400)
+    """The roll call: every expected person's mark and the guests, saved by the service in one go."""
+    form = await request.form()
+    marks = [
+        {"key": str(name).removeprefix("mark:"), "status": str(value)}
+        for name, value in form.multi_items()
+        if str(name).startswith("mark:") and str(value) in ROLL_CALL
+    ]
+    guests_text = str(form.get("guests", ""))
+    guests = [_guest(line) for line in guests_text.splitlines() if line.strip()]
+    if not marks and not guests:
+        errors = {"attendance": _("Markera minst en person, eller skriv en gäst.")}
+        return await _detail(request, services, user, meeting_id, errors, 400, {"guests": guests_text})
+    outcome = await send(
+        services, "PUT", f"/v1/meetings/{meeting_id}/attendance", {"entries": marks, "guests": guests}
+    )
+    if outcome.ok:
+        return _saved(meeting_id, "attendance")
+    errors = {"attendance": outcome.message}
+    return await _detail(request, services, user, meeting_id, errors, 400, {"guests": guests_text})
+
+
+def _guest(line: str) -> dict[str, str | None]:
+    """`Per Skålén, Karlstads universitet` → the guest's name and, after the first comma, organisation."""
+    name, _comma, organisation = line.partition(",")
+    return {"name": name.strip(), "organisation_name": organisation.strip() or None}
 
 
 @router.post("/{meeting_id}/action-items", response_class=HTMLResponse)
 async def add_action_item(
     request: Request,
-    meeting_id: str,
+    meeting_id: ServiceId,
     user: Manager,
     services: ServicesDep,
     text: Annotated[str, Form()] = "",
@@ -384,8 +390,8 @@ async def add_action_item(
 @router.post("/{meeting_id}/action-items/{item_id}/close", response_class=HTMLResponse)
 async def close_action_item(
     request: Request,
-    meeting_id: str,
-    item_id: str,
+    meeting_id: ServiceId,
+    item_id: ServiceId,
     user: Manager,
     services: ServicesDep,
     version: Annotated[int, Form()] = 0,
@@ -422,8 +428,8 @@ def moved(item_ids: list[str], item_id: str, direction: str) -> list[str] | None
 @router.post("/{meeting_id}/agenda/{item_id}/move", response_class=HTMLResponse)
 async def move_agenda_item(
     request: Request,
-    meeting_id: str,
-    item_id: str,
+    meeting_id: ServiceId,
+    item_id: ServiceId,
     user: Manager,
     services: ServicesDep,
     direction: Annotated[str, Form()] = "up",
@@ -439,7 +445,7 @@ async def move_agenda_item(
 
 @router.post("/{meeting_id}/agenda/{item_id}/delete", response_class=HTMLResponse)
 async def delete_agenda_item(
-    request: Request, meeting_id: str, item_id: str, user: Manager, services: ServicesDep
+    request: Request, meeting_id: ServiceId, item_id: ServiceId, user: Manager, services: ServicesDep
 ) -> Response:
     outcome = await send(services, "DELETE", f"/v1/meetings/{meeting_id}/agenda/items/{item_id}")
     if not outcome.ok:
@@ -450,7 +456,7 @@ async def delete_agenda_item(
 @router.post("/{meeting_id}/move", response_class=HTMLResponse)
 async def move_meeting(
     request: Request,
-    meeting_id: str,
+    meeting_id: ServiceId,
     user: Manager,
     services: ServicesDep,
     version: Annotated[int, Form()] = 0,
@@ -491,7 +497,7 @@ async def move_meeting(
 @router.post("/{meeting_id}/cancel", response_class=HTMLResponse)
 async def cancel_meeting(
     request: Request,
-    meeting_id: str,
+    meeting_id: ServiceId,
     user: Manager,
     services: ServicesDep,
     version: Annotated[int, Form()] = 0,

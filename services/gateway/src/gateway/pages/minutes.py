@@ -11,10 +11,11 @@ from gateway import flash, roles
 from gateway.auth import requires
 from gateway.csrf import csrf_protect
 from gateway.i18n import _
+from gateway.navigation import ServiceId
 from gateway.pages.meetings import MINUTES_STATUS
 from gateway.rendering import render
 from gateway.sessions import SignedIn
-from gateway.upstream import Services, ServicesDep, send
+from gateway.upstream import Services, ServicesDep, send, side_by_side
 
 router = APIRouter(
     prefix="/meetings/{meeting_id}/minutes", dependencies=[Depends(csrf_protect)], tags=["pages"]
@@ -35,14 +36,17 @@ async def _page(
     request: Request,
     services: Services,
     user: SignedIn,
-    meeting_id: str,
+    meeting_id: ServiceId,
     *,
     errors: dict[str, str] | None = None,
     form: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    meeting = await services.get_json("meetings", f"/v1/meetings/{meeting_id}")
-    minutes = await services.get_json("meetings", f"/v1/meetings/{meeting_id}/minutes")
+    meeting, minutes, versions = await side_by_side(
+        services.get_json("meetings", f"/v1/meetings/{meeting_id}"),
+        services.get_json("meetings", f"/v1/meetings/{meeting_id}/minutes"),
+        services.get_json("meetings", f"/v1/meetings/{meeting_id}/minutes/versions"),
+    )
     if meeting is None or minutes is None:
         return render(
             request,
@@ -51,7 +55,7 @@ async def _page(
             heading=_("Protokollet finns inte"),
             message=_("Det finns inget protokoll för mötet än. Gå till mötet och börja skriva det."),
         )
-    versions = await services.get_json("meetings", f"/v1/meetings/{meeting_id}/minutes/versions") or []
+    versions = versions or []
     if form is None:
         form = {
             "title": minutes["title"],
@@ -74,12 +78,14 @@ async def _page(
 
 
 @router.get("", response_class=HTMLResponse)
-async def show_minutes(request: Request, meeting_id: str, user: Reader, services: ServicesDep) -> Response:
+async def show_minutes(
+    request: Request, meeting_id: ServiceId, user: Reader, services: ServicesDep
+) -> Response:
     return await _page(request, services, user, meeting_id)
 
 
 @router.post("/start")
-async def start_minutes(meeting_id: str, _user: Manager, services: ServicesDep) -> Response:
+async def start_minutes(meeting_id: ServiceId, _user: Manager, services: ServicesDep) -> Response:
     outcome = await send(services, "POST", f"/v1/meetings/{meeting_id}/minutes", {})
     redirect = RedirectResponse(f"/meetings/{meeting_id}/minutes", status_code=303)
     if outcome.ok:
@@ -99,10 +105,10 @@ def sections_from(headings: list[str], texts: list[str]) -> list[dict[str, str]]
 @router.post("/save", response_class=HTMLResponse)
 async def save_minutes(
     request: Request,
-    meeting_id: str,
+    meeting_id: ServiceId,
     user: Manager,
     services: ServicesDep,
-    minutes_id: Annotated[str, Form()],
+    minutes_id: Annotated[ServiceId, Form()],
     revision: Annotated[int, Form()],
     title: Annotated[str, Form()] = "",
     minute_taker: Annotated[str, Form()] = "",
@@ -146,10 +152,10 @@ async def save_minutes(
 @router.post("/step", response_class=HTMLResponse)
 async def change_status(
     request: Request,
-    meeting_id: str,
+    meeting_id: ServiceId,
     user: Manager,
     services: ServicesDep,
-    minutes_id: Annotated[str, Form()],
+    minutes_id: Annotated[ServiceId, Form()],
     revision: Annotated[int, Form()],
     step: Annotated[str, Form()],
 ) -> Response:
@@ -170,10 +176,10 @@ async def change_status(
 @router.post("/correct", response_class=HTMLResponse)
 async def correct_minutes(
     request: Request,
-    meeting_id: str,
+    meeting_id: ServiceId,
     user: Manager,
     services: ServicesDep,
-    minutes_id: Annotated[str, Form()],
+    minutes_id: Annotated[ServiceId, Form()],
     note: Annotated[str, Form()] = "",
 ) -> Response:
     if len(note.strip()) < 3:

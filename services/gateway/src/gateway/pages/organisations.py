@@ -11,6 +11,7 @@ from gateway import flash, roles
 from gateway.auth import NotAllowed, requires
 from gateway.csrf import csrf_protect
 from gateway.i18n import N_, _
+from gateway.navigation import ServiceId
 from gateway.pages.meetings import translated
 from gateway.rendering import render
 from gateway.sessions import SignedIn
@@ -33,7 +34,7 @@ GROUP_KINDS = {
 MEMBER_ROLES = {"member": N_("Medlem"), "chair": N_("Ordförande"), "minute_taker": N_("Sekreterare")}
 
 
-def own_organisation_only(user: SignedIn, organisation_id: str) -> None:
+def own_organisation_only(user: SignedIn, organisation_id: ServiceId) -> None:
     """Representatives may open only their own organisation; staff and administrators any."""
     if not user.has_role(*roles.MANAGE_MEETINGS) and user.organisation_id != organisation_id:
         raise NotAllowed()
@@ -95,7 +96,7 @@ async def _organisation(
     request: Request,
     services: Services,
     user: SignedIn,
-    organisation_id: str,
+    organisation_id: ServiceId,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -126,7 +127,7 @@ async def _organisation(
 
 @router.get("/organisations/{organisation_id}", response_class=HTMLResponse)
 async def organisation(
-    request: Request, organisation_id: str, user: Reader, services: ServicesDep
+    request: Request, organisation_id: ServiceId, user: Reader, services: ServicesDep
 ) -> Response:
     return await _organisation(request, services, user, organisation_id)
 
@@ -134,7 +135,7 @@ async def organisation(
 @router.post("/organisations/{organisation_id}/people", response_class=HTMLResponse)
 async def add_person(
     request: Request,
-    organisation_id: str,
+    organisation_id: ServiceId,
     user: Reader,
     services: ServicesDep,
     name: Annotated[str, Form()] = "",
@@ -217,7 +218,7 @@ async def _group(
     request: Request,
     services: Services,
     user: SignedIn,
-    group_id: str,
+    group_id: ServiceId,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -251,17 +252,17 @@ async def _group(
 
 
 @router.get("/groups/{group_id}", response_class=HTMLResponse)
-async def group(request: Request, group_id: str, user: Reader, services: ServicesDep) -> Response:
+async def group(request: Request, group_id: ServiceId, user: Reader, services: ServicesDep) -> Response:
     return await _group(request, services, user, group_id)
 
 
 @router.post("/groups/{group_id}/members", response_class=HTMLResponse)
 async def add_member(
     request: Request,
-    group_id: str,
+    group_id: ServiceId,
     user: Reader,
     services: ServicesDep,
-    person_id: Annotated[str, Form()] = "",
+    person_id: Annotated[ServiceId, Form()] = "",
     role: Annotated[str, Form()] = "member",
 ) -> Response:
     errors: dict[str, str] = {}

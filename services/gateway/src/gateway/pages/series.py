@@ -12,6 +12,7 @@ from gateway import flash, roles
 from gateway.auth import requires
 from gateway.csrf import csrf_protect
 from gateway.i18n import N_, _
+from gateway.navigation import ServiceId
 from gateway.pages.meetings import group_options, parse_date, parse_invitees, translated
 from gateway.rendering import render
 from gateway.sessions import SignedIn
@@ -180,7 +181,9 @@ async def create_series(
 
 
 @router.get("/{series_id}", response_class=HTMLResponse)
-async def show_series(request: Request, series_id: str, _user: Reader, services: ServicesDep) -> Response:
+async def show_series(
+    request: Request, series_id: ServiceId, _user: Reader, services: ServicesDep
+) -> Response:
     series = await services.get_json("meetings", f"/v1/series/{series_id}")
     if series is None:
         return render(

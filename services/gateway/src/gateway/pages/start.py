@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from gateway import roles
 from gateway.auth import CurrentUser
 from gateway.rendering import render
-from gateway.upstream import ServicesDep, ServiceUnavailable
+from gateway.upstream import ServicesDep, ServiceUnavailable, side_by_side
 
 router = APIRouter(tags=["pages"])
 
@@ -24,18 +24,16 @@ async def start_page(request: Request, user: CurrentUser, services: ServicesDep)
     minutes: list[dict[str, Any]] = []
     if user.has_role(*roles.READ_MEETINGS):
         try:
-            page = await services.get_json(
-                "meetings", "/v1/meetings", params={"from": datetime.now(UTC).isoformat(), "limit": 5}
+            page, items, published = await side_by_side(
+                services.get_json(
+                    "meetings", "/v1/meetings", params={"from": datetime.now(UTC).isoformat(), "limit": 5}
+                ),
+                services.get_json("meetings", "/v1/action-items", params={"status": "open", "limit": 50}),
+                services.get_json("meetings", "/v1/minutes", params={"status": "published", "limit": 5}),
             )
             meetings = list((page or {}).get("items", []))
-            items = await services.get_json(
-                "meetings", "/v1/action-items", params={"status": "open", "limit": 50}
-            )
             for item in (items or {}).get("items", []):
                 action_items[item.get("owner_name") or ""].append(item)
-            published = await services.get_json(
-                "meetings", "/v1/minutes", params={"status": "published", "limit": 5}
-            )
             minutes = (published or {}).get("items", [])
         except ServiceUnavailable:
             meetings = None

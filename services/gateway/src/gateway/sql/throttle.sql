@@ -1,12 +1,32 @@
--- name: failures_for
-SELECT failures, last_failure_at FROM sign_in_failures WHERE email = lower($1) AND ip = $2;
+-- Failed sign-ins (see throttle.py). '' stands for "any": ('', ip) counts an address over all accounts,
+-- (email, '') an account over all addresses. E-mail addresses come lower-cased, at most 254 characters;
+-- ip is an IPv4 address or an IPv6 /64 network.
 
--- name: record_failure
+-- name: failure_count
+-- A first look, without a lock or a write: an address that must wait is refused before anything is
+-- created for it, so a flood of fresh e-mail addresses from it adds no rows.
+SELECT failures, last_failure_at FROM sign_in_failures WHERE email = :email AND ip = :ip;
+
+-- name: lock_failure_counts
+-- The three counts of one attempt, created when missing and locked until the transaction ends, always
+-- in this order (account and address, account, address) so that two attempts never wait in a circle.
+-- An attempt that is refused rolls this back, so it leaves no rows behind.
 INSERT INTO sign_in_failures (email, ip, failures, last_failure_at)
-VALUES (lower($1), $2, 1, now())
-ON CONFLICT (email, ip) DO UPDATE
-SET failures = sign_in_failures.failures + 1, last_failure_at = now()
-RETURNING failures;
+VALUES (:email, :ip, 0, :now), (:email, :any, 0, :now), (:any, :ip, 0, :now)
+ON CONFLICT (email, ip) DO UPDATE SET failures = sign_in_failures.failures
+RETURNING email, ip, failures, last_failure_at;
+
+-- name: set_failure_counts
+UPDATE sign_in_failures AS f
+SET failures = c.failures, last_failure_at = :now
+FROM unnest(:emails::text[], :ips::text[], :failures::integer[]) AS c (email, ip, failures)
+WHERE f.email = c.email AND f.ip = c.ip;
 
 -- name: clear_failures
-DELETE FROM sign_in_failures WHERE email = lower($1) AND ip = $2;
+DELETE FROM sign_in_failures WHERE email = :email AND ip = :ip;
+
+-- name: uncount_failure
+UPDATE sign_in_failures SET failures = greatest(failures - 1, 0) WHERE email = :email AND ip = :ip;
+
+-- name: delete_forgotten_failures
+DELETE FROM sign_in_failures WHERE last_failure_at < :before;

@@ -1,26 +1,29 @@
 -- name: insert_user
 INSERT INTO users (id, email, name, password_hash, roles, organisation_id, pool_ids, oidc_subject)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+VALUES (:id, :email, :name, :password_hash, :roles, :organisation_id, :pool_ids, :oidc_subject)
 RETURNING *;
 
 -- name: user_by_email
-SELECT * FROM users WHERE lower(email) = lower($1);
+SELECT * FROM users WHERE lower(email) = lower(:email);
 
 -- name: user_by_id
-SELECT * FROM users WHERE id = $1;
+SELECT * FROM users WHERE id = :id;
 
 -- name: user_by_oidc_subject
-SELECT * FROM users WHERE oidc_subject = $1;
+SELECT * FROM users WHERE oidc_subject = :oidc_subject;
 
 -- name: link_oidc_subject
-UPDATE users SET oidc_subject = $2 WHERE id = $1;
+-- Only an active account that no subject has yet: of two sign-ins racing to link it, one wins.
+UPDATE users SET oidc_subject = :oidc_subject WHERE id = :id AND oidc_subject IS NULL AND active
+RETURNING *;
 
 -- name: set_password
-UPDATE users SET password_hash = $2 WHERE id = $1;
+UPDATE users SET password_hash = :password_hash WHERE id = :id;
 
 -- name: update_access
-UPDATE users SET name = $2, roles = $3, organisation_id = $4, pool_ids = $5, active = $6
-WHERE id = $1
+UPDATE users SET name = :name, roles = :roles, organisation_id = :organisation_id, pool_ids = :pool_ids,
+    active = :active
+WHERE id = :id
 RETURNING *;
 
 -- name: count_users
@@ -29,7 +32,7 @@ SELECT count(*) FROM users;
 -- name: list_users
 SELECT *, count(*) OVER () AS total
 FROM users
-WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%' OR email ILIKE '%' || $1 || '%')
-  AND ($2::text IS NULL OR $2 = ANY (roles))
+WHERE (:q::text IS NULL OR name ILIKE '%' || :q || '%' OR email ILIKE '%' || :q || '%')
+  AND (:role::text IS NULL OR :role = ANY (roles))
 ORDER BY name, email
-LIMIT $3 OFFSET $4;
+LIMIT :limit OFFSET :offset;

@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from backbone.errors import NotFound
 from meetings import action_items
 from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Reader, Staff, organisation_scope
 from meetings.api.schemas import (
@@ -16,7 +17,6 @@ from meetings.api.schemas import (
     ActionStatus,
     Page,
 )
-from meetings.model import NotFound
 
 router = APIRouter(tags=["action items"], responses=ERRORS)
 

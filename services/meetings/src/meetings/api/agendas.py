@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from meetings import agendas
-from meetings.api.deps import ERRORS, ConnDep, Reader, Staff
+from meetings.api.deps import ERRORS, ConnDep, Reader, Staff, organisation_scope
 from meetings.api.schemas import AgendaItemIn, AgendaOrder, AgendaPublic
 
 router = APIRouter(prefix="/v1/meetings/{meeting_id}/agenda", tags=["agenda"], responses=ERRORS)
@@ -18,9 +18,12 @@ def _item(body: AgendaItemIn) -> agendas.AgendaItemIn:
 
 
 @router.get("", response_model=AgendaPublic)
-async def read_agenda(meeting_id: uuid.UUID, conn: ConnDep, _who: Reader) -> AgendaPublic:
-    """The agenda, with the open action items of the group's earlier meetings to follow up."""
-    return AgendaPublic.model_validate(await agendas.get_agenda(conn=conn, meeting_id=meeting_id))
+async def read_agenda(meeting_id: uuid.UUID, conn: ConnDep, who: Reader) -> AgendaPublic:
+    """The agenda, with the open action items of the group's earlier meetings to follow up.
+
+    A representative gets the items its own organisation's people own."""
+    row = await agendas.get_agenda(conn=conn, meeting_id=meeting_id, scope=organisation_scope(who))
+    return AgendaPublic.model_validate(row)
 
 
 @router.post("/items", status_code=status.HTTP_201_CREATED, response_model=AgendaPublic)

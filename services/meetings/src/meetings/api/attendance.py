@@ -10,7 +10,14 @@ from fastapi import APIRouter, Query
 
 from meetings import attendance
 from meetings.api.deps import ERRORS, ConnDep, Reader, Representative, organisation_scope
-from meetings.api.schemas import AttendanceIn, AttendancePublic, AttendanceStatistics
+from meetings.api.schemas import (
+    AttendanceIn,
+    AttendancePublic,
+    AttendanceStatistics,
+    RollCallEntry,
+    RollCallPublic,
+    RollCallUpdate,
+)
 
 router = APIRouter(tags=["attendance"], responses=ERRORS)
 
@@ -18,6 +25,30 @@ router = APIRouter(tags=["attendance"], responses=ERRORS)
 @router.get("/v1/meetings/{meeting_id}/attendance", response_model=list[AttendancePublic])
 async def list_attendance(meeting_id: uuid.UUID, conn: ConnDep, who: Reader) -> list[AttendancePublic]:
     rows = await attendance.list_for_meeting(conn=conn, meeting_id=meeting_id, scope=organisation_scope(who))
+    return [AttendancePublic.model_validate(r) for r in rows]
+
+
+@router.get("/v1/meetings/{meeting_id}/roll-call", response_model=RollCallPublic)
+async def get_roll_call(meeting_id: uuid.UUID, conn: ConnDep, who: Reader) -> RollCallPublic:
+    """Everyone expected (members, invitees, anyone recorded), once each, for a roll call on one form."""
+    rows = await attendance.roll_call(conn=conn, meeting_id=meeting_id, scope=organisation_scope(who))
+    return RollCallPublic(meeting_id=meeting_id, entries=[RollCallEntry.model_validate(r) for r in rows])
+
+
+@router.put("/v1/meetings/{meeting_id}/attendance", response_model=list[AttendancePublic])
+async def record_roll_call(
+    meeting_id: uuid.UUID, body: RollCallUpdate, conn: ConnDep, who: Representative
+) -> list[AttendancePublic]:
+    """Save a whole roll call at once; guests are added as people. All or nothing."""
+    rows = await attendance.record_roll_call(
+        conn=conn,
+        meeting_id=meeting_id,
+        marks=[attendance.RollCallMark(key=m.key, status=m.status) for m in body.entries],
+        guests=[
+            attendance.Guest(name=g.name.strip(), organisation_name=g.organisation_name) for g in body.guests
+        ],
+        scope=organisation_scope(who),
+    )
     return [AttendancePublic.model_validate(r) for r in rows]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, HTTPException, Request, status
 
 from meetings import importing
 from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Staff
@@ -13,12 +13,35 @@ from meetings.api.schemas import ImportCreate, ImportPublic, ImportReview, Impor
 router = APIRouter(prefix="/v1/imports", tags=["imports"], responses=ERRORS)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ImportPublic)
-async def import_minutes(body: ImportCreate, conn: ConnDep, _who: Staff) -> ImportPublic:
+# A stored document keeps the fields its parse or review gave it (see `ImportedMinutes`): the
+# reply shows those, rather than nulls for what a review adds and the parser never says.
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImportPublic,
+    response_model_exclude_unset=True,
+)
+async def import_minutes(body: ImportCreate, request: Request, _who: Staff) -> ImportPublic:
     """Parse a minutes text into a draft meeting whose minutes need review; never published directly."""
-    row = await importing.import_text(
-        conn=conn, text=body.text, year=body.year, source_name=body.source_name, group_id=body.group_id
-    )
+    # Parse first and take a connection only to store the result: no ConnDep here, which would
+    # hold a connection through the wait for a parser thread and the parse itself.
+    try:
+        parsed = await importing.parse_upload(text=body.text, year=body.year, source_name=body.source_name)
+    except importing.ParserBusy as busy:
+        raise HTTPException(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=str(busy),
+            headers={"Retry-After": str(importing.BUSY_RETRY_SECONDS)},
+        ) from None
+    async with request.app.state.runtime.pool.acquire() as conn:
+        row = await importing.store_import(
+            conn=conn,
+            parsed=parsed,
+            text=body.text,
+            year=body.year,
+            source_name=body.source_name,
+            group_id=body.group_id,
+        )
     return ImportPublic.model_validate(row)
 
 
@@ -32,15 +55,15 @@ async def list_imports(
     )
 
 
-@router.get("/{import_id}", response_model=ImportPublic)
+@router.get("/{import_id}", response_model=ImportPublic, response_model_exclude_unset=True)
 async def read_import(import_id: uuid.UUID, conn: ConnDep, _who: Staff) -> ImportPublic:
     return ImportPublic.model_validate(await importing.get_import(conn=conn, import_id=import_id))
 
 
-@router.put("/{import_id}", response_model=ImportPublic)
+@router.put("/{import_id}", response_model=ImportPublic, response_model_exclude_unset=True)
 async def save_review(import_id: uuid.UUID, body: ImportReview, conn: ConnDep, _who: Staff) -> ImportPublic:
     """Save the corrected structure; the minutes stay a draft, now marked as reviewed."""
-    reviewed = body.model_dump(exclude={"version", "group_id"})
+    reviewed = importing.ImportedMinutes.model_validate(body)
     row = await importing.save_review(
         conn=conn, import_id=import_id, version=body.version, reviewed=reviewed, group_id=body.group_id
     )

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 
 from meetings import scheduling
-from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Reader, Staff
+from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Reader, Staff, organisation_scope
 from meetings.api.schemas import MeetingCancel, MeetingCreate, MeetingMove, MeetingPage, MeetingPublic
 
 router = APIRouter(prefix="/v1/meetings", tags=["meetings"], responses=ERRORS)
@@ -34,8 +34,10 @@ async def create_meeting(body: MeetingCreate, conn: ConnDep, _who: Staff) -> Mee
 
 
 @router.get("/{meeting_id}", response_model=MeetingPublic)
-async def read_meeting(meeting_id: uuid.UUID, conn: ConnDep, _who: Reader) -> MeetingPublic:
-    return MeetingPublic.model_validate(await scheduling.get_meeting(conn=conn, meeting_id=meeting_id))
+async def read_meeting(meeting_id: uuid.UUID, conn: ConnDep, who: Reader) -> MeetingPublic:
+    """A representative sees only the invitees of its own organisation."""
+    row = await scheduling.get_meeting(conn=conn, meeting_id=meeting_id, scope=organisation_scope(who))
+    return MeetingPublic.model_validate(row)
 
 
 @router.get("", response_model=MeetingPage)

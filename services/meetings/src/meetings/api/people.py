@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from backbone.errors import NotAllowed
 from meetings import registry
 from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Reader, Representative, organisation_scope
 from meetings.api.schemas import Page, PersonCreate, PersonPublic, PersonUpdate
-from meetings.model import NotAllowed
 
 router = APIRouter(prefix="/v1/people", tags=["people"], responses=ERRORS)
 
@@ -28,6 +28,7 @@ async def create_person(body: PersonCreate, conn: ConnDep, who: Representative) 
         name=body.name,
         email=str(body.email) if body.email else None,
         organisation_id=organisation_id,
+        scope=scope,
     )
     return PersonPublic.model_validate(row)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-T = TypeVar("T")
+from backbone.paging import Page
+from meetings.importing import ImportedMinutes
 
 OrganisationKind = Literal["municipal", "user_organisation", "other"]
 GroupKind = Literal["joint_development", "management", "working_group"]
@@ -22,13 +23,6 @@ ActionStatus = Literal["open", "done", "dropped"]
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
 
 
 def _known_zone(value: str) -> str:
@@ -312,6 +306,53 @@ class AttendancePublic(BaseModel):
     organisation_name: str | None
 
 
+class RollCallEntry(BaseModel):
+    key: str = Field(description="`person:<id>`, or `invitee:<position>` for an invitee not yet registered")
+    person_id: uuid.UUID | None
+    name: str
+    status: str | None = Field(description="What is recorded so far; null when nothing is")
+    organisation_id: uuid.UUID | None
+    organisation_name: str | None
+
+
+class RollCallPublic(BaseModel):
+    meeting_id: uuid.UUID
+    entries: list[RollCallEntry]
+
+
+class RollCallMarkIn(Input):
+    key: str = Field(pattern=r"^(person:[0-9a-f-]{36}|invitee:\d{1,4})$", max_length=50)
+    status: AttendanceStatus
+
+
+class GuestIn(Input):
+    name: str = Field(min_length=1, max_length=200)
+    organisation_name: str | None = Field(default=None, max_length=200)
+
+
+class RollCallUpdate(Input):
+    entries: list[RollCallMarkIn] = Field(
+        default_factory=list, max_length=1000, description="One mark per key; a key sent twice is refused"
+    )
+    guests: list[GuestIn] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _each_key_once(self) -> RollCallUpdate:
+        seen: set[str] = set()
+        twice: dict[str, None] = {}
+        for entry in self.entries:
+            if entry.key in seen:
+                twice[entry.key] = None
+            seen.add(entry.key)
+        if twice:
+            repeated = ", ".join(list(twice)[:3]) + (" and more" if len(twice) > 3 else "")
+            raise ValueError(
+                f"the roll call names the same person more than once ({repeated}); "
+                "send one mark per person and try again"
+            )
+        return self
+
+
 class AttendanceCount(BaseModel):
     period: str = Field(description="YYYY-MM")
     organisation_id: uuid.UUID | None
@@ -551,7 +592,7 @@ class ImportPublic(BaseModel):
     meeting_id: uuid.UUID | None
     minutes_id: uuid.UUID | None
     version: int
-    parsed: dict[str, object]
+    parsed: ImportedMinutes
     created_at: datetime
 
 

@@ -1,25 +1,27 @@
 -- name: insert_action_item
 INSERT INTO action_items (id, meeting_id, group_id, text, owner_person_id, owner_name, due_date)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+VALUES (:id, :meeting_id, :group_id, :text, :owner_person_id, :owner_name, :due_date)
 RETURNING *;
 
 -- name: get_action_item
 SELECT ai.*, p.email AS owner_email, p.organisation_id AS owner_organisation_id
 FROM action_items ai LEFT JOIN people p ON p.id = ai.owner_person_id
-WHERE ai.id = $1;
+WHERE ai.id = :id;
 
 -- name: close_action_item
 UPDATE action_items
-SET status = $3, closed_in_meeting_id = $4, closing_note = $5, closed_at = now(), version = version + 1
-WHERE id = $1 AND version = $2
+SET status = :status, closed_in_meeting_id = :closed_in_meeting_id, closing_note = :closing_note,
+    closed_at = now(), version = version + 1
+WHERE id = :id AND version = :version
 RETURNING *;
 
 -- name: update_action_item
 UPDATE action_items
-SET text = $3, owner_person_id = $4, owner_name = $5, due_date = $6, version = version + 1,
-    due_soon_notified_at = CASE WHEN due_date IS DISTINCT FROM $6 THEN NULL ELSE due_soon_notified_at END,
-    overdue_notified_at = CASE WHEN due_date IS DISTINCT FROM $6 THEN NULL ELSE overdue_notified_at END
-WHERE id = $1 AND version = $2
+SET text = :text, owner_person_id = :owner_person_id, owner_name = :owner_name, due_date = :due_date,
+    version = version + 1,
+    due_soon_notified_at = CASE WHEN due_date IS DISTINCT FROM :due_date THEN NULL ELSE due_soon_notified_at END,
+    overdue_notified_at = CASE WHEN due_date IS DISTINCT FROM :due_date THEN NULL ELSE overdue_notified_at END
+WHERE id = :id AND version = :version
 RETURNING *;
 
 -- name: list_action_items
@@ -27,13 +29,13 @@ SELECT ai.*, p.email AS owner_email, m.starts_at AS meeting_starts_at, count(*) 
 FROM action_items ai
 JOIN meetings m ON m.id = ai.meeting_id
 LEFT JOIN people p ON p.id = ai.owner_person_id
-WHERE ($1::text IS NULL OR ai.status = $1)
-  AND ($2::uuid IS NULL OR ai.group_id = $2)
-  AND ($3::uuid IS NULL OR ai.meeting_id = $3)
-  AND ($4::uuid IS NULL OR ai.owner_person_id = $4)
-  AND ($5::uuid IS NULL OR p.organisation_id = $5)
+WHERE (:status::text IS NULL OR ai.status = :status)
+  AND (:group_id::uuid IS NULL OR ai.group_id = :group_id)
+  AND (:meeting_id::uuid IS NULL OR ai.meeting_id = :meeting_id)
+  AND (:owner_person_id::uuid IS NULL OR ai.owner_person_id = :owner_person_id)
+  AND (:organisation_id::uuid IS NULL OR p.organisation_id = :organisation_id)
 ORDER BY ai.due_date NULLS LAST, m.starts_at, ai.created_at
-LIMIT $6 OFFSET $7;
+LIMIT :limit OFFSET :offset;
 
 -- name: claim_due_soon
 -- Open items due within the window that have not been announced yet; locked so two workers never
@@ -41,7 +43,7 @@ LIMIT $6 OFFSET $7;
 SELECT ai.*, p.email AS owner_email
 FROM action_items ai LEFT JOIN people p ON p.id = ai.owner_person_id
 WHERE ai.status = 'open' AND ai.due_date IS NOT NULL
-  AND ai.due_date >= $1 AND ai.due_date <= $2
+  AND ai.due_date >= :today AND ai.due_date <= :until
   AND ai.due_soon_notified_at IS NULL
 ORDER BY ai.due_date
 LIMIT 500
@@ -50,15 +52,16 @@ FOR UPDATE OF ai SKIP LOCKED;
 -- name: claim_overdue
 SELECT ai.*, p.email AS owner_email
 FROM action_items ai LEFT JOIN people p ON p.id = ai.owner_person_id
-WHERE ai.status = 'open' AND ai.due_date IS NOT NULL AND ai.due_date < $1
+WHERE ai.status = 'open' AND ai.due_date IS NOT NULL AND ai.due_date < :today
   AND ai.overdue_notified_at IS NULL
 ORDER BY ai.due_date
 LIMIT 500
 FOR UPDATE OF ai SKIP LOCKED;
 
 -- name: mark_due_soon
-UPDATE action_items SET due_soon_notified_at = now() WHERE id = $1;
+UPDATE action_items SET due_soon_notified_at = now() WHERE id = :id;
 
 -- name: mark_overdue
-UPDATE action_items SET overdue_notified_at = now(), due_soon_notified_at = coalesce(due_soon_notified_at, now())
-WHERE id = $1;
+UPDATE action_items SET overdue_notified_at = now(),
+    due_soon_notified_at = coalesce(due_soon_notified_at, now())
+WHERE id = :id;

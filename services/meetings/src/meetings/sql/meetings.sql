@@ -1,59 +1,74 @@
 -- name: insert_meeting
 INSERT INTO meetings (id, title, group_name, starts_at, ends_at, timezone, place, group_id, series_id,
                       occurrence_date, source)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+VALUES (:id, :title, :group_name, :starts_at, :ends_at, :timezone, :place, :group_id, :series_id,
+        :occurrence_date, :source)
 RETURNING *;
 
 -- name: insert_invitee
-INSERT INTO meeting_invitees (meeting_id, position, name, email) VALUES ($1, $2, $3, $4);
+-- The invitee is the one person who has the invited address now (none when several or nobody
+-- has it). That link, never a later match on the address, says whose invitation this is.
+INSERT INTO meeting_invitees (meeting_id, position, name, email, person_id)
+VALUES (:meeting_id, :position, :name, :email,
+        (SELECT (array_agg(p.id))[1] FROM people p WHERE lower(p.email) = lower(:email) HAVING count(*) = 1));
 
 -- name: get_meeting
-SELECT * FROM meetings WHERE id = $1;
+SELECT * FROM meetings WHERE id = :id;
 
 -- name: lock_meeting
-SELECT * FROM meetings WHERE id = $1 FOR UPDATE;
+SELECT * FROM meetings WHERE id = :id FOR UPDATE;
 
 -- name: list_invitees
-SELECT name, email FROM meeting_invitees WHERE meeting_id = $1 ORDER BY position;
+SELECT name, email FROM meeting_invitees WHERE meeting_id = :meeting_id ORDER BY position;
+
+-- name: list_invitees_of_organisation
+-- The invitees who are people of one organisation (by the person each invitation was made to,
+-- never by who has the address now): all that a representative of it may see of the list.
+SELECT i.name, i.email FROM meeting_invitees i
+JOIN people p ON p.id = i.person_id
+WHERE i.meeting_id = :meeting_id AND p.organisation_id = :organisation_id
+ORDER BY i.position;
 
 -- name: list_meetings
 SELECT *, count(*) OVER () AS total FROM meetings
-WHERE ($1::timestamptz IS NULL OR starts_at >= $1)
-  AND ($2::timestamptz IS NULL OR starts_at < $2)
-  AND ($3::uuid IS NULL OR group_id = $3)
-  AND ($4::uuid IS NULL OR series_id = $4)
-  AND ($5::text IS NULL OR status = $5)
+WHERE (:start::timestamptz IS NULL OR starts_at >= :start)
+  AND (:end::timestamptz IS NULL OR starts_at < :end)
+  AND (:group_id::uuid IS NULL OR group_id = :group_id)
+  AND (:series_id::uuid IS NULL OR series_id = :series_id)
+  AND (:status::text IS NULL OR status = :status)
 ORDER BY starts_at, id
-LIMIT $6 OFFSET $7;
+LIMIT :limit OFFSET :offset;
 
 -- name: move_meeting
 UPDATE meetings
-SET starts_at = $3, ends_at = $4, place = $5, version = version + 1, updated_at = now()
-WHERE id = $1 AND version = $2
+SET starts_at = :starts_at, ends_at = :ends_at, place = :place, version = version + 1, updated_at = now()
+WHERE id = :id AND version = :version
 RETURNING *;
 
 -- name: cancel_meeting
 UPDATE meetings
-SET status = 'cancelled', cancel_reason = $3, version = version + 1, updated_at = now()
-WHERE id = $1 AND version = $2
+SET status = 'cancelled', cancel_reason = :cancel_reason, version = version + 1, updated_at = now()
+WHERE id = :id AND version = :version
 RETURNING *;
 
 -- name: set_meeting_start
-UPDATE meetings SET starts_at = $2, ends_at = $3, title = $4, version = version + 1, updated_at = now()
-WHERE id = $1 RETURNING *;
+UPDATE meetings SET starts_at = :starts_at, ends_at = :ends_at, title = :title, version = version + 1,
+    updated_at = now()
+WHERE id = :id RETURNING *;
 
 -- name: insert_series
 INSERT INTO series (id, group_id, title, place, timezone, frequency, interval, weekday, week_of_month,
                     start_time, duration_minutes, starts_on, until)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+VALUES (:id, :group_id, :title, :place, :timezone, :frequency, :interval, :weekday, :week_of_month,
+        :start_time, :duration_minutes, :starts_on, :until)
 RETURNING *;
 
 -- name: get_series
-SELECT * FROM series WHERE id = $1;
+SELECT * FROM series WHERE id = :id;
 
 -- name: list_series
 SELECT s.*, g.name AS group_name, count(*) OVER () AS total
 FROM series s LEFT JOIN groups g ON g.id = s.group_id
-WHERE ($1::uuid IS NULL OR s.group_id = $1)
+WHERE (:group_id::uuid IS NULL OR s.group_id = :group_id)
 ORDER BY s.created_at, s.id
-LIMIT $2 OFFSET $3;
+LIMIT :limit OFFSET :offset;

@@ -1,63 +1,71 @@
 -- name: insert_minutes
 INSERT INTO minutes (id, meeting_id, version_no, title, minute_taker, sections, decisions, correction_note,
                      needs_review, body_text)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+VALUES (:id, :meeting_id, :version_no, :title, :minute_taker, :sections, :decisions, :correction_note,
+        :needs_review, :body_text)
 RETURNING *;
 
 -- name: get_minutes
 SELECT mi.*, m.group_id, m.starts_at, m.timezone, m.place, m.title AS meeting_title
 FROM minutes mi JOIN meetings m ON m.id = mi.meeting_id
-WHERE mi.id = $1;
+WHERE mi.id = :id;
 
 -- name: lock_minutes
-SELECT * FROM minutes WHERE id = $1 FOR UPDATE;
+SELECT * FROM minutes WHERE id = :id FOR UPDATE;
 
 -- name: latest_minutes
-SELECT id FROM minutes WHERE meeting_id = $1 ORDER BY version_no DESC LIMIT 1;
+SELECT id FROM minutes WHERE meeting_id = :meeting_id ORDER BY version_no DESC LIMIT 1;
 
 -- name: latest_published_minutes
-SELECT id FROM minutes WHERE meeting_id = $1 AND status = 'published' ORDER BY version_no DESC LIMIT 1;
+SELECT id FROM minutes WHERE meeting_id = :meeting_id AND status = 'published' ORDER BY version_no DESC LIMIT 1;
 
 -- name: list_minutes_versions
 SELECT id, meeting_id, version_no, status, correction_note, revision, created_at, approved_at, published_at
-FROM minutes WHERE meeting_id = $1 ORDER BY version_no;
+FROM minutes WHERE meeting_id = :meeting_id ORDER BY version_no;
 
 -- name: update_minutes_content
 UPDATE minutes
-SET title = $3, minute_taker = $4, sections = $5, decisions = $6, body_text = $7, status = $8,
-    needs_review = $9, revision = revision + 1, updated_at = now()
-WHERE id = $1 AND revision = $2
+SET title = :title, minute_taker = :minute_taker, sections = :sections, decisions = :decisions,
+    body_text = :body_text, status = :status,
+    needs_review = :needs_review, revision = revision + 1, updated_at = now()
+WHERE id = :id AND revision = :revision
 RETURNING *;
 
 -- name: set_minutes_status
 UPDATE minutes
-SET status = $3, revision = revision + 1, updated_at = now(),
-    approved_at = CASE WHEN $3 = 'approved' THEN now() WHEN $3 = 'draft' THEN NULL ELSE approved_at END,
-    approved_by = CASE WHEN $3 = 'approved' THEN $4 WHEN $3 = 'draft' THEN NULL ELSE approved_by END,
-    approved_in_meeting_id = CASE WHEN $3 = 'approved' THEN $5::uuid WHEN $3 = 'draft' THEN NULL
+SET status = :status, revision = revision + 1, updated_at = now(),
+    approved_at = CASE WHEN :status = 'approved' THEN now() WHEN :status = 'draft' THEN NULL ELSE approved_at END,
+    approved_by = CASE WHEN :status = 'approved' THEN :actor WHEN :status = 'draft' THEN NULL ELSE approved_by END,
+    approved_in_meeting_id = CASE WHEN :status = 'approved' THEN :approved_in_meeting_id::uuid WHEN :status = 'draft' THEN NULL
                                   ELSE approved_in_meeting_id END,
-    published_at = CASE WHEN $3 = 'published' THEN now() ELSE published_at END
-WHERE id = $1 AND revision = $2
+    published_at = CASE WHEN :status = 'published' THEN now() ELSE published_at END
+WHERE id = :id AND revision = :revision
 RETURNING *;
 
 -- name: supersede_published
 UPDATE minutes SET status = 'superseded', updated_at = now()
-WHERE meeting_id = $1 AND status = 'published' AND id <> $2
+WHERE meeting_id = :meeting_id AND status = 'published' AND id <> :id
 RETURNING id, decisions;
 
 -- name: list_minutes
+-- The total is counted apart (not `count(*) OVER ()`), so the page itself walks meetings by start
+-- time and stops after `limit` rows instead of joining and sorting every version there is.
 SELECT mi.id, mi.meeting_id, mi.version_no, mi.status, mi.title, mi.minute_taker, mi.needs_review,
        mi.revision, mi.published_at, mi.updated_at, m.starts_at, m.group_id,
-       count(*) OVER () AS total
+       (SELECT count(*) FROM minutes c
+        WHERE (:status::text IS NULL OR c.status = :status)
+          AND (:group_id::uuid IS NULL OR c.meeting_id IN (SELECT g.id FROM meetings g WHERE g.group_id = :group_id))
+          AND (:include_unpublished::boolean OR c.status = 'published')) AS total
 FROM minutes mi JOIN meetings m ON m.id = mi.meeting_id
-WHERE ($1::text IS NULL OR mi.status = $1)
-  AND ($2::uuid IS NULL OR m.group_id = $2)
-  AND ($3::boolean OR mi.status = 'published')
+WHERE (:status::text IS NULL OR mi.status = :status)
+  AND (:group_id::uuid IS NULL OR m.group_id = :group_id)
+  AND (:include_unpublished::boolean OR mi.status = 'published')
 ORDER BY m.starts_at DESC, mi.version_no DESC
-LIMIT $4 OFFSET $5;
+LIMIT :limit OFFSET :offset;
 
 -- name: list_decisions
 -- The decisions register: decisions of the current published minutes of every meeting.
+-- :text is plain text to look for: its %, _ and \ are escaped, never wildcards.
 SELECT mi.id AS minutes_id, mi.meeting_id, m.group_id, g.name AS group_name, m.starts_at,
        mi.title AS minutes_title, d.ordinality::int AS decision_no,
        d.value ->> 'text' AS text, d.value ->> 'section' AS section,
@@ -67,19 +75,19 @@ JOIN meetings m ON m.id = mi.meeting_id
 LEFT JOIN groups g ON g.id = m.group_id
 CROSS JOIN LATERAL jsonb_array_elements(mi.decisions) WITH ORDINALITY AS d(value, ordinality)
 WHERE mi.status = 'published'
-  AND ($1::uuid IS NULL OR m.group_id = $1)
-  AND ($2::timestamptz IS NULL OR m.starts_at >= $2)
-  AND ($3::timestamptz IS NULL OR m.starts_at < $3)
-  AND ($4::text IS NULL OR d.value ->> 'text' ILIKE '%' || $4 || '%')
+  AND (:group_id::uuid IS NULL OR m.group_id = :group_id)
+  AND (:start::timestamptz IS NULL OR m.starts_at >= :start)
+  AND (:end::timestamptz IS NULL OR m.starts_at < :end)
+  AND (:text::text IS NULL OR d.value ->> 'text' ILIKE '%' || replace(replace(replace(:text, '\', '\\'), '%', '\%'), '_', '\_') || '%' ESCAPE '\')
 ORDER BY m.starts_at DESC, d.ordinality
-LIMIT $5 OFFSET $6;
+LIMIT :limit OFFSET :offset;
 
 -- name: search_minutes
--- Ranked full-text search over published minutes; $1 is a tsquery built from stemmed prefixes.
+-- Ranked full-text search over published minutes; :tsquery is built from stemmed prefixes.
 SELECT mi.id AS minutes_id, mi.meeting_id, m.group_id, g.name AS group_name, m.starts_at, mi.title,
        mi.version_no,
-       ts_rank_cd(mi.search, $1::tsquery) AS rank,
-       ts_headline('swedish', mi.body_text, $1::tsquery,
+       ts_rank_cd(mi.search, :tsquery::tsquery) AS rank,
+       ts_headline('swedish', mi.body_text, :tsquery::tsquery,
                    'StartSel=[[[, StopSel=]]], MaxFragments=3, MaxWords=25, MinWords=8, FragmentDelimiter=" … "')
            AS headline,
        count(*) OVER () AS total
@@ -87,12 +95,12 @@ FROM minutes mi
 JOIN meetings m ON m.id = mi.meeting_id
 LEFT JOIN groups g ON g.id = m.group_id
 WHERE mi.status = 'published'
-  AND mi.search @@ $1::tsquery
-  AND ($2::uuid IS NULL OR m.group_id = $2)
-  AND ($3::timestamptz IS NULL OR m.starts_at >= $3)
-  AND ($4::timestamptz IS NULL OR m.starts_at < $4)
+  AND mi.search @@ :tsquery::tsquery
+  AND (:group_id::uuid IS NULL OR m.group_id = :group_id)
+  AND (:start::timestamptz IS NULL OR m.starts_at >= :start)
+  AND (:end::timestamptz IS NULL OR m.starts_at < :end)
 ORDER BY rank DESC, m.starts_at DESC
-LIMIT $5 OFFSET $6;
+LIMIT :limit OFFSET :offset;
 
 -- name: stemmed_prefix_query
 -- Each word stemmed with the Swedish snowball stemmer and matched as a prefix, so "möte" (stem "möt")
@@ -100,7 +108,7 @@ LIMIT $5 OFFSET $6;
 SELECT string_agg(quote_literal(lexeme) || ':*', ' & ')
 FROM (
     SELECT DISTINCT unnest(tsvector_to_array(to_tsvector('swedish', w.word))) AS lexeme
-    FROM unnest($1::text[]) AS w(word)
+    FROM unnest(:terms::text[]) AS w(word)
 ) AS stems;
 
 -- name: list_working_group_reports
@@ -115,8 +123,8 @@ CROSS JOIN LATERAL jsonb_array_elements(mi.sections) WITH ORDINALITY AS s(value,
 LEFT JOIN groups g ON g.id = (s.value ->> 'working_group_id')::uuid
 WHERE mi.status = 'published'
   AND s.value ->> 'kind' = 'working_group_report'
-  AND ($1::uuid IS NULL OR (s.value ->> 'working_group_id')::uuid = $1)
-  AND ($2::timestamptz IS NULL OR m.starts_at >= $2)
-  AND ($3::timestamptz IS NULL OR m.starts_at < $3)
+  AND (:working_group_id::uuid IS NULL OR (s.value ->> 'working_group_id')::uuid = :working_group_id)
+  AND (:start::timestamptz IS NULL OR m.starts_at >= :start)
+  AND (:end::timestamptz IS NULL OR m.starts_at < :end)
 ORDER BY m.starts_at DESC, s.ordinality
-LIMIT $4 OFFSET $5;
+LIMIT :limit OFFSET :offset;

@@ -1,0 +1,46 @@
+-- The outbox: events written in the transaction of the change they describe (outbox.py), and the
+-- relay that publishes them in order (relay.py).
+
+-- name: next_aggregate_seq
+-- Takes the aggregate's counter row and holds it to commit: a second transaction adding an event
+-- for the same aggregate waits here, so numbers follow commit order.
+INSERT INTO aggregate_sequence (aggregate, last_seq) VALUES (:aggregate, 1)
+ON CONFLICT (aggregate) DO UPDATE SET last_seq = aggregate_sequence.last_seq + 1
+RETURNING last_seq;
+
+-- name: insert_outbox_event
+INSERT INTO outbox (event_id, subject, aggregate, envelope)
+VALUES (:event_id, :subject, :aggregate, :envelope);
+
+-- name: outbox_backlog
+-- What is still to be published. Set-aside rows are never published, so they are no backlog: they
+-- are counted apart (outbox_set_aside_count) and wait for an operator.
+SELECT count(*) FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL;
+
+-- name: try_relay_lock
+SELECT pg_try_advisory_lock(:key);
+
+-- name: pending_outbox_rows
+SELECT id, event_id, subject, aggregate, envelope FROM outbox
+WHERE published_at IS NULL AND set_aside_at IS NULL ORDER BY id LIMIT :limit;
+
+-- name: mark_outbox_published
+UPDATE outbox SET published_at = now() WHERE id = ANY(:ids::bigint[]);
+
+-- name: set_aside_outbox_rows
+UPDATE outbox SET set_aside_at = now(), set_aside_reason = r.reason
+FROM unnest(:ids::bigint[], :reasons::text[]) AS r(id, reason) WHERE outbox.id = r.id;
+
+-- name: outbox_set_aside_count
+SELECT count(*) FROM outbox WHERE set_aside_at IS NOT NULL;
+
+-- name: delete_published_outbox_rows
+-- One batch at a time (the relay repeats it until a batch comes back short), so no statement runs
+-- for long on a large outbox; the partial index outbox_published finds the rows.
+DELETE FROM outbox WHERE id IN (
+    SELECT id FROM outbox WHERE published_at < now() - :older_than::interval LIMIT :batch
+);
+
+-- name: list_set_aside_outbox_rows
+SELECT id, event_id, subject, aggregate, octet_length(envelope::text) AS size, set_aside_at, set_aside_reason
+FROM outbox WHERE set_aside_at IS NOT NULL ORDER BY id LIMIT :limit;

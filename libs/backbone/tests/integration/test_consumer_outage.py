@@ -1,0 +1,86 @@
+"""A database outage is waited out, and the naks sent meanwhile do not count as handler failures."""
+
+import asyncio
+
+import pytest
+from pydantic import BaseModel
+
+from backbone.consumer import Consumer, Subscription
+from backbone.db import create_pool
+from backbone.embedded import EmbeddedPostgres, free_port
+from backbone.envelope import new_envelope
+from backbone.migrations import backbone_migrations, ensure_database, migrate
+from backbone.testing import eventually
+
+
+class ReadsN(BaseModel):
+    n: int
+
+
+@pytest.fixture
+def own_postgres(tmp_path):
+    """A server of this test's own, so stopping it disturbs no other test."""
+    server = EmbeddedPostgres(tmp_path / "pg", free_port(), durable=False)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_the_first_failure_after_an_outage_is_retried_not_dead_lettered(own_postgres, nc, owner):
+    dsn = own_postgres.dsn("outage")
+    await ensure_database(dsn)
+    await migrate(dsn, backbone_migrations())
+    pool = await create_pool(dsn)
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE TABLE effects (n int)")
+    attempts: list[int] = []
+
+    async def fails_once(conn, event, data: ReadsN) -> None:
+        attempts.append(data.n)
+        if len(attempts) == 1:
+            raise RuntimeError("an ordinary failure")
+        await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
+
+    consumer_max_deliver = 2
+    consumer = Consumer(
+        pool=pool,
+        nc=nc,
+        service=owner.name,
+        durable=owner.name,
+        stream=owner.stream,
+        subscriptions=[Subscription(owner.happened.subject, ReadsN, fails_once)],
+        max_deliver=consumer_max_deliver,
+        backoff=[0.1],
+        ack_wait=5.0,
+    )
+    await consumer.ensure()
+    own_postgres.stop()
+    task = asyncio.create_task(consumer.run())
+    try:
+        env = new_envelope(
+            subject=owner.happened.subject, source="/t", data={"n": 1}, aggregate=None, correlation_id=None
+        )
+        await nc.jetstream().publish(owner.happened.subject, env.to_json(), headers={"Nats-Msg-Id": env.id})
+
+        async def redelivered_during_outage() -> bool:
+            info = await nc.jetstream().consumer_info(owner.stream, owner.name)
+            return info.num_redelivered >= 1 and info.delivered.consumer_seq > consumer_max_deliver
+
+        await eventually(redelivered_during_outage, "a redelivery during the outage", timeout=30)
+        own_postgres.start()
+
+        async def applied() -> bool:
+            try:
+                async with pool.acquire() as conn:
+                    return bool(await conn.fetchval("SELECT count(*) FROM effects"))
+            except Exception:  # noqa: BLE001 - the pool reconnects after the restart
+                return False
+
+        await eventually(applied, "the event applied after the outage", timeout=30)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert attempts == [1, 1], "one ordinary failure, then handled: not dead-lettered"
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM inbox") == 1
+    await pool.close()
