@@ -276,6 +276,7 @@ class Consumer:
                         msgs = await psub.fetch(self._batch_size, timeout=1.0)
                     except TimeoutError:
                         msgs = []
+                    _raise_if_cancelling()
                     await self.handle_batch(msgs)
                     await self._every_few_seconds(psub)
             finally:
@@ -676,3 +677,12 @@ def _filters_of(config: ConsumerConfig) -> set[str]:
     if config.filter_subject:
         current.add(config.filter_subject)
     return current
+
+
+def _raise_if_cancelling() -> None:
+    """nats-py's fetch waits with `asyncio.wait_for`, which on Python 3.11 swallows a cancellation
+    that arrives as the fetch completes: the task is still marked as cancelling, so end it here, or
+    a consumer told to stop would go on fetching for ever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
