@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from joserfc.jwk import OKPKey
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from backbone.identity import UnusableKey, load_verifying_key
@@ -27,6 +28,9 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8100
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # The municipality's time zone: the wall clock people read dates in (pages, emails, due dates,
+    # calendar files). One setting for every service, so a deployment elsewhere changes one line.
+    timezone: str = "Europe/Stockholm"
 
     # The API process also runs the outbox relay and the consumers unless told otherwise,
     # so the smallest deployment is one process per service.
@@ -105,6 +109,23 @@ class ServiceSettings(BaseSettings):
                 "and test run without it."
             )
         return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_is_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a time zone this machine knows. "
+                "Give an IANA name such as Europe/Stockholm."
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone as an object, for converting times people read."""
+        return ZoneInfo(self.timezone)
 
     @cached_property
     def verifying_key(self) -> OKPKey | None:

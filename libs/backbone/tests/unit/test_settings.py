@@ -1,6 +1,7 @@
 """Settings are production unless told otherwise, and production refuses to start without real keys."""
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -45,3 +46,10 @@ def test_a_relay_batch_never_exceeds_what_nats_lets_be_pending() -> None:
     assert ServiceSettings(environment="test", relay_batch_size=1000).relay_batch_size == 1000
     with pytest.raises(ValidationError, match="relay_batch_size"):
         ServiceSettings(environment="test", relay_batch_size=5000)
+
+
+def test_the_time_zone_is_one_setting_and_an_unknown_zone_stops_the_start() -> None:
+    assert ServiceSettings(environment="test").zone == ZoneInfo("Europe/Stockholm")
+    assert ServiceSettings(environment="test", timezone="Europe/Helsinki").zone == ZoneInfo("Europe/Helsinki")
+    with pytest.raises(ValidationError, match="not a time zone"):
+        ServiceSettings(environment="test", timezone="Mars/Olympus_Mons")
