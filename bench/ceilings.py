@@ -27,6 +27,7 @@ from backbone.envelope import CONTENT_TYPE, new_envelope
 from backbone.migrations import backbone_migrations, ensure_database, migrate
 from backbone.queries import Queries
 from backbone.relay import _encode
+from backbone.settings import ServiceSettings
 
 q = Queries(Path(__file__).parent / "sql")
 
@@ -61,7 +62,7 @@ def sample_envelope(n: int) -> dict[str, Any]:
             "group_name": "Gemensam utvecklingsgrupp",
             "starts_at": "2027-01-04T12:30:00Z",
             "ends_at": "2027-01-04T14:30:00Z",
-            "timezone": "Europe/Stockholm",
+            "timezone": ServiceSettings.model_fields["timezone"].default,
             "place": "Bryggan",
             "invitees": [{"name": f"Deltagare {n}", "email": f"tak-{n}@example.se"}],
         },

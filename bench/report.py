@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -35,22 +36,18 @@ def ceiling(name: str, value: float, unit: str) -> Figure:
 
 
 def against_ceiling(name: str, value: float, unit: str, ceil: Figure, target_ratio: float) -> Figure:
-    ratio = value / ceil.value if ceil.value > 0 else 0.0
-    return Figure(
-        name=name,
-        value=round(value, 1),
-        unit=unit,
-        ceiling_name=ceil.name,
-        ceiling_value=ceil.value,
-        ratio=round(ratio, 3),
-        target=target_ratio,
-        met=ratio >= target_ratio,
-        target_on="ratio",
-    )
+    """A rate whose target is a minimum share of its ceiling."""
+    return _beside(name, value, unit, ceil, target=target_ratio, target_on="ratio")
 
 
 def at_least(name: str, value: float, unit: str, ceil: Figure, minimum: float) -> Figure:
     """A rate with a target of its own, beside the ceiling it is a share of."""
+    return _beside(name, value, unit, ceil, target=minimum, target_on="value")
+
+
+def _beside(
+    name: str, value: float, unit: str, ceil: Figure, *, target: float, target_on: Literal["ratio", "value"]
+) -> Figure:
     ratio = value / ceil.value if ceil.value > 0 else 0.0
     return Figure(
         name=name,
@@ -59,9 +56,9 @@ def at_least(name: str, value: float, unit: str, ceil: Figure, minimum: float) -
         ceiling_name=ceil.name,
         ceiling_value=ceil.value,
         ratio=round(ratio, 3),
-        target=minimum,
-        met=value >= minimum,
-        target_on="value",
+        target=target,
+        met=(ratio if target_on == "ratio" else value) >= target,
+        target_on=target_on,
     )
 
 

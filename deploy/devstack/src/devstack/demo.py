@@ -15,9 +15,12 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from backbone.settings import ServiceSettings
 from devstack.stack import Stack
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# The services' default zone (ServiceSettings.timezone), which the devstack leaves as it is: the
+# demo's meetings are at 13:30 on that clock.
+ZONE = ZoneInfo(ServiceSettings.model_fields["timezone"].default)
 JOINT_GROUP = "Gemensam utvecklingsgrupp"
 
 ORGANISATIONS = [
@@ -222,7 +225,7 @@ def _series(api: _Api, groups: dict[str, str], today: date) -> list[str]:
         {"title": "Övrigt", "kind": "other", "duration_minutes": 10},
     ):
         api.call("POST", agenda, json=item)
-    day = datetime.fromisoformat(upcoming["starts_at"]).astimezone(STOCKHOLM).date()
+    day = datetime.fromisoformat(upcoming["starts_at"]).astimezone(ZONE).date()
     return [
         f"Demo data: series {JOINT_GROUP} at Bryggan, first Monday of the month at 13:30"
         f" (next {day.isoformat()}, with an agenda); Ledningsgrupp every other Monday.",
@@ -373,12 +376,12 @@ def _recent(
 ) -> list[str]:
     """Meetings of the last months with a roll call, published minutes, decisions and action items."""
     group = groups[JOINT_GROUP]
-    since = datetime.combine(_months_back(today, 4), time(0, 0), STOCKHOLM)
+    since = datetime.combine(_months_back(today, 4), time(0, 0), ZONE)
     existing = api.call(
         "GET", "/v1/meetings", params={"group_id": group, "from": since.isoformat(), "limit": 50}
     )
     if any(
-        datetime.fromisoformat(m["starts_at"]) < datetime.combine(today, time(0, 0), STOCKHOLM)
+        datetime.fromisoformat(m["starts_at"]) < datetime.combine(today, time(0, 0), ZONE)
         for m in existing["items"]
     ):
         return []
@@ -392,8 +395,8 @@ def _recent(
                 "title": JOINT_GROUP,
                 "group_id": group,
                 "place": "Bryggan",
-                "starts_at": datetime.combine(day, time(13, 30), STOCKHOLM).isoformat(),
-                "ends_at": datetime.combine(day, time(15, 30), STOCKHOLM).isoformat(),
+                "starts_at": datetime.combine(day, time(13, 30), ZONE).isoformat(),
+                "ends_at": datetime.combine(day, time(15, 30), ZONE).isoformat(),
             },
         )
         url = f"/v1/meetings/{meeting['id']}"

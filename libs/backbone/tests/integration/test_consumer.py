@@ -5,17 +5,11 @@ import json
 import uuid
 
 import pytest
-from nats.js.api import ConsumerConfig, DeliverPolicy
-from pydantic import BaseModel
 
-from backbone.consumer import Consumer, Subscription
 from backbone.envelope import new_envelope
-from backbone.streams import DEAD_LETTER_STREAM
 from backbone.testing import eventually
 
-
-class ReadsN(BaseModel):
-    n: int
+from .consuming import ReadsN, consumer, dead_letters, publish, running, stop
 
 
 async def _effects(pool) -> list[int]:
@@ -29,70 +23,20 @@ async def effects_table(pool):
         await conn.execute("CREATE TABLE effects (seq bigserial, n int)")
 
 
-def _consumer(pool, nc, owner, handler, **kw) -> Consumer:
-    return Consumer(
-        pool=pool,
-        nc=nc,
-        service=owner.name,
-        durable=owner.name,
-        stream=owner.stream,
-        subscriptions=[Subscription(owner.happened.subject, ReadsN, handler)],
-        backoff=[0.1],
-        ack_wait=2.0,
-        **kw,
-    )
-
-
 async def _record(conn, _event, data: ReadsN) -> None:
     await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
 
 
-async def _publish(nc, owner, n, *, event_id: str | None = None, msg_id: str | None = None) -> str:
-    env = new_envelope(
-        subject=owner.happened.subject, source="/t", data={"n": n}, aggregate="thing/1", correlation_id=None
-    )
-    if event_id:
-        env = env.model_copy(update={"id": event_id})
-    await nc.jetstream().publish(
-        owner.happened.subject, env.to_json(), headers={"Nats-Msg-Id": msg_id or env.id}
-    )
-    return env.id
-
-
-async def _dead_letters(nc, owner) -> list:
-    js = nc.jetstream()
-    sub = await js.pull_subscribe(
-        f"deadletter.{owner.name}.{owner.name}",
-        stream=DEAD_LETTER_STREAM,
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-    )
-    try:
-        return await sub.fetch(100, timeout=1)
-    except TimeoutError:
-        return []
-    finally:
-        await sub.unsubscribe()
-
-
-async def _running(consumer: Consumer):
-    return asyncio.create_task(consumer.run())
-
-
-async def _stop(task) -> None:
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-
-
 async def test_a_redelivered_event_has_no_second_effect(pool, nc, owner, effects_table):
     event_id = str(uuid.uuid4())
-    await _publish(nc, owner, 1, event_id=event_id, msg_id="copy-1")
+    await publish(nc, owner, 1, event_id=event_id, msg_id="copy-1")
     # The same event again, past JetStream's de-duplication (as after the duplicate window).
-    await _publish(nc, owner, 1, event_id=event_id, msg_id="copy-2")
-    await _publish(nc, owner, 2)
-    task = await _running(_consumer(pool, nc, owner, _record))
+    await publish(nc, owner, 1, event_id=event_id, msg_id="copy-2")
+    await publish(nc, owner, 2)
+    tasks = running(consumer(pool, nc, owner, _record))
     await eventually(lambda: _count(pool, 2), "two events handled")
     await asyncio.sleep(0.3)
-    await _stop(task)
+    await stop(tasks)
     assert await _effects(pool) == [1, 2]
 
 
@@ -106,22 +50,15 @@ async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_on
     await nc.jetstream().publish(
         owner.happened.subject, b"{this is not json", headers={"Nats-Msg-Id": "bad-1"}
     )
-    await _publish(nc, owner, 41)
-    await _publish(nc, owner, 42)  # valid envelope ...
-    env = new_envelope(
-        subject=owner.happened.subject,
-        source="/t",
-        data={"n": "not a number"},
-        aggregate=None,
-        correlation_id=None,
-    )
-    await nc.jetstream().publish(owner.happened.subject, env.to_json())  # ... but data the handler can't read
-    await _publish(nc, owner, 43)
-    task = await _running(_consumer(pool, nc, owner, _record))
+    await publish(nc, owner, 41)
+    await publish(nc, owner, 42)  # valid envelope ...
+    await publish(nc, owner, "not a number", aggregate=None)  # ... but data the handler can't read
+    await publish(nc, owner, 43)
+    tasks = running(consumer(pool, nc, owner, _record))
     await eventually(lambda: _count(pool, 3), "three events handled")
-    await _stop(task)
+    await stop(tasks)
     assert await _effects(pool) == [41, 42, 43]
-    dead = await _dead_letters(nc, owner)
+    dead = await dead_letters(nc, owner)
     reasons = [m.headers["Dead-Letter-Reason"] for m in dead]
     assert len(dead) == 2
     assert "not JSON" in reasons[0]
@@ -142,10 +79,10 @@ async def test_a_failing_handler_is_retried_and_then_succeeds(pool, nc, owner, e
         if len(attempts) < 3:
             raise RuntimeError("temporary trouble")  # rolls back the insert above
 
-    await _publish(nc, owner, 5)
-    task = await _running(_consumer(pool, nc, owner, flaky))
+    await publish(nc, owner, 5)
+    tasks = running(consumer(pool, nc, owner, flaky))
     await eventually(lambda: _count(pool, 1), "one event handled")
-    await _stop(task)
+    await stop(tasks)
     assert attempts == [5, 5, 5]
     assert await _effects(pool) == [5]
 
@@ -154,15 +91,15 @@ async def test_a_handler_that_always_fails_is_dead_lettered_after_max_deliver(po
     async def broken(conn, event, data) -> None:
         raise ValueError("cannot handle this")
 
-    await _publish(nc, owner, 9)
-    task = await _running(_consumer(pool, nc, owner, broken, max_deliver=3))
+    await publish(nc, owner, 9)
+    tasks = running(consumer(pool, nc, owner, broken, max_deliver=3))
 
     async def dead_lettered() -> bool:
-        return len(await _dead_letters(nc, owner)) == 1
+        return len(await dead_letters(nc, owner)) == 1
 
     await eventually(dead_lettered, "the message dead-lettered")
-    await _stop(task)
-    [dead] = await _dead_letters(nc, owner)
+    await stop(tasks)
+    [dead] = await dead_letters(nc, owner)
     assert dead.headers["Dead-Letter-Delivery-Count"] == "3"
     assert "Handler failed 3 times" in dead.headers["Dead-Letter-Reason"]
     assert "cannot handle this" in dead.headers["Dead-Letter-Reason"]
@@ -182,20 +119,10 @@ async def test_events_about_one_aggregate_keep_their_order_while_others_run_alon
         await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
 
     for n in range(30):
-        aggregate = f"thing/{n % 3}"
-        env = new_envelope(
-            subject=owner.happened.subject,
-            source="/t",
-            data={"n": n},
-            aggregate=aggregate,
-            correlation_id=None,
-        )
-        await nc.jetstream().publish(
-            owner.happened.subject, env.to_json(), headers={"Nats-Msg-Id": env.id, "Aggregate": aggregate}
-        )
-    task = await _running(_consumer(pool, nc, owner, slow_and_uneven, concurrency=3))
+        await publish(nc, owner, n, aggregate=f"thing/{n % 3}")
+    tasks = running(consumer(pool, nc, owner, slow_and_uneven, concurrency=3))
     await eventually(lambda: _count(pool, 30), "thirty events handled")
-    await _stop(task)
+    await stop(tasks)
     for k in range(3):
         ns = [n for subject, n in seen if subject == f"thing/{k}"]
         assert ns == sorted(ns), f"thing/{k} was handled out of order: {ns}"
@@ -204,17 +131,17 @@ async def test_events_about_one_aggregate_keep_their_order_while_others_run_alon
 
 
 async def test_restarts_leave_no_pull_subscription_behind(pool, nc, owner, effects_table):
-    consumer = _consumer(pool, nc, owner, _record)
-    task = await _running(consumer)
-    await _publish(nc, owner, 1)
+    under_test = consumer(pool, nc, owner, _record)
+    tasks = running(under_test)
+    await publish(nc, owner, 1)
     await eventually(lambda: _count(pool, 1), "one event handled")
     before = len(nc._subs)
     for n in range(2, 5):
         # Deleting the durable under it makes the loop start again, with a new subscription.
         await nc.jetstream().delete_consumer(owner.stream, owner.name)
-        await _publish(nc, owner, n)
+        await publish(nc, owner, n)
         await eventually(lambda n=n: _count(pool, n), f"{n} events handled")
-    await _stop(task)
+    await stop(tasks)
     assert len(nc._subs) <= before, f"{len(nc._subs) - before} subscriptions leaked by restarts"
 
 
@@ -222,15 +149,15 @@ async def test_a_handler_that_always_times_out_is_dead_lettered(pool, nc, owner,
     async def hangs(conn, event, data) -> None:
         await asyncio.sleep(3600)
 
-    await _publish(nc, owner, 7)
-    task = await _running(_consumer(pool, nc, owner, hangs, max_deliver=2, handler_timeout=0.3))
+    await publish(nc, owner, 7)
+    tasks = running(consumer(pool, nc, owner, hangs, max_deliver=2, handler_timeout=0.3))
 
     async def dead_lettered() -> bool:
-        return len(await _dead_letters(nc, owner)) == 1
+        return len(await dead_letters(nc, owner)) == 1
 
     await eventually(dead_lettered, "the message dead-lettered", timeout=20)
-    await _stop(task)
-    [dead] = await _dead_letters(nc, owner)
+    await stop(tasks)
+    [dead] = await dead_letters(nc, owner)
     assert "Handler failed 2 times" in dead.headers["Dead-Letter-Reason"]
     assert "took longer than 0.3 s" in dead.headers["Dead-Letter-Reason"]
 
@@ -243,13 +170,13 @@ async def test_the_first_lag_report_goes_out_at_once_even_just_after_boot(
     import backbone.consumer
 
     monkeypatch.setattr(backbone.consumer, "monotonic", lambda: 1.0)  # the consumer's clock: just booted
-    await _publish(nc, owner, 1)
-    task = await _running(_consumer(pool, nc, owner, _record))
+    await publish(nc, owner, 1)
+    tasks = running(consumer(pool, nc, owner, _record))
     labels = {"service": owner.name, "consumer": owner.name}
     await eventually(
         lambda: REGISTRY.get_sample_value("consumer_lag", labels) is not None, "the lag metric", timeout=5
     )
-    await _stop(task)
+    await stop(tasks)
 
 
 async def test_an_os_error_raised_by_the_handler_is_a_handler_failure_not_a_lost_database(
@@ -258,21 +185,21 @@ async def test_an_os_error_raised_by_the_handler_is_a_handler_failure_not_a_lost
     async def cannot_reach_its_mail_server(conn, event, data) -> None:
         raise ConnectionRefusedError("the handler's own connection was refused")
 
-    await _publish(nc, owner, 3)
-    task = await _running(_consumer(pool, nc, owner, cannot_reach_its_mail_server, max_deliver=2))
+    await publish(nc, owner, 3)
+    tasks = running(consumer(pool, nc, owner, cannot_reach_its_mail_server, max_deliver=2))
 
     async def dead_lettered() -> list:
-        return await _dead_letters(nc, owner)
+        return await dead_letters(nc, owner)
 
     [dead] = await eventually(dead_lettered, "the message dead-lettered")
-    await _stop(task)
+    await stop(tasks)
     assert "Handler failed 2 times" in dead.headers["Dead-Letter-Reason"]
     assert "ConnectionRefusedError" in dead.headers["Dead-Letter-Reason"]
 
 
 async def test_a_dead_letter_keeps_the_original_headers_but_no_nats_ones(pool, nc, owner, effects_table):
     js = nc.jetstream()
-    await _publish(nc, owner, 1, msg_id="first")
+    await publish(nc, owner, 1, msg_id="first")
     env = new_envelope(
         subject=owner.happened.subject,
         source="/t",
@@ -290,13 +217,13 @@ async def test_a_dead_letter_keeps_the_original_headers_but_no_nats_ones(pool, n
         "Content-Type": "application/cloudevents+json",
     }
     await js.publish(owner.happened.subject, env.to_json(), headers=headers)
-    task = await _running(_consumer(pool, nc, owner, _record))
+    tasks = running(consumer(pool, nc, owner, _record))
 
     async def dead_lettered() -> list:
-        return await _dead_letters(nc, owner)
+        return await dead_letters(nc, owner)
 
     [dead] = await eventually(dead_lettered, "the message dead-lettered")
-    await _stop(task)
+    await stop(tasks)
     assert dead.headers["Aggregate"] == "thing/1"
     assert dead.headers["X-Request-ID"] == "r-1"
     assert dead.headers["Content-Type"] == "application/cloudevents+json"
@@ -305,7 +232,7 @@ async def test_a_dead_letter_keeps_the_original_headers_but_no_nats_ones(pool, n
 
 
 async def test_inbox_rows_older_than_the_stream_keeps_messages_are_pruned(pool, nc, owner, effects_table):
-    consumer = _consumer(pool, nc, owner, _record)
+    under_test = consumer(pool, nc, owner, _record)
     old, recent, retrying, applied_failure = (str(uuid.uuid4()) for _ in range(4))
     async with pool.acquire() as conn:
         # The stream keeps messages 90 days (the fixture's default): an inbox row older than that can
@@ -313,22 +240,22 @@ async def test_inbox_rows_older_than_the_stream_keeps_messages_are_pruned(pool, 
         await conn.execute(
             "INSERT INTO inbox (consumer, event_id, subject, handled_at) VALUES"
             " ($1, $2, 's', now() - interval '91 days'), ($1, $3, 's', now() - interval '89 days')",
-            consumer.durable,
+            under_test.durable,
             old,
             recent,
         )
         await conn.execute(
             "INSERT INTO inbox_aggregate (consumer, aggregate, applied_seq) VALUES ($1, 'thing/1', 5)",
-            consumer.durable,
+            under_test.durable,
         )
         await conn.execute(
             "INSERT INTO inbox_attempts (consumer, event_id, aggregate, seq, failures, last_error) VALUES"
             " ($1, $2, 'thing/1', 6, 1, 'e'), ($1, $3, 'thing/1', 4, 1, 'e')",
-            consumer.durable,
+            under_test.durable,
             retrying,
             applied_failure,
         )
-    await consumer.prune()
+    await under_test.prune()
     async with pool.acquire() as conn:
         inbox = {str(r["event_id"]) for r in await conn.fetch("SELECT event_id FROM inbox")}
         attempts = {str(r["event_id"]) for r in await conn.fetch("SELECT event_id FROM inbox_attempts")}

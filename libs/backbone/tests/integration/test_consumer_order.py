@@ -6,17 +6,10 @@ import random
 import uuid
 
 import pytest
-from nats.js.api import ConsumerConfig, DeliverPolicy
-from pydantic import BaseModel
 
-from backbone.consumer import Consumer, Subscription
-from backbone.envelope import new_envelope
-from backbone.streams import DEAD_LETTER_STREAM
 from backbone.testing import eventually
 
-
-class ReadsN(BaseModel):
-    n: int
+from .consuming import ReadsN, consumer, dead_letters, publish, running, stop
 
 
 @pytest.fixture
@@ -37,59 +30,6 @@ async def _record(conn, event, data: ReadsN) -> None:
     await conn.execute("INSERT INTO effects (aggregate, n) VALUES ($1, $2)", event.subject, data.n)
 
 
-def _consumer(pool, nc, owner, handler, **kw) -> Consumer:
-    settings = {"backoff": [0.1], "ack_wait": 5.0, "gap_retry": 0.1, **kw}
-    return Consumer(
-        pool=pool,
-        nc=nc,
-        service=owner.name,
-        durable=owner.name,
-        stream=owner.stream,
-        subscriptions=[Subscription(owner.happened.subject, ReadsN, handler)],
-        **settings,
-    )
-
-
-async def _publish(nc, owner, n: int, *, seq: int | None, aggregate: str = "thing/1") -> str:
-    """Publish as the relay does, with the aggregate's sequence number in the envelope."""
-    env = new_envelope(
-        subject=owner.happened.subject, source="/t", data={"n": n}, aggregate=aggregate, correlation_id=None
-    )
-    doc = json.loads(env.to_json())
-    if seq is not None:
-        doc["aggregateseq"] = seq
-    await nc.jetstream().publish(
-        owner.happened.subject,
-        json.dumps(doc).encode(),
-        headers={"Nats-Msg-Id": env.id, "Aggregate": aggregate},
-    )
-    return env.id
-
-
-async def _dead_letters(nc, owner) -> list:
-    sub = await nc.jetstream().pull_subscribe(
-        f"deadletter.{owner.name}.{owner.name}",
-        stream=DEAD_LETTER_STREAM,
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-    )
-    try:
-        return await sub.fetch(100, timeout=1)
-    except TimeoutError:
-        return []
-    finally:
-        await sub.unsubscribe()
-
-
-async def _running(*consumers: Consumer) -> list[asyncio.Task]:
-    return [asyncio.create_task(c.run()) for c in consumers]
-
-
-async def _stop(tasks) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
 async def _has(pool, n: int, aggregate: str | None = None) -> bool:
     return len(await _effects(pool, aggregate)) >= n
 
@@ -105,11 +45,11 @@ async def test_a_failing_first_event_does_not_let_the_second_of_its_aggregate_go
             raise RuntimeError("temporary trouble")
         await _record(conn, event, data)
 
-    await _publish(nc, owner, 1, seq=1)
-    await _publish(nc, owner, 2, seq=2)
-    tasks = await _running(_consumer(pool, nc, owner, first_fails_twice))
+    await publish(nc, owner, 1, seq=1)
+    await publish(nc, owner, 2, seq=2)
+    tasks = running(consumer(pool, nc, owner, first_fails_twice))
     await eventually(lambda: _has(pool, 2), "two events handled")
-    await _stop(tasks)
+    await stop(tasks)
     assert await _effects(pool) == [1, 2]
 
 
@@ -121,38 +61,38 @@ async def test_when_an_event_is_dead_lettered_the_later_ones_of_its_aggregate_go
             raise ValueError("cannot handle this one")
         await _record(conn, event, data)
 
-    await _publish(nc, owner, 1, seq=1)
-    await _publish(nc, owner, 2, seq=2)
-    await _publish(nc, owner, 3, seq=3)
-    tasks = await _running(_consumer(pool, nc, owner, one_is_broken, max_deliver=2))
+    await publish(nc, owner, 1, seq=1)
+    await publish(nc, owner, 2, seq=2)
+    await publish(nc, owner, 3, seq=3)
+    tasks = running(consumer(pool, nc, owner, one_is_broken, max_deliver=2))
     await eventually(lambda: _has(pool, 2), "two events handled")
-    await _stop(tasks)
+    await stop(tasks)
     assert await _effects(pool) == [2, 3]
-    [dead] = await _dead_letters(nc, owner)
+    [dead] = await dead_letters(nc, owner)
     assert json.loads(dead.data)["aggregateseq"] == 1
 
 
 async def test_events_published_out_of_order_are_applied_in_their_aggregate_order(
     pool, nc, owner, effects_table
 ):
-    await _publish(nc, owner, 2, seq=2)
-    await _publish(nc, owner, 1, seq=1)
-    await _publish(nc, owner, 3, seq=3)
-    tasks = await _running(_consumer(pool, nc, owner, _record))
+    await publish(nc, owner, 2, seq=2)
+    await publish(nc, owner, 1, seq=1)
+    await publish(nc, owner, 3, seq=3)
+    tasks = running(consumer(pool, nc, owner, _record))
     await eventually(lambda: _has(pool, 3), "three events handled")
-    await _stop(tasks)
+    await stop(tasks)
     assert await _effects(pool) == [1, 2, 3]
 
 
 async def test_a_copy_of_an_applied_event_is_not_applied_again(pool, nc, owner, effects_table):
-    await _publish(nc, owner, 1, seq=1)
-    await _publish(nc, owner, 2, seq=2)
+    await publish(nc, owner, 1, seq=1)
+    await publish(nc, owner, 2, seq=2)
     # A different event id with an old sequence number: only the order says it is stale.
-    await _publish(nc, owner, 99, seq=1)
-    await _publish(nc, owner, 3, seq=3)
-    tasks = await _running(_consumer(pool, nc, owner, _record))
+    await publish(nc, owner, 99, seq=1)
+    await publish(nc, owner, 3, seq=3)
+    tasks = running(consumer(pool, nc, owner, _record))
     await eventually(lambda: _has(pool, 3), "three events handled")
-    await _stop(tasks)
+    await stop(tasks)
     assert await _effects(pool) == [1, 2, 3]
 
 
@@ -164,23 +104,23 @@ async def test_two_replicas_on_one_durable_keep_each_aggregates_order(pool, nc, 
     aggregates = [f"thing/{k}" for k in range(3)]
     for n in range(1, 16):
         for aggregate in aggregates:
-            await _publish(nc, owner, n, seq=n, aggregate=aggregate)
-    replicas = [_consumer(pool, nc, owner, slow_and_uneven, batch_size=2) for _ in range(2)]
-    tasks = await _running(*replicas)
+            await publish(nc, owner, n, seq=n, aggregate=aggregate)
+    replicas = [consumer(pool, nc, owner, slow_and_uneven, batch_size=2) for _ in range(2)]
+    tasks = running(*replicas)
     await eventually(lambda: _has(pool, 45), "45 events handled", timeout=60)
-    await _stop(tasks)
+    await stop(tasks)
     for aggregate in aggregates:
         assert await _effects(pool, aggregate) == list(range(1, 16)), aggregate
 
 
 async def test_a_gap_that_never_fills_is_waited_out_and_then_passed(pool, nc, owner, effects_table):
-    await _publish(nc, owner, 2, seq=2)  # seq 1 never comes (say it expired from the stream)
-    await _publish(nc, owner, 3, seq=3)
-    tasks = await _running(_consumer(pool, nc, owner, _record, gap_timeout=1.0))
+    await publish(nc, owner, 2, seq=2)  # seq 1 never comes (say it expired from the stream)
+    await publish(nc, owner, 3, seq=3)
+    tasks = running(consumer(pool, nc, owner, _record, gap_timeout=1.0))
     await eventually(lambda: _has(pool, 2), "two events handled")
-    await _stop(tasks)
+    await stop(tasks)
     assert await _effects(pool) == [2, 3]
-    assert not await _dead_letters(nc, owner)
+    assert not await dead_letters(nc, owner)
 
 
 async def test_a_replayed_dead_letter_is_handled_although_later_ones_were_applied(
@@ -193,36 +133,26 @@ async def test_a_replayed_dead_letter_is_handled_although_later_ones_were_applie
             raise ValueError("bug")
         await _record(conn, event, data)
 
-    await _publish(nc, owner, 1, seq=1)
-    await _publish(nc, owner, 2, seq=2)
-    tasks = await _running(_consumer(pool, nc, owner, broken_until_fixed, max_deliver=1))
+    await publish(nc, owner, 1, seq=1)
+    await publish(nc, owner, 2, seq=2)
+    tasks = running(consumer(pool, nc, owner, broken_until_fixed, max_deliver=1))
     await eventually(lambda: _has(pool, 1), "one event handled")
-    [dead] = await _dead_letters(nc, owner)
+    [dead] = await dead_letters(nc, owner)
     broken[0] = False  # the fix is deployed; the operator replays the dead letter
     replay_id = str(uuid.uuid4())
     await nc.jetstream().publish(owner.happened.subject, dead.data, headers={"Nats-Msg-Id": replay_id})
     await eventually(lambda: _has(pool, 2), "two events handled")
-    await _stop(tasks)
+    await stop(tasks)
     assert await _effects(pool) == [2, 1]
 
 
 async def test_events_without_a_sequence_number_are_applied_as_they_come(pool, nc, owner, effects_table):
-    await _publish(nc, owner, 2, seq=None)
-    await _publish(nc, owner, 1, seq=None)
-    tasks = await _running(_consumer(pool, nc, owner, _record))
+    await publish(nc, owner, 2, seq=None)
+    await publish(nc, owner, 1, seq=None)
+    tasks = running(consumer(pool, nc, owner, _record))
     await eventually(lambda: _has(pool, 2), "two events handled")
-    await _stop(tasks)
+    await stop(tasks)
     assert await _effects(pool) == [2, 1]
-
-
-async def _publish_on(nc, subject: str, n, *, seq: int, aggregate: str = "thing/1") -> None:
-    """Like _publish, on any subject of the owner's stream (and with any data)."""
-    env = new_envelope(subject=subject, source="/t", data={"n": n}, aggregate=aggregate, correlation_id=None)
-    doc = json.loads(env.to_json())
-    doc["aggregateseq"] = seq
-    await nc.jetstream().publish(
-        subject, json.dumps(doc).encode(), headers={"Nats-Msg-Id": env.id, "Aggregate": aggregate}
-    )
 
 
 async def test_an_ignored_subject_in_the_middle_of_an_aggregate_is_not_waited_for(
@@ -231,15 +161,15 @@ async def test_an_ignored_subject_in_the_middle_of_an_aggregate_is_not_waited_fo
     # The publisher numbers an aggregate's events across all its subjects; this consumer reads one
     # of them and deliberately ignores the other.
     noted = f"{owner.name}.thing.noted.v1"
-    await _publish(nc, owner, 1, seq=1)
-    await _publish_on(nc, noted, 2, seq=2)
-    await _publish(nc, owner, 3, seq=3)
-    tasks = await _running(_consumer(pool, nc, owner, _record, gap_timeout=60.0, ignored=[noted]))
+    await publish(nc, owner, 1, seq=1)
+    await publish(nc, owner, 2, subject=noted, seq=2)
+    await publish(nc, owner, 3, seq=3)
+    tasks = running(consumer(pool, nc, owner, _record, gap_timeout=60.0, ignored=[noted]))
     # Well within the gap timeout: nothing waits for the ignored event.
     await eventually(lambda: _has(pool, 2), "the event after the ignored one handled", timeout=10)
-    await _stop(tasks)
+    await stop(tasks)
     assert await _effects(pool) == [1, 3]
-    assert not await _dead_letters(nc, owner)
+    assert not await dead_letters(nc, owner)
 
 
 async def test_unreadable_data_is_dead_lettered_only_in_its_turn_so_earlier_ones_are_not_skipped(
@@ -253,16 +183,16 @@ async def test_unreadable_data_is_dead_lettered_only_in_its_turn_so_earlier_ones
             raise RuntimeError("temporary trouble")
         await _record(conn, event, data)
 
-    await _publish(nc, owner, 1, seq=1)
-    await _publish(nc, owner, 2, seq=2)
-    await _publish(nc, owner, 3, seq=3)
-    await _publish_on(nc, owner.happened.subject, "not a number", seq=4)
-    await _publish(nc, owner, 5, seq=5)
-    tasks = await _running(_consumer(pool, nc, owner, second_fails_once, backoff=[1.0], gap_timeout=60.0))
+    await publish(nc, owner, 1, seq=1)
+    await publish(nc, owner, 2, seq=2)
+    await publish(nc, owner, 3, seq=3)
+    await publish(nc, owner, "not a number", seq=4)
+    await publish(nc, owner, 5, seq=5)
+    tasks = running(consumer(pool, nc, owner, second_fails_once, backoff=[1.0], gap_timeout=60.0))
     await eventually(lambda: _has(pool, 4), "four events handled", timeout=20)
-    await _stop(tasks)
+    await stop(tasks)
     assert await _effects(pool) == [1, 2, 3, 5]
-    [dead] = await _dead_letters(nc, owner)
+    [dead] = await dead_letters(nc, owner)
     assert json.loads(dead.data)["aggregateseq"] == 4
     assert "cannot read" in dead.headers["Dead-Letter-Reason"]
 
@@ -270,17 +200,17 @@ async def test_unreadable_data_is_dead_lettered_only_in_its_turn_so_earlier_ones
 async def test_an_event_that_comes_after_its_gap_was_given_up_is_dead_lettered(
     pool, nc, owner, effects_table
 ):
-    await _publish(nc, owner, 2, seq=2)
-    await _publish(nc, owner, 3, seq=3)
-    tasks = await _running(_consumer(pool, nc, owner, _record, gap_timeout=1.0))
+    await publish(nc, owner, 2, seq=2)
+    await publish(nc, owner, 3, seq=3)
+    tasks = running(consumer(pool, nc, owner, _record, gap_timeout=1.0))
     await eventually(lambda: _has(pool, 2), "two events handled after the gap")
-    await _publish(nc, owner, 1, seq=1)  # the missing one, too late: applying it would undo 2 and 3
+    await publish(nc, owner, 1, seq=1)  # the missing one, too late: applying it would undo 2 and 3
 
     async def dead_lettered() -> list:
-        return await _dead_letters(nc, owner)
+        return await dead_letters(nc, owner)
 
     [dead] = await eventually(dead_lettered, "the late event dead-lettered")
-    await _stop(tasks)
+    await stop(tasks)
     assert await _effects(pool) == [2, 3]
     assert json.loads(dead.data)["aggregateseq"] == 1
     assert "after later events" in dead.headers["Dead-Letter-Reason"]
@@ -297,19 +227,19 @@ async def test_a_replica_waiting_for_an_aggregates_row_lock_gives_up_soon_and_wa
             "INSERT INTO inbox_aggregate (consumer, aggregate, applied_seq) VALUES ($1, 'thing/1', 0)",
             owner.name,
         )
-    await _publish(nc, owner, 1, seq=1)
+    await publish(nc, owner, 1, seq=1)
     async with pool.acquire() as holder:
         tx = holder.transaction()
         await tx.start()
         # Another replica's slow handler holds the aggregate.
         await holder.execute("SELECT 1 FROM inbox_aggregate WHERE consumer = $1 FOR UPDATE", owner.name)
-        tasks = await _running(_consumer(pool, nc, owner, _record, ack_wait=4.0))  # waits at most 1 s
+        tasks = running(consumer(pool, nc, owner, _record, ack_wait=4.0))  # waits at most 1 s
         await eventually(
             lambda: (REGISTRY.get_sample_value("events_handled_total", labels) or 0) >= 1,
             "the event gave up the lock wait and waits its turn",
         )
         await tx.rollback()
     await eventually(lambda: _has(pool, 1), "the event handled once the lock is free")
-    await _stop(tasks)
+    await stop(tasks)
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM inbox_attempts") == 0, "no failure counted"

@@ -1,20 +1,14 @@
 """A database outage is waited out, and the naks sent meanwhile do not count as handler failures."""
 
-import asyncio
 
 import pytest
-from pydantic import BaseModel
 
-from backbone.consumer import Consumer, Subscription
 from backbone.db import create_pool
 from backbone.embedded import EmbeddedPostgres, free_port
-from backbone.envelope import new_envelope
 from backbone.migrations import backbone_migrations, ensure_database, migrate
 from backbone.testing import eventually
 
-
-class ReadsN(BaseModel):
-    n: int
+from .consuming import ReadsN, consumer, publish, running, stop
 
 
 @pytest.fixture
@@ -42,25 +36,12 @@ async def test_the_first_failure_after_an_outage_is_retried_not_dead_lettered(ow
         await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
 
     consumer_max_deliver = 2
-    consumer = Consumer(
-        pool=pool,
-        nc=nc,
-        service=owner.name,
-        durable=owner.name,
-        stream=owner.stream,
-        subscriptions=[Subscription(owner.happened.subject, ReadsN, fails_once)],
-        max_deliver=consumer_max_deliver,
-        backoff=[0.1],
-        ack_wait=5.0,
-    )
-    await consumer.ensure()
+    waiting = consumer(pool, nc, owner, fails_once, max_deliver=consumer_max_deliver)
+    await waiting.ensure()
     own_postgres.stop()
-    task = asyncio.create_task(consumer.run())
+    tasks = running(waiting)
     try:
-        env = new_envelope(
-            subject=owner.happened.subject, source="/t", data={"n": 1}, aggregate=None, correlation_id=None
-        )
-        await nc.jetstream().publish(owner.happened.subject, env.to_json(), headers={"Nats-Msg-Id": env.id})
+        await publish(nc, owner, 1, aggregate=None)
 
         async def redelivered_during_outage() -> bool:
             info = await nc.jetstream().consumer_info(owner.stream, owner.name)
@@ -78,8 +59,7 @@ async def test_the_first_failure_after_an_outage_is_retried_not_dead_lettered(ow
 
         await eventually(applied, "the event applied after the outage", timeout=30)
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await stop(tasks)
     assert attempts == [1, 1], "one ordinary failure, then handled: not dead-lettered"
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM inbox") == 1

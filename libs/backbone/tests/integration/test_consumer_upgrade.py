@@ -2,18 +2,12 @@
 
 import asyncio
 
-from pydantic import BaseModel
-
-from backbone.consumer import Consumer, Subscription
+from backbone.consumer import Consumer
 from backbone.contracts import event_type
-from backbone.envelope import new_envelope
 from backbone.testing import eventually
 
 from .conftest import Happened
-
-
-class ReadsN(BaseModel):
-    n: int
+from .consuming import ReadsN, consumer, dead_letters, publish, running, stop
 
 
 async def test_two_versions_side_by_side_handle_every_event_once_and_ack_none_unhandled(pool, nc, owner):
@@ -28,17 +22,8 @@ async def test_two_versions_side_by_side_handle_every_event_once_and_ack_none_un
         return record
 
     def version(name: str, subjects: list[str]) -> Consumer:
-        return Consumer(
-            pool=pool,
-            nc=nc,
-            service=owner.name,
-            durable=owner.name,
-            stream=owner.stream,
-            subscriptions=[Subscription(s, ReadsN, recorder(name)) for s in subjects],
-            batch_size=4,
-            backoff=[0.1],
-            ack_wait=5.0,
-            unhandled_retry=0.1,
+        return consumer(
+            pool, nc, owner, recorder(name), subjects=subjects, batch_size=4, unhandled_retry=0.1
         )
 
     new = version("new", [older.subject, newer.subject])
@@ -51,39 +36,17 @@ async def test_two_versions_side_by_side_handle_every_event_once_and_ack_none_un
     assert info.config.filter_subjects == [f"{owner.name}.>"], "the publisher's whole subject space"
 
     for n in range(20):
-        subject = older.subject if n % 2 else newer.subject
-        env = new_envelope(subject=subject, source="/t", data={"n": n}, aggregate=None, correlation_id=None)
-        await nc.jetstream().publish(subject, env.to_json(), headers={"Nats-Msg-Id": env.id})
-    tasks = [asyncio.create_task(c.run()) for c in (old, new)]
+        await publish(nc, owner, n, subject=older.subject if n % 2 else newer.subject, aggregate=None)
+    tasks = running(old, new)
     await eventually(lambda: len(handled) >= 20, "twenty events handled", timeout=30)
     await asyncio.sleep(0.5)  # time for anything acked unhandled or handled twice to show
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await stop(tasks)
 
     assert sorted(n for _, _, n in handled) == list(range(20)), "every event handled exactly once"
     assert all(v == "new" for v, t, _ in handled if t.endswith(newer.subject)), "old has no handler for it"
     info = await nc.jetstream().consumer_info(owner.stream, owner.name)
     assert info.num_pending == 0
     assert info.num_ack_pending == 0
-
-
-async def _dead_letters(nc, owner) -> list:
-    from nats.js.api import ConsumerConfig, DeliverPolicy
-
-    from backbone.streams import DEAD_LETTER_STREAM
-
-    sub = await nc.jetstream().pull_subscribe(
-        f"deadletter.{owner.name}.{owner.name}",
-        stream=DEAD_LETTER_STREAM,
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-    )
-    try:
-        return await sub.fetch(100, timeout=1)
-    except TimeoutError:
-        return []
-    finally:
-        await sub.unsubscribe()
 
 
 async def test_messages_no_version_handles_cannot_stall_the_consumer_and_end_as_dead_letters(pool, nc, owner):
@@ -95,39 +58,23 @@ async def test_messages_no_version_handles_cannot_stall_the_consumer_and_end_as_
     async def record(conn, event, data: ReadsN) -> None:
         handled.append(data.n)
 
-    consumer = Consumer(
-        pool=pool,
-        nc=nc,
-        service=owner.name,
-        durable=owner.name,
-        stream=owner.stream,
-        subscriptions=[Subscription(owner.happened.subject, ReadsN, record)],
-        batch_size=2,
-        max_ack_pending=3,
-        backoff=[0.1],
-        ack_wait=5.0,
-        unhandled_retry=0.1,
-        unhandled_give_up=1.0,
+    behind = consumer(
+        pool, nc, owner, record, batch_size=2, max_ack_pending=3, unhandled_retry=0.1, unhandled_give_up=1.0
     )
     for n in range(5):
-        env = new_envelope(subject=unknown, source="/t", data={"n": n}, aggregate=None, correlation_id=None)
-        await nc.jetstream().publish(unknown, env.to_json(), headers={"Nats-Msg-Id": env.id})
-    env = new_envelope(
-        subject=owner.happened.subject, source="/t", data={"n": 99}, aggregate=None, correlation_id=None
-    )
-    await nc.jetstream().publish(owner.happened.subject, env.to_json(), headers={"Nats-Msg-Id": env.id})
-    task = asyncio.create_task(consumer.run())
+        await publish(nc, owner, n, subject=unknown, aggregate=None)
+    await publish(nc, owner, 99, aggregate=None)
+    tasks = running(behind)
     try:
         await eventually(lambda: handled == [99], "the event handled behind the unknown ones", timeout=20)
 
         async def five_dead_letters() -> list:
-            dead = await _dead_letters(nc, owner)
+            dead = await dead_letters(nc, owner)
             return dead if len(dead) == 5 else []
 
         dead = await eventually(five_dead_letters, "the unknown ones dead-lettered")
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await stop(tasks)
     assert all("no running version handles this subject" in m.headers["Dead-Letter-Reason"] for m in dead)
     assert {m.headers["Dead-Letter-Subject"] for m in dead} == {unknown}
 
@@ -153,28 +100,15 @@ async def test_a_subject_taken_away_by_an_older_replicas_late_write_is_added_aga
         filter_subjects=[owner.happened.subject],
     )
     await js.add_consumer(owner.stream, older_version_config)  # the older one's read saw this
-    new = Consumer(
-        pool=pool,
-        nc=nc,
-        service=owner.name,
-        durable=owner.name,
-        stream=owner.stream,
-        subscriptions=[Subscription(s, ReadsN, record) for s in (owner.happened.subject, newer.subject)],
-        backoff=[0.1],
-        ack_wait=5.0,
-    )
-    task = asyncio.create_task(new.run())
+    new = consumer(pool, nc, owner, record, subjects=[owner.happened.subject, newer.subject])
+    tasks = running(new)
     try:
         await eventually(lambda: _covers_newer(js, owner, newer.subject), "the newer version widened it")
         await js.add_consumer(owner.stream, older_version_config)  # the older one's late write
-        env = new_envelope(
-            subject=newer.subject, source="/t", data={"n": 7}, aggregate=None, correlation_id=None
-        )
-        await js.publish(newer.subject, env.to_json(), headers={"Nats-Msg-Id": env.id})
+        await publish(nc, owner, 7, subject=newer.subject, aggregate=None)
         await eventually(lambda: handled == [7], "the newer subject's event handled", timeout=20)
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await stop(tasks)
 
 
 async def _covers_newer(js, owner, subject: str) -> bool:

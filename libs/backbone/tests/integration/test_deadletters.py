@@ -4,16 +4,12 @@ import asyncio
 
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from pydantic import BaseModel
 
-from backbone.consumer import Consumer, Subscription
 from backbone.deadletters import read_dead_letters, replay
 from backbone.envelope import new_envelope
 from backbone.testing import eventually
 
-
-class ReadsN(BaseModel):
-    n: int
+from .consuming import ReadsN, consumer, publish, running, stop
 
 
 async def test_a_dead_letter_is_listed_and_replayed_after_the_fix(pool, nc, owner):
@@ -26,22 +22,8 @@ async def test_a_dead_letter_is_listed_and_replayed_after_the_fix(pool, nc, owne
             raise RuntimeError("bug in the handler")
         await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
 
-    consumer = Consumer(
-        pool=pool,
-        nc=nc,
-        service=owner.name,
-        durable=owner.name,
-        stream=owner.stream,
-        subscriptions=[Subscription(owner.happened.subject, ReadsN, handler)],
-        backoff=[0.05],
-        max_deliver=2,
-        ack_wait=2.0,
-    )
-    env = new_envelope(
-        subject=owner.happened.subject, source="/t", data={"n": 7}, aggregate="a/1", correlation_id=None
-    )
-    await nc.jetstream().publish(owner.happened.subject, env.to_json())
-    task = asyncio.create_task(consumer.run())
+    await publish(nc, owner, 7, aggregate="a/1")
+    tasks = running(consumer(pool, nc, owner, handler, backoff=[0.05], max_deliver=2, ack_wait=2.0))
     try:
         letters = await eventually(lambda: read_dead_letters(nc, consumer=owner.name), "a dead letter")
         [letter] = letters
@@ -58,8 +40,7 @@ async def test_a_dead_letter_is_listed_and_replayed_after_the_fix(pool, nc, owne
 
         assert await eventually(handled, "the replayed event handled") == [7]
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await stop(tasks)
 
 
 async def test_replaying_a_number_that_does_not_exist_says_so(nc, owner):

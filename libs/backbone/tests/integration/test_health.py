@@ -8,17 +8,25 @@ from backbone.runtime import Runtime
 from backbone.settings import ServiceSettings
 
 
-async def test_ready_only_while_database_and_nats_are_reachable(dsn, nats_server, identity_keys):
-    settings = ServiceSettings(
-        service_name="healthcheck",
-        environment="test",
-        database_url=dsn,
-        nats_url=nats_server.url,
-        identity_public_key=str(identity_keys.public),
+def _service(name: str, dsn, nats_server, identity_keys, **settings) -> tuple[Runtime, FastAPI]:
+    """An app with nothing but the platform's routes, on the test's database and NATS."""
+    runtime = Runtime(
+        ServiceSettings(
+            service_name=name,
+            environment="test",
+            database_url=dsn,
+            nats_url=nats_server.url,
+            identity_public_key=str(identity_keys.public),
+            **settings,
+        )
     )
-    runtime = Runtime(settings)
     app = FastAPI(lifespan=runtime.lifespan)
     install_platform(app, runtime)
+    return runtime, app
+
+
+async def test_ready_only_while_database_and_nats_are_reachable(dsn, nats_server, identity_keys):
+    runtime, app = _service("healthcheck", dsn, nats_server, identity_keys)
     async with app.router.lifespan_context(app):
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
         ready = await client.get("/readyz")
@@ -73,17 +81,7 @@ async def test_requests_carry_a_request_id_and_invalid_input_gets_a_clear_422(ds
 
 
 async def test_metrics_can_be_closed_to_all_but_the_scraper(dsn, nats_server, identity_keys):
-    settings = ServiceSettings(
-        service_name="healthtoken",
-        environment="test",
-        database_url=dsn,
-        nats_url=nats_server.url,
-        metrics_token="scrape-me",
-        identity_public_key=str(identity_keys.public),
-    )
-    runtime = Runtime(settings)
-    app = FastAPI(lifespan=runtime.lifespan)
-    install_platform(app, runtime)
+    _, app = _service("healthtoken", dsn, nats_server, identity_keys, metrics_token="scrape-me")
     async with app.router.lifespan_context(app):
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
         assert (await client.get("/metrics")).status_code == 401

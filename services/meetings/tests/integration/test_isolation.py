@@ -7,157 +7,19 @@ The walk takes its routes from FastAPI's route table, so a read added later is w
 from __future__ import annotations
 
 import re
-import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.routing import APIRoute
 
+from .isolation_world import World, seed_world
 from .test_route_access import api_routes
-
-PHONE_B = "070-555 12 34"
-PHONE_B2 = "+46 8 123 456 78"
-
-
-@dataclass
-class World:
-    """Two organisations sharing a group; ids to fill every path parameter of the API with."""
-
-    org_a: str
-    org_b: str
-    emails_b: list[str]
-    phones_b: list[str]
-    # Someone of organisation B whom no published minutes name.
-    unrecorded_name_b: str
-    # Someone of organisation B whom the published minutes record (present, owns an action item).
-    recorded_name_b: str
-    person_a: str
-    email_a: str
-    ids: dict[str, list[str]] = field(default_factory=dict)
 
 
 async def seed(client: Any) -> World:
-    tag = uuid.uuid4().hex[:6]
-    org_a = await client.post("/v1/organisations", {"name": f"Alfa {tag}"})
-    org_b = await client.post("/v1/organisations", {"name": f"Beta {tag}"})
-    alva = await client.post(
-        "/v1/people",
-        {"name": f"Alva Alfa {tag}", "email": f"alva-{tag}@alfa.example", "organisation_id": org_a["id"]},
-    )
-    bertil = await client.post(
-        "/v1/people",
-        {"name": f"Bertil Beta {tag}", "email": f"bertil-{tag}@beta.example", "organisation_id": org_b["id"]},
-    )
-    berit = await client.post(
-        "/v1/people",
-        {
-            "name": f"Berit Betasson {tag}",
-            "email": f"berit-{tag}@beta.example",
-            "organisation_id": org_b["id"],
-        },
-    )
-    group = await client.post("/v1/groups", {"name": f"Gemensam {tag}", "kind": "joint_development"})
-    for person in (alva, bertil, berit):
-        await client.put(f"/v1/groups/{group['id']}/members/{person['id']}", {"role": "member"})
+    async def send(method: str, path: str, body: Any, expect: int) -> Any:
+        return (await client.call(method, path, json=body, expect=expect)).json()
 
-    # Invitees come from the members (all three emails), and one guest of B invited by hand.
-    first = await client.post(
-        "/v1/meetings",
-        {
-            "title": "Gemensam utvecklingsgrupp",
-            "group_id": group["id"],
-            "starts_at": "2016-02-22T13:30:00+01:00",
-            "ends_at": "2016-02-22T15:30:00+01:00",
-        },
-    )
-    guest_email = f"gast-{tag}@beta.example"
-    second = await client.post(
-        "/v1/meetings",
-        {
-            "title": "Gemensam utvecklingsgrupp",
-            "group_id": group["id"],
-            "starts_at": "2016-03-07T13:30:00+01:00",
-            "ends_at": "2016-03-07T15:30:00+01:00",
-            "invitees": [
-                {"name": alva["name"], "email": alva["email"]},
-                {"name": berit["name"], "email": berit["email"]},
-                {"name": f"Gäst {tag}", "email": guest_email},
-            ],
-        },
-    )
-    series = await client.post(
-        "/v1/series",
-        {
-            "title": "Arbetsgrupp",
-            "group_id": group["id"],
-            "recurrence": {"frequency": "weekly", "weekday": 0},
-            "start_time": "10:00",
-            "duration_minutes": 60,
-            "starts_on": "2016-04-04",
-            "count": 2,
-            "invitees": [{"name": "Extern", "email": f"extern-{tag}@beta.example"}],
-        },
-    )
-    await client.post(
-        f"/v1/meetings/{second['id']}/agenda/items",
-        {"title": "Tema", "kind": "theme", "responsible_person_id": berit["id"]},
-    )
-    for person in (alva, bertil):
-        await client.put(f"/v1/meetings/{first['id']}/attendance/{person['id']}", {"status": "present"})
-    await client.put(f"/v1/meetings/{second['id']}/attendance/{berit['id']}", {"status": "excused"})
-    item_b = await client.post(
-        f"/v1/meetings/{first['id']}/action-items", {"text": "Ringa runt", "owner_person_id": bertil["id"]}
-    )
-    # At the meeting whose minutes stay a draft, so no published minutes name Berit.
-    item_b2 = await client.post(
-        f"/v1/meetings/{second['id']}/action-items", {"text": "Boka lokal", "owner_person_id": berit["id"]}
-    )
-    item_a = await client.post(
-        f"/v1/meetings/{first['id']}/action-items", {"text": "Skriva inbjudan", "owner_person_id": alva["id"]}
-    )
-    published = await client.post(
-        f"/v1/meetings/{first['id']}/minutes",
-        {
-            "minute_taker": alva["name"],
-            "sections": [{"heading": "Klarspråk", "text": "Vi pratade om klarspråk."}],
-        },
-    )
-    for action in ("submit", "approve", "publish"):
-        published = await client.post(
-            f"/v1/minutes/{published['id']}/{action}", {"revision": published["revision"]}, expect=200
-        )
-    draft = await client.post(
-        f"/v1/meetings/{second['id']}/minutes",
-        {
-            "sections": [
-                {"heading": "Kontakt", "text": f"{berit['name']} nås på {PHONE_B} och {berit['email']}."}
-            ]
-        },
-    )
-    imported = await client.post(
-        "/v1/imports",
-        {"text": f"Minnesanteckningar 2016-05-02\n\nÖvrigt\nFrågor till Beta på {PHONE_B2}.\n", "year": 2016},
-    )
-    return World(
-        org_a=org_a["id"],
-        org_b=org_b["id"],
-        emails_b=[bertil["email"], berit["email"], guest_email, f"extern-{tag}@beta.example"],
-        phones_b=[PHONE_B, PHONE_B2],
-        unrecorded_name_b=berit["name"],
-        recorded_name_b=bertil["name"],
-        person_a=alva["id"],
-        email_a=alva["email"],
-        ids={
-            "organisation_id": [org_a["id"], org_b["id"]],
-            "person_id": [alva["id"], bertil["id"], berit["id"]],
-            "group_id": [group["id"]],
-            "meeting_id": [first["id"], second["id"], series["meetings"][0]["id"]],
-            "series_id": [series["id"]],
-            "minutes_id": [published["id"], draft["id"]],
-            "action_item_id": [item_a["id"], item_b["id"], item_b2["id"]],
-            "import_id": [imported["id"]],
-        },
-    )
+    return await seed_world(send)
 
 
 def get_routes(app: Any) -> list[APIRoute]:
@@ -189,7 +51,7 @@ async def test_a_representative_reads_nothing_of_another_organisations_people(cl
             )
             assert response.status_code in (200, 403, 404), (url, params, response.status_code, response.text)
             body = response.text
-            for secret in [*world.emails_b, *world.phones_b, world.unrecorded_name_b]:
+            for secret in world.secrets_b:
                 assert secret not in body, f"GET {url} {params} shows {secret!r} of another organisation"
             if world.recorded_name_b in body:
                 assert "/minutes" in url, f"GET {url} shows the name of another organisation's person"

@@ -35,7 +35,7 @@ class MeetingScheduled(BaseModel):
     group_name: str | None = None
     starts_at: datetime
     ends_at: datetime
-    timezone: str = "Europe/Stockholm"
+    timezone: str | None = None  # none said: the configured zone (Settings.timezone)
     place: str | None = None
     invitees: list[Recipient] = []
 
@@ -48,7 +48,7 @@ class MeetingCancelled(BaseModel):
     meeting_id: str
     title: str
     starts_at: datetime
-    timezone: str = "Europe/Stockholm"
+    timezone: str | None = None  # none said: the configured zone (Settings.timezone)
     reason: str | None = None
     invitees: list[Recipient] = []
 
@@ -59,7 +59,7 @@ class MinutesPublished(BaseModel):
     decision_count: int = 0
     correction_note: str | None = None
     meeting_starts_at: datetime | None = None
-    timezone: str = "Europe/Stockholm"
+    timezone: str | None = None  # none said: the configured zone (Settings.timezone)
     recipients: list[Recipient] = []
 
 
@@ -107,8 +107,9 @@ async def send_each(
     template: str,
     recipients: list[Recipient],
     context: dict[str, Any],
-    timezone: str,
+    timezone: str | None = None,
 ) -> None:
+    """Queue the email for each distinct recipient, its times in `timezone` or else the configured zone."""
     kept = distinct(recipients)
     for recipient in kept:
         await queue_email(
@@ -119,7 +120,7 @@ async def send_each(
             rendered=render(
                 template,
                 {**context, "name": recipient.name, "public_url": settings.public_url},
-                timezone=timezone,
+                timezone=timezone or settings.timezone,
             ),
             mail_domain=settings.mail_domain,
         )
@@ -172,7 +173,6 @@ def to_owner(template: str) -> NotifyHandler:
             template=template,
             recipients=[owner],
             context=context,
-            timezone="Europe/Stockholm",
         )
 
     return handle

@@ -26,7 +26,7 @@ class RenderedEmail:
 def _formatter(pattern: str) -> Any:
     @pass_context
     def fmt(ctx: Context, value: datetime) -> str:
-        local = value.astimezone(ZoneInfo(ctx.get("timezone") or "Europe/Stockholm"))
+        local = value.astimezone(ZoneInfo(ctx["timezone"]))
         return format_datetime(local, pattern, locale="sv_SE")
 
     return fmt
@@ -55,7 +55,8 @@ def _template(name: str) -> Template:
     return _environment().get_template(name)
 
 
-def render(template: str, context: dict[str, Any], *, timezone: str = "Europe/Stockholm") -> RenderedEmail:
+def render(template: str, context: dict[str, Any], *, timezone: str) -> RenderedEmail:
+    """The email in `timezone` (an IANA name): every date and time in it is read on that clock."""
     ctx = {**context, "timezone": timezone}
     subject = _template(f"{template}.subject.txt").render(ctx).strip()
     return RenderedEmail(

@@ -55,8 +55,6 @@ from notify.settings import Settings
 
 log = get_logger(__name__)
 T = TypeVar("T")
-# The Date header in the time the people we write to live in, with its real offset (+0100/+0200).
-_LOCAL = ZoneInfo("Europe/Stockholm")
 # What a server may say is kept in `last_error`; more than this is noise.
 _ERROR_LIMIT = 1000
 # A connection unused for longer than this may have been dropped by the server: ask it (NOOP) first.
@@ -94,13 +92,18 @@ def envelope_recipient(row: dict[str, Any]) -> str:
     return text
 
 
-def build_message(row: dict[str, Any], mail_from: str, *, now: datetime | None = None) -> EmailMessage:
-    """The email of a queued row; raises ValueError for a header that cannot be written safely."""
+def build_message(
+    row: dict[str, Any], mail_from: str, *, zone: ZoneInfo, now: datetime | None = None
+) -> EmailMessage:
+    """The email of a queued row; raises ValueError for a header that cannot be written safely.
+
+    Dated in `zone`, the time the people we write to live in, with its real offset (+0100/+0200).
+    """
     msg = EmailMessage()
     msg["From"] = mail_from
     msg["To"] = envelope_recipient(row)
     msg["Subject"] = one_line(row["subject"])
-    msg["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(_LOCAL))
+    msg["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(zone))
     msg["Message-ID"] = row["message_id"]
     msg["Content-Language"] = "sv"
     msg["Auto-Submitted"] = "auto-generated"
@@ -404,7 +407,8 @@ class EmailSender:
 
     async def _send_one(self, link: SmtpLink, row: dict[str, Any]) -> Refusal | None:
         try:
-            await link.send(build_message(row, self._settings.mail_from), envelope_recipient(row))
+            message = build_message(row, self._settings.mail_from, zone=self._settings.zone)
+            await link.send(message, envelope_recipient(row))
         except Exception as exc:
             refusal = classify(exc)
             if refusal.error.startswith("unexpected"):

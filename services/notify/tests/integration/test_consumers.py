@@ -11,7 +11,6 @@ from notify.consumers import subscriptions
 from notify.settings import MIGRATIONS_DIR, Settings
 
 SETTINGS = Settings(environment="test", public_url="https://delaktig.example.se")
-HANDLERS = {s.subject: s for s in subscriptions(SETTINGS)}
 LEIF = {"name": "Leif Redestig", "email": "leif@example.se"}
 KENNETH = {"name": "Kenneth Tell", "email": "kenneth@example.se"}
 MARCH_2 = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
@@ -25,9 +24,9 @@ async def pool(make_database):
     await p.close()
 
 
-async def deliver(pool, subject: str, data: dict) -> list[dict]:
+async def deliver(pool, subject: str, data: dict, settings: Settings = SETTINGS) -> list[dict]:
     """Hand the event to its handler twice (as a redelivery would); return what got queued."""
-    sub = HANDLERS[subject]
+    [sub] = [s for s in subscriptions(settings) if s.subject == subject]
     env = new_envelope(subject=subject, source="/meetings", data=data, aggregate="x/1", correlation_id=None)
     for _ in range(2):
         async with pool.acquire() as conn, conn.transaction():
@@ -48,7 +47,7 @@ def meeting(**over) -> dict:
         "group_name": "Gemensam utvecklingsgrupp",
         "starts_at": MARCH_2.isoformat(),
         "ends_at": MARCH_2.replace(hour=14).isoformat(),
-        "timezone": "Europe/Stockholm",
+        "timezone": SETTINGS.timezone,
         "place": "Bryggan",
         "invitees": [LEIF, KENNETH],
         **over,
@@ -66,6 +65,20 @@ async def test_a_moved_meeting_tells_every_invitee_the_new_and_the_old_time(pool
     assert emails[0]["subject"] == "Mötet är flyttat: Gemensam utvecklingsgrupp måndag 9 mars"
     assert "Ny tid: måndag 9 mars 2026 kl. 13:30–15:30" in emails[0]["body_text"]
     assert "Tidigare tid: måndag 2 mars 2026 kl. 13:30" in emails[0]["body_text"]
+
+
+async def test_a_meeting_that_names_no_time_zone_is_told_in_the_configured_one(pool):
+    helsinki = Settings(environment="test", timezone="Europe/Helsinki")
+    data = meeting()
+    del data["timezone"]
+    emails = await deliver(pool, "meetings.meeting.scheduled.v1", data, helsinki)
+    assert "När: måndag 2 mars 2026 kl. 14:30–16:30" in emails[0]["body_text"]
+
+
+async def test_the_meetings_own_time_zone_wins_over_the_configured_one(pool):
+    helsinki = Settings(environment="test", timezone="Europe/Helsinki")
+    emails = await deliver(pool, "meetings.meeting.scheduled.v1", meeting(timezone="Europe/London"), helsinki)
+    assert "När: måndag 2 mars 2026 kl. 12:30–14:30" in emails[0]["body_text"]
 
 
 async def test_a_cancelled_meeting_says_so_and_why(pool):

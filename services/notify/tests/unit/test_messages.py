@@ -20,17 +20,27 @@ ROW = {
     "body_text": "Hej!",
     "body_html": "<p>Hej!</p>",
 }
+# The default zone of the settings (Stockholm): the one the tests' dates are checked in.
+ZONE = Settings(environment="test").zone
 
 
 def test_the_date_says_stockholm_time_with_its_offset_in_winter_and_in_summer():
-    winter = build_message(ROW, "noreply@test.local", now=datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
-    summer = build_message(ROW, "noreply@test.local", now=datetime(2026, 7, 15, 12, 0, tzinfo=UTC))
+    winter = build_message(ROW, "noreply@test.local", zone=ZONE, now=datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+    summer = build_message(ROW, "noreply@test.local", zone=ZONE, now=datetime(2026, 7, 15, 12, 0, tzinfo=UTC))
     assert winter["Date"] == "Thu, 15 Jan 2026 13:00:00 +0100"
     assert summer["Date"] == "Wed, 15 Jul 2026 14:00:00 +0200"
 
 
+def test_the_date_is_in_the_configured_time_zone():
+    zone = Settings(environment="test", timezone="America/New_York").zone
+    message = build_message(
+        ROW, "noreply@test.local", zone=zone, now=datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    )
+    assert message["Date"] == "Thu, 15 Jan 2026 07:00:00 -0500"
+
+
 def test_the_date_of_an_email_sent_now_is_never_of_unknown_zone():
-    date = build_message(ROW, "noreply@test.local")["Date"]
+    date = build_message(ROW, "noreply@test.local", zone=ZONE)["Date"]
     assert not date.endswith("-0000"), date
     assert email.utils.parsedate_to_datetime(date).utcoffset() is not None
 
@@ -46,13 +56,16 @@ def test_a_title_with_line_breaks_makes_a_one_line_subject():
             "ends_at": datetime(2026, 3, 2, 14, 30, tzinfo=UTC),
             "place": None,
         },
+        timezone=ZONE.key,
     )
     assert "\n" not in email_.subject and "\r" not in email_.subject
     assert email_.subject.startswith("Nytt möte: Gemensam utvecklingsgrupp Bcc: eve@example.se")
 
 
 def test_a_stored_subject_with_line_breaks_is_folded_to_one_line_when_sent():
-    message = build_message({**ROW, "subject": "Nytt möte:\nGemensam\u2028grupp"}, "noreply@test.local")
+    message = build_message(
+        {**ROW, "subject": "Nytt möte:\nGemensam\u2028grupp"}, "noreply@test.local", zone=ZONE
+    )
     assert message["Subject"] == "Nytt möte: Gemensam grupp"
 
 
@@ -100,11 +113,11 @@ def test_a_lease_shorter_than_a_send_and_its_mark_is_refused_at_start():
 )
 def test_a_recipient_that_is_not_exactly_one_address_is_refused(recipient):
     with pytest.raises(ValueError):
-        build_message({**ROW, "recipient": recipient}, "noreply@test.local")
+        build_message({**ROW, "recipient": recipient}, "noreply@test.local", zone=ZONE)
 
 
 def test_the_one_recipient_is_the_to_header_and_the_envelope():
-    message = build_message(ROW, "noreply@test.local")
+    message = build_message(ROW, "noreply@test.local", zone=ZONE)
     assert message["To"] == "leif@example.se"
     assert sending.envelope_recipient(ROW) == "leif@example.se"
 
