@@ -148,7 +148,8 @@ def load(name: str, url: str, *, seconds: float, cookie: str | None = None,
     wrk = wrk_path()
 
     def run(duration: float) -> dict[str, int]:
-        argv = [wrk, "-t", str(WRK_THREADS), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
+        threads = min(WRK_THREADS, connections)  # wrk wants a connection per thread at least
+        argv = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
                 "--timeout", "10s", "-s", str(LUA)]
         if cookie:
             argv += ["-H", f"Cookie: {cookie}"]

@@ -63,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         default=float(os.environ.get("BENCH_PAGES_SECONDS", "10")),
                         help="how long to load each page and the page ceiling (default 10, "
                         "or $BENCH_PAGES_SECONDS)")
+    parser.add_argument("--pages-connections", type=int, default=pages.CONCURRENCY,
+                        help=f"wrk connections for the pages and their ceiling (default {pages.CONCURRENCY}; "
+                        "1 shows what one page costs alone)")
     parser.add_argument("--only", choices=["pages", "pipeline"], default=None,
                         help="run only the page bench or only the pipeline (default both)")
     parser.add_argument("--profile-pages", choices=["gateway", "meetings"], action="append", default=[],
@@ -268,14 +271,16 @@ async def measure_pages(stack: Stack, args: argparse.Namespace) -> tuple[list[Fi
     for url, must in targets.values():
         await pages.check_page(url, cookie, must)
     print(f"Measuring the page ceiling and three pages, {args.pages_seconds:.0f} s each, "
-          f"{pages.CONCURRENCY} connections ...", flush=True)
+          f"{args.pages_connections} connections ...", flush=True)
     with pages.ceiling_server(dsn, stack.log_of("ceiling_app")) as ceiling_url:
-        top = pages.load(PAGE_CEILING, f"{ceiling_url}/meetings/{ceiling_row}", seconds=args.pages_seconds)
+        top = pages.load(PAGE_CEILING, f"{ceiling_url}/meetings/{ceiling_row}", seconds=args.pages_seconds,
+                         connections=args.pages_connections)
     runs = []
     for name, (url, _must) in targets.items():
         spies = [_py_spy(stack, service, name, args.pages_seconds + pages.WARMUP_SECONDS)
                  for service in args.profile_pages]
-        runs.append(pages.load(name, url, seconds=args.pages_seconds, cookie=cookie))
+        runs.append(pages.load(name, url, seconds=args.pages_seconds, cookie=cookie,
+                               connections=args.pages_connections))
         for spy in spies:
             spy.wait(60)
     bad = [r for r in [top, *runs] if r.not_ok or r.socket_errors]
@@ -298,7 +303,7 @@ async def measure_pages(stack: Stack, args: argparse.Namespace) -> tuple[list[Fi
     print()
     details: dict[str, object] = {
         "seconds": args.pages_seconds,
-        "concurrency": pages.CONCURRENCY,
+        "concurrency": args.pages_connections,
         "volume": counts,
         "runs": [{**asdict(r), "per_second": round(r.per_second, 1)} for r in [top, *runs]],
     }

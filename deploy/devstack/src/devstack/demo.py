@@ -128,6 +128,29 @@ def seed(stack: Stack, today: date | None = None) -> list[str]:
         return _seed(api, stack, today)
 
 
+def seed_events(stack: Stack, today: date | None = None) -> list[str]:
+    """The events service's demo events (events.demo), published, organised by meetings' organisations
+    (seed first); those that exist by title are left alone. Returns lines to show the person."""
+    from events.demo import demo_events
+
+    today = today or date.today()
+    with httpx.Client(base_url=stack.url("meetings"), timeout=60.0) as client:
+        meetings = _Api(client, stack.system_headers("meetings"))
+        found = meetings.call("GET", "/v1/organisations", params={"limit": 200})
+        organisations = {o["name"]: o["id"] for o in found["items"]}
+    with httpx.Client(base_url=stack.url("events"), timeout=60.0) as client:
+        api = _Api(client, stack.system_headers("events"))
+        existing = {e["title"] for e in api.call("GET", "/v1/events", params={"limit": 200})["items"]}
+        made = 0
+        for body in demo_events(today, ZONE, organisations):
+            if body["title"] in existing:
+                continue
+            event = api.call("POST", "/v1/events", json=body)
+            api.call("POST", f"/v1/events/{event['id']}/publish")
+            made += 1
+    return [f"Demo data: {made} events published (CurioCity Mashup, the development day, …)."] if made else []
+
+
 def _seed(api: _Api, stack: Stack, today: date) -> list[str]:
     orgs: dict[str, str] = {}
     for name, kind in ORGANISATIONS:

@@ -30,18 +30,30 @@ class Capability(StrEnum):
     MANAGE_OWN_ORGANISATION = "manage_own_organisation"
     # User accounts and the audit log (the gateway's own).
     ADMINISTER = "administer"
+    # Every event, drafts included, and the counts of registrations (the events service).
+    READ_EVENTS = "read_events"
+    # Creating, changing, publishing and cancelling events; registrations and the waiting list.
+    MANAGE_EVENTS = "manage_events"
 
 
 GRANTS: Mapping[str, frozenset[Capability]] = {
     ADMINISTRATOR: frozenset(Capability),
     STAFF: frozenset(
-        {Capability.READ_MEETINGS, Capability.MANAGE_MEETINGS, Capability.MANAGE_OWN_ORGANISATION}
+        {
+            Capability.READ_MEETINGS, Capability.MANAGE_MEETINGS, Capability.MANAGE_OWN_ORGANISATION,
+            Capability.READ_EVENTS, Capability.MANAGE_EVENTS,
+        }
     ),
-    ORG_REPRESENTATIVE: frozenset({Capability.READ_MEETINGS, Capability.MANAGE_OWN_ORGANISATION}),
+    ORG_REPRESENTATIVE: frozenset(
+        {Capability.READ_MEETINGS, Capability.MANAGE_OWN_ORGANISATION, Capability.READ_EVENTS}
+    ),
     # Pool coordinators work in the volunteers service; the meetings service's people are not theirs.
     POOL_COORDINATOR: frozenset(),
     SYSTEM: frozenset(
-        {Capability.READ_MEETINGS, Capability.MANAGE_MEETINGS, Capability.MANAGE_OWN_ORGANISATION}
+        {
+            Capability.READ_MEETINGS, Capability.MANAGE_MEETINGS, Capability.MANAGE_OWN_ORGANISATION,
+            Capability.READ_EVENTS, Capability.MANAGE_EVENTS,
+        }
     ),
 }
 

@@ -16,9 +16,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backbone.conditional import ConditionalGets
 from backbone.correlation import REQUEST_ID_HEADER, bind_request_id, clean_request_id
 from backbone.db import CONNECTION_ERRORS
-from backbone.identity import InvalidIdentity, verify
+from backbone.identity import InvalidIdentity, VerifiedTokens
 from backbone.logs import get_logger
 from backbone.metrics import HTTP_LATENCY, HTTP_REQUESTS, method_label
 from backbone.runtime import Runtime
@@ -70,7 +71,7 @@ class IdentityRequired:
     def __init__(self, app: ASGIApp, service: str, key: OKPKey) -> None:
         self._app = app
         self._service = service
-        self._key = key
+        self._tokens = VerifiedTokens(key=key, audience=service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
@@ -85,7 +86,7 @@ class IdentityRequired:
             await refusal(scope, receive, send)
             return
         try:
-            identity = verify(auth[7:], key=self._key, audience=self._service)
+            identity = self._tokens.verify(auth[7:])
         except InvalidIdentity as exc:
             refusal = JSONResponse(status_code=401, content={"detail": f"The identity is not valid: {exc}."})
             await refusal(scope, receive, send)
@@ -244,9 +245,21 @@ def health_router(runtime: Runtime) -> APIRouter:
     return router
 
 
-def install_platform(app: FastAPI, runtime: Runtime, *, require_identity: bool = True) -> None:
-    """Request ids, metrics, body limits, error handlers and health endpoints, the same in every service."""
+def install_platform(
+    app: FastAPI, runtime: Runtime, *, require_identity: bool = True, conditional_gets: bool = False
+) -> None:
+    """Request ids, metrics, body limits, error handlers and health endpoints, the same in every service.
+
+    `conditional_gets`: ETags and 304s on GET answers (backbone.conditional). Only for a service whose
+    migrations track every table its GETs read with backbone_track_data_version: an untracked table
+    would let a 304 hide its changes.
+    """
     settings = runtime.settings
+    if conditional_gets:
+        if not require_identity:
+            raise RuntimeError("Conditional GETs key their ETags by the verified identity: require it.")
+        # Added first, so it runs inside the identity check and sees who is asking.
+        app.add_middleware(ConditionalGets, runtime=runtime)
     if require_identity:
         if settings.verifying_key is None:
             raise RuntimeError(

@@ -24,7 +24,13 @@ def run_service(
     create_app: Callable[[S], FastAPI],
     migrations_dir: Path | None,
     argv: list[str] | None = None,
+    *,
+    workers: int = 1,
+    app_factory: str | None = None,
 ) -> None:
+    """With `workers` > 1, uvicorn serves from that many processes, each building its own app with
+    `app_factory` ("module:function", no arguments), since an app object cannot be handed to another
+    process."""
     parser = argparse.ArgumentParser(prog=f"python -m {settings.service_name}")
     parser.add_argument(
         "command",
@@ -39,8 +45,11 @@ def run_service(
         applied = asyncio.run(apply_migrations(settings, migrations_dir))
         log.info("migrations done", applied=applied)
     if args.command == "api":
+        several = workers > 1 and app_factory is not None
         uvicorn.run(
-            create_app(settings),
+            app_factory if app_factory is not None and several else create_app(settings),
+            factory=several,
+            workers=workers if several else None,
             host=settings.http_host,
             port=settings.http_port,
             log_config=None,

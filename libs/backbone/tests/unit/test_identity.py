@@ -9,11 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
+from joserfc.jwk import OKPKey
 
 from backbone.identity import (
     Identity,
     InvalidIdentity,
     UnusableKey,
+    VerifiedTokens,
     load_signing_key,
     load_verifying_key,
     mint,
@@ -233,3 +235,59 @@ def test_a_service_refuses_to_be_given_the_private_key(keys):
         load_verifying_key(files.signing.read_text())
     with pytest.raises(UnusableKey, match="PEM"):
         load_verifying_key("development-only-signing-key-change-me")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_remembered_identity_is_refused_once_it_has_expired(keys):
+    private, public, _ = keys
+    clock = _Clock()
+    tokens = VerifiedTokens(key=public, audience="meetings", clock=clock)
+    token = mint(ALICE, key=private, audience="meetings", ttl=60)
+    assert tokens.verify(token) == ALICE
+    clock.now += 30
+    assert tokens.verify(token) == ALICE
+    clock.now += 40  # past exp and its 5 s leeway
+    with pytest.raises(InvalidIdentity, match="expired"):
+        tokens.verify(token)
+
+
+def test_each_token_is_verified_for_itself(keys):
+    private, public, _ = keys
+    tokens = VerifiedTokens(key=public, audience="meetings")
+    bob = Identity(subject="u2", roles=("org_representative",), organisation_id="org-2")
+    assert tokens.verify(mint(ALICE, key=private, audience="meetings")) == ALICE
+    assert tokens.verify(mint(bob, key=private, audience="meetings")) == bob
+    with pytest.raises(InvalidIdentity):
+        tokens.verify(mint(ALICE, key=private, audience="events"))
+
+
+def test_a_tampered_copy_of_a_remembered_token_is_never_accepted(keys):
+    private, public, _ = keys
+    tokens = VerifiedTokens(key=public, audience="meetings")
+    token = mint(ALICE, key=private, audience="meetings")
+    assert tokens.verify(token) == ALICE
+    header, _, signature = token.split(".")
+    claims = {**_claims_of(token), "roles": ["administrator"]}
+    tampered = f"{header}.{_b64(json.dumps(claims).encode())}.{signature}"
+    forged = mint(ALICE, key=OKPKey.generate_key("Ed25519"), audience="meetings")
+    for bad in (tampered, forged, token + "x", token[:-2]):
+        for _ in range(2):
+            with pytest.raises(InvalidIdentity):
+                tokens.verify(bad)
+    assert tokens.verify(token) == ALICE
+
+
+def test_the_remembered_tokens_are_bounded(keys):
+    private, public, _ = keys
+    tokens = VerifiedTokens(key=public, audience="meetings", size=2)
+    minted = [mint(ALICE, key=private, audience="meetings") for _ in range(3)]
+    for token in minted:
+        tokens.verify(token)
+    assert len(tokens) == 2

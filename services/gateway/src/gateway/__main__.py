@@ -52,7 +52,14 @@ def _read_password(*, from_stdin: bool) -> str:
 def main(argv: list[str]) -> None:
     settings = Settings()
     if not argv or argv[0] not in ("create-user", "demo-admin"):
-        run_service(settings, create_app, MIGRATIONS_DIR, argv)
+        run_service(
+            settings,
+            create_app,
+            MIGRATIONS_DIR,
+            argv,
+            workers=settings.http_workers,
+            app_factory="gateway.app:app_from_environment",
+        )
         return
     parser = argparse.ArgumentParser(prog="python -m gateway")
     sub = parser.add_subparsers(dest="command", required=True)

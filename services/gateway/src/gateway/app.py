@@ -19,7 +19,7 @@ from backbone.http import install_platform
 from backbone.logs import get_logger
 from backbone.runtime import Runtime
 from backbone.workers import run_forever
-from gateway import audit, flash, oidc, proxy, sessions, throttle
+from gateway import audit, flash, oidc, proxy, rendering, sessions, throttle
 from gateway.auth import NotAllowed, SignInRequired, client_ip
 from gateway.csrf import CsrfRejected
 from gateway.forwarded import ForwardedClient
@@ -43,7 +43,7 @@ from gateway.pages import (
 from gateway.rendering import render
 from gateway.security_headers import SecurityHeaders
 from gateway.settings import Settings
-from gateway.upstream import ServiceUnavailable, UpstreamClients
+from gateway.upstream import AnswerCache, ServiceUnavailable, UpstreamClient
 
 log = get_logger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -200,16 +200,26 @@ def create_app(settings: Settings) -> FastAPI:
     # httpx logs every call to a service at INFO: five lines per meeting page, each costing a formatted
     # record, and nothing the services' own logs and the metrics do not already say.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Outside development the templates never change under a running process: no look at their files
+    # on every page.
+    rendering.ENV.auto_reload = settings.development
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with (
             runtime.lifespan(app),
             httpx.AsyncClient(timeout=30.0) as client,
-            UpstreamClients() as upstream_clients,
+            UpstreamClient(
+                max_response_bytes=settings.proxy_max_response_bytes,
+                timeout=settings.upstream_timeout_seconds,
+                cache=AnswerCache(
+                    max_entries=settings.upstream_cache_entries,
+                    max_bytes=settings.upstream_cache_bytes,
+                ),
+            ) as upstream,
         ):
             app.state.http = client
-            app.state.upstream_clients = upstream_clients
+            app.state.upstream = upstream
             yield
 
     app = FastAPI(
@@ -252,3 +262,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(oidc.router)
     app.include_router(proxy.router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """For each of uvicorn's worker processes (GATEWAY_HTTP_WORKERS): the app from the environment."""
+    return create_app(Settings())

@@ -25,7 +25,12 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
-SettingsDep = Annotated[Settings, Depends(settings_of)]
+async def _settings(request: Request) -> Settings:
+    # async, so FastAPI runs it on the loop: a plain function went to a worker thread on every request
+    return settings_of(request)
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 def client_ip(request: Request) -> str:

@@ -16,7 +16,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Collection
 from datetime import timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import asyncpg
 import httpx
@@ -31,7 +31,7 @@ from joserfc.jwk import KeySet
 from backbone.logs import get_logger
 from gateway import audit, csrf, roles
 from gateway.auth import SettingsDep, client_ip
-from gateway.i18n import _
+from gateway.i18n import N_, _
 from gateway.navigation import safe_next
 from gateway.rendering import render
 from gateway.settings import Settings
@@ -385,57 +385,59 @@ def _pool(request: Request) -> asyncpg.Pool:
     return request.app.state.runtime.pool
 
 
-def _refuse(request: Request) -> Response:
+class _ErrorPage(NamedTuple):
+    status_code: int
+    heading: str  # message ids, translated when shown
+    message: str
+
+
+_REFUSED = _ErrorPage(
+    403,
+    N_("Inloggningen gick inte"),
+    N_(
+        "Vi kunde inte logga in dig med kommunens inloggning. "
+        "Försök igen, eller fråga en administratör om du har ett konto i Delaktig."
+    ),
+)
+_ADMINISTRATOR_USES_PASSWORD = _ErrorPage(
+    403,
+    N_("Logga in med e-post och lösenord"),
+    N_(
+        "Ditt konto är ett administratörskonto. Av säkerhetsskäl kopplas det inte automatiskt "
+        "till kommunens inloggning. Logga in med e-post och lösenord i stället."
+    ),
+)
+_TOO_MANY = _ErrorPage(
+    429,
+    N_("För många inloggningsförsök"),
+    N_(
+        "Många inloggningar har påbörjats från din adress utan att bli klara. "
+        "Vänta tio minuter och försök igen, eller logga in med e-post och lösenord."
+    ),
+)
+_UNAVAILABLE = _ErrorPage(
+    502,
+    N_("Inloggningen fungerar inte just nu"),
+    N_(
+        "Kommunens inloggning svarar inte som den ska. "
+        "Försök igen om en stund, eller logga in med e-post och lösenord."
+    ),
+)
+
+
+def _error_page(request: Request, page: _ErrorPage) -> Response:
     return render(
         request,
         "pages/error.html",
-        status_code=403,
-        heading=_("Inloggningen gick inte"),
-        message=_(
-            "Vi kunde inte logga in dig med kommunens inloggning. "
-            "Försök igen, eller fråga en administratör om du har ett konto i Delaktig."
-        ),
-    )
-
-
-def _administrator_uses_password(request: Request) -> Response:
-    return render(
-        request,
-        "pages/error.html",
-        status_code=403,
-        heading=_("Logga in med e-post och lösenord"),
-        message=_(
-            "Ditt konto är ett administratörskonto. Av säkerhetsskäl kopplas det inte automatiskt "
-            "till kommunens inloggning. Logga in med e-post och lösenord i stället."
-        ),
-    )
-
-
-def _too_many(request: Request) -> Response:
-    return render(
-        request,
-        "pages/error.html",
-        status_code=429,
-        heading=_("För många inloggningsförsök"),
-        message=_(
-            "Många inloggningar har påbörjats från din adress utan att bli klara. "
-            "Vänta tio minuter och försök igen, eller logga in med e-post och lösenord."
-        ),
+        status_code=page.status_code,
+        heading=_(page.heading),
+        message=_(page.message),
     )
 
 
 def _unavailable(request: Request, exc: Exception) -> Response:
     log.error("single sign-on is unavailable", error=str(exc) or type(exc).__name__)
-    return render(
-        request,
-        "pages/error.html",
-        status_code=502,
-        heading=_("Inloggningen fungerar inte just nu"),
-        message=_(
-            "Kommunens inloggning svarar inte som den ska. "
-            "Försök igen om en stund, eller logga in med e-post och lösenord."
-        ),
-    )
+    return _error_page(request, _UNAVAILABLE)
 
 
 @router.get("/sign-in/sso")
@@ -462,7 +464,7 @@ async def start_sign_in(request: Request, settings: SettingsDep, next: str = "/"
             ip=client_ip(request),
         )
     if not started:
-        return _too_many(request)
+        return _error_page(request, _TOO_MANY)
     async with provider.client(metadata) as client:
         url, _state = client.create_authorization_url(
             metadata["authorization_endpoint"], state=state, nonce=nonce, code_verifier=verifier
@@ -479,7 +481,7 @@ async def finish_sign_in(
 
     pre_session = csrf.pre_session_id(request)
     if not (state and code and pre_session):
-        return _refuse(request)
+        return _error_page(request, _REFUSED)
     async with _pool(request).acquire() as conn:
         attempt = await Q.take_oidc_attempt.fetchrow(
             conn,
@@ -488,7 +490,7 @@ async def finish_sign_in(
             lifetime=ATTEMPT_LIFETIME,
         )
     if attempt is None:
-        return _refuse(request)
+        return _error_page(request, _REFUSED)
     provider = provider_of(request, settings)
     try:
         async with asyncio.timeout(SIGN_IN_DEADLINE):
@@ -499,7 +501,7 @@ async def finish_sign_in(
         return _unavailable(request, exc)
     except (OAuthError, InvalidIdToken) as exc:
         log.warning("single sign-on refused", reason=str(exc))
-        return _refuse(request)
+        return _error_page(request, _REFUSED)
     async with _pool(request).acquire() as conn:
         try:
             user = await account_for(
@@ -509,10 +511,10 @@ async def finish_sign_in(
                 ip=client_ip(request),
             )
         except AdministratorNotLinked:
-            return _administrator_uses_password(request)
+            return _error_page(request, _ADMINISTRATOR_USES_PASSWORD)
         except NoAccount as exc:
             log.info("single sign-on found no account", reason=str(exc))
-            return _refuse(request)
+            return _error_page(request, _REFUSED)
         return await begin_session(
             request, conn, settings, user_id=user["id"], email=user["email"], next_path=attempt["next_path"]
         )

@@ -79,7 +79,7 @@ async def resume(
         await Q.delete_session.execute(conn, id_hash=digest)
         return None
     if now - row["last_seen_at"] > TOUCH_EVERY:
-        await Q.touch_session.execute(conn, id_hash=digest)
+        await Q.touch_session.execute(conn, id_hash=digest, due_before=now - TOUCH_EVERY)
     return SignedIn(
         user_id=row["user_id"],
         email=row["email"],

@@ -62,6 +62,16 @@ class Settings(ServiceSettings):
     # A service's answer through /api/ bigger than this is refused with 502 instead of being held
     # in the gateway's memory (the proxy reads it in chunks and stops at the limit).
     proxy_max_response_bytes: int = Field(default=10 * 1_048_576, ge=1_024)
+    # The pages' calls to the services: how long one may take, and how many last answers are kept to
+    # revalidate with their ETags (per person and URL; 0 keeps none). The cap above applies to them too.
+    upstream_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Processes serving HTTP (uvicorn workers; each keeps its own caches). The pages are CPU work in
+    # Python, one core per process, but on the 2-core machine the services, PostgreSQL and the load
+    # already share those two cores and a second process did not measurably help (bench/README.md);
+    # on a machine with cores to spare, try the number of cores.
+    http_workers: int = Field(default=1, ge=1)
+    upstream_cache_entries: int = Field(default=5_000, ge=0)
+    upstream_cache_bytes: int = Field(default=64 * 1_048_576, ge=0)
 
     # Optional single sign-on (OpenID Connect, authorization code + PKCE).
     oidc_issuer: str | None = None

@@ -3,56 +3,173 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
+import json
 import time
-from collections.abc import Awaitable
+from collections import OrderedDict
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-import httpx
+import aiohttp
 from fastapi import Depends, Request
 from joserfc.jwk import OKPKey
+from yarl import URL
 
 from backbone.correlation import REQUEST_ID_HEADER, current_request_id
 from backbone.identity import DEFAULT_TTL_SECONDS, Identity, mint
 from gateway import audit
 from gateway.auth import CurrentUser
+from gateway.i18n import current_locale
 from gateway.sessions import SignedIn
 
 
-class UpstreamClients:
-    """Small httpx clients taken in turn, one per page request, instead of one client with a big pool.
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A service's answer, read in full: what the pages and `Outcome` look at."""
 
-    httpcore's pool looks at every one of its connections for every request and every answer (a socket
-    poll each, and a count of the idle ones inside that loop), so its cost grows with the square of the
-    pool: at 32 pages at once, most of the gateway's time went there (bench/README.md). Eight clients of
-    eight connections each keep every connection alive (httpx's default keeps 20 of 100 and closes the
-    rest after each answer) at a fraction of that cost.
+    status_code: int
+    content: bytes
+    etag: str | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+CacheKey = tuple[Identity, str, str]
+
+
+class AnswerCache:
+    """The last answer to each GET, per (exact identity, service, path and query), with its ETag.
+
+    Honest by construction: the entry is only ever a validator. Every call still goes to the service
+    with `If-None-Match`, and the service decides (from its data version, the minute, the caller and the
+    URL) whether the body is still what it would answer now; only a `304` reuses it. The identity is
+    the whole identity the session lookup found, so nothing is shared between people or roles. Bounded
+    by entries and bytes, least recently used first out.
     """
 
-    def __init__(self, *, clients: int = 8, connections: int = 8, timeout: float = 30.0) -> None:
-        # Idle connections are let go before uvicorn's own 5 s keep-alive ends them from the other side,
-        # or a call could go out on a connection the service is closing (and the page would answer 502).
-        limits = httpx.Limits(
-            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=4.0
-        )
-        self._clients = [httpx.AsyncClient(timeout=timeout, limits=limits) for _ in range(clients)]
-        self._turn = itertools.cycle(self._clients)
+    def __init__(self, *, max_entries: int = 2_000, max_bytes: int = 32 * 1_048_576) -> None:
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._answers: OrderedDict[CacheKey, Answer] = OrderedDict()
 
-    def take(self) -> httpx.AsyncClient:
-        return next(self._turn)
+    def __len__(self) -> int:
+        return len(self._answers)
 
-    async def __aenter__(self) -> UpstreamClients:
-        return self
+    def get(self, key: CacheKey) -> Answer | None:
+        answer = self._answers.get(key)
+        if answer is not None:
+            self._answers.move_to_end(key)
+        return answer
 
-    async def __aexit__(self, *_exc: object) -> None:
-        for client in self._clients:
-            await client.aclose()
+    def put(self, key: CacheKey, answer: Answer) -> None:
+        self.drop(key)
+        if self._max_entries <= 0 or len(answer.content) > self._max_bytes:
+            return
+        self._answers[key] = answer
+        self._bytes += len(answer.content)
+        while len(self._answers) > self._max_entries or self._bytes > self._max_bytes:
+            _key, oldest = self._answers.popitem(last=False)
+            self._bytes -= len(oldest.content)
+
+    def drop(self, key: CacheKey) -> None:
+        old = self._answers.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old.content)
 
 
 class ServiceUnavailable(Exception):
     def __init__(self, service: str) -> None:
         super().__init__(service)
         self.service = service
+
+
+class UpstreamClient:
+    """The pages' calls to the services, on one aiohttp session.
+
+    aiohttp instead of httpx: httpx (with httpcore and anyio under it) was about half of the gateway's
+    CPU on the staff pages (bench/README.md). The session keeps no cookies (it is shared by everybody's
+    calls) and lets idle connections go after 4 s, before uvicorn's own 5 s keep-alive ends them from
+    the other side (a call on a connection the service is closing would make the page answer 502).
+    """
+
+    def __init__(
+        self,
+        *,
+        max_response_bytes: int,
+        timeout: float = 30.0,
+        connections: int = 64,
+        cache: AnswerCache | None = None,
+    ) -> None:
+        self._max_response_bytes = max_response_bytes
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._connections = connections
+        self.cache = cache if cache is not None else AnswerCache(max_entries=0)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> UpstreamClient:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=4.0),
+            timeout=self._timeout,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def request(
+        self,
+        service: str,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        json: Any = None,
+        cache_key: CacheKey | None = None,
+    ) -> Answer:
+        """The service's answer; `ServiceUnavailable` if it cannot be reached, times out or answers
+        more than `max_response_bytes`. With `cache_key` (GETs only), revalidates the last answer."""
+        if self._session is None:
+            raise RuntimeError("UpstreamClient is used outside its `async with`.")
+        kept = self.cache.get(cache_key) if cache_key is not None else None
+        if kept is not None and kept.etag:
+            headers = {**headers, "If-None-Match": kept.etag}
+        try:
+            async with self._session.request(
+                method, URL(url, encoded=True), headers=headers, json=json
+            ) as response:
+                status = response.status
+                if status == 304 and kept is not None:
+                    return kept
+                body = await self._read_capped(response, service)
+                etag = response.headers.get("ETag")
+        except (aiohttp.ClientError, TimeoutError):
+            raise ServiceUnavailable(service) from None
+        answer = Answer(status, body, etag)
+        if cache_key is not None:
+            if status == 200 and etag:
+                self.cache.put(cache_key, answer)
+            else:
+                self.cache.drop(cache_key)
+        return answer
+
+    async def _read_capped(self, response: aiohttp.ClientResponse, service: str) -> bytes:
+        limit = self._max_response_bytes
+        declared = response.content_length
+        if declared is not None:
+            if declared > limit:
+                raise ServiceUnavailable(service)
+            return await response.read()
+        body = bytearray()
+        while chunk := await response.content.readany():
+            body += chunk
+            if len(body) > limit:
+                raise ServiceUnavailable(service)
+        return bytes(body)
 
 
 def identity_of(user: SignedIn) -> Identity:
@@ -116,28 +233,61 @@ class Services:
     def __init__(self, request: Request, user: SignedIn) -> None:
         self._request = request
         self._user = user
-        self._client: httpx.AsyncClient = request.app.state.upstream_clients.take()
+        self._client: UpstreamClient = request.app.state.upstream
         self._upstreams: dict[str, str] = request.app.state.upstreams
 
-    async def call(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = await self._client.request(
-                method,
-                f"{self._upstreams[service]}{path}",
-                headers=identity_headers(self._request, self._user, service),
-                **kwargs,
-            )
-        except httpx.HTTPError:
-            raise ServiceUnavailable(service) from None
-        if method != "GET" and response.status_code < 400:
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Answer:
+        target = with_query(path, params)
+        cache_key = (identity_of(self._user), service, target) if method == "GET" else None
+        answer = await self._client.request(
+            service,
+            method,
+            f"{self._upstreams[service]}{target}",
+            # The person's language: a service that knows it can say why it refused in that language.
+            headers={
+                **identity_headers(self._request, self._user, service),
+                "Accept-Language": current_locale(),
+            },
+            json=json,
+            cache_key=cache_key,
+        )
+        if method != "GET" and answer.status_code < 400:
             await record_change(self._request, self._user, service, method, path)
-        return response
+        return answer
 
-    async def get_json(self, service: str, path: str, **kwargs: Any) -> Any:
-        response = await self.call(service, "GET", path, **kwargs)
-        if response.status_code >= 500:
+    async def get_json(self, service: str, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
+        answer = await self.call(service, "GET", path, params=params)
+        if answer.status_code >= 500:
             raise ServiceUnavailable(service)
-        return response.json() if response.status_code < 400 else None
+        return answer.json() if answer.status_code < 400 else None
+
+
+def with_query(path: str, params: Mapping[str, Any] | None) -> str:
+    """`path?query`, the values written as httpx wrote them (True as "true", None as empty, a list as
+    the name repeated), so the services see the same URLs as before."""
+    if not params:
+        return path
+    pairs: list[tuple[str, str]] = []
+    for name, value in params.items():
+        for one in value if isinstance(value, list | tuple) else (value,):
+            pairs.append((name, _query_value(one)))
+    return f"{path}?{urlencode(pairs)}"
+
+
+def _query_value(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "" if value is None else str(value)
 
 
 async def side_by_side(*calls: Awaitable[Any]) -> list[Any]:
@@ -179,14 +329,16 @@ ServicesDep = Annotated[Services, Depends(_services)]
 class Outcome:
     """What a changing call to a service came to: its answer, or a message for the person."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: Answer) -> None:
         self.status_code = response.status_code
         self.ok = response.status_code < 400
         self.data: Any = response.json() if self.ok and response.content else None
         self.message = "" if self.ok else problem_message(response.status_code, _reason(response))
+        # A 422's reasons by the service's field name, so a form can show each beside its own field.
+        self.invalid_fields = _invalid_fields(response) if response.status_code == 422 else {}
 
 
-def _reason(response: httpx.Response) -> str | None:
+def _reason(response: Answer) -> str | None:
     """The service's own words for why it refused: the rule lives there, so its reason is shown."""
     try:
         detail = response.json().get("detail")
@@ -195,6 +347,20 @@ def _reason(response: httpx.Response) -> str | None:
     if not isinstance(detail, str) or not detail.strip():
         return None
     return " ".join(detail.split())[:300]
+
+
+def _invalid_fields(response: Answer) -> dict[str, str]:
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        return {}
+    if not isinstance(errors, list):
+        return {}
+    return {
+        str(e["field"]): " ".join(str(e["message"]).split())[:300]
+        for e in errors or []
+        if isinstance(e, dict) and "field" in e and "message" in e
+    }
 
 
 def problem_message(status_code: int, reason: str | None = None) -> str:

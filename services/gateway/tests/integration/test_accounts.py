@@ -7,7 +7,7 @@ import secrets
 import threading
 import uuid
 from contextlib import ExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -356,3 +356,67 @@ def test_guesses_from_many_addresses_slow_new_devices_but_not_the_owners_known_o
     assert checked < throttle.ACCOUNT_SLOW_AFTER + 10
     assert 0 < new_device.wait_seconds <= throttle.ACCOUNT_MAX_DELAY.total_seconds()
     assert known.ok
+
+
+def test_a_session_due_for_its_touch_is_resumed_without_waiting_for_another_request_touching_it(
+    settings: Settings,
+) -> None:
+    """Pages in flight at once all find their session due for a touch; none may queue behind another's."""
+
+    async def scenario() -> sessions.SignedIn | None:
+        async with asyncpg.create_pool(settings.database_url, min_size=2, max_size=2) as pool:
+            async with pool.acquire() as conn:
+                user_id, _email = await _new_user(conn)
+                token = await sessions.start(conn, user_id=user_id, ip=None)
+                await conn.execute(
+                    "UPDATE sessions SET last_seen_at = now() - interval '5 minutes' WHERE id_hash = $1",
+                    sessions.token_hash(token),
+                )
+            async with pool.acquire() as holder, holder.transaction():
+                # Another request's touch, not yet committed: it holds the row.
+                await holder.execute(
+                    "UPDATE sessions SET last_seen_at = last_seen_at WHERE id_hash = $1",
+                    sessions.token_hash(token),
+                )
+                async with pool.acquire() as conn:
+                    resumed = await asyncio.wait_for(
+                        sessions.resume(
+                            conn,
+                            token=token,
+                            now=datetime.now(UTC),
+                            idle=timedelta(minutes=settings.session_idle_minutes),
+                            absolute=timedelta(hours=settings.session_absolute_hours),
+                        ),
+                        timeout=10,
+                    )
+            return resumed
+
+    assert run(scenario()) is not None
+
+
+def test_a_session_in_use_is_kept_alive(settings: Settings) -> None:
+    async def scenario() -> tuple[datetime, datetime]:
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            user_id, _email = await _new_user(conn)
+            token = await sessions.start(conn, user_id=user_id, ip=None)
+            digest = sessions.token_hash(token)
+            before = await conn.fetchval(
+                "UPDATE sessions SET last_seen_at = now() - interval '5 minutes' WHERE id_hash = $1 "
+                "RETURNING last_seen_at",
+                digest,
+            )
+            await sessions.resume(
+                conn,
+                token=token,
+                now=datetime.now(UTC),
+                idle=timedelta(minutes=settings.session_idle_minutes),
+                absolute=timedelta(hours=settings.session_absolute_hours),
+            )
+            after = await conn.fetchval("SELECT last_seen_at FROM sessions WHERE id_hash = $1", digest)
+            return before, after
+        finally:
+            await conn.close()
+
+    before, after = run(scenario())
+    assert after > before + timedelta(minutes=4)

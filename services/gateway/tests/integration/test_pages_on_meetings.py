@@ -187,3 +187,40 @@ def test_a_refusal_by_the_service_reaches_the_person_with_the_services_reason(
     reason = direct.json()["detail"]
     assert reason in text_of(refused), f"the page does not say the service's reason {reason!r}"
     assert meetings_staff.send("GET", f"/v1/minutes/{minutes['id']}", expect=200)["status"] == "draft"
+
+
+def test_an_agenda_item_too_long_for_the_service_is_refused_beside_its_field_with_the_services_reason(
+    staff: httpx.Client, seeded: Seeded
+) -> None:
+    url = f"/meetings/{seeded.meeting['id']}"
+    page = staff.get(url)
+    refused = staff.post(
+        f"{url}/agenda",
+        data={"title": "Lång punkt", "kind": "other", "duration": "601", "csrf_token": csrf_of(page.text)},
+    )
+    assert refused.status_code == 400, refused.text
+    text = text_of(refused)
+    # The length rule is the service's: the page says in Swedish what to correct, and the service's why.
+    assert "Skriv hur många minuter punkten tar, till exempel 20. Skälet:" in text
+    assert "600" in text, "the service's reason does not reach the page"
+    assert 'id="error-agenda_duration"' in refused.text
+
+
+def test_a_meeting_that_ends_before_it_starts_is_refused_with_the_services_reason(
+    staff: httpx.Client, seeded: Seeded
+) -> None:
+    page = staff.get("/meetings/new")
+    refused = staff.post(
+        "/meetings",
+        data={
+            "title": "Baklänges",
+            "day": "2030-05-06",
+            "starts": "15:00",
+            "ends": "13:00",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
+    assert refused.status_code == 400, refused.text
+    text = text_of(refused)
+    assert "Kontrollera när mötet börjar och slutar. Skälet:" in text
+    assert "must end after it starts" in text, "the service's reason does not reach the page"

@@ -8,6 +8,9 @@ import pytest
 
 from gateway import i18n
 from gateway.rendering import ENV
+from gateway.settings import Settings
+
+ZONE = Settings(environment="test").zone  # the default time zone, which every page's context carries
 
 WINTER = datetime(2027, 2, 1, 12, 30, tzinfo=UTC)  # 13:30 in Stockholm
 SUMMER = "2027-06-01T07:05:00+00:00"  # 09:05 in Stockholm
@@ -16,7 +19,7 @@ SUMMER = "2027-06-01T07:05:00+00:00"  # 09:05 in Stockholm
 def _show(value: object, *args: str, locale: str = "sv") -> str:
     i18n.set_locale(locale)
     try:
-        return ENV.from_string("{{ value | datetime(*args) }}").render(value=value, args=args)
+        return ENV.from_string("{{ value | datetime(*args) }}").render(value=value, args=args, zone=ZONE)
     finally:
         i18n.set_locale(i18n.DEFAULT_LOCALE)
 

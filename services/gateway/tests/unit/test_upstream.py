@@ -96,3 +96,51 @@ def test_a_failing_call_is_raised_as_itself_and_the_others_are_cancelled() -> No
         run_async(side_by_side(slow(), failing()))
     assert raised.value.service == "meetings"
     assert cancelled == ["slow"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "2026-12-01T10:00:00+00:00", "limit": 5},
+        {"q": "bredband & fiber/åäö", "offset": 0},
+        {"flag": True, "other": False, "empty": None, "ids": ["a", "b"]},
+    ],
+)
+def test_query_strings_are_written_as_httpx_wrote_them(params: dict[str, object]) -> None:
+    import httpx
+
+    assert upstream.with_query("/v1/x", params) == f"/v1/x?{httpx.QueryParams(params)}"  # type: ignore[arg-type]
+    assert upstream.with_query("/v1/x", None) == "/v1/x"
+
+
+def test_calls_to_a_service_carry_the_persons_language(keys: tuple[OKPKey, OKPKey]) -> None:
+    """So a service can one day say why it refused in the language the person reads the pages in."""
+    import uuid
+    from types import SimpleNamespace
+    from typing import Any
+
+    from gateway import i18n
+    from gateway.sessions import SignedIn
+
+    seen: list[str | None] = []
+
+    class Service:
+        async def request(self, *_args: Any, headers: dict[str, str], **_kwargs: Any) -> upstream.Answer:
+            seen.append(headers.get("Accept-Language"))
+            return upstream.Answer(200, b"{}", None)
+
+    state = SimpleNamespace(
+        settings=SimpleNamespace(signing_key=keys[0]),
+        upstream=Service(),
+        upstreams={"meetings": "http://meetings"},
+    )
+    request: Any = SimpleNamespace(app=SimpleNamespace(state=state))
+    user = SignedIn(uuid.uuid4(), "ada@example.se", "Ada", ("staff",), None, (), "csrf", b"hash")
+
+    async def page_in(locale: str) -> None:
+        i18n.set_locale(locale)  # as LocaleMiddleware does for the request
+        await upstream.Services(request, user).get_json("meetings", "/v1/meetings")
+
+    run_async(page_in("en"))
+    run_async(page_in("sv"))
+    assert seen == ["en", "sv"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,6 +24,16 @@ from meetings.contracts import (
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """What an action item says: the task, who promised it (a registered person or a name), when."""
+
+    text: str
+    owner_person_id: uuid.UUID | None = None
+    owner_name: str | None = None
+    due_date: date | None = None
 
 
 def _payload(row: Any, owner_email: str | None) -> ActionItemV1:
@@ -53,26 +64,23 @@ async def assign(
     *,
     conn: asyncpg.Connection,
     meeting_id: uuid.UUID,
-    text: str,
-    owner_person_id: uuid.UUID | None,
-    owner_name: str | None,
-    due_date: date | None,
+    item: ActionItem,
 ) -> Row:
     """Record an action item from a meeting; an owner hears about it through the assigned event."""
     async with conn.transaction():
         meeting = await q.get_meeting.fetchrow(conn, id=meeting_id)
         if meeting is None:
             raise NotFound(f"there is no meeting with id {meeting_id}")
-        name, email = await _owner(conn, owner_person_id, owner_name)
+        name, email = await _owner(conn, item.owner_person_id, item.owner_name)
         row = await q.insert_action_item.fetchrow(
             conn,
             id=uuid.uuid4(),
             meeting_id=meeting_id,
             group_id=meeting["group_id"],
-            text=text,
-            owner_person_id=owner_person_id,
+            text=item.text,
+            owner_person_id=item.owner_person_id,
             owner_name=name,
-            due_date=due_date,
+            due_date=item.due_date,
         )
         await add_event(conn, ACTION_ITEM_ASSIGNED, _payload(row, email), aggregate_id=str(row["id"]))
     return await get(conn=conn, action_item_id=row["id"])
@@ -100,29 +108,26 @@ async def update(
     conn: asyncpg.Connection,
     action_item_id: uuid.UUID,
     version: int,
-    text: str,
-    owner_person_id: uuid.UUID | None,
-    owner_name: str | None,
-    due_date: date | None,
+    item: ActionItem,
 ) -> Row:
     """Change an open item; a new owner hears about it like a new assignment."""
     async with conn.transaction():
         current = await _current(conn, action_item_id, version)
         if current["status"] != "open":
             raise RuleError(f"the action item is {current['status']}; only open items can change")
-        name, email = await _owner(conn, owner_person_id, owner_name)
+        name, email = await _owner(conn, item.owner_person_id, item.owner_name)
         row = await q.update_action_item.fetchrow(
             conn,
             id=action_item_id,
             version=version,
-            text=text,
-            owner_person_id=owner_person_id,
+            text=item.text,
+            owner_person_id=item.owner_person_id,
             owner_name=name,
-            due_date=due_date,
+            due_date=item.due_date,
         )
         if row is None:
             raise StaleVersion("the action item was changed by someone else; reload it and try again")
-        if (owner_person_id, name) != (current["owner_person_id"], current["owner_name"]):
+        if (item.owner_person_id, name) != (current["owner_person_id"], current["owner_name"]):
             await add_event(conn, ACTION_ITEM_ASSIGNED, _payload(row, email), aggregate_id=str(row["id"]))
     return await get(conn=conn, action_item_id=action_item_id)
 
@@ -132,7 +137,7 @@ async def close(
     conn: asyncpg.Connection,
     action_item_id: uuid.UUID,
     version: int,
-    status: str,
+    status: model.ClosedActionStatus,
     closed_in_meeting_id: uuid.UUID | None,
     note: str | None,
 ) -> Row:

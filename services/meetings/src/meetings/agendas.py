@@ -9,15 +9,18 @@ from typing import Any
 import asyncpg
 
 from backbone.errors import NotFound, RuleError
+from meetings.model import AgendaKind
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class AgendaItemIn:
+class AgendaItem:
+    """What an agenda item says; where it stands on the agenda is the use case's `position`."""
+
     title: str
-    kind: str
+    kind: AgendaKind
     duration_minutes: int | None = None
     responsible_person_id: uuid.UUID | None = None
     responsible_group_id: uuid.UUID | None = None
@@ -32,7 +35,7 @@ async def _meeting(conn: asyncpg.Connection, meeting_id: uuid.UUID) -> Any:
     return meeting
 
 
-async def _check_refs(conn: asyncpg.Connection, item: AgendaItemIn) -> None:
+async def _check_refs(conn: asyncpg.Connection, item: AgendaItem) -> None:
     person_id = item.responsible_person_id
     if person_id and await q.get_person.fetchrow(conn, id=person_id) is None:
         raise NotFound(f"there is no person with id {item.responsible_person_id}")
@@ -70,7 +73,7 @@ async def get_agenda(
 
 
 async def add_item(
-    *, conn: asyncpg.Connection, meeting_id: uuid.UUID, item: AgendaItemIn, position: int | None = None
+    *, conn: asyncpg.Connection, meeting_id: uuid.UUID, item: AgendaItem, position: int | None = None
 ) -> Row:
     """Add an item at `position` (1-based; the end when absent), moving later items down."""
     async with conn.transaction():
@@ -106,7 +109,7 @@ async def _renumber(conn: asyncpg.Connection, meeting_id: uuid.UUID, order: list
 
 
 async def update_item(
-    *, conn: asyncpg.Connection, meeting_id: uuid.UUID, item_id: uuid.UUID, item: AgendaItemIn
+    *, conn: asyncpg.Connection, meeting_id: uuid.UUID, item_id: uuid.UUID, item: AgendaItem
 ) -> Row:
     async with conn.transaction():
         await _meeting(conn, meeting_id)

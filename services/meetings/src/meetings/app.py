@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
@@ -26,6 +25,7 @@ from meetings.api import (
     meetings,
     minutes,
     organisations,
+    overview,
     people,
     reports,
     search,
@@ -37,12 +37,14 @@ from meetings.settings import Settings
 log = get_logger(__name__)
 
 
-def due_check(runtime: Runtime, timezone: str = "Europe/Stockholm") -> Callable[[], Awaitable[None]]:
-    """One round of the periodic check that announces action items due soon or overdue (each once)."""
+def due_check(runtime: Runtime) -> Callable[[], Awaitable[None]]:
+    """One round of the periodic check that announces action items due soon or overdue (each once).
+
+    "Today" is the date on the service's wall clock (`Settings.timezone`), where due dates are meant."""
 
     async def check() -> None:
         async with runtime.pool.acquire() as conn:
-            today = datetime.now(ZoneInfo(timezone)).date()
+            today = datetime.now(runtime.settings.zone).date()
             counts = await action_items.check_due(conn=conn, today=today)
         if any(counts.values()):
             log.info("action items announced", **counts)
@@ -66,7 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
         version="1",
         lifespan=runtime.lifespan,
     )
-    install_platform(app, runtime)
+    install_platform(app, runtime, conditional_gets=True)
     install_rule_errors(app)
     app.include_router(organisations.router)
     app.include_router(people.router)
@@ -81,4 +83,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(action_items_api.router)
     app.include_router(search.router)
     app.include_router(imports.router)
+    app.include_router(overview.router)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from backbone.errors import NotAllowed, NotFound, RuleError
 from backbone.outbox import add_event
 from meetings import registry
 from meetings.contracts import ATTENDANCE_RECORDED, AttendanceRecordedV1
+from meetings.model import AttendanceStatus
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
@@ -23,7 +24,7 @@ async def record(
     conn: asyncpg.Connection,
     meeting_id: uuid.UUID,
     person_id: uuid.UUID,
-    status: str,
+    status: AttendanceStatus,
     organisation_id: uuid.UUID | None,
     scope: uuid.UUID | None = None,
 ) -> Row:
@@ -48,13 +49,21 @@ class RollCallMark:
     """One line of a roll call: `person:<id>` or `invitee:<position>`, and how they attended."""
 
     key: str
-    status: str
+    status: AttendanceStatus
 
 
 @dataclass(frozen=True)
 class Guest:
     name: str
     organisation_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RollCall:
+    """A whole roll call as one form sends it: a mark for whom it names, and guests to add."""
+
+    marks: list[RollCallMark] = field(default_factory=list)
+    guests: list[Guest] = field(default_factory=list)
 
 
 async def roll_call(
@@ -70,8 +79,7 @@ async def record_roll_call(
     *,
     conn: asyncpg.Connection,
     meeting_id: uuid.UUID,
-    marks: list[RollCallMark],
-    guests: list[Guest],
+    roll: RollCall,
     scope: uuid.UUID | None = None,
 ) -> list[Row]:
     """Save a whole roll call in one transaction: every mark, and guests added as people of their own.
@@ -85,13 +93,13 @@ async def record_roll_call(
         expected = {r["key"]: r for r in everyone}
         listed = await q.roll_call_invitees.fetch(conn, meeting_id=meeting_id)
         invitees = {f"invitee:{r['position']}": r for r in listed}
-        unknown = [m.key for m in marks if m.key not in expected and m.key not in invitees]
+        unknown = [m.key for m in roll.marks if m.key not in expected and m.key not in invitees]
         if unknown:
             raise RuleError(
                 f"{len(unknown)} of the people sent are not on this meeting's roll call"
                 f" ({', '.join(unknown[:3])}); reload the page and try again"
             )
-        for mark in marks:
+        for mark in roll.marks:
             if mark.key in expected and expected[mark.key]["person_id"] is not None:
                 person_id = expected[mark.key]["person_id"]
             else:
@@ -116,7 +124,7 @@ async def record_roll_call(
                 organisation_id=None,
                 scope=scope,
             )
-        for guest in guests:
+        for guest in roll.guests:
             if scope is not None:
                 raise NotAllowed("only staff can add guests to a meeting's attendance")
             organisation_id = None
@@ -149,7 +157,7 @@ async def _record_one(
     *,
     meeting: asyncpg.Record,
     person_id: uuid.UUID,
-    status: str,
+    status: AttendanceStatus,
     organisation_id: uuid.UUID | None,
     scope: uuid.UUID | None,
 ) -> None:

@@ -124,7 +124,8 @@ class MinutesPublishedV1(_Payload):
     correction_note: str | None = None
     group_name: str | None = None
     meeting_starts_at: datetime | None = None
-    timezone: str = "Europe/Stockholm"
+    # Always sent (the meeting's own zone); no default, so no zone is written here but the setting.
+    timezone: str
     # Who should hear about it: the meeting's invitees, or else the group's members with an email.
     recipients: list[Invitee] = []
 

@@ -7,7 +7,6 @@ as needing review, and only a person's review (PUT /v1/imports/{id}) clears that
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import functools
 import threading
 import uuid
@@ -17,109 +16,42 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.errors import NotFound, RuleError, StaleVersion
 from backbone.paging import fetch_page
 from meetings import action_items, attendance, minutes, registry, scheduling
-from meetings.importer import ParsedMinutes, parse_minutes
-from meetings.model import AttendanceStatus
+from meetings.importer import Attendee, ParsedMinutes, parse_minutes
+from meetings.model import AttendanceStatus, OrganisationKind, SectionKind
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
 
-# The group meets at 13:30 for two hours; an imported text rarely says when it started.
+# The group meets at 13:30 for two hours (on the service's wall clock, `Settings.timezone`); an
+# imported text rarely says when it started.
 DEFAULT_START = time(13, 30)
 DEFAULT_MINUTES = 120
-TIMEZONE = "Europe/Stockholm"
 
 
-class _Stored(BaseModel):
-    # Rows stored by older versions lack what was added since, and may hold what was dropped since:
-    # every field has a default and unknown keys are ignored, so every stored import stays readable.
-    model_config = ConfigDict(extra="ignore", from_attributes=True)
-
-
-class ImportedPerson(_Stored):
-    name: str
-    organisation: str | None = None
-    role: str | None = None
-    status: AttendanceStatus | None = Field(
-        default=None, description="Set by a review; by default present for attendees, excused for the absent"
-    )
-
-
-class ImportedSection(_Stored):
-    heading: str | None = None
-    text: str = ""
-    kind: str | None = Field(default=None, description="Set by a review")
-
-
-class ImportedDecision(_Stored):
-    text: str
-    section: str | None = None
-
-
-class ImportedActionItem(_Stored):
-    text: str
-    owner: str | None = None
-    section: str | None = None
-    owner_person_id: uuid.UUID | None = Field(default=None, description="Set by a review")
-    due_date: dt.date | None = Field(default=None, description="Set by a review")
-
-
-class ImportedDate(_Stored):
-    phrase: str
-    sentence: str = ""
-    date: dt.date | None = None
-    section: str | None = None
-
-
-class ImportedMinutes(_Stored):
-    """What an import holds: the parser's reading (`ParsedMinutes`), then a review's corrections over it.
-
-    A review replaces the fields it gives (title, date, group, minute-taker, the lists) and adds what
-    only a person can say (status, kind, owner_person_id, due_date); the parser's warnings and
-    mentioned dates stay. Fields a document never had are left out of its JSON (`stored`), so the
-    stored and returned shape is the one the parser or the review wrote.
-    """
-
-    title: str | None = None
-    date: dt.date | None = None  # `dt.date`: in the class body, `date` is this field and hides the type
-    needs_review: bool = True
-    group: str | None = None
-    source_name: str | None = None
-    attendees: list[ImportedPerson] = Field(default_factory=list)
-    absent: list[ImportedPerson] = Field(default_factory=list)
-    minute_taker: str | None = None
-    sections: list[ImportedSection] = Field(default_factory=list)
-    decisions: list[ImportedDecision] = Field(default_factory=list)
-    action_items: list[ImportedActionItem] = Field(default_factory=list)
-    mentioned_dates: list[ImportedDate] = Field(default_factory=list)
-    next_meeting: dt.date | None = None
-    warnings: list[str] = Field(default_factory=list)
-
-    def stored(self) -> dict[str, Any]:
-        """The JSON kept in `imports.parsed`: the fields this document was given, nothing invented."""
-        return self.model_dump(mode="json", exclude_unset=True)
-
-
-def organisation_kind(name: str) -> str:
+def organisation_kind(name: str) -> OrganisationKind:
     """Municipal administrations end in "förvaltningen"; the rest are user organisations by default."""
     return "municipal" if name.lower().endswith(("förvaltningen", "förvaltning")) else "user_organisation"
 
 
-def sections_from(parsed: list[ImportedSection]) -> list[dict[str, Any]]:
-    out = []
-    for s in parsed:
+def minutes_from(parsed: ParsedMinutes) -> minutes.MinutesContent:
+    """The minutes an import (or its review) says: headings filled in, report sections recognised."""
+    sections = []
+    for s in parsed.sections:
         heading = (s.heading or "").strip() or "Inledning"
-        kind = "working_group_report" if heading.lower().startswith("rapport") else s.kind or "text"
-        out.append({"heading": heading, "text": s.text or "", "kind": kind})
-    return out
-
-
-def decisions_from(parsed: list[ImportedDecision]) -> list[dict[str, Any]]:
-    return [{"text": d.text, "section": d.section} for d in parsed if d.text]
+        kind: SectionKind = (
+            "working_group_report" if heading.lower().startswith("rapport") else s.kind or "text"
+        )
+        sections.append(minutes.Section(heading=heading, text=s.text or "", kind=kind))
+    return minutes.MinutesContent(
+        title=parsed.title,
+        minute_taker=parsed.minute_taker,
+        sections=sections,
+        decisions=[minutes.Decision(text=d.text, section=d.section) for d in parsed.decisions if d.text],
+    )
 
 
 async def _group_id(
@@ -136,10 +68,8 @@ async def _group_id(
     return None
 
 
-async def _record_attendance(
-    conn: asyncpg.Connection, meeting_id: uuid.UUID, parsed: ImportedMinutes
-) -> None:
-    people = [(a, "present") for a in parsed.attendees]
+async def _record_attendance(conn: asyncpg.Connection, meeting_id: uuid.UUID, parsed: ParsedMinutes) -> None:
+    people: list[tuple[Attendee, AttendanceStatus]] = [(a, "present") for a in parsed.attendees]
     people += [(a, "excused") for a in parsed.absent]
     for person, default_status in people:
         org_id = None
@@ -159,9 +89,9 @@ async def _record_attendance(
 
 
 async def _create_meeting(
-    conn: asyncpg.Connection, parsed: ImportedMinutes, day: date, group_id: uuid.UUID | None
+    conn: asyncpg.Connection, parsed: ParsedMinutes, day: date, group_id: uuid.UUID | None, timezone: str
 ) -> tuple[uuid.UUID, uuid.UUID]:
-    starts = datetime.combine(day, DEFAULT_START, tzinfo=ZoneInfo(TIMEZONE))
+    starts = datetime.combine(day, DEFAULT_START, tzinfo=ZoneInfo(timezone))
     title = parsed.group or parsed.title or "Möte"
     meeting = await scheduling.schedule_meeting(
         conn=conn,
@@ -170,7 +100,7 @@ async def _create_meeting(
             group_name=parsed.group,
             starts_at=starts,
             ends_at=starts + timedelta(minutes=DEFAULT_MINUTES),
-            timezone=TIMEZONE,
+            timezone=timezone,
             place=None,
             invitees=[],
             group_id=group_id,
@@ -180,13 +110,7 @@ async def _create_meeting(
     )
     await _record_attendance(conn, meeting["id"], parsed)
     doc = await minutes.start(
-        conn=conn,
-        meeting_id=meeting["id"],
-        title=parsed.title,
-        minute_taker=parsed.minute_taker,
-        sections=sections_from(parsed.sections),
-        decisions=decisions_from(parsed.decisions),
-        needs_review=True,
+        conn=conn, meeting_id=meeting["id"], content=minutes_from(parsed), needs_review=True
     )
     return meeting["id"], doc["id"]
 
@@ -246,36 +170,32 @@ class ParserLine:
 PARSERS = ParserLine(threads=PARSER_THREADS, waiting=PARSES_WAITING)
 
 
-async def parse_off_the_event_loop(text: str, *, year: int | None, source_name: str | None) -> ParsedMinutes:
-    """`parse_minutes` in a parser thread, so the event loop goes on serving other requests.
+async def parse_upload(*, text: str, year: int | None, source_name: str | None) -> ParsedMinutes:
+    """The first half of an import, without a database connection: `parse_minutes` in a parser
+    thread, so the event loop goes on serving other requests meanwhile.
 
     Raises ParserBusy when the parsers' waiting line is full.
     """
     return await PARSERS.parse(text, year=year, source_name=source_name)
 
 
-async def parse_upload(*, text: str, year: int | None, source_name: str | None) -> ImportedMinutes:
-    """The first half of an import, without a database connection: the parse can take seconds."""
-    return ImportedMinutes.model_validate(
-        await parse_off_the_event_loop(text, year=year, source_name=source_name)
-    )
-
-
 async def store_import(
     *,
     conn: asyncpg.Connection,
-    parsed: ImportedMinutes,
+    parsed: ParsedMinutes,
     text: str,
     year: int | None,
     source_name: str | None,
+    timezone: str,
     group_id: uuid.UUID | None = None,
 ) -> Row:
-    """Store parsed minutes as a draft meeting (when the date is known) awaiting review."""
+    """Store parsed minutes as a draft meeting (when the date is known, at 13:30 in `timezone`)
+    awaiting review."""
     async with conn.transaction():
         meeting_id = minutes_id = None
         gid = await _group_id(conn, group_id, parsed.group)
         if parsed.date is not None:
-            meeting_id, minutes_id = await _create_meeting(conn, parsed, parsed.date, gid)
+            meeting_id, minutes_id = await _create_meeting(conn, parsed, parsed.date, gid, timezone)
         else:
             parsed.warnings.append(
                 "No meeting was created because the date is unknown; give the date when you save the review."
@@ -286,7 +206,7 @@ async def store_import(
             source_name=source_name,
             year=year,
             text=text,
-            parsed=parsed.stored(),
+            parsed=parsed.to_dict(),
             meeting_id=meeting_id,
             minutes_id=minutes_id,
         )
@@ -311,8 +231,9 @@ async def save_review(
     conn: asyncpg.Connection,
     import_id: uuid.UUID,
     version: int,
-    reviewed: ImportedMinutes,
+    reviewed: ParsedMinutes,
     group_id: uuid.UUID | None,
+    timezone: str,
 ) -> Row:
     """Apply a person's corrections: date, attendance, minutes text; the minutes stay a draft.
 
@@ -333,11 +254,13 @@ async def save_review(
         gid = await _group_id(conn, group_id, reviewed.group)
         meeting_id, minutes_id = current["meeting_id"], current["minutes_id"]
         if meeting_id is None:
-            meeting_id, minutes_id = await _create_meeting(conn, reviewed, day, gid)
+            meeting_id, minutes_id = await _create_meeting(conn, reviewed, day, gid, timezone)
         else:
             meeting = await q.get_meeting.fetchrow(conn, id=meeting_id)
-            starts = datetime.combine(day, DEFAULT_START, tzinfo=ZoneInfo(TIMEZONE))
-            if meeting["starts_at"].astimezone(ZoneInfo(TIMEZONE)).date() != day:
+            # The meeting keeps the zone it was stored in, whatever the setting says today.
+            zone = ZoneInfo(meeting["timezone"])
+            starts = datetime.combine(day, DEFAULT_START, tzinfo=zone)
+            if meeting["starts_at"].astimezone(zone).date() != day:
                 await q.set_meeting_start.execute(
                     conn,
                     id=meeting_id,
@@ -356,10 +279,7 @@ async def save_review(
             conn=conn,
             minutes_id=minutes_id,
             revision=doc["revision"],
-            title=reviewed.title or doc["title"],
-            minute_taker=reviewed.minute_taker,
-            sections=sections_from(reviewed.sections),
-            decisions=decisions_from(reviewed.decisions),
+            content=minutes_from(reviewed),
             reviewed=True,
         )
         if current["status"] == "needs_review":
@@ -367,10 +287,12 @@ async def save_review(
                 await action_items.assign(
                     conn=conn,
                     meeting_id=meeting_id,
-                    text=item.text,
-                    owner_person_id=item.owner_person_id,
-                    owner_name=item.owner,
-                    due_date=item.due_date,
+                    item=action_items.ActionItem(
+                        text=item.text,
+                        owner_person_id=item.owner_person_id,
+                        owner_name=item.owner,
+                        due_date=item.due_date,
+                    ),
                 )
         stored = {**current["parsed"], **reviewed.stored()}
         row = await q.update_import.fetchrow(
@@ -382,4 +304,3 @@ async def save_review(
             minutes_id=minutes_id,
         )
     return dict(row)
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,17 +26,55 @@ from meetings.sql_queries import q
 Row = dict[str, Any]
 
 
-def body_text(
-    sections: list[dict[str, Any]], decisions: list[dict[str, Any]], minute_taker: str | None
-) -> str:
-    """The plain text that search indexes and highlights."""
-    parts: list[str] = []
-    for s in sections:
-        parts += [s.get("heading") or "", s.get("text") or ""]
-    parts += [d.get("text") or "" for d in decisions]
-    if minute_taker:
-        parts.append(f"Vid pennan {minute_taker}")
-    return "\n".join(p for p in parts if p)
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    text: str = ""
+    kind: model.SectionKind = "text"
+    agenda_item_id: uuid.UUID | None = None
+    working_group_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    text: str
+    section: str | None = None
+
+
+@dataclass(frozen=True)
+class MinutesContent:
+    """What minutes say, as written or imported; their status and revision are the use cases'."""
+
+    title: str | None
+    minute_taker: str | None = None
+    sections: list[Section] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+
+    def sections_json(self) -> list[dict[str, Any]]:
+        """The sections as stored (jsonb): ids as strings."""
+        return [
+            {
+                "heading": s.heading,
+                "text": s.text,
+                "kind": s.kind,
+                "agenda_item_id": str(s.agenda_item_id) if s.agenda_item_id else None,
+                "working_group_id": str(s.working_group_id) if s.working_group_id else None,
+            }
+            for s in self.sections
+        ]
+
+    def decisions_json(self) -> list[dict[str, Any]]:
+        return [{"text": d.text, "section": d.section} for d in self.decisions]
+
+    def body_text(self) -> str:
+        """The plain text that search indexes and highlights."""
+        parts: list[str] = []
+        for s in self.sections:
+            parts += [s.heading, s.text]
+        parts += [d.text for d in self.decisions]
+        if self.minute_taker:
+            parts.append(f"Vid pennan {self.minute_taker}")
+        return "\n".join(p for p in parts if p)
 
 
 def default_title(meeting: Any) -> str:
@@ -72,10 +111,7 @@ async def start(
     *,
     conn: asyncpg.Connection,
     meeting_id: uuid.UUID,
-    title: str | None,
-    minute_taker: str | None,
-    sections: list[dict[str, Any]],
-    decisions: list[dict[str, Any]],
+    content: MinutesContent,
     needs_review: bool = False,
 ) -> Row:
     """Open the first draft of a meeting's minutes; a meeting has one set of minutes (with versions)."""
@@ -85,35 +121,33 @@ async def start(
             raise NotFound(f"there is no meeting with id {meeting_id}")
         if await q.latest_minutes.fetchval(conn, meeting_id=meeting_id) is not None:
             raise RuleError("the meeting already has minutes; edit them, or create a correction if published")
-        await _check_links(conn, meeting_id, sections)
+        await _check_links(conn, meeting_id, content.sections)
         row = await q.insert_minutes.fetchrow(
             conn,
             id=uuid.uuid4(),
             meeting_id=meeting_id,
             version_no=1,
-            title=title or default_title(meeting),
-            minute_taker=minute_taker,
-            sections=sections,
-            decisions=decisions,
+            title=content.title or default_title(meeting),
+            minute_taker=content.minute_taker,
+            sections=content.sections_json(),
+            decisions=content.decisions_json(),
             correction_note=None,
             needs_review=needs_review,
-            body_text=body_text(sections, decisions, minute_taker),
+            body_text=content.body_text(),
         )
     return await get(conn=conn, minutes_id=row["id"])
 
 
-async def _check_links(
-    conn: asyncpg.Connection, meeting_id: uuid.UUID, sections: list[dict[str, Any]]
-) -> None:
+async def _check_links(conn: asyncpg.Connection, meeting_id: uuid.UUID, sections: list[Section]) -> None:
     """Sections tie to this meeting's agenda items and to existing working groups, or to nothing."""
-    agenda = {str(r["id"]) for r in await q.list_agenda_items.fetch(conn, meeting_id=meeting_id)}
+    agenda = {r["id"] for r in await q.list_agenda_items.fetch(conn, meeting_id=meeting_id)}
     for s in sections:
-        item = s.get("agenda_item_id")
-        if item and str(item) not in agenda:
-            raise NotFound(f"the meeting has no agenda item with id {item} (section {s.get('heading')!r})")
-        group = s.get("working_group_id")
-        if group and await q.get_group.fetchrow(conn, id=uuid.UUID(str(group))) is None:
-            raise NotFound(f"there is no group with id {group} (section {s.get('heading')!r})")
+        item = s.agenda_item_id
+        if item and item not in agenda:
+            raise NotFound(f"the meeting has no agenda item with id {item} (section {s.heading!r})")
+        group = s.working_group_id
+        if group and await q.get_group.fetchrow(conn, id=group) is None:
+            raise NotFound(f"there is no group with id {group} (section {s.heading!r})")
 
 
 def _check_revision(row: Any, revision: int) -> None:
@@ -137,27 +171,24 @@ async def edit(
     conn: asyncpg.Connection,
     minutes_id: uuid.UUID,
     revision: int,
-    title: str,
-    minute_taker: str | None,
-    sections: list[dict[str, Any]],
-    decisions: list[dict[str, Any]],
+    content: MinutesContent,
     reviewed: bool | None = None,
 ) -> Row:
     """Save new content; never on published minutes, and an edit under review goes back to draft."""
     async with conn.transaction():
         current = await _locked(conn, minutes_id, revision)
         status = model.edit_status(current["status"])
-        await _check_links(conn, current["meeting_id"], sections)
+        await _check_links(conn, current["meeting_id"], content.sections)
         needs_review = current["needs_review"] if reviewed is None else not reviewed
         await q.update_minutes_content.fetchrow(
             conn,
             id=minutes_id,
             revision=revision,
-            title=title,
-            minute_taker=minute_taker,
-            sections=sections,
-            decisions=decisions,
-            body_text=body_text(sections, decisions, minute_taker),
+            title=content.title or current["title"],
+            minute_taker=content.minute_taker,
+            sections=content.sections_json(),
+            decisions=content.decisions_json(),
+            body_text=content.body_text(),
             status=status,
             needs_review=needs_review,
         )

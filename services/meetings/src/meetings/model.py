@@ -9,11 +9,21 @@ from zoneinfo import ZoneInfo
 
 from backbone.errors import RuleError
 
+# The words of the domain, each written once: the schemas, the use cases and the migrations' CHECKs
+# (which must list the same values) all mean these.
+OrganisationKind = Literal["municipal", "user_organisation", "other"]
+GroupKind = Literal["joint_development", "management", "working_group"]
+MemberRole = Literal["member", "chair", "minute_taker"]
+MeetingStatus = Literal["scheduled", "cancelled"]
 Frequency = Literal["weekly", "monthly"]
-MinutesStatus = Literal["draft", "ready_for_review", "approved", "published", "superseded"]
-ActionStatus = Literal["open", "done", "dropped"]
-AttendanceStatus = Literal["present", "excused", "absent", "guest"]
+WeekOfMonth = Literal[1, 2, 3, 4, -1]  # -1: the last
 AgendaKind = Literal["theme", "working_group_report", "information", "decision", "other"]
+AttendanceStatus = Literal["present", "excused", "absent", "guest"]
+MinutesStatus = Literal["draft", "ready_for_review", "approved", "published", "superseded"]
+SectionKind = Literal["text", "working_group_report"]
+ActionStatus = Literal["open", "done", "dropped"]
+ClosedActionStatus = Literal["done", "dropped"]
+ImportStatus = Literal["needs_review", "reviewed"]
 
 # A series never generates more than this, whatever its end; a safety net against typos like 2099.
 MAX_OCCURRENCES = 120

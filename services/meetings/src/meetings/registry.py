@@ -23,6 +23,7 @@ from meetings.contracts import (
     OrganisationChangedV1,
     PersonChangedV1,
 )
+from meetings.model import GroupKind, MemberRole, OrganisationKind
 from meetings.sql_queries import q
 
 Row = dict[str, Any]
@@ -45,7 +46,7 @@ def _person_event(row: Any, change: str) -> PersonChangedV1:
     )
 
 
-async def register_organisation(*, conn: asyncpg.Connection, name: str, kind: str) -> Row:
+async def register_organisation(*, conn: asyncpg.Connection, name: str, kind: OrganisationKind) -> Row:
     async with conn.transaction():
         if await q.find_organisation_by_name.fetchrow(conn, name=name):
             raise RuleError(f"an organisation named {name!r} already exists")
@@ -56,7 +57,9 @@ async def register_organisation(*, conn: asyncpg.Connection, name: str, kind: st
     return dict(row)
 
 
-async def ensure_organisation(*, conn: asyncpg.Connection, name: str, kind: str = "user_organisation") -> Row:
+async def ensure_organisation(
+    *, conn: asyncpg.Connection, name: str, kind: OrganisationKind = "user_organisation"
+) -> Row:
     """The organisation with this name, registered first if new (used by the importer and roll calls)."""
     found = await q.find_organisation_by_name.fetchrow(conn, name=name)
     if found:
@@ -73,7 +76,12 @@ async def ensure_organisation(*, conn: asyncpg.Connection, name: str, kind: str 
 
 
 async def update_organisation(
-    *, conn: asyncpg.Connection, organisation_id: uuid.UUID, version: int, name: str | None, kind: str | None
+    *,
+    conn: asyncpg.Connection,
+    organisation_id: uuid.UUID,
+    version: int,
+    name: str | None,
+    kind: OrganisationKind | None,
 ) -> Row:
     async with conn.transaction():
         current = await q.get_organisation.fetchrow(conn, id=organisation_id)
@@ -109,7 +117,7 @@ async def get_organisation(*, conn: asyncpg.Connection, organisation_id: uuid.UU
 
 
 async def list_organisations(
-    *, conn: asyncpg.Connection, name: str | None, kind: str | None, limit: int, offset: int
+    *, conn: asyncpg.Connection, name: str | None, kind: OrganisationKind | None, limit: int, offset: int
 ) -> tuple[list[Row], int]:
     return await fetch_page(conn, q.list_organisations, name=name, kind=kind, limit=limit, offset=offset)
 
@@ -238,7 +246,7 @@ async def create_group(
     *,
     conn: asyncpg.Connection,
     name: str,
-    kind: str,
+    kind: GroupKind,
     description: str | None,
     parent_group_id: uuid.UUID | None,
 ) -> Row:
@@ -277,7 +285,7 @@ async def get_group(*, conn: asyncpg.Connection, group_id: uuid.UUID) -> Row:
 
 
 async def list_groups(
-    *, conn: asyncpg.Connection, kind: str | None, limit: int, offset: int
+    *, conn: asyncpg.Connection, kind: GroupKind | None, limit: int, offset: int
 ) -> tuple[list[Row], int]:
     return await fetch_page(conn, q.list_groups, kind=kind, limit=limit, offset=offset)
 
@@ -295,7 +303,7 @@ async def add_member(
     group_id: uuid.UUID,
     person_id: uuid.UUID,
     organisation_id: uuid.UUID | None,
-    role: str,
+    role: MemberRole,
     scope: uuid.UUID | None = None,
 ) -> Row:
     """Add (or update) a member; they represent `organisation_id`, by default their own organisation."""

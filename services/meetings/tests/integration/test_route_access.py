@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 import uuid
 from typing import Any
@@ -91,3 +92,19 @@ async def test_wrong_roles_get_403(client: Any) -> None:
 async def test_a_representative_without_an_organisation_is_refused(client: Any) -> None:
     response = await client.call("GET", "/v1/people", as_=("org_representative",))
     assert response.status_code == 403 and "organisation" in response.json()["detail"]
+
+
+def _dependencies(dependant: Any) -> list[Any]:
+    found = []
+    for sub in dependant.dependencies:
+        found += [sub, *_dependencies(sub)]
+    return found
+
+
+async def test_no_route_runs_a_dependency_in_a_worker_thread(client: Any) -> None:
+    # FastAPI runs a plain `def` dependency in a worker thread: a thread hop on every request.
+    for route in api_routes(client.app.routes):
+        for dep in _dependencies(route.dependant):
+            assert dep.call is None or inspect.iscoroutinefunction(dep.call) or inspect.isasyncgenfunction(
+                dep.call
+            ), f"{route.path} runs {dep.call.__qualname__} in a worker thread; make it async"

@@ -6,6 +6,7 @@ import pytest
 
 from backbone.contracts import SchemaViolation, lookup
 from meetings import contracts, importing, search
+from meetings.importer import Decision, ParsedMinutes, Section
 
 SUBJECTS = [
     "meetings.organisation.registered.v1",
@@ -54,20 +55,21 @@ def test_highlights_are_escaped_html_with_marks() -> None:
 def test_import_helpers() -> None:
     assert importing.organisation_kind("socialförvaltningen") == "municipal"
     assert importing.organisation_kind("Bryggan") == "user_organisation"
-    sections = importing.sections_from(
-        [
-            importing.ImportedSection(heading=None, text="Inledning"),
-            importing.ImportedSection(heading="Rapport från arbetsgrupper", text="x"),
-        ]
+    content = importing.minutes_from(
+        ParsedMinutes(
+            title="Gemensam utvecklingsgrupp",
+            sections=[
+                Section(heading=None, text="Inledning"),
+                Section(heading="Rapport från arbetsgrupper", text="x"),
+            ],
+            decisions=[
+                Decision(text="Vi beslutar att", section="A"),
+                Decision(text=""),
+            ],
+        )
     )
-    assert [(s["heading"], s["kind"]) for s in sections] == [
+    assert [(s.heading, s.kind) for s in content.sections] == [
         ("Inledning", "text"),
         ("Rapport från arbetsgrupper", "working_group_report"),
     ]
-    decisions = [
-        importing.ImportedDecision(text="Vi beslutar att", section="A"),
-        importing.ImportedDecision(text=""),
-    ]
-    assert importing.decisions_from(decisions) == [
-        {"text": "Vi beslutar att", "section": "A"}
-    ]
+    assert content.decisions_json() == [{"text": "Vi beslutar att", "section": "A"}]

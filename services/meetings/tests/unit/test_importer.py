@@ -371,7 +371,9 @@ def test_impossible_dates_and_wrong_weekdays_are_flagged() -> None:
     )
     assert minutes.date == dt.date(2016, 3, 8)
     assert any("wrong weekday" in warning for warning in minutes.warnings)
-    assert minutes.mentioned_dates == [MentionedDate("den 31 april", "Vi ses den 31 april.", None, "Rubrik")]
+    assert minutes.mentioned_dates == [
+        MentionedDate(phrase="den 31 april", sentence="Vi ses den 31 april.", date=None, section="Rubrik")
+    ]
     assert any('"den 31 april" is not a real date' in warning for warning in minutes.warnings)
 
 
@@ -821,7 +823,7 @@ def minutes_with(body: str) -> ParsedMinutes:
     ],
 )
 def test_decisions_are_recorded_with_their_section(body: str, decision: str) -> None:
-    assert minutes_with(body + "\n").decisions == [Decision(decision, "Rubrik")]
+    assert minutes_with(body + "\n").decisions == [Decision(text=decision, section="Rubrik")]
 
 
 @pytest.mark.parametrize(
@@ -840,7 +842,7 @@ def test_no_decision_is_read_where_none_was_made(body: str) -> None:
 def test_decision_introducing_a_list_takes_the_list_along() -> None:
     minutes = minutes_with("Vi beslutade följande:\n- Vi kör på förslag 3\n- Vi ses i maj\n")
     assert minutes.decisions == [
-        Decision("Vi beslutade följande: Vi kör på förslag 3; Vi ses i maj", "Rubrik")
+        Decision(text="Vi beslutade följande: Vi kör på förslag 3; Vi ses i maj", section="Rubrik")
     ]
 
 
@@ -863,7 +865,7 @@ def test_beslut_label_over_a_list_makes_each_item_a_decision() -> None:
 )
 def test_promises_become_actions_with_their_owner(body: str, owner: str) -> None:
     minutes = minutes_with(body + "\n")
-    assert minutes.action_items == [ActionItem(body, owner, "Rubrik")]
+    assert minutes.action_items == [ActionItem(text=body, owner=owner, section="Rubrik")]
     assert minutes.warnings == []
 
 

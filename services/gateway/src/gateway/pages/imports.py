@@ -5,21 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
-from gateway import flash, roles
+from gateway import roles
 from gateway.auth import requires
 from gateway.csrf import csrf_protect
-from gateway.i18n import _
+from gateway.forms import ShownAt, parse_date, send_form
+from gateway.i18n import N_, _
 from gateway.navigation import ServiceId
-from gateway.pages.meetings import parse_date
 from gateway.rendering import render
 from gateway.sessions import SignedIn
-from gateway.upstream import ServicesDep, send
+from gateway.upstream import ServicesDep
 
 router = APIRouter(prefix="/imports", dependencies=[Depends(csrf_protect)], tags=["pages"])
 Manager = Annotated[SignedIn, requires(*roles.MANAGE_MEETINGS)]
 MAX_BYTES = 500_000
+YEAR_HINT = N_("Skriv året med fyra siffror, till exempel 2016.")
 
 
 @router.get("", response_class=HTMLResponse)
@@ -54,27 +55,33 @@ async def upload(
             source_name = file.filename
     if not errors and not text.strip():
         errors["text"] = _("Välj en fil eller klistra in texten från protokollet.")
-    year_value: int | None = None
-    if year.strip():
-        if not year.strip().isdigit() or not 1990 <= int(year) <= 2100:
-            errors["year"] = _("Skriv året med fyra siffror, till exempel 2016.")
-        else:
-            year_value = int(year)
-    if not errors:
-        outcome = await send(
-            services, "POST", "/v1/imports", {"text": text, "year": year_value, "source_name": source_name}
+    # Only whether it is a number; which years the service takes is its own rule.
+    if year.strip() and not year.strip().isdigit():
+        errors["year"] = _(YEAR_HINT)
+    body = {"text": text, "year": int(year) if year.strip().isdigit() else None, "source_name": source_name}
+
+    async def again(errors: dict[str, str]) -> Response:
+        page = await services.get_json("meetings", "/v1/imports", params={"limit": 50})
+        return render(
+            request,
+            "meetings/imports.html",
+            status_code=400,
+            page=page or {"items": []},
+            errors=errors,
+            values={"text": text, "year": year},
         )
-        if outcome.ok:
-            return RedirectResponse(f"/imports/{outcome.data['id']}", status_code=303)
-        errors["text"] = outcome.message
-    page = await services.get_json("meetings", "/v1/imports", params={"limit": 50})
-    return render(
-        request,
-        "meetings/imports.html",
-        status_code=400,
-        page=page or {"items": []},
+
+    return await send_form(
+        services,
+        "POST",
+        "/v1/imports",
+        body,
         errors=errors,
-        values={"text": text, "year": year},
+        saved=lambda found: f"/imports/{found['id']}",
+        flash_key=None,
+        again=again,
+        refused_at="text",
+        fields={"year": ShownAt("year", YEAR_HINT)},
     )
 
 
@@ -200,29 +207,34 @@ async def save_review(
         errors["date"] = _("Skriv mötets datum som år-månad-dag, till exempel 2016-03-07.")
     if not title.strip():
         errors["title"] = _("Skriv en rubrik för protokollet.")
-    if not errors and day is not None:
-        outcome = await send(
-            services,
-            "PUT",
-            f"/v1/imports/{import_id}",
-            {
-                "version": version,
-                "title": title.strip(),
-                "date": day.isoformat(),
-                "group": group.strip() or None,
-                "minute_taker": minute_taker.strip() or None,
-                "attendees": people_from_lines(attendees),
-                "absent": [{**p, "status": "absent"} for p in people_from_lines(absent)],
-                "sections": sections,
-                "decisions": [{"text": line.strip()} for line in decisions.splitlines() if line.strip()],
-                "action_items": items_from_lines(action_items),
-            },
-        )
-        if outcome.ok:
-            meeting_id = outcome.data.get("meeting_id")
-            target = f"/meetings/{meeting_id}/minutes" if meeting_id else "/imports"
-            redirect = RedirectResponse(target, status_code=303)
-            flash.flash(redirect, "import_saved")
-            return redirect
-        errors["title"] = outcome.message
-    return await _review_page(request, services, import_id, form, errors, 400)
+    body = {
+        "version": version,
+        "title": title.strip(),
+        "date": day.isoformat() if day else None,
+        "group": group.strip() or None,
+        "minute_taker": minute_taker.strip() or None,
+        "attendees": people_from_lines(attendees),
+        "absent": [{**p, "status": "absent"} for p in people_from_lines(absent)],
+        "sections": sections,
+        "decisions": [{"text": line.strip()} for line in decisions.splitlines() if line.strip()],
+        "action_items": items_from_lines(action_items),
+    }
+
+    async def again(errors: dict[str, str]) -> Response:
+        return await _review_page(request, services, import_id, form, errors, 400)
+
+    def saved(found: dict[str, Any]) -> str:
+        meeting_id = found.get("meeting_id")
+        return f"/meetings/{meeting_id}/minutes" if meeting_id else "/imports"
+
+    return await send_form(
+        services,
+        "PUT",
+        f"/v1/imports/{import_id}",
+        body,
+        errors=errors,
+        saved=saved,
+        flash_key="import_saved",
+        again=again,
+        refused_at="title",
+    )

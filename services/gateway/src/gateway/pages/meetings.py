@@ -2,68 +2,43 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel
 
 from backbone.dependencies import ConnDep
 from gateway import audit, flash, roles
 from gateway.auth import client_ip, requires
+from gateway.choices import group_options
 from gateway.csrf import csrf_protect
+from gateway.forms import (
+    DATE_HINT,
+    TIME_HINT,
+    ShownAt,
+    parse_date,
+    parse_invitees,
+    send_form,
+    unreadable_invitees,
+)
 from gateway.i18n import N_, _
+from gateway.labels import ACTION_STATUS, AGENDA_KINDS, ATTENDANCE, MINUTES_STATUS, ROLL_CALL, translated
 from gateway.navigation import ServiceId
 from gateway.rendering import render
 from gateway.sessions import SignedIn
-from gateway.upstream import Services, ServicesDep, send, side_by_side
+from gateway.upstream import Services, ServicesDep
 
 router = APIRouter(prefix="/meetings", dependencies=[Depends(csrf_protect)], tags=["pages"])
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PAGE_SIZE = 20
 Reader = Annotated[SignedIn, requires(*roles.READ_MEETINGS)]
 Manager = Annotated[SignedIn, requires(*roles.MANAGE_MEETINGS)]
 # Representatives record attendance for their own organisation; the service checks the scope.
 Recorder = Annotated[SignedIn, requires(*roles.READ_MEETINGS)]
-_EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
-
-AGENDA_KINDS = {
-    "theme": N_("Tema med inbjudna gäster"),
-    "working_group_report": N_("Rapport från en arbetsgrupp"),
-    "information": N_("Information"),
-    "decision": N_("Beslutspunkt"),
-    "other": N_("Övrigt"),
-}
-ATTENDANCE = {
-    "present": N_("Närvarande"),
-    "excused": N_("Anmält förhinder"),
-    "absent": N_("Frånvarande"),
-    "guest": N_("Gäst"),
-}
-# A roll call marks each expected person; guests are added by name on the same form.
-ROLL_CALL = {key: label for key, label in ATTENDANCE.items() if key != "guest"}
-ACTION_STATUS = {"open": N_("Öppen"), "done": N_("Klar"), "dropped": N_("Struken")}
-MINUTES_STATUS = {
-    "draft": N_("Utkast"),
-    "ready_for_review": N_("Klart för granskning"),
-    "approved": N_("Godkänt"),
-    "published": N_("Publicerat"),
-    "superseded": N_("Ersatt av en rättelse"),
-}
-
-
-def translated(labels: dict[str, str]) -> list[tuple[str, str]]:
-    return [(key, _(label)) for key, label in labels.items()]
-
-
-def parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @router.get("", response_class=HTMLResponse)
@@ -78,13 +53,14 @@ async def list_meetings(
     params: dict[str, Any] = {"limit": PAGE_SIZE, "offset": offset}
     errors: dict[str, str] = {}
     filters: dict[str, str] = {}
+    zone = request.app.state.settings.zone
     for name, value in (("from", start), ("to", end)):
         if value:
             parsed = parse_date(value)
             if parsed is None:
-                errors[name] = _("Skriv datumet som år-månad-dag, till exempel 2026-03-07.")
+                errors[name] = _(DATE_HINT)
             else:
-                params[name] = datetime.combine(parsed, time(0), STOCKHOLM).isoformat()
+                params[name] = datetime.combine(parsed, time(0), zone).isoformat()
                 filters[name] = value
     page = await services.get_json("meetings", "/v1/meetings", params=params)
     return render(
@@ -110,11 +86,6 @@ def _empty_form() -> dict[str, str]:
     }
 
 
-async def group_options(services: Services) -> list[tuple[str, str]]:
-    groups = await services.get_json("meetings", "/v1/groups", params={"limit": 200})
-    return [("", _("Ingen grupp"))] + [(g["id"], g["name"]) for g in (groups or {}).get("items", [])]
-
-
 @router.get("/new", response_class=HTMLResponse)
 async def new_meeting(request: Request, _user: Manager, services: ServicesDep) -> Response:
     return render(
@@ -122,56 +93,56 @@ async def new_meeting(request: Request, _user: Manager, services: ServicesDep) -
     )
 
 
-def parse_invitees(text: str) -> tuple[list[dict[str, str]], list[int]]:
-    """One invitee per line, "Name, e-mail" or "Name <e-mail>"; returns them and the bad line numbers."""
-    invitees: list[dict[str, str]] = []
-    bad: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        found = _EMAIL.search(line)
-        name = (line[: found.start()] + line[found.end() :]).strip(" ,;<>") if found else ""
-        if found is None or not name:
-            bad.append(number)
-            continue
-        invitees.append({"name": name, "email": found.group(0)})
-    return invitees, bad
-
-
-def check_meeting_form(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def check_meeting_form(values: dict[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
+    """The service's body from the form, or what the person must write differently. Only what the page
+    must read is checked here; the service's own rules (such as ending after the start) are its own."""
     errors: dict[str, str] = {}
     if not values["title"].strip():
         errors["title"] = _("Skriv vad mötet heter.")
     day = parse_date(values["day"])
     if day is None:
-        errors["day"] = _("Skriv datumet som år-månad-dag, till exempel 2026-03-07.")
+        errors["day"] = _(DATE_HINT)
     times: dict[str, time] = {}
     for name in ("starts", "ends"):
         try:
             times[name] = time.fromisoformat(values[name])
         except ValueError:
-            errors[name] = _("Skriv tiden som timmar:minuter, till exempel 13:30.")
-    if "starts" in times and "ends" in times and times["ends"] <= times["starts"]:
-        errors["ends"] = _("Mötet måste sluta efter att det börjar.")
+            errors[name] = _(TIME_HINT)
     invitees, bad = parse_invitees(values["invitees"])
     if bad:
-        errors["invitees"] = _(
-            "Rad %(lines)s går inte att läsa. "
-            "Skriv namn och e-postadress, till exempel Anna Berg, anna@exempel.se."
-        ) % {"lines": ", ".join(str(n) for n in bad)}
+        errors["invitees"] = unreadable_invitees(bad)
     if errors or day is None:
         return {}, errors
     body = {
         "title": values["title"].strip(),
         "group_id": values["group_id"] or None,
-        "starts_at": datetime.combine(day, times["starts"], STOCKHOLM).isoformat(),
-        "ends_at": datetime.combine(day, times["ends"], STOCKHOLM).isoformat(),
-        "timezone": "Europe/Stockholm",
+        "starts_at": datetime.combine(day, times["starts"], zone).isoformat(),
+        "ends_at": datetime.combine(day, times["ends"], zone).isoformat(),
+        "timezone": zone.key,
         "place": values["place"].strip() or None,
         "invitees": invitees,
     }
     return body, errors
+
+
+# Where the service's refusals of a meeting's fields are shown; "(request)" is a rule over several fields.
+MEETING_FIELDS = {
+    "title": ShownAt("title", N_("Kontrollera vad mötet heter.")),
+    "starts_at": ShownAt("starts", N_("Kontrollera när mötet börjar.")),
+    "ends_at": ShownAt("ends", N_("Kontrollera när mötet slutar.")),
+    "(request)": ShownAt("ends", N_("Kontrollera när mötet börjar och slutar.")),
+    "place": ShownAt("place", N_("Kontrollera platsen.")),
+}
+
+
+class MeetingForm(BaseModel):
+    title: str = ""
+    group_id: str = ""
+    day: str = ""
+    starts: str = ""
+    ends: str = ""
+    place: str = ""
+    invitees: str = ""
 
 
 @router.post("", response_class=HTMLResponse)
@@ -180,47 +151,43 @@ async def create_meeting(
     user: Manager,
     services: ServicesDep,
     conn: ConnDep,
-    title: Annotated[str, Form()] = "",
-    group_id: Annotated[str, Form()] = "",
-    day: Annotated[str, Form()] = "",
-    starts: Annotated[str, Form()] = "",
-    ends: Annotated[str, Form()] = "",
-    place: Annotated[str, Form()] = "",
-    invitees: Annotated[str, Form()] = "",
+    form: Annotated[MeetingForm, Form()],
 ) -> Response:
-    values = {
-        "title": title,
-        "group_id": group_id,
-        "day": day,
-        "starts": starts,
-        "ends": ends,
-        "place": place,
-        "invitees": invitees,
-    }
-    body, errors = check_meeting_form(values)
-    if not errors:
-        outcome = await send(services, "POST", "/v1/meetings", body)
-        if outcome.ok:
-            meeting_id = outcome.data["id"]
-            await audit.record(
-                conn,
-                action="meeting_created",
-                actor_id=user.user_id,
-                actor_email=user.email,
-                target=f"meeting:{meeting_id}",
-                ip=client_ip(request),
-            )
-            redirect = RedirectResponse(f"/meetings/{meeting_id}", status_code=303)
-            flash.flash(redirect, "meeting_created")
-            return redirect
-        errors["title"] = outcome.message
-    return render(
-        request,
-        "meetings/new.html",
-        status_code=400,
-        values=values,
+    values = form.model_dump()
+    body, errors = check_meeting_form(values, request.app.state.settings.zone)
+
+    async def audited(meeting: dict[str, Any]) -> None:
+        await audit.record(
+            conn,
+            action="meeting_created",
+            actor_id=user.user_id,
+            actor_email=user.email,
+            target=f"meeting:{meeting['id']}",
+            ip=client_ip(request),
+        )
+
+    async def again(errors: dict[str, str]) -> Response:
+        return render(
+            request,
+            "meetings/new.html",
+            status_code=400,
+            values=values,
+            errors=errors,
+            groups=await group_options(services),
+        )
+
+    return await send_form(
+        services,
+        "POST",
+        "/v1/meetings",
+        body,
         errors=errors,
-        groups=await group_options(services),
+        saved=lambda meeting: f"/meetings/{meeting['id']}",
+        flash_key="meeting_created",
+        then=audited,
+        again=again,
+        refused_at="title",
+        fields=MEETING_FIELDS,
     )
 
 
@@ -233,13 +200,11 @@ async def _detail(
     status_code: int = 200,
     values: dict[str, str] | None = None,
 ) -> Response:
-    # Side by side: the page waits for the slowest call, not for all five in a row.
-    meeting, agenda, roll_call, items, minutes = await side_by_side(
-        services.get_json("meetings", f"/v1/meetings/{meeting_id}"),
-        services.get_json("meetings", f"/v1/meetings/{meeting_id}/agenda"),
-        services.get_json("meetings", f"/v1/meetings/{meeting_id}/roll-call"),
-        services.get_json("meetings", "/v1/action-items", params={"meeting_id": meeting_id}),
-        services.get_json("meetings", f"/v1/meetings/{meeting_id}/minutes"),
+    # One call for the whole page (the meeting, agenda, roll call, action items and minutes, read in
+    # one snapshot); 404 when there is no such meeting.
+    overview = await services.get_json("meetings", f"/v1/meetings/{meeting_id}/overview") or {}
+    meeting, agenda, roll_call, items, minutes = (
+        overview.get(part) for part in ("meeting", "agenda", "roll_call", "action_items", "minutes")
     )
     if meeting is None:
         return render(
@@ -277,10 +242,32 @@ async def show_meeting(
     return await _detail(request, services, user, meeting_id)
 
 
-def _saved(meeting_id: ServiceId, anchor: str, key: str = "saved") -> RedirectResponse:
-    redirect = RedirectResponse(f"/meetings/{meeting_id}#{anchor}", status_code=303)
-    flash.flash(redirect, key)
-    return redirect
+def _at(meeting_id: ServiceId, anchor: str) -> str:
+    return f"/meetings/{meeting_id}#{anchor}"
+
+
+def _again(
+    request: Request,
+    services: Services,
+    user: SignedIn,
+    meeting_id: ServiceId,
+    values: dict[str, str] | None = None,
+) -> Callable[[dict[str, str]], Awaitable[Response]]:
+    """The meeting page shown again with the errors of one of its forms."""
+
+    async def again(errors: dict[str, str]) -> Response:
+        return await _detail(request, services, user, meeting_id, errors, 400, values)
+
+    return again
+
+
+AGENDA_FIELDS = {
+    "title": ShownAt("agenda_title", N_("Kontrollera rubriken.")),
+    "duration_minutes": ShownAt(
+        "agenda_duration", N_("Skriv hur många minuter punkten tar, till exempel 20.")
+    ),
+    "description": ShownAt("agenda_description", N_("Kontrollera beskrivningen.")),
+}
 
 
 @router.post("/{meeting_id}/agenda", response_class=HTMLResponse)
@@ -297,30 +284,28 @@ async def add_agenda_item(
     errors: dict[str, str] = {}
     if not title.strip():
         errors["agenda_title"] = _("Skriv en rubrik för punkten.")
-    minutes: int | None = None
-    if duration.strip():
-        if not duration.strip().isdigit() or not 1 <= int(duration) <= 600:
-            errors["agenda_duration"] = _("Skriv hur många minuter punkten tar, till exempel 20.")
-        else:
-            minutes = int(duration)
+    # Only whether it is a number; how long an item may be is the service's rule.
+    if duration.strip() and not duration.strip().isdigit():
+        errors["agenda_duration"] = _("Skriv hur många minuter punkten tar, till exempel 20.")
     if kind not in AGENDA_KINDS:
         errors["agenda_kind"] = _("Välj vilken sorts punkt det är.")
-    if not errors:
-        outcome = await send(
-            services,
-            "POST",
-            f"/v1/meetings/{meeting_id}/agenda/items",
-            {
-                "title": title.strip(),
-                "kind": kind,
-                "duration_minutes": minutes,
-                "description": description.strip() or None,
-            },
-        )
-        if outcome.ok:
-            return _saved(meeting_id, "agenda")
-        errors["agenda_title"] = outcome.message
-    return await _detail(request, services, user, meeting_id, errors, 400)
+    body = {
+        "title": title.strip(),
+        "kind": kind,
+        "duration_minutes": int(duration) if duration.strip().isdigit() else None,
+        "description": description.strip() or None,
+    }
+    return await send_form(
+        services,
+        "POST",
+        f"/v1/meetings/{meeting_id}/agenda/items",
+        body,
+        errors=errors,
+        saved=_at(meeting_id, "agenda"),
+        again=_again(request, services, user, meeting_id),
+        refused_at="agenda_title",
+        fields=AGENDA_FIELDS,
+    )
 
 
 @router.post("/{meeting_id}/attendance", response_class=HTMLResponse)
@@ -336,22 +321,32 @@ async def record_attendance(
     ]
     guests_text = str(form.get("guests", ""))
     guests = [_guest(line) for line in guests_text.splitlines() if line.strip()]
+    errors: dict[str, str] = {}
     if not marks and not guests:
-        errors = {"attendance": _("Markera minst en person, eller skriv en gäst.")}
-        return await _detail(request, services, user, meeting_id, errors, 400, {"guests": guests_text})
-    outcome = await send(
-        services, "PUT", f"/v1/meetings/{meeting_id}/attendance", {"entries": marks, "guests": guests}
+        errors["attendance"] = _("Markera minst en person, eller skriv en gäst.")
+    return await send_form(
+        services,
+        "PUT",
+        f"/v1/meetings/{meeting_id}/attendance",
+        {"entries": marks, "guests": guests},
+        errors=errors,
+        saved=_at(meeting_id, "attendance"),
+        again=_again(request, services, user, meeting_id, {"guests": guests_text}),
+        refused_at="attendance",
     )
-    if outcome.ok:
-        return _saved(meeting_id, "attendance")
-    errors = {"attendance": outcome.message}
-    return await _detail(request, services, user, meeting_id, errors, 400, {"guests": guests_text})
 
 
 def _guest(line: str) -> dict[str, str | None]:
     """`Per Skålén, Karlstads universitet` → the guest's name and, after the first comma, organisation."""
     name, _comma, organisation = line.partition(",")
     return {"name": name.strip(), "organisation_name": organisation.strip() or None}
+
+
+ACTION_ITEM_FIELDS = {
+    "text": ShownAt("item_text", N_("Kontrollera vad som ska göras.")),
+    "owner_name": ShownAt("item_owner", N_("Kontrollera vem som ansvarar.")),
+    "due_date": ShownAt("item_due", N_("Kontrollera när det ska vara klart.")),
+}
 
 
 @router.post("/{meeting_id}/action-items", response_class=HTMLResponse)
@@ -369,22 +364,23 @@ async def add_action_item(
         errors["item_text"] = _("Skriv vad som ska göras.")
     due = parse_date(due_date)
     if due_date and due is None:
-        errors["item_due"] = _("Skriv datumet som år-månad-dag, till exempel 2026-03-07.")
-    if not errors:
-        outcome = await send(
-            services,
-            "POST",
-            f"/v1/meetings/{meeting_id}/action-items",
-            {
-                "text": text.strip(),
-                "owner_name": owner_name.strip() or None,
-                "due_date": due.isoformat() if due else None,
-            },
-        )
-        if outcome.ok:
-            return _saved(meeting_id, "action-items")
-        errors["item_text"] = outcome.message
-    return await _detail(request, services, user, meeting_id, errors, 400)
+        errors["item_due"] = _(DATE_HINT)
+    body = {
+        "text": text.strip(),
+        "owner_name": owner_name.strip() or None,
+        "due_date": due.isoformat() if due else None,
+    }
+    return await send_form(
+        services,
+        "POST",
+        f"/v1/meetings/{meeting_id}/action-items",
+        body,
+        errors=errors,
+        saved=_at(meeting_id, "action-items"),
+        again=_again(request, services, user, meeting_id),
+        refused_at="item_text",
+        fields=ACTION_ITEM_FIELDS,
+    )
 
 
 @router.post("/{meeting_id}/action-items/{item_id}/close", response_class=HTMLResponse)
@@ -397,19 +393,21 @@ async def close_action_item(
     version: Annotated[int, Form()] = 0,
     status: Annotated[str, Form()] = "done",
 ) -> Response:
-    outcome = await send(
+    body = {
+        "version": version,
+        "status": "dropped" if status == "dropped" else "done",
+        "closed_in_meeting_id": meeting_id,
+    }
+    return await send_form(
         services,
         "POST",
         f"/v1/action-items/{item_id}/close",
-        {
-            "version": version,
-            "status": "dropped" if status == "dropped" else "done",
-            "closed_in_meeting_id": meeting_id,
-        },
+        body,
+        errors={},
+        saved=_at(meeting_id, "action-items"),
+        again=_again(request, services, user, meeting_id),
+        refused_at="item_text",
     )
-    if outcome.ok:
-        return _saved(meeting_id, "action-items")
-    return await _detail(request, services, user, meeting_id, {"item_text": outcome.message}, 400)
 
 
 def moved(item_ids: list[str], item_id: str, direction: str) -> list[str] | None:
@@ -436,21 +434,36 @@ async def move_agenda_item(
 ) -> Response:
     agenda = await services.get_json("meetings", f"/v1/meetings/{meeting_id}/agenda")
     order = moved([i["id"] for i in (agenda or {}).get("items", [])], item_id, direction)
-    if order is not None:
-        outcome = await send(services, "PUT", f"/v1/meetings/{meeting_id}/agenda/order", {"item_ids": order})
-        if not outcome.ok:
-            return await _detail(request, services, user, meeting_id, {"agenda_title": outcome.message}, 400)
-    return _saved(meeting_id, "agenda")
+    if order is None:  # already first or last: nothing to change
+        redirect = RedirectResponse(_at(meeting_id, "agenda"), status_code=303)
+        flash.flash(redirect, "saved")
+        return redirect
+    return await send_form(
+        services,
+        "PUT",
+        f"/v1/meetings/{meeting_id}/agenda/order",
+        {"item_ids": order},
+        errors={},
+        saved=_at(meeting_id, "agenda"),
+        again=_again(request, services, user, meeting_id),
+        refused_at="agenda_title",
+    )
 
 
 @router.post("/{meeting_id}/agenda/{item_id}/delete", response_class=HTMLResponse)
 async def delete_agenda_item(
     request: Request, meeting_id: ServiceId, item_id: ServiceId, user: Manager, services: ServicesDep
 ) -> Response:
-    outcome = await send(services, "DELETE", f"/v1/meetings/{meeting_id}/agenda/items/{item_id}")
-    if not outcome.ok:
-        return await _detail(request, services, user, meeting_id, {"agenda_title": outcome.message}, 400)
-    return _saved(meeting_id, "agenda")
+    return await send_form(
+        services,
+        "DELETE",
+        f"/v1/meetings/{meeting_id}/agenda/items/{item_id}",
+        None,
+        errors={},
+        saved=_at(meeting_id, "agenda"),
+        again=_again(request, services, user, meeting_id),
+        refused_at="agenda_title",
+    )
 
 
 @router.post("/{meeting_id}/move", response_class=HTMLResponse)
@@ -465,33 +478,21 @@ async def move_meeting(
     ends: Annotated[str, Form()] = "",
     place: Annotated[str, Form()] = "",
 ) -> Response:
-    values = {
-        "title": "-",
-        "group_id": "",
-        "day": day,
-        "starts": starts,
-        "ends": ends,
-        "place": place,
-        "invitees": "",
-    }
-    body, errors = check_meeting_form(values)
-    errors = {f"move_{k}": v for k, v in errors.items()}
-    if not errors:
-        outcome = await send(
-            services,
-            "PATCH",
-            f"/v1/meetings/{meeting_id}",
-            {
-                "version": version,
-                "starts_at": body["starts_at"],
-                "ends_at": body["ends_at"],
-                "place": body["place"],
-            },
-        )
-        if outcome.ok:
-            return _saved(meeting_id, "main")
-        errors["move_day"] = outcome.message
-    return await _detail(request, services, user, meeting_id, errors, 400)
+    values = {"title": "-", "group_id": "", "day": day, "starts": starts, "ends": ends, "place": place}
+    new, errors = check_meeting_form({**values, "invitees": ""}, request.app.state.settings.zone)
+    body = {"version": version, **{k: new.get(k) for k in ("starts_at", "ends_at", "place")}}
+    return await send_form(
+        services,
+        "PATCH",
+        f"/v1/meetings/{meeting_id}",
+        body,
+        errors={f"move_{k}": v for k, v in errors.items()},
+        saved=_at(meeting_id, "main"),
+        again=_again(request, services, user, meeting_id),
+        # The service says why a time does not fit (such as ending before it starts) beside the end.
+        refused_at="move_ends",
+        fields={k: ShownAt(f"move_{s.field}", s.hint) for k, s in MEETING_FIELDS.items()},
+    )
 
 
 @router.post("/{meeting_id}/cancel", response_class=HTMLResponse)
@@ -503,12 +504,13 @@ async def cancel_meeting(
     version: Annotated[int, Form()] = 0,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    outcome = await send(
+    return await send_form(
         services,
         "POST",
         f"/v1/meetings/{meeting_id}/cancel",
         {"version": version, "reason": reason.strip() or None},
+        errors={},
+        saved=_at(meeting_id, "main"),
+        again=_again(request, services, user, meeting_id),
+        refused_at="cancel_reason",
     )
-    if outcome.ok:
-        return _saved(meeting_id, "main")
-    return await _detail(request, services, user, meeting_id, {"cancel_reason": outcome.message}, 400)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -10,9 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from gateway import flash, roles
 from gateway.auth import requires
 from gateway.csrf import csrf_protect
+from gateway.forms import send_form
 from gateway.i18n import _
+from gateway.labels import MINUTES_STATUS
 from gateway.navigation import ServiceId
-from gateway.pages.meetings import MINUTES_STATUS
 from gateway.rendering import render
 from gateway.sessions import SignedIn
 from gateway.upstream import Services, ServicesDep, send, side_by_side
@@ -77,6 +79,21 @@ async def _page(
     )
 
 
+def _again(
+    request: Request,
+    services: Services,
+    user: SignedIn,
+    meeting_id: ServiceId,
+    form: dict[str, Any] | None = None,
+) -> Callable[[dict[str, str]], Awaitable[Response]]:
+    """The minutes page shown again with the errors of one of its forms."""
+
+    async def again(errors: dict[str, str]) -> Response:
+        return await _page(request, services, user, meeting_id, errors=errors, form=form, status_code=400)
+
+    return again
+
+
 @router.get("", response_class=HTMLResponse)
 async def show_minutes(
     request: Request, meeting_id: ServiceId, user: Reader, services: ServicesDep
@@ -127,26 +144,24 @@ async def save_minutes(
     errors: dict[str, str] = {}
     if not title.strip():
         errors["title"] = _("Skriv en rubrik för protokollet.")
-    if not errors:
-        outcome = await send(
-            services,
-            "PUT",
-            f"/v1/minutes/{minutes_id}",
-            {
-                "revision": revision,
-                "title": title.strip(),
-                "minute_taker": minute_taker.strip() or None,
-                "sections": sections,
-                "decisions": [{"text": line.strip()} for line in decisions.splitlines() if line.strip()],
-                "reviewed": True if reviewed == "yes" else None,
-            },
-        )
-        if outcome.ok:
-            redirect = RedirectResponse(f"/meetings/{meeting_id}/minutes", status_code=303)
-            flash.flash(redirect, "saved")
-            return redirect
-        errors["title"] = outcome.message
-    return await _page(request, services, user, meeting_id, errors=errors, form=form, status_code=400)
+    body = {
+        "revision": revision,
+        "title": title.strip(),
+        "minute_taker": minute_taker.strip() or None,
+        "sections": sections,
+        "decisions": [{"text": line.strip()} for line in decisions.splitlines() if line.strip()],
+        "reviewed": True if reviewed == "yes" else None,
+    }
+    return await send_form(
+        services,
+        "PUT",
+        f"/v1/minutes/{minutes_id}",
+        body,
+        errors=errors,
+        saved=f"/meetings/{meeting_id}/minutes",
+        again=_again(request, services, user, meeting_id, form),
+        refused_at="title",
+    )
 
 
 @router.post("/step", response_class=HTMLResponse)
@@ -163,14 +178,17 @@ async def change_status(
         return await _page(
             request, services, user, meeting_id, status_code=400, errors={"step": _("Det steget finns inte.")}
         )
-    outcome = await send(services, "POST", f"/v1/minutes/{minutes_id}/{step}", {"revision": revision})
-    if not outcome.ok:
-        return await _page(
-            request, services, user, meeting_id, errors={"step": outcome.message}, status_code=400
-        )
-    redirect = RedirectResponse(f"/meetings/{meeting_id}/minutes", status_code=303)
-    flash.flash(redirect, STEPS[step])
-    return redirect
+    return await send_form(
+        services,
+        "POST",
+        f"/v1/minutes/{minutes_id}/{step}",
+        {"revision": revision},
+        errors={},
+        saved=f"/meetings/{meeting_id}/minutes",
+        flash_key=STEPS[step],
+        again=_again(request, services, user, meeting_id),
+        refused_at="step",
+    )
 
 
 @router.post("/correct", response_class=HTMLResponse)
@@ -182,20 +200,17 @@ async def correct_minutes(
     minutes_id: Annotated[ServiceId, Form()],
     note: Annotated[str, Form()] = "",
 ) -> Response:
+    errors: dict[str, str] = {}
     if len(note.strip()) < 3:
-        return await _page(
-            request,
-            services,
-            user,
-            meeting_id,
-            status_code=400,
-            errors={"note": _("Skriv vad rättelsen ändrar, så att läsarna förstår.")},
-        )
-    outcome = await send(services, "POST", f"/v1/minutes/{minutes_id}/corrections", {"note": note.strip()})
-    if not outcome.ok:
-        return await _page(
-            request, services, user, meeting_id, errors={"note": outcome.message}, status_code=400
-        )
-    redirect = RedirectResponse(f"/meetings/{meeting_id}/minutes", status_code=303)
-    flash.flash(redirect, "correction_started")
-    return redirect
+        errors["note"] = _("Skriv vad rättelsen ändrar, så att läsarna förstår.")
+    return await send_form(
+        services,
+        "POST",
+        f"/v1/minutes/{minutes_id}/corrections",
+        {"note": note.strip()},
+        errors=errors,
+        saved=f"/meetings/{meeting_id}/minutes",
+        flash_key="correction_started",
+        again=_again(request, services, user, meeting_id),
+        refused_at="note",
+    )

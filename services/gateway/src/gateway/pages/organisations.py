@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from gateway import flash, roles
+from gateway import roles
 from gateway.auth import NotAllowed, requires
 from gateway.csrf import csrf_protect
+from gateway.forms import ShownAt, send_form
 from gateway.i18n import N_, _
+from gateway.labels import translated
 from gateway.navigation import ServiceId
-from gateway.pages.meetings import translated
 from gateway.rendering import render
 from gateway.sessions import SignedIn
-from gateway.upstream import Services, ServicesDep, send
+from gateway.upstream import Services, ServicesDep
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["pages"])
 Reader = Annotated[SignedIn, requires(*roles.READ_MEETINGS)]
@@ -67,28 +68,30 @@ async def create_organisation(
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = _("Skriv organisationens namn.")
-    if not errors:
-        outcome = await send(
-            services,
-            "POST",
-            "/v1/organisations",
-            {"name": name.strip(), "kind": kind if kind in ORGANISATION_KINDS else "other"},
+
+    async def again(errors: dict[str, str]) -> Response:
+        page = await services.get_json("meetings", "/v1/organisations", params={"limit": 200})
+        return render(
+            request,
+            "organisations/list.html",
+            status_code=400,
+            page=page or {"items": []},
+            errors=errors,
+            values={"name": name},
+            kinds=ORGANISATION_KINDS,
+            kind_options=translated(ORGANISATION_KINDS),
         )
-        if outcome.ok:
-            redirect = RedirectResponse(f"/organisations/{outcome.data['id']}", status_code=303)
-            flash.flash(redirect, "organisation_created")
-            return redirect
-        errors["name"] = outcome.message
-    page = await services.get_json("meetings", "/v1/organisations", params={"limit": 200})
-    return render(
-        request,
-        "organisations/list.html",
-        status_code=400,
-        page=page or {"items": []},
+
+    return await send_form(
+        services,
+        "POST",
+        "/v1/organisations",
+        {"name": name.strip(), "kind": kind if kind in ORGANISATION_KINDS else "other"},
         errors=errors,
-        values={"name": name},
-        kinds=ORGANISATION_KINDS,
-        kind_options=translated(ORGANISATION_KINDS),
+        saved=lambda organisation: f"/organisations/{organisation['id']}",
+        flash_key="organisation_created",
+        again=again,
+        refused_at="name",
     )
 
 
@@ -147,19 +150,23 @@ async def add_person(
         errors["name"] = _("Skriv personens namn.")
     if email.strip() and "@" not in email:
         errors["email"] = _("Skriv en e-postadress, till exempel namn@kommun.se.")
-    if not errors:
-        body: dict[str, Any] = {
-            "name": name.strip(),
-            "email": email.strip() or None,
-            "organisation_id": organisation_id,
-        }
-        outcome = await send(services, "POST", "/v1/people", body)
-        if outcome.ok:
-            redirect = RedirectResponse(f"/organisations/{organisation_id}", status_code=303)
-            flash.flash(redirect, "person_added")
-            return redirect
-        errors["name"] = outcome.message
-    return await _organisation(request, services, user, organisation_id, errors, 400)
+    body = {"name": name.strip(), "email": email.strip() or None, "organisation_id": organisation_id}
+
+    async def again(errors: dict[str, str]) -> Response:
+        return await _organisation(request, services, user, organisation_id, errors, 400)
+
+    return await send_form(
+        services,
+        "POST",
+        "/v1/people",
+        body,
+        errors=errors,
+        saved=f"/organisations/{organisation_id}",
+        flash_key="person_added",
+        again=again,
+        refused_at="name",
+        fields={"email": ShownAt("email", N_("Skriv en e-postadress, till exempel namn@kommun.se."))},
+    )
 
 
 @router.get("/groups", response_class=HTMLResponse)
@@ -188,29 +195,31 @@ async def create_group(
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = _("Skriv gruppens namn.")
-    if not errors:
-        outcome = await send(
-            services,
-            "POST",
-            "/v1/groups",
-            {"name": name.strip(), "kind": kind if kind in GROUP_KINDS else "working_group"},
+
+    async def again(errors: dict[str, str]) -> Response:
+        page = await services.get_json("meetings", "/v1/groups", params={"limit": 200})
+        return render(
+            request,
+            "organisations/groups.html",
+            status_code=400,
+            page=page or {"items": []},
+            kinds=GROUP_KINDS,
+            kind_options=translated(GROUP_KINDS),
+            errors=errors,
+            values={"name": name},
+            can_manage=True,
         )
-        if outcome.ok:
-            redirect = RedirectResponse(f"/groups/{outcome.data['id']}", status_code=303)
-            flash.flash(redirect, "group_created")
-            return redirect
-        errors["name"] = outcome.message
-    page = await services.get_json("meetings", "/v1/groups", params={"limit": 200})
-    return render(
-        request,
-        "organisations/groups.html",
-        status_code=400,
-        page=page or {"items": []},
-        kinds=GROUP_KINDS,
-        kind_options=translated(GROUP_KINDS),
+
+    return await send_form(
+        services,
+        "POST",
+        "/v1/groups",
+        {"name": name.strip(), "kind": kind if kind in GROUP_KINDS else "working_group"},
         errors=errors,
-        values={"name": name},
-        can_manage=True,
+        saved=lambda group: f"/groups/{group['id']}",
+        flash_key="group_created",
+        again=again,
+        refused_at="name",
     )
 
 
@@ -268,16 +277,17 @@ async def add_member(
     errors: dict[str, str] = {}
     if not person_id:
         errors["person_id"] = _("Välj en person.")
-    if not errors:
-        outcome = await send(
-            services,
-            "PUT",
-            f"/v1/groups/{group_id}/members/{person_id}",
-            {"role": role if role in MEMBER_ROLES else "member"},
-        )
-        if outcome.ok:
-            redirect = RedirectResponse(f"/groups/{group_id}", status_code=303)
-            flash.flash(redirect, "saved")
-            return redirect
-        errors["person_id"] = outcome.message
-    return await _group(request, services, user, group_id, errors, 400)
+
+    async def again(errors: dict[str, str]) -> Response:
+        return await _group(request, services, user, group_id, errors, 400)
+
+    return await send_form(
+        services,
+        "PUT",
+        f"/v1/groups/{group_id}/members/{person_id}",
+        {"role": role if role in MEMBER_ROLES else "member"},
+        errors=errors,
+        saved=f"/groups/{group_id}",
+        again=again,
+        refused_at="person_id",
+    )

@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse
 
 from gateway import roles
 from gateway.auth import requires
-from gateway.i18n import _
-from gateway.pages.meetings import ACTION_STATUS, group_options, translated
+from gateway.choices import group_filter_options
+from gateway.labels import ACTION_STATUS, translated
 from gateway.rendering import render
 from gateway.sessions import SignedIn
 from gateway.upstream import ServicesDep
@@ -39,7 +39,7 @@ async def decisions(
         filters=filters,
         text=text,
         group_id=group_id,
-        groups=[("", _("Alla grupper")), *(await group_options(services))[1:]],
+        groups=await group_filter_options(services),
     )
 
 

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from gateway import roles
 from gateway.auth import requires
+from gateway.forms import DATE_HINT, parse_date
 from gateway.highlights import safe_snippet
 from gateway.i18n import _
-from gateway.pages.meetings import STOCKHOLM, parse_date
 from gateway.rendering import render
 from gateway.sessions import SignedIn
 from gateway.upstream import ServicesDep
@@ -39,9 +39,9 @@ async def search(
         if value:
             parsed = parse_date(value)
             if parsed is None:
-                errors[name] = _("Skriv datumet som år-månad-dag, till exempel 2026-03-07.")
+                errors[name] = _(DATE_HINT)
             else:
-                params[name] = datetime.combine(parsed, time(0), STOCKHOLM).isoformat()
+                params[name] = datetime.combine(parsed, time(0), request.app.state.settings.zone).isoformat()
     page = None
     if q.strip() and not errors:
         page = await services.get_json("meetings", "/v1/search", params=params)

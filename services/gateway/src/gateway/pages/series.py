@@ -4,19 +4,31 @@ from __future__ import annotations
 
 from datetime import time
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
 
-from gateway import flash, roles
+from gateway import roles
 from gateway.auth import requires
+from gateway.choices import group_options
 from gateway.csrf import csrf_protect
+from gateway.forms import (
+    DATE_HINT,
+    TIME_HINT,
+    ShownAt,
+    parse_date,
+    parse_invitees,
+    send_form,
+    unreadable_invitees,
+)
 from gateway.i18n import N_, _
+from gateway.labels import translated
 from gateway.navigation import ServiceId
-from gateway.pages.meetings import group_options, parse_date, parse_invitees, translated
 from gateway.rendering import render
 from gateway.sessions import SignedIn
-from gateway.upstream import ServicesDep, send
+from gateway.upstream import ServicesDep
 
 router = APIRouter(prefix="/series", dependencies=[Depends(csrf_protect)], tags=["pages"])
 Reader = Annotated[SignedIn, requires(*roles.READ_MEETINGS)]
@@ -92,7 +104,9 @@ async def new_series(request: Request, _user: Manager, services: ServicesDep) ->
     return await _form(request, services, _blank(), {})
 
 
-def series_body(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+def series_body(values: dict[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
+    """The service's body from the form, or what the person must write differently. How long the
+    meetings may be and how many the service plans are its own rules (shown by `SERIES_FIELDS`)."""
     errors: dict[str, str] = {}
     if not values["title"].strip():
         errors["title"] = _("Skriv vad mötena heter.")
@@ -103,22 +117,19 @@ def series_body(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]
     try:
         start_time = time.fromisoformat(values["start_time"])
     except ValueError:
-        errors["start_time"] = _("Skriv tiden som timmar:minuter, till exempel 13:30.")
+        errors["start_time"] = _(TIME_HINT)
     duration = values["duration"].strip()
-    if not duration.isdigit() or not 5 <= int(duration) <= 1440:
-        errors["duration"] = _("Skriv hur många minuter mötena pågår, till exempel 120.")
+    if not duration.isdigit():
+        errors["duration"] = _(DURATION_HINT)
     starts_on = parse_date(values["starts_on"])
     if starts_on is None:
-        errors["starts_on"] = _("Skriv datumet som år-månad-dag, till exempel 2026-03-07.")
+        errors["starts_on"] = _(DATE_HINT)
     count = values["count"].strip()
-    if not count.isdigit() or not 1 <= int(count) <= 120:
-        errors["count"] = _("Skriv hur många möten som ska planeras, mellan 1 och 120.")
+    if not count.isdigit():
+        errors["count"] = _(COUNT_HINT)
     invitees, bad = parse_invitees(values["invitees"])
     if bad:
-        errors["invitees"] = _(
-            "Rad %(lines)s går inte att läsa. "
-            "Skriv namn och e-postadress, till exempel Anna Berg, anna@exempel.se."
-        ) % {"lines": ", ".join(str(n) for n in bad)}
+        errors["invitees"] = unreadable_invitees(bad)
     if errors or starts_on is None:
         return {}, errors
     frequency, _sep, step = values["rhythm"].partition("-")
@@ -131,7 +142,7 @@ def series_body(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]
         "title": values["title"].strip(),
         "group_id": values["group_id"] or None,
         "place": values["place"].strip() or None,
-        "timezone": "Europe/Stockholm",
+        "timezone": zone.key,
         "recurrence": recurrence,
         "start_time": start_time.isoformat(timespec="minutes"),
         "duration_minutes": int(duration),
@@ -141,43 +152,53 @@ def series_body(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]
     }, errors
 
 
+DURATION_HINT = N_("Skriv hur många minuter mötena pågår, till exempel 120.")
+COUNT_HINT = N_("Skriv hur många möten som ska planeras, till exempel 6.")
+SERIES_FIELDS = {
+    "title": ShownAt("title", N_("Kontrollera vad mötena heter.")),
+    "place": ShownAt("place", N_("Kontrollera platsen.")),
+    "duration_minutes": ShownAt("duration", DURATION_HINT),
+    "count": ShownAt("count", COUNT_HINT),
+    "starts_on": ShownAt("starts_on", N_("Kontrollera det första datumet.")),
+    "start_time": ShownAt("start_time", N_("Kontrollera när mötena börjar.")),
+}
+
+
+class SeriesForm(BaseModel):
+    title: str = ""
+    group_id: str = ""
+    place: str = ""
+    rhythm: str = ""
+    weekday: str = ""
+    start_time: str = ""
+    duration: str = ""
+    starts_on: str = ""
+    count: str = ""
+    invitees: str = ""
+
+
 @router.post("", response_class=HTMLResponse)
 async def create_series(
-    request: Request,
-    _user: Manager,
-    services: ServicesDep,
-    title: Annotated[str, Form()] = "",
-    group_id: Annotated[str, Form()] = "",
-    place: Annotated[str, Form()] = "",
-    rhythm: Annotated[str, Form()] = "",
-    weekday: Annotated[str, Form()] = "",
-    start_time: Annotated[str, Form()] = "",
-    duration: Annotated[str, Form()] = "",
-    starts_on: Annotated[str, Form()] = "",
-    count: Annotated[str, Form()] = "",
-    invitees: Annotated[str, Form()] = "",
+    request: Request, _user: Manager, services: ServicesDep, form: Annotated[SeriesForm, Form()]
 ) -> Response:
-    values = {
-        "title": title,
-        "group_id": group_id,
-        "place": place,
-        "rhythm": rhythm,
-        "weekday": weekday,
-        "start_time": start_time,
-        "duration": duration,
-        "starts_on": starts_on,
-        "count": count,
-        "invitees": invitees,
-    }
-    body, errors = series_body(values)
-    if not errors:
-        outcome = await send(services, "POST", "/v1/series", body)
-        if outcome.ok:
-            redirect = RedirectResponse(f"/series/{outcome.data['id']}", status_code=303)
-            flash.flash(redirect, "series_created")
-            return redirect
-        errors["title"] = outcome.message
-    return await _form(request, services, values, errors, 400)
+    values = form.model_dump()
+    body, errors = series_body(values, request.app.state.settings.zone)
+
+    async def again(errors: dict[str, str]) -> Response:
+        return await _form(request, services, values, errors, 400)
+
+    return await send_form(
+        services,
+        "POST",
+        "/v1/series",
+        body,
+        errors=errors,
+        saved=lambda series: f"/series/{series['id']}",
+        flash_key="series_created",
+        again=again,
+        refused_at="title",
+        fields=SERIES_FIELDS,
+    )
 
 
 @router.get("/{series_id}", response_class=HTMLResponse)

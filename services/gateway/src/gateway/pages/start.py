@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -12,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from gateway import roles
 from gateway.auth import CurrentUser
 from gateway.rendering import render
-from gateway.upstream import ServicesDep, ServiceUnavailable, side_by_side
+from gateway.upstream import ServicesDep, ServiceUnavailable
 
 router = APIRouter(tags=["pages"])
 
@@ -24,17 +23,13 @@ async def start_page(request: Request, user: CurrentUser, services: ServicesDep)
     minutes: list[dict[str, Any]] = []
     if user.has_role(*roles.READ_MEETINGS):
         try:
-            page, items, published = await side_by_side(
-                services.get_json(
-                    "meetings", "/v1/meetings", params={"from": datetime.now(UTC).isoformat(), "limit": 5}
-                ),
-                services.get_json("meetings", "/v1/action-items", params={"status": "open", "limit": 50}),
-                services.get_json("meetings", "/v1/minutes", params={"status": "published", "limit": 5}),
-            )
-            meetings = list((page or {}).get("items", []))
-            for item in (items or {}).get("items", []):
+            # One call for the whole page (next five meetings, open action items, latest published
+            # minutes, read in one snapshot); the same URL all minute, so its ETag can answer 304.
+            overview = await services.get_json("meetings", "/v1/overview") or {}
+            meetings = list(overview.get("next_meetings", {}).get("items", []))
+            for item in overview.get("open_action_items", {}).get("items", []):
                 action_items[item.get("owner_name") or ""].append(item)
-            minutes = (published or {}).get("items", [])
+            minutes = overview.get("published_minutes", {}).get("items", [])
         except ServiceUnavailable:
             meetings = None
     # People with items first, alphabetically; items nobody owns last.

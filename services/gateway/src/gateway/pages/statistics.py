@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse
 from gateway import roles
 from gateway.auth import requires
 from gateway.chart import Bar, bar_chart
+from gateway.choices import group_filter_options
 from gateway.i18n import _
-from gateway.pages.meetings import group_options
 from gateway.rendering import render
 from gateway.sessions import SignedIn
 from gateway.upstream import ServicesDep
@@ -68,5 +68,5 @@ async def attendance_chart(
         group_id=group_id,
         period=period,
         periods=[("year", _("Det senaste året")), ("all", _("Alla år"))],
-        groups=[("", _("Alla grupper")), *(await group_options(services))[1:]],
+        groups=await group_filter_options(services),
     )

@@ -8,7 +8,14 @@ FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.id_hash = :id_hash;
 
 -- name: touch_session
-UPDATE sessions SET last_seen_at = now() WHERE id_hash = :id_hash;
+-- Every page in flight finds its session due at the same moment: the first one touches it, the
+-- others skip the row it holds instead of queueing one durable commit after another behind it.
+UPDATE sessions SET last_seen_at = now()
+WHERE id_hash = (
+    SELECT id_hash FROM sessions
+    WHERE id_hash = :id_hash AND last_seen_at < :due_before
+    FOR UPDATE SKIP LOCKED
+);
 
 -- name: delete_session
 DELETE FROM sessions WHERE id_hash = :id_hash;

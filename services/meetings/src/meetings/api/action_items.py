@@ -9,14 +9,8 @@ from fastapi import APIRouter, status
 from backbone.errors import NotFound
 from meetings import action_items
 from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Reader, Staff, organisation_scope
-from meetings.api.schemas import (
-    ActionItemClose,
-    ActionItemCreate,
-    ActionItemPublic,
-    ActionItemUpdate,
-    ActionStatus,
-    Page,
-)
+from meetings.api.schemas import ActionItemClose, ActionItemCreate, ActionItemPublic, ActionItemUpdate, Page
+from meetings.model import ActionStatus
 
 router = APIRouter(tags=["action items"], responses=ERRORS)
 
@@ -29,14 +23,7 @@ router = APIRouter(tags=["action items"], responses=ERRORS)
 async def assign_action_item(
     meeting_id: uuid.UUID, body: ActionItemCreate, conn: ConnDep, _who: Staff
 ) -> ActionItemPublic:
-    row = await action_items.assign(
-        conn=conn,
-        meeting_id=meeting_id,
-        text=body.text,
-        owner_person_id=body.owner_person_id,
-        owner_name=body.owner_name,
-        due_date=body.due_date,
-    )
+    row = await action_items.assign(conn=conn, meeting_id=meeting_id, item=body.to_domain())
     return ActionItemPublic.model_validate(row)
 
 
@@ -81,13 +68,7 @@ async def update_action_item(
     action_item_id: uuid.UUID, body: ActionItemUpdate, conn: ConnDep, _who: Staff
 ) -> ActionItemPublic:
     row = await action_items.update(
-        conn=conn,
-        action_item_id=action_item_id,
-        version=body.version,
-        text=body.text,
-        owner_person_id=body.owner_person_id,
-        owner_name=body.owner_name,
-        due_date=body.due_date,
+        conn=conn, action_item_id=action_item_id, version=body.version, item=body.to_domain()
     )
     return ActionItemPublic.model_validate(row)
 

@@ -8,13 +8,9 @@ from fastapi import APIRouter, status
 
 from meetings import agendas
 from meetings.api.deps import ERRORS, ConnDep, Reader, Staff, organisation_scope
-from meetings.api.schemas import AgendaItemIn, AgendaOrder, AgendaPublic
+from meetings.api.schemas import AgendaItemCreate, AgendaOrderUpdate, AgendaPublic
 
 router = APIRouter(prefix="/v1/meetings/{meeting_id}/agenda", tags=["agenda"], responses=ERRORS)
-
-
-def _item(body: AgendaItemIn) -> agendas.AgendaItemIn:
-    return agendas.AgendaItemIn(**body.model_dump(exclude={"position"}))
 
 
 @router.get("", response_model=AgendaPublic)
@@ -27,16 +23,18 @@ async def read_agenda(meeting_id: uuid.UUID, conn: ConnDep, who: Reader) -> Agen
 
 
 @router.post("/items", status_code=status.HTTP_201_CREATED, response_model=AgendaPublic)
-async def add_item(meeting_id: uuid.UUID, body: AgendaItemIn, conn: ConnDep, _who: Staff) -> AgendaPublic:
-    row = await agendas.add_item(conn=conn, meeting_id=meeting_id, item=_item(body), position=body.position)
+async def add_item(meeting_id: uuid.UUID, body: AgendaItemCreate, conn: ConnDep, _who: Staff) -> AgendaPublic:
+    row = await agendas.add_item(
+        conn=conn, meeting_id=meeting_id, item=body.to_domain(), position=body.position
+    )
     return AgendaPublic.model_validate(row)
 
 
 @router.put("/items/{item_id}", response_model=AgendaPublic)
 async def update_item(
-    meeting_id: uuid.UUID, item_id: uuid.UUID, body: AgendaItemIn, conn: ConnDep, _who: Staff
+    meeting_id: uuid.UUID, item_id: uuid.UUID, body: AgendaItemCreate, conn: ConnDep, _who: Staff
 ) -> AgendaPublic:
-    row = await agendas.update_item(conn=conn, meeting_id=meeting_id, item_id=item_id, item=_item(body))
+    row = await agendas.update_item(conn=conn, meeting_id=meeting_id, item_id=item_id, item=body.to_domain())
     return AgendaPublic.model_validate(row)
 
 
@@ -48,7 +46,7 @@ async def delete_item(meeting_id: uuid.UUID, item_id: uuid.UUID, conn: ConnDep, 
 
 
 @router.put("/order", response_model=AgendaPublic)
-async def reorder(meeting_id: uuid.UUID, body: AgendaOrder, conn: ConnDep, _who: Staff) -> AgendaPublic:
+async def reorder(meeting_id: uuid.UUID, body: AgendaOrderUpdate, conn: ConnDep, _who: Staff) -> AgendaPublic:
     return AgendaPublic.model_validate(
         await agendas.reorder(conn=conn, meeting_id=meeting_id, item_ids=body.item_ids)
     )

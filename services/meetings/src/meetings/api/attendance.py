@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query
 from meetings import attendance
 from meetings.api.deps import ERRORS, ConnDep, Reader, Representative, organisation_scope
 from meetings.api.schemas import (
-    AttendanceIn,
     AttendancePublic,
     AttendanceStatistics,
+    AttendanceUpdate,
     RollCallEntry,
     RollCallPublic,
     RollCallUpdate,
@@ -43,10 +43,7 @@ async def record_roll_call(
     rows = await attendance.record_roll_call(
         conn=conn,
         meeting_id=meeting_id,
-        marks=[attendance.RollCallMark(key=m.key, status=m.status) for m in body.entries],
-        guests=[
-            attendance.Guest(name=g.name.strip(), organisation_name=g.organisation_name) for g in body.guests
-        ],
+        roll=body.to_domain(),
         scope=organisation_scope(who),
     )
     return [AttendancePublic.model_validate(r) for r in rows]
@@ -54,7 +51,7 @@ async def record_roll_call(
 
 @router.put("/v1/meetings/{meeting_id}/attendance/{person_id}", response_model=AttendancePublic)
 async def record_attendance(
-    meeting_id: uuid.UUID, person_id: uuid.UUID, body: AttendanceIn, conn: ConnDep, who: Representative
+    meeting_id: uuid.UUID, person_id: uuid.UUID, body: AttendanceUpdate, conn: ConnDep, who: Representative
 ) -> AttendancePublic:
     row = await attendance.record(
         conn=conn,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import HTTPException
+from fastapi import Depends, HTTPException, Request
 
 from backbone.access import Capability, may, roles_with
 from backbone.dependencies import ConnDep
@@ -25,6 +25,7 @@ __all__ = [
     "Offset",
     "Reader",
     "Representative",
+    "ServiceTimezone",
     "Staff",
     "organisation_scope",
     "sees_drafts",
@@ -36,6 +37,14 @@ Reader = Annotated[Identity, require_roles(*roles_with(Capability.READ_MEETINGS)
 Staff = Annotated[Identity, require_roles(*roles_with(Capability.MANAGE_MEETINGS))]
 # Organisation representatives also manage their own organisation's people, members and attendance.
 Representative = Annotated[Identity, require_roles(*roles_with(Capability.MANAGE_OWN_ORGANISATION))]
+
+
+async def _service_timezone(request: Request) -> str:
+    return str(request.app.state.runtime.settings.timezone)
+
+
+# The service's time zone (`Settings.timezone`): where a meeting that names none of its own meets.
+ServiceTimezone = Annotated[str, Depends(_service_timezone)]
 
 
 def organisation_scope(identity: Identity) -> uuid.UUID | None:

@@ -17,7 +17,8 @@ from meetings.api.deps import (
     Staff,
     organisation_scope,
 )
-from meetings.api.schemas import GroupCreate, GroupKind, GroupPublic, MemberAdd, MemberPublic, Page
+from meetings.api.schemas import GroupCreate, GroupPublic, MemberPublic, MemberUpdate, Page
+from meetings.model import GroupKind
 
 router = APIRouter(prefix="/v1/groups", tags=["groups"], responses=ERRORS)
 
@@ -57,7 +58,7 @@ async def list_members(group_id: uuid.UUID, conn: ConnDep, who: Reader) -> list[
 
 @router.put("/{group_id}/members/{person_id}", response_model=MemberPublic)
 async def put_member(
-    group_id: uuid.UUID, person_id: uuid.UUID, body: MemberAdd, conn: ConnDep, who: Representative
+    group_id: uuid.UUID, person_id: uuid.UUID, body: MemberUpdate, conn: ConnDep, who: Representative
 ) -> MemberPublic:
     await registry.add_member(
         conn=conn,

@@ -7,13 +7,13 @@ import uuid
 from fastapi import APIRouter, HTTPException, Request, status
 
 from meetings import importing
-from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Staff
-from meetings.api.schemas import ImportCreate, ImportPublic, ImportReview, ImportSummary, Page
+from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, ServiceTimezone, Staff
+from meetings.api.schemas import ImportCreate, ImportPublic, ImportSummary, ImportUpdate, Page
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"], responses=ERRORS)
 
 
-# A stored document keeps the fields its parse or review gave it (see `ImportedMinutes`): the
+# A stored document keeps the fields its parse or review gave it (see `meetings.importer.result`): the
 # reply shows those, rather than nulls for what a review adds and the parser never says.
 @router.post(
     "",
@@ -21,7 +21,9 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"], responses=ERRORS)
     response_model=ImportPublic,
     response_model_exclude_unset=True,
 )
-async def import_minutes(body: ImportCreate, request: Request, _who: Staff) -> ImportPublic:
+async def import_minutes(
+    body: ImportCreate, request: Request, _who: Staff, timezone: ServiceTimezone
+) -> ImportPublic:
     """Parse a minutes text into a draft meeting whose minutes need review; never published directly."""
     # Parse first and take a connection only to store the result: no ConnDep here, which would
     # hold a connection through the wait for a parser thread and the parse itself.
@@ -40,6 +42,7 @@ async def import_minutes(body: ImportCreate, request: Request, _who: Staff) -> I
             text=body.text,
             year=body.year,
             source_name=body.source_name,
+            timezone=timezone,
             group_id=body.group_id,
         )
     return ImportPublic.model_validate(row)
@@ -61,10 +64,16 @@ async def read_import(import_id: uuid.UUID, conn: ConnDep, _who: Staff) -> Impor
 
 
 @router.put("/{import_id}", response_model=ImportPublic, response_model_exclude_unset=True)
-async def save_review(import_id: uuid.UUID, body: ImportReview, conn: ConnDep, _who: Staff) -> ImportPublic:
+async def save_review(
+    import_id: uuid.UUID, body: ImportUpdate, conn: ConnDep, _who: Staff, timezone: ServiceTimezone
+) -> ImportPublic:
     """Save the corrected structure; the minutes stay a draft, now marked as reviewed."""
-    reviewed = importing.ImportedMinutes.model_validate(body)
     row = await importing.save_review(
-        conn=conn, import_id=import_id, version=body.version, reviewed=reviewed, group_id=body.group_id
+        conn=conn,
+        import_id=import_id,
+        version=body.version,
+        reviewed=body.to_domain(),
+        group_id=body.group_id,
+        timezone=timezone,
     )
     return ImportPublic.model_validate(row)

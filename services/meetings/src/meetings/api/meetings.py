@@ -4,32 +4,32 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from meetings import scheduling
-from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Reader, Staff, organisation_scope
-from meetings.api.schemas import MeetingCancel, MeetingCreate, MeetingMove, MeetingPage, MeetingPublic
+from meetings.api.deps import (
+    ERRORS,
+    ConnDep,
+    Limit,
+    Offset,
+    Reader,
+    ServiceTimezone,
+    Staff,
+    organisation_scope,
+)
+from meetings.api.schemas import MeetingCancel, MeetingCreate, MeetingPage, MeetingPublic, MeetingUpdate
+from meetings.model import MeetingStatus
 
 router = APIRouter(prefix="/v1/meetings", tags=["meetings"], responses=ERRORS)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MeetingPublic)
-async def create_meeting(body: MeetingCreate, conn: ConnDep, _who: Staff) -> MeetingPublic:
-    created = await scheduling.schedule_meeting(
-        conn=conn,
-        new=scheduling.NewMeeting(
-            title=body.title,
-            group_name=body.group_name,
-            starts_at=body.starts_at,
-            ends_at=body.ends_at,
-            timezone=body.timezone,
-            place=body.place,
-            invitees=[(i.name, str(i.email)) for i in body.invitees],
-            group_id=body.group_id,
-        ),
-    )
+async def create_meeting(
+    body: MeetingCreate, conn: ConnDep, _who: Staff, timezone: ServiceTimezone
+) -> MeetingPublic:
+    created = await scheduling.schedule_meeting(conn=conn, new=body.to_domain(timezone=timezone))
     return MeetingPublic.model_validate(created)
 
 
@@ -50,7 +50,7 @@ async def list_meetings(
     end: Annotated[datetime | None, Query(alias="to", description="Only meetings starting before")] = None,
     group_id: uuid.UUID | None = None,
     series_id: uuid.UUID | None = None,
-    status: Literal["scheduled", "cancelled"] | None = None,
+    status: MeetingStatus | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> MeetingPage:
@@ -70,7 +70,9 @@ async def list_meetings(
 
 
 @router.patch("/{meeting_id}", response_model=MeetingPublic)
-async def move_meeting(meeting_id: uuid.UUID, body: MeetingMove, conn: ConnDep, _who: Staff) -> MeetingPublic:
+async def move_meeting(
+    meeting_id: uuid.UUID, body: MeetingUpdate, conn: ConnDep, _who: Staff
+) -> MeetingPublic:
     """Move one meeting to another time or place; other meetings of its series stay as they are."""
     row = await scheduling.reschedule_meeting(
         conn=conn,

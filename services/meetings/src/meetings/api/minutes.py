@@ -17,15 +17,15 @@ from meetings import minutes, rendering
 from meetings.api.deps import ERRORS, ConnDep, ErrorBody, Limit, Offset, Reader, Staff, sees_drafts
 from meetings.api.schemas import (
     MinutesAction,
-    MinutesCorrection,
+    MinutesCorrectionCreate,
     MinutesCreate,
     MinutesPublic,
-    MinutesStatus,
     MinutesSummary,
     MinutesUpdate,
     MinutesVersion,
     Page,
 )
+from meetings.model import MinutesStatus
 
 router = APIRouter(
     tags=["minutes"],
@@ -60,28 +60,13 @@ async def _check_if_match(conn: ConnDep, minutes_id: uuid.UUID, if_match: str | 
         )
 
 
-def _sections(body: MinutesCreate | MinutesUpdate) -> list[dict[str, Any]]:
-    return [s.model_dump(mode="json") for s in body.sections]
-
-
-def _decisions(body: MinutesCreate | MinutesUpdate) -> list[dict[str, Any]]:
-    return [d.model_dump(mode="json") for d in body.decisions]
-
-
 @router.post(
     "/v1/meetings/{meeting_id}/minutes", status_code=status.HTTP_201_CREATED, response_model=MinutesPublic
 )
 async def start_minutes(
     meeting_id: uuid.UUID, body: MinutesCreate, conn: ConnDep, _who: Staff, response: Response
 ) -> MinutesPublic:
-    row = await minutes.start(
-        conn=conn,
-        meeting_id=meeting_id,
-        title=body.title,
-        minute_taker=body.minute_taker,
-        sections=_sections(body),
-        decisions=_decisions(body),
-    )
+    row = await minutes.start(conn=conn, meeting_id=meeting_id, content=body.to_domain())
     return _public(row, response)
 
 
@@ -148,10 +133,7 @@ async def edit_minutes(
         conn=conn,
         minutes_id=minutes_id,
         revision=body.revision,
-        title=body.title,
-        minute_taker=body.minute_taker,
-        sections=_sections(body),
-        decisions=_decisions(body),
+        content=body.to_domain(),
         reviewed=body.reviewed,
     )
     return _public(row, response)
@@ -234,7 +216,7 @@ async def publish_minutes(
     "/v1/minutes/{minutes_id}/corrections", status_code=status.HTTP_201_CREATED, response_model=MinutesPublic
 )
 async def correct_minutes(
-    minutes_id: uuid.UUID, body: MinutesCorrection, conn: ConnDep, _who: Staff, response: Response
+    minutes_id: uuid.UUID, body: MinutesCorrectionCreate, conn: ConnDep, _who: Staff, response: Response
 ) -> MinutesPublic:
     """Start a corrected version (a new draft) of published minutes; the note says what changes."""
     return _public(await minutes.correct(conn=conn, minutes_id=minutes_id, note=body.note), response)

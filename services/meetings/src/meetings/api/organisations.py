@@ -9,13 +9,8 @@ from fastapi import APIRouter, Query, status
 
 from meetings import registry
 from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Reader, Staff
-from meetings.api.schemas import (
-    OrganisationCreate,
-    OrganisationKind,
-    OrganisationPublic,
-    OrganisationUpdate,
-    Page,
-)
+from meetings.api.schemas import OrganisationCreate, OrganisationPublic, OrganisationUpdate, Page
+from meetings.model import OrganisationKind
 
 router = APIRouter(prefix="/v1/organisations", tags=["organisations"], responses=ERRORS)
 

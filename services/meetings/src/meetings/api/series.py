@@ -6,37 +6,18 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from meetings import model, scheduling
-from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Reader, Staff
+from meetings import scheduling
+from meetings.api.deps import ERRORS, ConnDep, Limit, Offset, Reader, ServiceTimezone, Staff
 from meetings.api.schemas import Page, SeriesCreate, SeriesPublic
 
 router = APIRouter(prefix="/v1/series", tags=["series"], responses=ERRORS)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SeriesPublic)
-async def create_series(body: SeriesCreate, conn: ConnDep, _who: Staff) -> SeriesPublic:
-    rule = model.Recurrence(
-        frequency=body.recurrence.frequency,
-        weekday=body.recurrence.weekday,
-        interval=body.recurrence.interval,
-        week_of_month=body.recurrence.week_of_month,
-    )
-    row = await scheduling.create_series(
-        conn=conn,
-        new=scheduling.NewSeries(
-            title=body.title,
-            group_id=body.group_id,
-            place=body.place,
-            timezone=body.timezone,
-            rule=rule,
-            start_time=body.start_time,
-            duration_minutes=body.duration_minutes,
-            starts_on=body.starts_on,
-            until=body.until,
-            count=body.count,
-            extra_invitees=[(i.name, str(i.email)) for i in body.invitees],
-        ),
-    )
+async def create_series(
+    body: SeriesCreate, conn: ConnDep, _who: Staff, timezone: ServiceTimezone
+) -> SeriesPublic:
+    row = await scheduling.create_series(conn=conn, new=body.to_domain(timezone=timezone))
     return SeriesPublic.model_validate(row)
 
 

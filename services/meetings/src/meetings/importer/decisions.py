@@ -48,9 +48,9 @@ def read_decision(
         return
     label = _DECISION_LABEL.match(sentence)
     if label:
-        decisions.append(Decision(label["rest"] + with_list[len(sentence) :], section))
+        decisions.append(Decision(text=label["rest"] + with_list[len(sentence) :], section=section))
     elif _DECISION_VERB.search(sentence) and not _not_decided(sentence):
-        decisions.append(Decision(with_list, section))
+        decisions.append(Decision(text=with_list, section=section))
     elif _SOFT_DECISION.search(sentence):
         where = f' (section "{section}")' if section else ""
         notes.add(

@@ -81,7 +81,7 @@ def analyse(drafts: list[Draft], context: Context, notes: Notes) -> Findings:
             if index in handled:
                 continue
             if decisions_section:
-                found.decisions.append(Decision(item.text, section))
+                found.decisions.append(Decision(text=item.text, section=section))
             elif actions_section:
                 add_action(item.text, section, found.actions, notes)
             else:
@@ -99,7 +99,7 @@ def _read_item(
     intro = item.text.rstrip(":").strip()
 
     if children and DECISION_LIST_LABEL.match(item.text):
-        found.decisions.extend(Decision(child.text, section) for child in children)
+        found.decisions.extend(Decision(text=child.text, section=section) for child in children)
         return introduced
     if children and ACTION_LIST_LABEL.match(item.text):
         for child in children:
@@ -112,7 +112,7 @@ def _read_item(
             unnamed = re.search(r"\((?P<who>[^()]*)\)\s*$", child.text)
             if owner is None and unnamed:
                 text = child.text[: unnamed.start()].strip()
-            found.actions.append(ActionItem(f"{intro}: {text}", owner, section))
+            found.actions.append(ActionItem(text=f"{intro}: {text}", owner=owner, section=section))
             if owner is None:
                 warn_no_owner(f"{intro}: {child.text}", section, None, notes)
         return introduced
@@ -136,7 +136,7 @@ def _read_item(
             promise = read_promise(sentence)
             if promise is not None:
                 owner, hint = promise
-                found.actions.append(ActionItem(sentence, owner, section))
+                found.actions.append(ActionItem(text=sentence, owner=owner, section=section))
                 if owner is None:
                     warn_no_owner(sentence, section, hint, notes)
     return []
@@ -155,7 +155,9 @@ def _collect_dates(
         days: tuple[int | None, ...] = hit.days or (None,)
         for day in days:
             date = _resolve(hit, day, context, found, notes)
-            found.dates.append(MentionedDate(hit.phrase, sentence, date, section))
+            found.dates.append(
+                MentionedDate(phrase=hit.phrase, sentence=sentence, date=date, section=section)
+            )
             if next_meeting and day is not None and not found.next_meeting_found:
                 found.next_meeting, found.next_meeting_found = date, True
 

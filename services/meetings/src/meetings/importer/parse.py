@@ -24,7 +24,14 @@ def parse_minutes(text: str, *, year: int | None = None, source_name: str | None
     rows = read_rows(clean_lines(text, notes))
     if not rows:
         notes.add("The text is empty; there is nothing to import.")
-        return ParsedMinutes(title=None, group=None, date=None, warnings=notes.items, source_name=source_name)
+        return ParsedMinutes(
+            title=None,
+            group=None,
+            date=None,
+            needs_review=True,
+            warnings=notes.items,
+            source_name=source_name,
+        )
 
     used: set[int] = set()
     title = take_title(rows, used, notes)
@@ -53,11 +60,13 @@ def parse_minutes(text: str, *, year: int | None = None, source_name: str | None
         attendees=attendees,
         absent=absent,
         minute_taker=minute_taker,
-        sections=[Section(draft.heading, render(draft.items)) for draft in drafts],
+        sections=[Section(heading=draft.heading, text=render(draft.items)) for draft in drafts],
         decisions=findings.decisions,
         action_items=findings.actions,
         mentioned_dates=findings.dates,
         next_meeting=findings.next_meeting,
         warnings=notes.items,
+        # Whatever the parser could not decide is a warning, and a person checks it.
+        needs_review=bool(notes.items),
         source_name=source_name,
     )

@@ -152,7 +152,7 @@ def _parse_inline_people(text: str, notes: Notes) -> list[Attendee]:
     for part in parts:
         looks_like_organisation = part[:1].islower() or "/" in part or (part.isupper() and " " not in part)
         if people and people[-1].organisation is None and looks_like_organisation:
-            people[-1] = replace(people[-1], organisation=part)
+            people[-1] = people[-1].model_copy(update={"organisation": part})
             continue
         if (
             people

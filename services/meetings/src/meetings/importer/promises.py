@@ -154,7 +154,7 @@ def owner_in(text: str) -> tuple[str | None, str | None, str]:
 
 def add_action(text: str, section: str | None, actions: list[ActionItem], notes: Notes) -> None:
     owner, hint, cleaned = owner_in(text)
-    actions.append(ActionItem(cleaned, owner, section))
+    actions.append(ActionItem(text=cleaned, owner=owner, section=section))
     if owner is None:
         warn_no_owner(text, section, hint, notes)
 

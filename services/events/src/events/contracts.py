@@ -1,0 +1,225 @@
+"""The events the events service publishes, with their payloads (the publisher owns them).
+
+Consumers read only the fields they need; fields are added, never removed or renamed, within a
+major version. Events about a registration and its offers share the aggregate `registration`, so
+a consumer sees an offer after the waiting-list entry it was made to. Events that notify turns into
+emails carry the person's name and address and the personal links' tokens: the links are
+`<public page>/…?token=<token>` and only the events service can sign them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from backbone.contracts import event_type
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventPublishedV1(_Payload):
+    event_id: str
+    title: str
+    kind: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    venue_name: str | None
+    venue_address: str | None
+    audience: str
+    organiser_ids: list[str]
+    sequence: int
+
+
+class EventChangedV1(_Payload):
+    event_id: str
+    title: str
+    # "rescheduled" (time) and/or "moved" (place)
+    changes: list[str]
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    previous_venue_name: str | None
+    previous_venue_address: str | None
+    venue_name: str | None
+    venue_address: str | None
+    sequence: int
+
+
+class EventCancelledV1(_Payload):
+    event_id: str
+    title: str
+    starts_at: datetime
+    timezone: str
+    reason: str | None
+    sequence: int
+
+
+class Person(_Payload):
+    name: str
+    email: str | None
+    phone: str | None
+
+
+class RegistrationCreatedV1(_Payload):
+    registration_id: str
+    event_id: str
+    event_title: str
+    starts_at: datetime
+    timezone: str
+    # "registered" (has a place) or "waiting" (on the waiting list)
+    status: str
+    person: Person
+    organisation_id: str | None
+    cancel_token: str
+
+
+class RegistrationCancelledV1(_Payload):
+    registration_id: str
+    event_id: str
+    # what it was before: "registered", "waiting" or "offered"
+    previous_status: str
+
+
+class RegistrationPromotedV1(_Payload):
+    """Direct promotion: the first on the waiting list simply got the place."""
+
+    registration_id: str
+    event_id: str
+    event_title: str
+    starts_at: datetime
+    timezone: str
+    person: Person
+    cancel_token: str
+
+
+class OfferMadeV1(_Payload):
+    registration_id: str
+    event_id: str
+    event_title: str
+    starts_at: datetime
+    timezone: str
+    person: Person
+    expires_at: datetime
+    confirm_token: str
+    decline_token: str
+
+
+class OfferAnsweredV1(_Payload):
+    registration_id: str
+    event_id: str
+
+
+class OfferAcceptedV1(OfferAnsweredV1):
+    cancel_token: str
+
+
+class OfferExpiredV1(_Payload):
+    registration_id: str
+    event_id: str
+    expired_at: datetime
+
+
+EVENT_PUBLISHED = event_type(
+    "events.event.published.v1",
+    EventPublishedV1,
+    aggregate="event",
+    description="An event was published: it shows on the public pages and in the feeds.",
+)
+EVENT_CHANGED = event_type(
+    "events.event.changed.v1",
+    EventChangedV1,
+    aggregate="event",
+    description="A published event's time or place changed; those registered should be told.",
+)
+EVENT_CANCELLED = event_type(
+    "events.event.cancelled.v1",
+    EventCancelledV1,
+    aggregate="event",
+    description="An event was cancelled; those registered should be told.",
+)
+REGISTRATION_CREATED = event_type(
+    "events.registration.created.v1",
+    RegistrationCreatedV1,
+    aggregate="registration",
+    description="A person registered: with a place, or on the waiting list (status).",
+)
+REGISTRATION_CANCELLED = event_type(
+    "events.registration.cancelled.v1",
+    RegistrationCancelledV1,
+    aggregate="registration",
+    description="A registration or waiting-list entry was cancelled by its personal link or by staff.",
+)
+REGISTRATION_PROMOTED = event_type(
+    "events.registration.promoted.v1",
+    RegistrationPromotedV1,
+    aggregate="registration",
+    description="The first on the waiting list got a freed place directly (events with direct promotion).",
+)
+OFFER_MADE = event_type(
+    "events.offer.made.v1",
+    OfferMadeV1,
+    aggregate="registration",
+    description="A freed place is held for the first on the waiting list until expires_at.",
+)
+OFFER_ACCEPTED = event_type(
+    "events.offer.accepted.v1",
+    OfferAcceptedV1,
+    aggregate="registration",
+    description="The person took the offered place and is registered.",
+)
+OFFER_DECLINED = event_type(
+    "events.offer.declined.v1",
+    OfferAnsweredV1,
+    aggregate="registration",
+    description="The person said no thanks to the offered place; it goes to the next in line.",
+)
+OFFER_EXPIRED = event_type(
+    "events.offer.expired.v1",
+    OfferExpiredV1,
+    aggregate="registration",
+    description="Nobody answered the offer in time; the place goes to the next in line.",
+)
+
+
+class RegistrationCheckedInV1(_Payload):
+    registration_id: str
+    event_id: str
+    checked_in_at: datetime
+
+
+REGISTRATION_CHECKED_IN = event_type(
+    "events.registration.checked_in.v1",
+    RegistrationCheckedInV1,
+    aggregate="registration",
+    description="A registered person came and was checked in at the door (once, however often scanned).",
+)
+
+
+class ReminderDueV1(_Payload):
+    """One person's reminder before an event (one event per registered person)."""
+
+    registration_id: str
+    event_id: str
+    event_title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    venue_name: str | None
+    venue_address: str | None
+    minutes_before: int
+    person: Person
+    cancel_token: str
+
+
+REMINDER_DUE = event_type(
+    "events.reminder.due.v1",
+    ReminderDueV1,
+    aggregate="registration",
+    description="Time to remind a registered person of the event (once per reminder and start time).",
+)

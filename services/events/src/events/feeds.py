@@ -1,0 +1,148 @@
+"""The calendar (iCalendar, RFC 5545 with RFC 7986 properties) and Atom feeds of events, from rows.
+
+A feed entry keeps its UID for good (the event's id); SEQUENCE is the event's, raised by every
+change attendees must know about; a cancelled event stays, as STATUS:CANCELLED, so that calendars
+remove it instead of keeping an old copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from feedgen.feed import FeedGenerator
+from icalendar import Calendar, Event, vText
+
+PRODID = "-//Delaktig//Evenemang//SV"
+UID_DOMAIN = "delaktig.events"
+CANCELLED_PREFIX = "INSTÄLLT: "
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What a feed is about: its name, the public pages it links to, and its clock."""
+
+    name: str
+    page_url: str  # the public page listing these events
+    feed_url: str  # where the feed itself is fetched
+    public_url: str  # the public pages' base; an event's page is <public_url>/evenemang/<id>
+    zone: ZoneInfo
+    refresh: timedelta
+    now: datetime
+
+
+def uid(event_id: Any) -> str:
+    return f"{event_id}@{UID_DOMAIN}"
+
+
+def event_url(feed: Feed, event_id: Any) -> str:
+    return f"{feed.public_url.rstrip('/')}/evenemang/{event_id}"
+
+
+def _place(row: Mapping[str, Any]) -> str | None:
+    parts = [p for p in (row["venue_name"], row["venue_address"]) if p]
+    return ", ".join(parts) or None
+
+
+def icalendar(rows: Iterable[Mapping[str, Any]], feed: Feed) -> bytes:
+    """The feed as an .ics document: CRLF line ends and folded lines (icalendar writes both)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("name", feed.name)  # RFC 7986
+    cal.add("x-wr-calname", feed.name)
+    cal.add("x-wr-timezone", feed.zone.key)
+    cal.add("url", feed.page_url)
+    cal.add("source", feed.feed_url)
+    cal.add("refresh-interval", feed.refresh, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", feed.refresh)
+    for row in rows:
+        cal.add_component(_vevent(row, feed))
+    # VTIMEZONE for every zone the events use (the service's), from the zone database.
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def _vevent(row: Mapping[str, Any], feed: Feed) -> Event:
+    ev = Event()
+    ev.add("uid", uid(row["id"]))
+    ev.add("dtstamp", feed.now)
+    ev.add("created", row["created_at"])
+    ev.add("last-modified", row["updated_at"])
+    ev.add("sequence", row["sequence"])
+    ev.add("dtstart", row["starts_at"].astimezone(feed.zone))
+    ev.add("dtend", row["ends_at"].astimezone(feed.zone))
+    ev.add("summary", row["title"])
+    description = row["description_sv"] or ""
+    if row["status"] == "cancelled":
+        reason = f" {row['cancel_reason']}" if row.get("cancel_reason") else ""
+        description = f"Evenemanget är inställt.{reason}\n\n{description}".strip()
+    if description:
+        ev.add("description", description)
+    place = _place(row)
+    if place:
+        ev.add("location", vText(place))
+    url = row["external_url"] or event_url(feed, row["id"])
+    ev.add("url", url)
+    ev.add("status", "CANCELLED" if row["status"] == "cancelled" else "CONFIRMED")
+    ev.add("categories", [row["kind"]])
+    ev.add("class", "PUBLIC")
+    return ev
+
+
+def atom(rows: Iterable[Mapping[str, Any]], feed: Feed) -> bytes:
+    """The same events as an Atom feed, newest change first in readers that sort by `updated`."""
+    fg = FeedGenerator()
+    fg.id(feed.feed_url)
+    fg.title(feed.name)
+    fg.author({"name": "Delaktig"})
+    fg.link(href=feed.page_url, rel="alternate")
+    fg.link(href=feed.feed_url, rel="self")
+    fg.language("sv")
+    latest = feed.now
+    items = list(rows)
+    if items:
+        latest = max(r["updated_at"] for r in items)
+    fg.updated(latest)
+    for row in items:
+        entry = fg.add_entry(order="append")
+        entry.id(f"urn:uuid:{row['id']}")
+        title = row["title"]
+        if row["status"] == "cancelled":
+            title = CANCELLED_PREFIX + title
+        entry.title(title)
+        entry.updated(row["updated_at"])
+        entry.published(row["created_at"])
+        entry.link(href=row["external_url"] or event_url(feed, row["id"]), rel="alternate")
+        entry.summary(_summary(row, feed.zone))
+    return bytes(fg.atom_str(pretty=True))
+
+
+def _summary(row: Mapping[str, Any], zone: ZoneInfo) -> str:
+    start = row["starts_at"].astimezone(zone)
+    end = row["ends_at"].astimezone(zone)
+    when = (
+        f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+        if start.date() == end.date()
+        else f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
+    )
+    parts = [when]
+    place = _place(row)
+    if place:
+        parts.append(place)
+    if row["status"] == "cancelled":
+        parts.append("Inställt.")
+    elif row["status"] == "changed":
+        parts.append("Ändrad tid eller plats.")
+    if row["description_sv"]:
+        parts.append(row["description_sv"])
+    return "\n".join(parts)
+
+
+def last_modified(rows: Iterable[Mapping[str, Any]]) -> datetime | None:
+    return max((r["updated_at"] for r in rows), default=None)

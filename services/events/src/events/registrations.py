@@ -1,0 +1,393 @@
+"""Registration, the waiting list and its offers: use cases on a connection, one transaction each.
+
+Every change to an event's registrations first locks the event's row, so registrations, cancellations,
+answers and expiries of one event take turns: the count of places held is always read by the one
+transaction that may change it, and no place is given twice or lost.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from backbone import paging
+from backbone.errors import NotFound, RuleError
+from backbone.outbox import add_event
+from events import contracts as c
+from events import model
+from events.links import Action, Link, Signer
+from events.sql_queries import q
+
+Row = dict[str, Any]
+ENDED = ("cancelled", "declined", "expired")
+
+
+@dataclass(frozen=True)
+class NewRegistration:
+    name: str
+    email: str | None
+    phone: str | None
+    organisation_id: uuid.UUID | None = None
+    accessibility: list[str] = field(default_factory=list)
+    food: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every registration use case needs besides the connection."""
+
+    signer: Signer
+    zone: ZoneInfo
+    now: datetime
+
+    @property
+    def timezone(self) -> str:
+        return self.zone.key
+
+
+@dataclass(frozen=True)
+class Receipt:
+    registration: Row
+    cancel_token: str
+
+
+def _person(reg: Row) -> c.Person:
+    return c.Person(name=reg["name"], email=reg["email"], phone=reg["phone"])
+
+
+def about(event: Row, reg: Row, ctx: Context) -> dict[str, Any]:
+    """The fields every event addressed to a registered person starts with: who, and which event."""
+    return {
+        "registration_id": str(reg["id"]),
+        "event_id": str(event["id"]),
+        "event_title": event["title"],
+        "starts_at": event["starts_at"],
+        "timezone": ctx.timezone,
+        "person": _person(reg),
+    }
+
+
+async def _locked_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> Row:
+    event = await q.lock_event.fetchrow(conn, id=event_id)
+    if event is None:
+        raise NotFound(f"Det finns inget evenemang med id {event_id}.")
+    return dict(event)
+
+
+async def _counts(conn: asyncpg.Connection, event_id: uuid.UUID) -> dict[str, int]:
+    rows = await q.count_by_status.fetch(conn, event_id=event_id)
+    return {r["status"]: int(r["n"]) for r in rows}
+
+
+def holding(counts: dict[str, int]) -> int:
+    return sum(counts.get(s, 0) for s in model.HOLDS_PLACE)
+
+
+async def register(
+    *,
+    conn: asyncpg.Connection,
+    event_id: uuid.UUID,
+    person: NewRegistration,
+    ctx: Context,
+    by: str | None,
+    public: bool,
+) -> Receipt:
+    """Register one person: with a place while there is one and nobody waits, else on the waiting list."""
+    async with conn.transaction():
+        receipt = await _register_locked(
+            conn, await _locked_event(conn, event_id), person, ctx, by=by, public=public
+        )
+    return receipt
+
+
+async def register_many(
+    *,
+    conn: asyncpg.Connection,
+    event_id: uuid.UUID,
+    people: list[NewRegistration],
+    ctx: Context,
+    by: str | None,
+    public: bool,
+) -> list[Receipt]:
+    """Several people at once (an organisation's members), in the order given, all or none."""
+    async with conn.transaction():
+        event = await _locked_event(conn, event_id)
+        return [await _register_locked(conn, event, p, ctx, by=by, public=public) for p in people]
+
+
+async def _register_locked(
+    conn: asyncpg.Connection,
+    event: Row,
+    person: NewRegistration,
+    ctx: Context,
+    *,
+    by: str | None,
+    public: bool,
+) -> Receipt:
+    # The public side does not learn that drafts and staff events exist.
+    if public and (event["audience"] != "public" or event["status"] == "draft"):
+        raise NotFound(f"Det finns inget evenemang med id {event['id']}.")
+    model.check_registration_open(model.Window.of(event), ctx.now, ctx.zone)
+    twin = await q.active_registration_with_contact.fetchrow(
+        conn, event_id=event["id"], email=person.email, phone=person.phone
+    )
+    if twin is not None:
+        where = "på väntelistan" if twin["status"] == "waiting" else "anmäld"
+        raise RuleError(
+            f"{person.name} är redan {where} med den e-postadressen eller det telefonnumret. "
+            "Vill du avboka, använd länken i bekräftelsen."
+        )
+    counts = await _counts(conn, event["id"])
+    left = model.places_left(event["capacity"], holding(counts))
+    status = "registered" if (left is None or left > 0) and not counts.get("waiting") else "waiting"
+    # Questions the event does not ask are not stored: the least personal data that does the job.
+    reg = dict(
+        await q.insert_registration.fetchrow(
+            conn,
+            id=uuid.uuid4(),
+            event_id=event["id"],
+            name=person.name,
+            email=person.email,
+            phone=person.phone,
+            organisation_id=person.organisation_id,
+            accessibility=sorted(set(person.accessibility)) if event["asks_accessibility"] else [],
+            food=person.food if event["asks_food"] else None,
+            status=status,
+            registered_by=by,
+        )
+    )
+    token = ctx.signer.sign(Link(reg["id"], "cancel"))
+    await add_event(
+        conn,
+        c.REGISTRATION_CREATED,
+        c.RegistrationCreatedV1(
+            **about(event, reg, ctx),
+            status=status,
+            organisation_id=str(reg["organisation_id"]) if reg["organisation_id"] else None,
+            cancel_token=token,
+        ),
+        aggregate_id=str(reg["id"]),
+    )
+    return Receipt(reg, token)
+
+
+async def cancel_by_link(*, conn: asyncpg.Connection, token: str, ctx: Context) -> Row:
+    link = ctx.signer.read(token, expected="cancel")
+    return await cancel(conn=conn, registration_id=link.registration_id, ctx=ctx)
+
+
+async def cancel(
+    *,
+    conn: asyncpg.Connection,
+    registration_id: uuid.UUID,
+    ctx: Context,
+    event_id: uuid.UUID | None = None,
+    organisation_scope: uuid.UUID | None = None,
+) -> Row:
+    """Cancel a registration or waiting-list entry; a place it held goes to the next in line.
+
+    `organisation_scope`: a representative cancels only their own organisation's registrations."""
+    async with conn.transaction():
+        event, reg = await _locked_pair(conn, registration_id)
+        outside = organisation_scope is not None and reg["organisation_id"] != organisation_scope
+        if (event_id is not None and event["id"] != event_id) or outside:
+            raise NotFound(f"Evenemanget {event_id} har ingen anmälan med id {registration_id}.")
+        if reg["status"] in ENDED:
+            raise RuleError("Anmälan är redan avbokad. Du behöver inte göra något mer.")
+        done = dict(await q.set_registration_status.fetchrow(conn, id=reg["id"], status="cancelled"))
+        await add_event(
+            conn,
+            c.REGISTRATION_CANCELLED,
+            c.RegistrationCancelledV1(
+                registration_id=str(reg["id"]), event_id=str(event["id"]), previous_status=reg["status"]
+            ),
+            aggregate_id=str(reg["id"]),
+        )
+        if reg["status"] in model.HOLDS_PLACE:
+            await fill_places(conn, event, ctx)
+    return done
+
+
+async def _locked_pair(conn: asyncpg.Connection, registration_id: uuid.UUID) -> tuple[Row, Row]:
+    """The registration's event and then the registration itself, locked in that order."""
+    found = await q.get_registration.fetchrow(conn, id=registration_id)
+    if found is None:
+        raise NotFound("Anmälan finns inte. Den kan ha tagits bort efter evenemanget.")
+    event = await _locked_event(conn, found["event_id"])
+    reg = dict(await q.lock_registration.fetchrow(conn, id=registration_id))
+    return event, reg
+
+
+async def look_up(*, conn: asyncpg.Connection, token: str, action: Action, ctx: Context) -> tuple[Row, Row]:
+    """The registration and event a personal link is about, changing nothing: the page a link opens
+    shows this and asks the person to press a button (so that mail scanners following links do not
+    cancel or answer for them)."""
+    link = ctx.signer.read(token, expected=action)
+    reg = await q.get_registration.fetchrow(conn, id=link.registration_id)
+    if reg is None:
+        raise NotFound("Anmälan finns inte. Den kan ha tagits bort efter evenemanget.")
+    event = await q.get_event.fetchrow(conn, id=reg["event_id"])
+    return dict(reg), dict(event)
+
+
+async def answer_offer(*, conn: asyncpg.Connection, token: str, accept: bool, ctx: Context) -> Row:
+    """Take (accept) or give back the place an offer holds, through the offer's own link."""
+    link = ctx.signer.read(token, expected="confirm" if accept else "decline")
+    async with conn.transaction():
+        event, reg = await _locked_pair(conn, link.registration_id)
+        if event["status"] == "cancelled":
+            raise RuleError("Evenemanget är inställt, så erbjudandet gäller inte längre.")
+        _check_offer_open(reg, link, ctx.now)
+        if accept:
+            done = dict(await q.set_registration_status.fetchrow(conn, id=reg["id"], status="registered"))
+            await add_event(
+                conn,
+                c.OFFER_ACCEPTED,
+                c.OfferAcceptedV1(
+                    registration_id=str(reg["id"]),
+                    event_id=str(event["id"]),
+                    cancel_token=ctx.signer.sign(Link(reg["id"], "cancel")),
+                ),
+                aggregate_id=str(reg["id"]),
+            )
+        else:
+            done = dict(await q.set_registration_status.fetchrow(conn, id=reg["id"], status="declined"))
+            await add_event(
+                conn,
+                c.OFFER_DECLINED,
+                c.OfferAnsweredV1(registration_id=str(reg["id"]), event_id=str(event["id"])),
+                aggregate_id=str(reg["id"]),
+            )
+            await fill_places(conn, event, ctx)
+    return done
+
+
+def _check_offer_open(reg: Row, link: Link, now: datetime) -> None:
+    if reg["offer_round"] != link.offer_round:
+        raise RuleError("Länken hör till ett äldre erbjudande. Använd länken i det senaste mejlet.")
+    if reg["status"] == "registered":
+        raise RuleError("Du har redan tackat ja. Platsen är din; du behöver inte göra något mer.")
+    if reg["status"] in ("declined", "cancelled"):
+        raise RuleError("Du har redan svarat på erbjudandet, så länken gäller inte längre.")
+    if reg["status"] == "expired" or (reg["status"] == "offered" and reg["offer_expires_at"] <= now):
+        raise RuleError(
+            "Erbjudandet har gått ut, och platsen har gått vidare till nästa i kön. Kontakta arrangören "
+            "om du ändå vill komma."
+        )
+    if reg["status"] != "offered":
+        raise RuleError("Det finns inget erbjudande att svara på för den här anmälan.")
+
+
+async def expire_offers(*, conn: asyncpg.Connection, ctx: Context, limit: int = 100) -> int:
+    """End the offers whose time ran out and offer their places to the next in line; how many ended."""
+    ended = 0
+    for row in await q.events_with_expired_offers.fetch(conn, now=ctx.now, limit=limit):
+        async with conn.transaction():
+            event = await _locked_event(conn, row["event_id"])
+            for reg in await q.expired_offers_of_event.fetch(conn, event_id=event["id"], now=ctx.now):
+                await q.set_registration_status.execute(conn, id=reg["id"], status="expired")
+                await add_event(
+                    conn,
+                    c.OFFER_EXPIRED,
+                    c.OfferExpiredV1(
+                        registration_id=str(reg["id"]), event_id=str(event["id"]), expired_at=ctx.now
+                    ),
+                    aggregate_id=str(reg["id"]),
+                )
+                ended += 1
+            await fill_places(conn, event, ctx)
+    return ended
+
+
+async def fill_places(conn: asyncpg.Connection, event: Row, ctx: Context) -> None:
+    """Give free places to the waiting list, first come first served: an offer, or directly a place.
+
+    The caller holds the event's lock (and has written what freed the place)."""
+    if event["status"] == "cancelled" or not model.may_offer(now=ctx.now, starts_at=event["starts_at"]):
+        return
+    counts = await _counts(conn, event["id"])
+    left = model.places_left(event["capacity"], holding(counts))
+    while left is None or left > 0:
+        nxt = await q.next_waiting.fetchrow(conn, event_id=event["id"])
+        if nxt is None:
+            return
+        if event["waitlist_mode"] == "promote":
+            await _promote(conn, event, dict(nxt), ctx)
+        else:
+            await _offer(conn, event, dict(nxt), ctx)
+        if left is not None:
+            left -= 1
+
+
+async def _promote(conn: asyncpg.Connection, event: Row, reg: Row, ctx: Context) -> None:
+    await q.set_registration_status.execute(conn, id=reg["id"], status="registered")
+    await add_event(
+        conn,
+        c.REGISTRATION_PROMOTED,
+        c.RegistrationPromotedV1(
+            **about(event, reg, ctx),
+            cancel_token=ctx.signer.sign(Link(reg["id"], "cancel")),
+        ),
+        aggregate_id=str(reg["id"]),
+    )
+
+
+async def _offer(conn: asyncpg.Connection, event: Row, reg: Row, ctx: Context) -> None:
+    hold = model.offer_hold(now=ctx.now, starts_at=event["starts_at"], hours=event["offer_hours"])
+    offered = dict(await q.make_offer.fetchrow(conn, id=reg["id"], expires_at=ctx.now + hold))
+    round_ = offered["offer_round"]
+    await add_event(
+        conn,
+        c.OFFER_MADE,
+        c.OfferMadeV1(
+            **about(event, reg, ctx),
+            expires_at=offered["offer_expires_at"],
+            confirm_token=ctx.signer.sign(Link(reg["id"], "confirm", round_)),
+            decline_token=ctx.signer.sign(Link(reg["id"], "decline", round_)),
+        ),
+        aggregate_id=str(reg["id"]),
+    )
+
+
+async def list_registrations(
+    *,
+    conn: asyncpg.Connection,
+    event_id: uuid.UUID,
+    status: str | None,
+    organisation_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+    name: str | None = None,
+) -> tuple[list[Row], int]:
+    """A page of an event's registrations in queue order; `name`: a part of the name (check-in's search)."""
+    if await q.get_event.fetchrow(conn, id=event_id) is None:
+        raise NotFound(f"Det finns inget evenemang med id {event_id}.")
+    # The search is for text as typed: % and _ in it are not patterns.
+    like = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") if name else None
+    return await paging.fetch_page(
+        conn,
+        q.list_registrations,
+        event_id=event_id,
+        status=status,
+        organisation_id=organisation_id,
+        name=like,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def summary(*, conn: asyncpg.Connection, event_id: uuid.UUID) -> dict[str, Any]:
+    """Counts per status and registered people per organisation (organisation None: nobody's)."""
+    counts = await _counts(conn, event_id)
+    per_org = await q.counts_by_organisation.fetch(conn, event_id=event_id)
+    return {
+        "counts": counts,
+        "per_organisation": [
+            {"organisation_id": r["organisation_id"], "registered": int(r["n"])} for r in per_org
+        ],
+    }

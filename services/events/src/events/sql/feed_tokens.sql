@@ -1,0 +1,15 @@
+-- name: put_feed_token
+INSERT INTO feed_tokens (organisation_id, token_hash, rotated_by)
+VALUES (:organisation_id, :token_hash, :rotated_by)
+ON CONFLICT (organisation_id) DO UPDATE
+SET token_hash = EXCLUDED.token_hash, rotated_at = now(), rotated_by = EXCLUDED.rotated_by
+RETURNING *;
+
+-- name: organisation_of_feed_token
+SELECT organisation_id FROM feed_tokens WHERE token_hash = :token_hash;
+
+-- name: list_private_feed_events
+-- An organisation's own feed: every event it organises that is not a draft, whatever the audience.
+SELECT * FROM events
+WHERE status <> 'draft' AND ends_at >= :since AND :organisation_id = ANY (organiser_ids)
+ORDER BY starts_at, id;

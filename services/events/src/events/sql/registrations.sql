@@ -1,0 +1,104 @@
+-- name: count_holding_places
+-- Registered people and open offers: both keep a place.
+SELECT count(*) FROM registrations
+WHERE event_id = :event_id AND status IN ('registered', 'offered');
+
+-- name: count_by_status
+SELECT status, count(*) AS n FROM registrations WHERE event_id = :event_id GROUP BY status;
+
+-- name: counts_by_organisation
+SELECT organisation_id, count(*) AS n FROM registrations
+WHERE event_id = :event_id AND status = 'registered'
+GROUP BY organisation_id ORDER BY organisation_id NULLS LAST;
+
+-- name: insert_registration
+INSERT INTO registrations (id, event_id, name, email, phone, organisation_id, accessibility, food,
+                           status, registered_by)
+VALUES (:id, :event_id, :name, :email, :phone, :organisation_id, :accessibility, :food,
+        :status, :registered_by)
+RETURNING *;
+
+-- name: get_registration
+SELECT * FROM registrations WHERE id = :id;
+
+-- name: lock_registration
+SELECT * FROM registrations WHERE id = :id FOR UPDATE;
+
+-- name: set_registration_status
+UPDATE registrations SET status = :status, offer_expires_at = NULL, updated_at = now()
+WHERE id = :id
+RETURNING *;
+
+-- name: next_waiting
+-- The first on the waiting list (the caller holds the event's lock).
+SELECT * FROM registrations
+WHERE event_id = :event_id AND status = 'waiting'
+ORDER BY queue_no
+LIMIT 1
+FOR UPDATE;
+
+-- name: make_offer
+UPDATE registrations SET status = 'offered', offer_round = offer_round + 1,
+                         offer_expires_at = :expires_at, updated_at = now()
+WHERE id = :id
+RETURNING *;
+
+-- name: events_with_expired_offers
+SELECT DISTINCT event_id FROM registrations
+WHERE status = 'offered' AND offer_expires_at <= :now
+LIMIT :limit;
+
+-- name: expired_offers_of_event
+-- The caller holds the event's lock, so no answer to these offers can be half-way.
+SELECT * FROM registrations
+WHERE event_id = :event_id AND status = 'offered' AND offer_expires_at <= :now
+ORDER BY queue_no
+FOR UPDATE;
+
+-- name: list_registrations
+SELECT *, count(*) OVER () AS total FROM registrations
+WHERE event_id = :event_id
+  AND (:status::text IS NULL OR status = :status)
+  AND (:organisation_id::uuid IS NULL OR organisation_id = :organisation_id)
+  AND (:name::text IS NULL OR name ILIKE '%' || :name || '%')
+ORDER BY queue_no
+LIMIT :limit OFFSET :offset;
+
+-- name: insert_check_in
+-- The nonce makes a retried scan a no-op: the first one wins, later copies insert nothing.
+INSERT INTO check_ins (nonce, registration_id, checked_in_by)
+VALUES (:nonce, :registration_id, :checked_in_by)
+ON CONFLICT (nonce) DO NOTHING
+RETURNING *;
+
+-- name: get_check_in
+SELECT * FROM check_ins WHERE nonce = :nonce;
+
+-- name: mark_checked_in
+-- Only the first check-in of a registration sets the time; NULL when it was already set.
+UPDATE registrations SET checked_in_at = :at, updated_at = now()
+WHERE id = :id AND checked_in_at IS NULL
+RETURNING *;
+
+-- name: export_registrations
+SELECT * FROM registrations
+WHERE event_id = :event_id AND (:organisation_id::uuid IS NULL OR organisation_id = :organisation_id)
+ORDER BY queue_no;
+
+-- name: anonymise_registrations
+-- Registrations of events that ended before :ended_before: the person's fields go, the counts stay.
+UPDATE registrations SET name = '', email = NULL, phone = NULL, accessibility = '{}', food = NULL,
+                         anonymised_at = :now, updated_at = :now
+WHERE id IN (
+    SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id
+    WHERE e.ends_at < :ended_before AND r.anonymised_at IS NULL
+    LIMIT :limit
+);
+
+-- name: active_registration_with_contact
+-- One registration per person and event: the same address (or phone number) counts as the same person.
+SELECT id, status FROM registrations
+WHERE event_id = :event_id AND status IN ('registered', 'waiting', 'offered')
+  AND ((:email::text IS NOT NULL AND lower(email) = lower(:email))
+       OR (:phone::text IS NOT NULL AND regexp_replace(phone, '[^0-9+]', '', 'g') = regexp_replace(:phone, '[^0-9+]', '', 'g')))
+LIMIT 1;

@@ -1,0 +1,100 @@
+"""The feeds over HTTP: UID, SEQUENCE and STATUS across a change and a cancellation, 304s."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import feedparser
+from icalendar import Calendar
+
+from .world import published_event, soon
+
+ICS = "/v1/public/feeds/events.ics"
+
+
+async def vevents(client: Any, url: str = ICS) -> dict[str, Any]:
+    answer = await client.call("GET", url, as_=())
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/calendar")
+    return {str(e["UID"]): e for e in Calendar.from_ical(answer.content).walk("VEVENT")}
+
+
+async def test_uid_stays_sequence_rises_and_a_cancellation_stays_as_cancelled(client: Any) -> None:
+    event = await published_event(client, title="Hälsodag på Gröningen")
+    await client.post(
+        "/v1/events", {"title": "Utkast", "starts_at": soon().isoformat(), "ends_at": soon(11).isoformat()}
+    )
+    uid = f"{event['id']}@delaktig.events"
+    first = await vevents(client)
+    assert list(first) == [uid] and first[uid]["SEQUENCE"] == 0  # the draft is not in the feed
+    later = soon(12)
+    await client.patch(
+        f"/v1/events/{event['id']}",
+        {"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=4)).isoformat()},
+    )
+    changed = (await vevents(client))[uid]
+    assert changed["SEQUENCE"] == 1 and changed.decoded("DTSTART") == later
+    await client.post(f"/v1/events/{event['id']}/cancel", {"reason": "Regn"}, expect=200)
+    cancelled = (await vevents(client))[uid]
+    assert cancelled["SEQUENCE"] == 2 and str(cancelled["STATUS"]) == "CANCELLED"
+
+
+async def test_a_feed_per_organisation_holds_only_its_events(client: Any) -> None:
+    ours, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    mine = await published_event(client, organiser_ids=[ours, theirs], title="Gemensam")
+    await published_event(client, organiser_ids=[theirs], title="Deras")
+    feed = await vevents(client, f"/v1/public/feeds/organisations/{ours}/events.ics")
+    assert list(feed) == [f"{mine['id']}@delaktig.events"]
+    atom = await client.call("GET", f"/v1/public/feeds/organisations/{ours}/events.atom", as_=())
+    parsed = feedparser.parse(atom.content)
+    assert not parsed.bozo and [e.title for e in parsed.entries] == ["Gemensam"]
+
+
+async def test_a_poll_with_the_etag_is_answered_304_until_something_changes(client: Any) -> None:
+    event = await published_event(client)
+    visitor = client.headers(subject="public-feed")
+    first = await client.http.get(ICS, headers=visitor)
+    assert first.status_code == 200 and first.headers["Last-Modified"]
+    tag = first.headers["ETag"]
+    again = await client.http.get(ICS, headers={**visitor, "If-None-Match": tag})
+    assert again.status_code == 304 and again.content == b""
+    await client.patch(f"/v1/events/{event['id']}", {"venue_name": "Arenan"})
+    after = await client.http.get(ICS, headers={**visitor, "If-None-Match": tag})
+    assert after.status_code == 200 and b"Arenan" in after.content
+
+
+async def test_every_table_of_the_service_raises_the_data_version(client: Any) -> None:
+    from backbone.conditional import untracked_tables
+
+    async with client.pool.acquire() as conn:
+        assert await untracked_tables(conn) == [], "track them in a migration: backbone_track_data_version"
+
+
+async def test_a_private_feed_link_shows_all_the_organisations_events_until_it_is_rotated(
+    client: Any,
+) -> None:
+    org = uuid.uuid4()
+    rep = {"as_": ("org_representative",), "org": org}
+    staff_day = await published_event(client, organiser_ids=[str(org)], audience="staff", title="Personaldag")
+    public = await published_event(client, organiser_ids=[str(org)], title="Öppet hus")
+    link = await client.post(f"/v1/organisations/{org}/feed-token", expect=200, **rep)
+    events = await vevents(client, link["ics_path"])
+    assert set(events) == {f"{staff_day['id']}@delaktig.events", f"{public['id']}@delaktig.events"}
+    # Not in the public feed.
+    assert f"{staff_day['id']}@delaktig.events" not in await vevents(client)
+    rotated = await client.post(f"/v1/organisations/{org}/feed-token", expect=200)  # staff may too
+    old = await client.call("GET", link["ics_path"], as_=(), expect=404)
+    assert "bytts ut" in old.json()["detail"]
+    assert len(await vevents(client, rotated["ics_path"])) == 2
+    atom = await client.call("GET", rotated["atom_path"], as_=(), expect=200)
+    assert not feedparser.parse(atom.content).bozo
+
+
+async def test_a_malformed_feed_token_is_a_400_and_another_organisations_link_is_refused(client: Any) -> None:
+    cut = await client.call("GET", "/v1/public/feeds/private/abc/events.ics", as_=(), expect=400)
+    assert "inte hel" in cut.json()["detail"]
+    mine, other = uuid.uuid4(), uuid.uuid4()
+    await client.call(
+        "POST", f"/v1/organisations/{other}/feed-token", as_=("org_representative",), org=mine, expect=403
+    )

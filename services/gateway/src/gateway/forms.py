@@ -1,0 +1,95 @@
+"""Reading what people write in forms, and the ending every form shares: send, then saved or shown again."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
+from typing import Any, NamedTuple
+
+from fastapi import Response
+from fastapi.responses import RedirectResponse
+
+from gateway import flash
+from gateway.i18n import N_, _
+from gateway.upstream import Services, send
+
+_EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
+DATE_HINT = N_("Skriv datumet som år-månad-dag, till exempel 2026-03-07.")
+TIME_HINT = N_("Skriv tiden som timmar:minuter, till exempel 13:30.")
+
+
+def parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_invitees(text: str) -> tuple[list[dict[str, str]], list[int]]:
+    """One invitee per line, "Name, e-mail" or "Name <e-mail>"; returns them and the bad line numbers."""
+    invitees: list[dict[str, str]] = []
+    bad: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        found = _EMAIL.search(line)
+        name = (line[: found.start()] + line[found.end() :]).strip(" ,;<>") if found else ""
+        if found is None or not name:
+            bad.append(number)
+            continue
+        invitees.append({"name": name, "email": found.group(0)})
+    return invitees, bad
+
+
+def unreadable_invitees(bad: list[int]) -> str:
+    """What to tell the person about the invitee lines `parse_invitees` could not read."""
+    return _(
+        "Rad %(lines)s går inte att läsa. "
+        "Skriv namn och e-postadress, till exempel Anna Berg, anna@exempel.se."
+    ) % {"lines": ", ".join(str(n) for n in bad)}
+
+
+class ShownAt(NamedTuple):
+    """Where a field the service refused is shown on the form, and what to tell the person there."""
+
+    field: str  # the form's error key
+    hint: str  # a message id, followed on the page by the service's own reason
+
+
+async def send_form(
+    services: Services,
+    method: str,
+    path: str,
+    body: Any,
+    *,
+    errors: dict[str, str],
+    saved: str | Callable[[Any], str],
+    again: Callable[[dict[str, str]], Awaitable[Response]],
+    refused_at: str,
+    fields: Mapping[str, ShownAt] | None = None,
+    flash_key: str | None = "saved",
+    then: Callable[[Any], Awaitable[None]] | None = None,
+) -> Response:
+    """The end of a form: when the page found nothing to correct, send `body` to the service; on success
+    run `then`, flash and redirect to `saved` (a path, or made from the answer), else show the form
+    `again` with the errors. The service owns its rules: its reason is shown beside the field it names
+    (`fields`, by the service's field name), or at `refused_at`."""
+    errors = dict(errors)
+    if not errors:
+        outcome = await send(services, method, path, body)
+        if outcome.ok:
+            if then is not None:
+                await then(outcome.data)
+            redirect = RedirectResponse(saved(outcome.data) if callable(saved) else saved, status_code=303)
+            if flash_key is not None:
+                flash.flash(redirect, flash_key)
+            return redirect
+        for name, reason in outcome.invalid_fields.items():
+            shown = (fields or {}).get(name)
+            if shown is not None:
+                errors[shown.field] = f"{_(shown.hint)} " + _("Skälet: %(reason)s") % {"reason": reason}
+        if not errors:
+            errors[refused_at] = outcome.message
+    return await again(errors)

@@ -1,0 +1,44 @@
+"""The gateway keeps the services' last answers to revalidate them; a page must still show every change
+at once (the client's own tests show that one person's answer never reaches another)."""
+
+from __future__ import annotations
+
+import uuid
+
+from gateway import roles
+from gateway.settings import Settings
+
+from .conftest import LiveServer, MeetingsStaff, signed_in_as
+
+
+def _meeting(meetings_staff: MeetingsStaff, title: str) -> dict[str, object]:
+    group = meetings_staff.send(
+        "POST", "/v1/groups", {"name": f"Grupp {uuid.uuid4().hex[:6]}", "kind": "joint_development"}
+    )
+    return meetings_staff.send(  # type: ignore[no-any-return]
+        "POST",
+        "/v1/meetings",
+        {
+            "title": title,
+            "group_id": group["id"],
+            "starts_at": "2031-05-06T13:30:00+02:00",
+            "ends_at": "2031-05-06T15:30:00+02:00",
+        },
+    )
+
+
+def test_a_change_by_someone_else_shows_on_the_next_page_load(
+    gateway_on_meetings: LiveServer, real_settings: Settings, meetings_staff: MeetingsStaff
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    meeting = _meeting(meetings_staff, f"Planering {tag}")
+    page = signed_in_as(gateway_on_meetings, real_settings, roles.STAFF)
+    first = page.get(f"/meetings/{meeting['id']}")
+    assert first.status_code == 200 and "Klarspråk" not in first.text
+    again = page.get(f"/meetings/{meeting['id']}")  # revalidated: the same page
+    assert again.status_code == 200 and f"Planering {tag}" in again.text
+
+    meetings_staff.send("POST", f"/v1/meetings/{meeting['id']}/agenda/items", {"title": f"Klarspråk {tag}"})
+
+    assert f"Klarspråk {tag}" in page.get(f"/meetings/{meeting['id']}").text
+

@@ -1,0 +1,167 @@
+"""The pages' client for the services, against a real HTTP server that answers conditional GETs."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from backbone.embedded import free_port
+from backbone.identity import Identity
+from backbone.testing import run_async
+from gateway.upstream import Answer, AnswerCache, ServiceUnavailable, UpstreamClient
+
+ADA = Identity(subject="u-ada", roles=("staff",), name="Ada")
+BO = Identity(subject="u-bo", roles=("org_representative",), organisation_id="bryggan", name="Bo")
+
+
+class Service:
+    """Answers GETs like the services do: an ETag from the data version, the caller and the URL, and
+    304 to a matching If-None-Match without building the body."""
+
+    def __init__(self) -> None:
+        self.version = 1
+        self.bodies_built = 0
+        self.conditional: list[str | None] = []
+
+    def etag(self, request: web.Request) -> str:
+        seed = f"{self.version}|{request.headers.get('Authorization')}|{request.path_qs}"
+        return f'W/"{hashlib.sha256(seed.encode()).hexdigest()[:16]}"'
+
+    async def thing(self, request: web.Request) -> web.StreamResponse:
+        etag = self.etag(request)
+        self.conditional.append(request.headers.get("If-None-Match"))
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        self.bodies_built += 1
+        return web.json_response({"version": self.version, "q": request.query_string}, headers={"ETag": etag})
+
+    async def big(self, request: web.Request) -> web.StreamResponse:
+        size = int(request.match_info["size"])
+        if request.query.get("streamed"):
+            response = web.StreamResponse()
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            for _ in range(size // 1_024):
+                await response.write(b"x" * 1_024)
+            await response.write_eof()
+            return response
+        return web.Response(body=b"x" * size)
+
+    async def slow(self, _request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(5)
+        return web.json_response({})
+
+
+@asynccontextmanager
+async def serving(service: Service) -> AsyncIterator[str]:
+    app = web.Application()
+    app.router.add_get("/v1/thing", service.thing)
+    app.router.add_get("/v1/big/{size}", service.big)
+    app.router.add_get("/v1/slow", service.slow)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+def with_client(
+    test: Callable[[UpstreamClient, str, Service], Awaitable[None]], **options: Any
+) -> None:
+    async def run() -> None:
+        service = Service()
+        options.setdefault("max_response_bytes", 1_048_576)
+        async with serving(service) as base, UpstreamClient(**options) as client:
+            await test(client, base, service)
+
+    run_async(run())
+
+
+def headers(identity: Identity) -> dict[str, str]:
+    return {"Authorization": f"Bearer token-of-{identity.subject}"}
+
+
+async def get(client: UpstreamClient, base: str, path: str, who: Identity) -> Answer:
+    """A page's GET on behalf of `who`, kept and revalidated under (who, service, path)."""
+    return await client.request(
+        "meetings", "GET", f"{base}{path}", headers=headers(who), cache_key=(who, "meetings", path)
+    )
+
+
+def test_an_unchanged_answer_is_revalidated_and_its_body_reused() -> None:
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        first = await get(client, base, "/v1/thing?a=1", ADA)
+        again = await get(client, base, "/v1/thing?a=1", ADA)
+        assert again.status_code == 200
+        assert again.json() == first.json() == {"version": 1, "q": "a=1"}
+        assert service.bodies_built == 1
+        assert service.conditional == [None, first.etag]
+
+    with_client(test, cache=AnswerCache())
+
+
+def test_a_changed_answer_reaches_the_page_at_once() -> None:
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        await get(client, base, "/v1/thing", ADA)
+        service.version = 2  # somebody saved something
+        answer = await get(client, base, "/v1/thing", ADA)
+        assert answer.json()["version"] == 2
+        assert service.bodies_built == 2
+
+    with_client(test, cache=AnswerCache())
+
+
+def test_one_persons_answer_is_never_offered_for_another() -> None:
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        await get(client, base, "/v1/thing", ADA)
+        await get(client, base, "/v1/thing", BO)
+        # Bo's call carried no validator of Ada's, so the service built Bo's answer for Bo.
+        assert service.conditional == [None, None]
+        assert service.bodies_built == 2
+
+    with_client(test, cache=AnswerCache())
+
+
+def test_the_cache_keeps_the_most_recently_used_answers_within_its_bounds() -> None:
+    cache = AnswerCache(max_entries=2, max_bytes=10)
+    a, b, c = ((ADA, "meetings", f"/v1/{name}") for name in "abc")
+    cache.put(a, Answer(200, b"aaa", 'W/"a"'))
+    cache.put(b, Answer(200, b"bbb", 'W/"b"'))
+    assert cache.get(a) is not None  # a is now the most recently used
+    cache.put(c, Answer(200, b"ccc", 'W/"c"'))
+    assert cache.get(b) is None
+    assert cache.get(a) is not None and cache.get(c) is not None
+    cache.put(b, Answer(200, b"b" * 8, 'W/"b"'))  # 3 + 8 bytes is more than 10: the oldest goes
+    assert len(cache) == 1 and cache.get(b) is not None
+    cache.put(a, Answer(200, b"a" * 11, 'W/"a"'))  # larger than the whole cache: not kept
+    assert cache.get(a) is None
+
+
+def test_an_answer_larger_than_the_cap_is_refused() -> None:
+    async def test(client: UpstreamClient, base: str, _service: Service) -> None:
+        small = await client.request("meetings", "GET", f"{base}/v1/big/4096", headers={})
+        assert len(small.content) == 4096
+        for url in (f"{base}/v1/big/20480", f"{base}/v1/big/20480?streamed=1"):
+            with pytest.raises(ServiceUnavailable):
+                await client.request("meetings", "GET", url, headers={})
+
+    with_client(test, max_response_bytes=10_240)
+
+
+def test_a_service_that_does_not_answer_is_unavailable() -> None:
+    async def test(client: UpstreamClient, base: str, _service: Service) -> None:
+        with pytest.raises(ServiceUnavailable):
+            await client.request("meetings", "GET", f"{base}/v1/slow", headers={})
+        with pytest.raises(ServiceUnavailable):
+            await client.request("meetings", "GET", f"http://127.0.0.1:{free_port()}/v1/x", headers={})
+
+    with_client(test, timeout=0.5)
