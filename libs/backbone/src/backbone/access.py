@@ -34,6 +34,8 @@ class Capability(StrEnum):
     READ_EVENTS = "read_events"
     # Creating, changing, publishing and cancelling events; registrations and the waiting list.
     MANAGE_EVENTS = "manage_events"
+    # Registering one's own organisation's people for events, and their private calendar link.
+    REGISTER_OWN_ORGANISATION = "register_own_organisation"
 
 
 GRANTS: Mapping[str, frozenset[Capability]] = {
@@ -41,18 +43,21 @@ GRANTS: Mapping[str, frozenset[Capability]] = {
     STAFF: frozenset(
         {
             Capability.READ_MEETINGS, Capability.MANAGE_MEETINGS, Capability.MANAGE_OWN_ORGANISATION,
-            Capability.READ_EVENTS, Capability.MANAGE_EVENTS,
+            Capability.READ_EVENTS, Capability.MANAGE_EVENTS, Capability.REGISTER_OWN_ORGANISATION,
         }
     ),
     ORG_REPRESENTATIVE: frozenset(
-        {Capability.READ_MEETINGS, Capability.MANAGE_OWN_ORGANISATION, Capability.READ_EVENTS}
+        {
+            Capability.READ_MEETINGS, Capability.MANAGE_OWN_ORGANISATION, Capability.READ_EVENTS,
+            Capability.REGISTER_OWN_ORGANISATION,
+        }
     ),
     # Pool coordinators work in the volunteers service; the meetings service's people are not theirs.
     POOL_COORDINATOR: frozenset(),
     SYSTEM: frozenset(
         {
             Capability.READ_MEETINGS, Capability.MANAGE_MEETINGS, Capability.MANAGE_OWN_ORGANISATION,
-            Capability.READ_EVENTS, Capability.MANAGE_EVENTS,
+            Capability.READ_EVENTS, Capability.MANAGE_EVENTS, Capability.REGISTER_OWN_ORGANISATION,
         }
     ),
 }

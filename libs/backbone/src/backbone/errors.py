@@ -13,6 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from backbone.logs import get_logger
+
+log = get_logger(__name__)
+
 
 class RuleError(ValueError):
     """A request breaks a domain rule; the message says which and what to do instead."""
@@ -65,6 +69,21 @@ def install_rule_errors(app: FastAPI) -> None:
         return JSONResponse(
             status_code=409,
             content={"detail": "Another change to the same things happened at the same moment. Try again."},
+        )
+
+    # Input PostgreSQL cannot take (SQLSTATE class 22: a NUL character in text, a number out of
+    # range) or asyncpg cannot encode: the request is at fault, and sending it again will not help.
+    @app.exception_handler(asyncpg.exceptions.DataError)
+    async def unstorable(_request: Request, exc: Exception) -> JSONResponse:
+        # The class only (e.g. CharacterNotInRepertoireError), never the value: it may be personal.
+        log.warning("data the database refused", error=type(exc).__name__)
+        return JSONResponse(
+            status_code=400,
+            content={
+                "detail": "Något i förfrågan går inte att spara, till exempel osynliga tecken i en text "
+                "eller ett för stort tal. Rätta uppgifterna och försök igen.",
+                "error": "invalid_data",
+            },
         )
 
     @app.exception_handler(asyncpg.exceptions.ForeignKeyViolationError)

@@ -18,3 +18,9 @@ def test_whoever_manages_meetings_also_reads_them() -> None:
     managers = set(access.roles_with(access.Capability.MANAGE_MEETINGS))
     assert managers <= set(access.roles_with(access.Capability.READ_MEETINGS))
     assert managers <= set(access.roles_with(access.Capability.MANAGE_OWN_ORGANISATION))
+
+
+def test_registering_for_events_is_the_events_services_own_capability() -> None:
+    registrars = set(access.roles_with(access.Capability.REGISTER_OWN_ORGANISATION))
+    assert set(access.roles_with(access.Capability.MANAGE_EVENTS)) <= registrars
+    assert access.ORG_REPRESENTATIVE in registrars and access.POOL_COORDINATOR not in registrars

@@ -38,3 +38,12 @@ async def test_each_domain_error_has_its_status_and_keeps_its_message(exc, statu
 async def test_a_message_that_ends_its_sentence_gets_no_second_full_stop():
     response = await answer_to(RuleError("the series has ended."))
     assert response.json()["detail"] == "The series has ended."
+
+
+async def test_data_the_database_cannot_store_is_a_400_that_says_what_to_do():
+    import asyncpg
+
+    response = await answer_to(asyncpg.exceptions.CharacterNotInRepertoireError("invalid byte sequence"))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_data" and "tecken" in response.json()["detail"]
+    assert "byte sequence" not in response.text

@@ -28,6 +28,10 @@ class CheckIn:
     first: bool
 
 
+def _not_this_event() -> NotFound:
+    return NotFound("Anmälan finns inte för det här evenemanget. Kontrollera att det är rätt evenemang.")
+
+
 async def check_in(
     *,
     conn: asyncpg.Connection,
@@ -43,12 +47,13 @@ async def check_in(
             if seen["registration_id"] != registration_id:
                 raise RuleError("Skanningen skickades redan för en annan person. Skanna koden igen.")
             reg = dict(await q.get_registration.fetchrow(conn, id=registration_id))
+            # A retry answers as the first try did, but only on the path of the same event.
+            if reg["event_id"] != event_id:
+                raise _not_this_event()
             return CheckIn(reg, first=False)
         found = await q.lock_registration.fetchrow(conn, id=registration_id)
         if found is None or found["event_id"] != event_id:
-            raise NotFound(
-                "Anmälan finns inte för det här evenemanget. Kontrollera att det är rätt evenemang."
-            )
+            raise _not_this_event()
         if found["status"] != "registered":
             state = {"waiting": "står på väntelistan", "offered": "har ett erbjudande som inte är bekräftat"}
             why = state.get(found["status"], "har avbokat")

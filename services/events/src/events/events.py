@@ -66,9 +66,12 @@ async def create_event(
     return dict(row)
 
 
-async def get_event(*, conn: asyncpg.Connection, event_id: uuid.UUID) -> Row:
+async def get_event(
+    *, conn: asyncpg.Connection, event_id: uuid.UUID, viewer: model.Viewer | None = None
+) -> Row:
+    """The event; `viewer`: as they may see it (an event they may not see does not exist for them)."""
     row = await q.get_event.fetchrow(conn, id=event_id)
-    if row is None:
+    if row is None or (viewer is not None and not model.may_see(row, viewer)):
         raise _not_found(event_id)
     return dict(row)
 
@@ -95,6 +98,7 @@ async def list_events(
     organisation_id: uuid.UUID | None,
     limit: int,
     offset: int,
+    viewer: model.Viewer,
 ) -> tuple[list[Row], int]:
     return await paging.fetch_page(
         conn,
@@ -102,6 +106,8 @@ async def list_events(
         start=start,
         status=status,
         organisation_id=organisation_id,
+        restricted=not viewer.everything,
+        viewer_organisation_id=viewer.organisation_id,
         limit=limit,
         offset=offset,
     )
@@ -151,6 +157,8 @@ async def update_event(
                 **after,
             )
         )
+        if row["starts_at"] < before["starts_at"]:
+            await q.cap_open_offers.execute(conn, event_id=event_id, starts_at=row["starts_at"])
         if kinds:
             await _record(conn, event_id, kinds, before, row, by)
             await add_event(
@@ -253,6 +261,7 @@ async def cancel_event(
             after=_json({"status": "cancelled", "reason": reason}),
             changed_by=by,
         )
+        await q.close_waiting_list.execute(conn, event_id=event_id)
         if before["status"] != "draft":
             await add_event(
                 conn,
@@ -283,6 +292,8 @@ async def copy_event(*, conn: asyncpg.Connection, event_id: uuid.UUID, starts_at
     return await create_event(conn=conn, fields=fields, copied_from=event_id)
 
 
-async def history(*, conn: asyncpg.Connection, event_id: uuid.UUID) -> list[Row]:
-    await get_event(conn=conn, event_id=event_id)
+async def history(
+    *, conn: asyncpg.Connection, event_id: uuid.UUID, viewer: model.Viewer | None = None
+) -> list[Row]:
+    await get_event(conn=conn, event_id=event_id, viewer=viewer)
     return [dict(r) for r in await q.list_changes.fetch(conn, event_id=event_id)]

@@ -16,6 +16,10 @@ from zoneinfo import ZoneInfo
 from feedgen.feed import FeedGenerator
 from icalendar import Calendar, Event, vText
 
+from backbone.logs import get_logger
+
+log = get_logger(__name__)
+
 PRODID = "-//Delaktig//Evenemang//SV"
 UID_DOMAIN = "delaktig.events"
 CANCELLED_PREFIX = "INSTÄLLT: "
@@ -62,7 +66,10 @@ def icalendar(rows: Iterable[Mapping[str, Any]], feed: Feed) -> bytes:
     cal.add("refresh-interval", feed.refresh, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", feed.refresh)
     for row in rows:
-        cal.add_component(_vevent(row, feed))
+        try:
+            cal.add_component(_vevent(row, feed))
+        except Exception as exc:  # noqa: BLE001 - one bad entry must not take the feed from everyone
+            _skipped(row, exc)
     # VTIMEZONE for every zone the events use (the service's), from the zone database.
     cal.add_missing_timezones()
     return cal.to_ical()
@@ -91,8 +98,13 @@ def _vevent(row: Mapping[str, Any], feed: Feed) -> Event:
     ev.add("url", url)
     ev.add("status", "CANCELLED" if row["status"] == "cancelled" else "CONFIRMED")
     ev.add("categories", [row["kind"]])
-    ev.add("class", "PUBLIC")
+    # Staff and group events reach only private feeds; calendars that share them keep them private.
+    ev.add("class", "PUBLIC" if row["audience"] == "public" else "PRIVATE")
     return ev
+
+
+def _skipped(row: Mapping[str, Any], exc: Exception) -> None:
+    log.warning("feed entry skipped", event_id=str(row.get("id")), error=type(exc).__name__)
 
 
 def atom(rows: Iterable[Mapping[str, Any]], feed: Feed) -> bytes:
@@ -111,16 +123,27 @@ def atom(rows: Iterable[Mapping[str, Any]], feed: Feed) -> bytes:
     fg.updated(latest)
     for row in items:
         entry = fg.add_entry(order="append")
-        entry.id(f"urn:uuid:{row['id']}")
-        title = row["title"]
-        if row["status"] == "cancelled":
-            title = CANCELLED_PREFIX + title
-        entry.title(title)
-        entry.updated(row["updated_at"])
-        entry.published(row["created_at"])
-        entry.link(href=row["external_url"] or event_url(feed, row["id"]), rel="alternate")
-        entry.summary(_summary(row, feed.zone))
+        try:
+            _entry(entry, row, feed)
+        except Exception as exc:  # noqa: BLE001 - one bad entry must not take the feed from everyone
+            fg.remove_entry(entry)
+            _skipped(row, exc)
     return bytes(fg.atom_str(pretty=True))
+
+
+def _entry(entry: Any, row: Mapping[str, Any], feed: Feed) -> None:
+    entry.id(f"urn:uuid:{row['id']}")
+    title = row["title"]
+    if row["status"] == "cancelled":
+        title = CANCELLED_PREFIX + title
+    entry.title(title)
+    entry.updated(row["updated_at"])
+    entry.published(row["created_at"])
+    entry.link(href=row["external_url"] or event_url(feed, row["id"]), rel="alternate")
+    entry.summary(_summary(row, feed.zone))
+    # feedgen builds the XML only when the feed is written; build this entry now, so that text XML
+    # cannot carry fails here, for this entry alone.
+    entry.atom_entry()
 
 
 def _summary(row: Mapping[str, Any], zone: ZoneInfo) -> str:

@@ -6,6 +6,8 @@ unchanged, so the pages show the service's own words.
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -36,12 +38,32 @@ class InvalidLink(RuleError):
     """A personal link that is malformed, forged, or meant for something else."""
 
 
-def check_honeypot(website: str) -> None:
+class ExpiredLink(RuleError):
+    """A genuine personal link whose time is over (a state, like a used link: 409, not 400)."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads the staff side's events. Those who manage events see every one; a representative
+    sees what is not a draft and is public or organised by their own organisation (staff and group
+    events of others, and everyone's drafts, are not theirs to see)."""
+
+    everything: bool
+    organisation_id: uuid.UUID | None = None
+
+
+def may_see(event: Mapping[str, Any], viewer: Viewer) -> bool:
+    """The rule of Viewer for one event (sql/events.sql list_events says the same for a list)."""
+    if viewer.everything:
+        return True
+    if event["status"] == "draft":
+        return False
+    return event["audience"] == "public" or viewer.organisation_id in event["organiser_ids"]
+
+
+def filled_honeypot(website: str) -> bool:
     """The public form's hidden field: people never see it, robots fill it in."""
-    if website.strip():
-        raise RuleError(
-            "Anmälan kunde inte tas emot: fältet Webbplats ska vara tomt. Töm det och skicka igen."
-        )
+    return bool(website.strip())
 
 
 def check_times(starts_at: datetime, ends_at: datetime) -> None:
@@ -60,6 +82,23 @@ def check_window(opens_at: datetime | None, closes_at: datetime | None, ends_at:
         )
     if opens_at is not None and opens_at >= ends_at:
         raise RuleError("Anmälan öppnar först efter att evenemanget är slut. Välj en tidigare öppning.")
+    if closes_at is not None and closes_at > ends_at:
+        raise RuleError(
+            "Anmälan stänger efter att evenemanget är slut. Välj en stängning före eller när det slutar."
+        )
+
+
+def phone_key(phone: str | None) -> str | None:
+    """A phone number as one comparable string, however it was typed: digits and a leading +, and a
+    Swedish number written from home (07x, 08...) in its international form (+467x, +468...)."""
+    if not phone:
+        return None
+    digits = re.sub(r"[^0-9+]", "", phone)
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("0"):
+        return "+46" + digits[1:]
+    return digits
 
 
 def check_capacity(capacity: int | None, holding_places: int) -> None:

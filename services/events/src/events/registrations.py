@@ -17,12 +17,14 @@ import asyncpg
 
 from backbone import paging
 from backbone.errors import NotFound, RuleError
+from backbone.logs import get_logger
 from backbone.outbox import add_event
 from events import contracts as c
 from events import model
 from events.links import Action, Link, Signer
 from events.sql_queries import q
 
+log = get_logger(__name__)
 Row = dict[str, Any]
 ENDED = ("cancelled", "declined", "expired")
 
@@ -35,6 +37,17 @@ class NewRegistration:
     organisation_id: uuid.UUID | None = None
     accessibility: list[str] = field(default_factory=list)
     food: str | None = None
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """How a second registration of the same person (same address or number) is answered."""
+
+    # False on the public form: its answer must not tell anyone whether an address is registered,
+    # so a duplicate is answered like a new registration (and nothing is stored).
+    tell: bool = True
+    # A representative: only their own organisation's registrations count (they see no others).
+    within: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,12 @@ class Receipt:
 
 def _person(reg: Row) -> c.Person:
     return c.Person(name=reg["name"], email=reg["email"], phone=reg["phone"])
+
+
+def cancel_token(event: Row, reg: Row, ctx: Context) -> str:
+    """The registration's cancellation link: it works until the event ends (and cancels only until
+    it starts, see `cancel_by_link`)."""
+    return ctx.signer.sign(Link(reg["id"], "cancel", event["ends_at"]), now=ctx.now)
 
 
 def about(event: Row, reg: Row, ctx: Context) -> dict[str, Any]:
@@ -96,11 +115,15 @@ async def register(
     ctx: Context,
     by: str | None,
     public: bool,
-) -> Receipt:
-    """Register one person: with a place while there is one and nobody waits, else on the waiting list."""
+    duplicates: Duplicates = Duplicates(),
+) -> Receipt | None:
+    """Register one person: with a place while there is one and nobody waits, else on the waiting list.
+
+    None: the person was registered already, and `duplicates` says not to tell."""
     async with conn.transaction():
+        event = await _locked_event(conn, event_id)
         receipt = await _register_locked(
-            conn, await _locked_event(conn, event_id), person, ctx, by=by, public=public
+            conn, event, person, ctx, by=by, public=public, duplicates=duplicates
         )
     return receipt
 
@@ -113,11 +136,18 @@ async def register_many(
     ctx: Context,
     by: str | None,
     public: bool,
+    duplicates_within: uuid.UUID | None = None,
 ) -> list[Receipt]:
     """Several people at once (an organisation's members), in the order given, all or none."""
+    told = Duplicates(tell=True, within=duplicates_within)
     async with conn.transaction():
         event = await _locked_event(conn, event_id)
-        return [await _register_locked(conn, event, p, ctx, by=by, public=public) for p in people]
+        receipts = []
+        for p in people:
+            receipt = await _register_locked(conn, event, p, ctx, by=by, public=public, duplicates=told)
+            assert receipt is not None  # a duplicate is told, so it raised
+            receipts.append(receipt)
+        return receipts
 
 
 async def _register_locked(
@@ -128,14 +158,18 @@ async def _register_locked(
     *,
     by: str | None,
     public: bool,
-) -> Receipt:
+    duplicates: Duplicates,
+) -> Receipt | None:
     # The public side does not learn that drafts and staff events exist.
     if public and (event["audience"] != "public" or event["status"] == "draft"):
         raise NotFound(f"Det finns inget evenemang med id {event['id']}.")
     model.check_registration_open(model.Window.of(event), ctx.now, ctx.zone)
+    phone_key = model.phone_key(person.phone)
     twin = await q.active_registration_with_contact.fetchrow(
-        conn, event_id=event["id"], email=person.email, phone=person.phone
+        conn, event_id=event["id"], email=person.email, phone_key=phone_key, organisation_id=duplicates.within
     )
+    if twin is not None and not duplicates.tell:
+        return None
     if twin is not None:
         where = "på väntelistan" if twin["status"] == "waiting" else "anmäld"
         raise RuleError(
@@ -154,6 +188,7 @@ async def _register_locked(
             name=person.name,
             email=person.email,
             phone=person.phone,
+            phone_key=phone_key,
             organisation_id=person.organisation_id,
             accessibility=sorted(set(person.accessibility)) if event["asks_accessibility"] else [],
             food=person.food if event["asks_food"] else None,
@@ -161,7 +196,7 @@ async def _register_locked(
             registered_by=by,
         )
     )
-    token = ctx.signer.sign(Link(reg["id"], "cancel"))
+    token = cancel_token(event, reg, ctx)
     await add_event(
         conn,
         c.REGISTRATION_CREATED,
@@ -177,8 +212,8 @@ async def _register_locked(
 
 
 async def cancel_by_link(*, conn: asyncpg.Connection, token: str, ctx: Context) -> Row:
-    link = ctx.signer.read(token, expected="cancel")
-    return await cancel(conn=conn, registration_id=link.registration_id, ctx=ctx)
+    link = ctx.signer.read(token, expected="cancel", now=ctx.now)
+    return await cancel(conn=conn, registration_id=link.registration_id, ctx=ctx, by_link=True)
 
 
 async def cancel(
@@ -188,10 +223,12 @@ async def cancel(
     ctx: Context,
     event_id: uuid.UUID | None = None,
     organisation_scope: uuid.UUID | None = None,
+    by_link: bool = False,
 ) -> Row:
     """Cancel a registration or waiting-list entry; a place it held goes to the next in line.
 
-    `organisation_scope`: a representative cancels only their own organisation's registrations."""
+    `organisation_scope`: a representative cancels only their own organisation's registrations.
+    `by_link`: the person's own link, which cancels only until the event starts."""
     async with conn.transaction():
         event, reg = await _locked_pair(conn, registration_id)
         outside = organisation_scope is not None and reg["organisation_id"] != organisation_scope
@@ -199,6 +236,11 @@ async def cancel(
             raise NotFound(f"Evenemanget {event_id} har ingen anmälan med id {registration_id}.")
         if reg["status"] in ENDED:
             raise RuleError("Anmälan är redan avbokad. Du behöver inte göra något mer.")
+        if by_link and ctx.now >= event["starts_at"]:
+            raise RuleError(
+                "Evenemanget har redan börjat, så anmälan kan inte avbokas längre. "
+                "Kontakta arrangören om du har frågor."
+            )
         done = dict(await q.set_registration_status.fetchrow(conn, id=reg["id"], status="cancelled"))
         await add_event(
             conn,
@@ -227,7 +269,7 @@ async def look_up(*, conn: asyncpg.Connection, token: str, action: Action, ctx: 
     """The registration and event a personal link is about, changing nothing: the page a link opens
     shows this and asks the person to press a button (so that mail scanners following links do not
     cancel or answer for them)."""
-    link = ctx.signer.read(token, expected=action)
+    link = ctx.signer.read(token, expected=action, now=ctx.now)
     reg = await q.get_registration.fetchrow(conn, id=link.registration_id)
     if reg is None:
         raise NotFound("Anmälan finns inte. Den kan ha tagits bort efter evenemanget.")
@@ -237,7 +279,7 @@ async def look_up(*, conn: asyncpg.Connection, token: str, action: Action, ctx: 
 
 async def answer_offer(*, conn: asyncpg.Connection, token: str, accept: bool, ctx: Context) -> Row:
     """Take (accept) or give back the place an offer holds, through the offer's own link."""
-    link = ctx.signer.read(token, expected="confirm" if accept else "decline")
+    link = ctx.signer.read(token, expected="confirm" if accept else "decline", now=ctx.now)
     async with conn.transaction():
         event, reg = await _locked_pair(conn, link.registration_id)
         if event["status"] == "cancelled":
@@ -251,7 +293,7 @@ async def answer_offer(*, conn: asyncpg.Connection, token: str, accept: bool, ct
                 c.OfferAcceptedV1(
                     registration_id=str(reg["id"]),
                     event_id=str(event["id"]),
-                    cancel_token=ctx.signer.sign(Link(reg["id"], "cancel")),
+                    cancel_token=cancel_token(event, reg, ctx),
                 ),
                 aggregate_id=str(reg["id"]),
             )
@@ -287,20 +329,30 @@ async def expire_offers(*, conn: asyncpg.Connection, ctx: Context, limit: int = 
     """End the offers whose time ran out and offer their places to the next in line; how many ended."""
     ended = 0
     for row in await q.events_with_expired_offers.fetch(conn, now=ctx.now, limit=limit):
-        async with conn.transaction():
-            event = await _locked_event(conn, row["event_id"])
-            for reg in await q.expired_offers_of_event.fetch(conn, event_id=event["id"], now=ctx.now):
-                await q.set_registration_status.execute(conn, id=reg["id"], status="expired")
-                await add_event(
-                    conn,
-                    c.OFFER_EXPIRED,
-                    c.OfferExpiredV1(
-                        registration_id=str(reg["id"]), event_id=str(event["id"]), expired_at=ctx.now
-                    ),
-                    aggregate_id=str(reg["id"]),
-                )
-                ended += 1
-            await fill_places(conn, event, ctx)
+        # One event that fails (its transaction rolled back) must not hold up the others' offers.
+        try:
+            ended += await _expire_offers_of(conn, row["event_id"], ctx)
+        except Exception as exc:  # noqa: BLE001 - logged; the next round tries it again
+            log.warning("offer expiry failed", event_id=str(row["event_id"]), error=type(exc).__name__)
+    return ended
+
+
+async def _expire_offers_of(conn: asyncpg.Connection, event_id: uuid.UUID, ctx: Context) -> int:
+    ended = 0
+    async with conn.transaction():
+        event = await _locked_event(conn, event_id)
+        for reg in await q.expired_offers_of_event.fetch(conn, event_id=event["id"], now=ctx.now):
+            await q.set_registration_status.execute(conn, id=reg["id"], status="expired")
+            await add_event(
+                conn,
+                c.OFFER_EXPIRED,
+                c.OfferExpiredV1(
+                    registration_id=str(reg["id"]), event_id=str(event["id"]), expired_at=ctx.now
+                ),
+                aggregate_id=str(reg["id"]),
+            )
+            ended += 1
+        await fill_places(conn, event, ctx)
     return ended
 
 
@@ -331,7 +383,7 @@ async def _promote(conn: asyncpg.Connection, event: Row, reg: Row, ctx: Context)
         c.REGISTRATION_PROMOTED,
         c.RegistrationPromotedV1(
             **about(event, reg, ctx),
-            cancel_token=ctx.signer.sign(Link(reg["id"], "cancel")),
+            cancel_token=cancel_token(event, reg, ctx),
         ),
         aggregate_id=str(reg["id"]),
     )
@@ -340,15 +392,15 @@ async def _promote(conn: asyncpg.Connection, event: Row, reg: Row, ctx: Context)
 async def _offer(conn: asyncpg.Connection, event: Row, reg: Row, ctx: Context) -> None:
     hold = model.offer_hold(now=ctx.now, starts_at=event["starts_at"], hours=event["offer_hours"])
     offered = dict(await q.make_offer.fetchrow(conn, id=reg["id"], expires_at=ctx.now + hold))
-    round_ = offered["offer_round"]
+    round_, expires = offered["offer_round"], offered["offer_expires_at"]
     await add_event(
         conn,
         c.OFFER_MADE,
         c.OfferMadeV1(
             **about(event, reg, ctx),
             expires_at=offered["offer_expires_at"],
-            confirm_token=ctx.signer.sign(Link(reg["id"], "confirm", round_)),
-            decline_token=ctx.signer.sign(Link(reg["id"], "decline", round_)),
+            confirm_token=ctx.signer.sign(Link(reg["id"], "confirm", expires, round_), now=ctx.now),
+            decline_token=ctx.signer.sign(Link(reg["id"], "decline", expires, round_), now=ctx.now),
         ),
         aggregate_id=str(reg["id"]),
     )
@@ -381,10 +433,19 @@ async def list_registrations(
     )
 
 
-async def summary(*, conn: asyncpg.Connection, event_id: uuid.UUID) -> dict[str, Any]:
-    """Counts per status and registered people per organisation (organisation None: nobody's)."""
-    counts = await _counts(conn, event_id)
-    per_org = await q.counts_by_organisation.fetch(conn, event_id=event_id)
+async def summary(
+    *, conn: asyncpg.Connection, event_id: uuid.UUID, organisation_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """Counts per status and registered people per organisation (organisation None: nobody's).
+    `organisation_id`: that organisation's registrations only (a representative's view)."""
+    if organisation_id is None:
+        counts = await _counts(conn, event_id)
+    else:
+        rows = await q.count_by_status_of_organisation.fetch(
+            conn, event_id=event_id, organisation_id=organisation_id
+        )
+        counts = {r["status"]: int(r["n"]) for r in rows}
+    per_org = await q.counts_by_organisation.fetch(conn, event_id=event_id, organisation_id=organisation_id)
     return {
         "counts": counts,
         "per_organisation": [

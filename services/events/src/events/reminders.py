@@ -8,13 +8,14 @@ from typing import Any
 
 import asyncpg
 
+from backbone.logs import get_logger
 from backbone.outbox import add_event
 from events import contracts as c
 from events import model
-from events.links import Link
-from events.registrations import Context, about
+from events.registrations import Context, about, cancel_token
 from events.sql_queries import q
 
+log = get_logger(__name__)
 Row = dict[str, Any]
 
 
@@ -22,7 +23,11 @@ async def send_due(*, conn: asyncpg.Connection, ctx: Context, limit: int = 50) -
     """One round: announce the reminders whose time has come; how many people were reminded."""
     reminded = 0
     for row in await q.events_with_due_reminders.fetch(conn, now=ctx.now, limit=limit):
-        reminded += await _remind(conn, row["id"], ctx)
+        # One event that fails (its transaction rolled back) must not hold up the others' reminders.
+        try:
+            reminded += await _remind(conn, row["id"], ctx)
+        except Exception as exc:  # noqa: BLE001 - logged; the next round tries it again
+            log.warning("reminders failed", event_id=str(row["id"]), error=type(exc).__name__)
     return reminded
 
 
@@ -63,7 +68,7 @@ async def _remind(conn: asyncpg.Connection, event_id: uuid.UUID, ctx: Context) -
                     venue_name=event["venue_name"],
                     venue_address=event["venue_address"],
                     minutes_before=send,
-                    cancel_token=ctx.signer.sign(Link(reg["id"], "cancel")),
+                    cancel_token=cancel_token(event, dict(reg), ctx),
                 ),
                 aggregate_id=str(reg["id"]),
             )

@@ -6,15 +6,14 @@ import asyncio
 import uuid
 from typing import Any
 
-from .world import person, published_event
+from .world import person, published_event, signup
 
 
 async def registered(
     client: Any, capacity: int = 2, people: int = 3
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     event = await published_event(client, capacity=capacity)
-    url = f"/v1/public/events/{event['id']}/registrations"
-    return event, [await client.public(url, person(n), expect=201) for n in range(people)]
+    return event, [await signup(client, event, person(n)) for n in range(people)]
 
 
 async def test_a_person_is_found_by_part_of_the_name_in_any_case(client: Any) -> None:
@@ -60,12 +59,34 @@ async def test_a_nonce_used_for_another_person_is_refused(client: Any) -> None:
 
 async def test_the_csv_export_lists_everyone_and_defuses_formulas(client: Any) -> None:
     event = await published_event(client)
-    url = f"/v1/public/events/{event['id']}/registrations"
-    await client.public(url, {"name": '=HYPERLINK("x")', "email": "a@example.se"}, expect=201)
-    await client.public(url, {"name": "Åsa Öberg", "phone": "+46 70 123"}, expect=201)
+    await signup(client, event, {"name": '=HYPERLINK("x")', "email": "a@example.se"})
+    await signup(client, event, {"name": "Åsa Öberg", "phone": "+46 70 123"})
     answer = await client.call("GET", f"/v1/events/{event['id']}/registrations/export.csv", expect=200)
     assert answer.headers["content-type"].startswith("text/csv")
     lines = answer.content.decode("utf-8-sig").split("\r\n")
     assert lines[0].startswith("Nr,Namn,E-post,Telefon")
     assert lines[1].split(",")[1].startswith("\"'=HYPERLINK")
     assert "Åsa Öberg" in lines[2] and "'+46 70 123" in lines[2]
+
+
+async def test_a_nonce_replayed_on_another_events_path_is_refused(client: Any) -> None:
+    event, (a, *_) = await registered(client)
+    other = await published_event(client)
+    nonce = uuid.uuid4().hex
+    scan = {"registration_id": a["id"], "nonce": nonce}
+    await client.post(f"/v1/events/{event['id']}/check-in", scan, expect=200)
+    replay = await client.call("POST", f"/v1/events/{other['id']}/check-in", json=scan)
+    assert replay.status_code == 404 and "rätt evenemang" in replay.json()["detail"]
+
+
+async def test_a_nul_byte_is_a_clear_answer_not_a_server_error(client: Any) -> None:
+    event, _ = await registered(client)
+    url = f"/v1/events/{event['id']}/check-in"
+    search = await client.call("GET", f"{url}/people", params={"name": "a\x00b"})
+    assert search.status_code == 400 and "tecken" in search.json()["detail"]
+    nul_nonce = {"registration_id": str(uuid.uuid4()), "nonce": "abc\x00defgh"}
+    scan = await client.call("POST", url, json=nul_nonce)
+    assert scan.status_code == 422
+    body = {"title": "Fel\x00", "starts_at": "2027-01-01T10:00", "ends_at": "2027-01-01T11:00"}
+    made = await client.call("POST", "/v1/events", json=body)
+    assert made.status_code == 422 and "tecken som inte går att spara" in made.json()["detail"]

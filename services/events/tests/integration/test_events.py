@@ -9,7 +9,7 @@ import nats
 
 from backbone.testing import eventually
 
-from .world import person, published_event, soon
+from .world import person, published_event, signup, soon
 
 
 async def test_an_end_before_the_start_is_refused_with_a_swedish_message_and_nothing_kept(
@@ -115,7 +115,7 @@ async def test_a_change_on_a_stale_copy_is_refused(client: Any) -> None:
 async def test_capacity_below_the_number_registered_is_refused_and_nothing_changes(client: Any) -> None:
     event = await published_event(client, capacity=5)
     for n in range(3):
-        await client.public(f"/v1/public/events/{event['id']}/registrations", person(n), expect=201)
+        await signup(client, event, person(n))
     answer = await client.call("PATCH", f"/v1/events/{event['id']}", json={"capacity": 2}, expect=409)
     assert "minst 3" in answer.json()["detail"]
     assert (await client.get(f"/v1/events/{event['id']}"))["capacity"] == 5
@@ -167,3 +167,45 @@ async def test_visitors_cannot_manage_events(client: Any) -> None:
     await client.call("POST", "/v1/events", as_=(), json={}, expect=403)
     await client.call("GET", "/v1/events", as_=("pool_coordinator",), expect=403)
     await client.call("GET", "/v1/events", as_=("org_representative",), expect=200)
+
+
+async def test_a_representative_sees_public_events_and_their_own_organisations_but_no_drafts(
+    client: Any,
+) -> None:
+    import uuid
+
+    ours, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    rep = {"as_": ("org_representative",), "org": ours}
+    window = {"starts_at": soon().isoformat(), "ends_at": soon(11).isoformat()}
+    own_draft = await client.post("/v1/events", {"title": "Vårt utkast", "organiser_ids": [ours], **window})
+    own_staff = await published_event(client, audience="staff", organiser_ids=[ours], title="Vår personaldag")
+    their_staff = await published_event(client, audience="staff", organiser_ids=[theirs], title="Deras dag")
+    public = await published_event(client, organiser_ids=[theirs], title="Öppet hus", capacity=5)
+    listed = await client.get("/v1/events", **rep)
+    assert sorted(e["title"] for e in listed["items"]) == ["Vår personaldag", "Öppet hus"]
+    assert listed["total"] == 2
+    for hidden in (own_draft, their_staff):
+        await client.call("GET", f"/v1/events/{hidden['id']}", expect=404, **rep)
+        await client.call("GET", f"/v1/events/{hidden['id']}/history", expect=404, **rep)
+        await client.call("GET", f"/v1/events/{hidden['id']}/registrations/summary", expect=404, **rep)
+        await client.call("GET", f"/v1/events/{hidden['id']}/registrations", expect=404, **rep)
+        await client.call("GET", f"/v1/events/{hidden['id']}/programme", expect=404, **rep)
+    assert (await client.get(f"/v1/events/{own_staff['id']}", **rep))["title"] == "Vår personaldag"
+    url = f"/v1/events/{public['id']}/registrations"
+    await client.post(url, person(1), **rep)
+    await client.post(url, {**person(2), "organisation_id": theirs})
+    await signup(client, public, person(3))
+    summary = await client.get(f"{url}/summary", **rep)
+    assert summary["per_organisation"] == [{"organisation_id": ours, "registered": 1}]
+    assert summary["counts"] == {"registered": 1}
+    assert len((await client.get(f"{url}/summary"))["per_organisation"]) == 3  # staff see every row
+
+
+async def test_the_public_view_of_an_event_leaves_out_internal_fields(client: Any) -> None:
+    event = await published_event(client, reminder_minutes=[120])
+    internal = {"copied_from", "reminder_minutes", "offer_hours", "version", "audience_group_ids"}
+    seen = await client.get(f"/v1/public/events/{event['id']}", as_=())
+    assert internal.isdisjoint(seen) and seen["title"] == event["title"]
+    (listed,) = (await client.get("/v1/public/events", as_=()))["items"]
+    assert internal.isdisjoint(listed)
+    assert internal <= set(await client.get(f"/v1/events/{event['id']}"))  # staff still see them

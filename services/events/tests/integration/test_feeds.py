@@ -81,6 +81,11 @@ async def test_a_private_feed_link_shows_all_the_organisations_events_until_it_i
     link = await client.post(f"/v1/organisations/{org}/feed-token", expect=200, **rep)
     events = await vevents(client, link["ics_path"])
     assert set(events) == {f"{staff_day['id']}@delaktig.events", f"{public['id']}@delaktig.events"}
+    assert str(events[f"{staff_day['id']}@delaktig.events"]["CLASS"]) == "PRIVATE"
+    assert str(events[f"{public['id']}@delaktig.events"]["CLASS"]) == "PUBLIC"
+    private = await client.call("GET", link["ics_path"], as_=(), expect=200)
+    assert private.headers["Cache-Control"].startswith("private")
+    assert (await client.call("GET", ICS, as_=())).headers["Cache-Control"].startswith("public")
     # Not in the public feed.
     assert f"{staff_day['id']}@delaktig.events" not in await vevents(client)
     rotated = await client.post(f"/v1/organisations/{org}/feed-token", expect=200)  # staff may too

@@ -44,3 +44,20 @@ async def test_an_item_outside_the_events_time_is_refused(client: Any) -> None:
     )
     assert "utanför evenemangets tid" in answer.json()["detail"]
     await client.call("POST", f"/v1/events/{event['id']}/programme", as_=(), json={}, expect=403)
+
+
+async def test_the_public_programme_leaves_out_staff_notes_and_who_is_responsible(client: Any) -> None:
+    start = soon()
+    event = await published_event(client, starts_at=start)
+    item = {
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(minutes=30)).isoformat(),
+        "title": "Inledning",
+        "responsible": "Ann Andersson, 070-123 45 67",
+        "notes": "Nyckeln ligger under mattan",
+    }
+    await client.post(f"/v1/events/{event['id']}/programme", item)
+    (public,) = await client.get(f"/v1/public/events/{event['id']}/programme", as_=())
+    assert public["title"] == "Inledning" and "notes" not in public and "responsible" not in public
+    (staff,) = await client.get(f"/v1/events/{event['id']}/programme")
+    assert staff["notes"] == item["notes"]

@@ -11,7 +11,7 @@ from events.links import Signer
 from events.registrations import Context
 from events.reminders import send_due
 
-from .world import person, published_event, soon
+from .world import person, published_event, signup, soon
 
 
 async def remind(client: Any, at: datetime) -> int:
@@ -26,7 +26,7 @@ async def test_reminders_go_out_once_per_person_and_again_for_a_new_time_never_f
     start = soon(3)
     event = await published_event(client, starts_at=start, reminder_minutes=[2880, 120], capacity=2)
     for n in range(3):  # the third waits: no reminder for the waiting list
-        await client.public(f"/v1/public/events/{event['id']}/registrations", person(n), expect=201)
+        await signup(client, event, person(n))
     two_days_before = start - timedelta(days=2)
     assert await remind(client, two_days_before - timedelta(minutes=1)) == 0
     assert await remind(client, two_days_before) == 2
@@ -49,7 +49,7 @@ async def test_reminders_go_out_once_per_person_and_again_for_a_new_time_never_f
 async def test_no_reminders_for_a_cancelled_event(client: Any) -> None:
     start = soon(1)
     event = await published_event(client, starts_at=start, reminder_minutes=[120])
-    await client.public(f"/v1/public/events/{event['id']}/registrations", person(1), expect=201)
+    await signup(client, event, person(1))
     await client.post(f"/v1/events/{event['id']}/cancel", {}, expect=200)
     assert await remind(client, start - timedelta(hours=1)) == 0
 
@@ -75,3 +75,22 @@ async def test_registrations_of_long_past_events_are_anonymised_and_counts_kept(
     assert summary["per_organisation"] == [{"organisation_id": org, "registered": 1}]
     assert datetime.now(UTC) < after  # the event itself is untouched and still listed
     assert (await client.get(f"/v1/events/{event['id']}"))["title"] == event["title"]
+
+
+async def test_a_reminder_round_goes_on_past_an_event_that_fails(client: Any) -> None:
+    start = soon(1)
+    failing = await published_event(client, starts_at=start, reminder_minutes=[120])
+    fine = await published_event(client, starts_at=start + timedelta(minutes=1), reminder_minutes=[120])
+    for event in (failing, fine):
+        await signup(client, event, person(1))
+    async with client.pool.acquire() as conn:
+        await conn.execute(
+            f"""
+            CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'broken event'; END $$;
+            CREATE TRIGGER refuse BEFORE INSERT ON reminders_sent FOR EACH ROW
+            WHEN (NEW.event_id = '{failing['id']}') EXECUTE FUNCTION refuse();
+            """
+        )
+    assert await remind(client, start - timedelta(minutes=30)) == 1
+    assert [r["event_id"] for r in await client.outbox("events.reminder.due.v1")] == [fine["id"]]

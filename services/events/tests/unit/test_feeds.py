@@ -40,6 +40,7 @@ def row(**kw: Any) -> dict[str, Any]:
         "cancel_reason": None,
         "sequence": 0,
         "external_url": None,
+        "audience": "public",
         "created_at": NOW - timedelta(days=3),
         "updated_at": NOW - timedelta(days=1),
     } | kw
@@ -89,3 +90,20 @@ def test_the_atom_feed_parses_with_the_same_events_and_marks_cancellations() -> 
 def test_an_empty_feed_is_still_a_valid_calendar_and_feed() -> None:
     assert Calendar.from_ical(feeds.icalendar([], FEED)).walk("VEVENT") == []
     assert not feedparser.parse(feeds.atom([], FEED)).bozo
+
+
+def test_an_event_that_is_not_public_is_private_in_the_calendar() -> None:
+    staff_day, public = row(audience="staff"), row()
+    cal = Calendar.from_ical(feeds.icalendar([staff_day, public], FEED))
+    classes = {str(e["UID"]): str(e["CLASS"]) for e in cal.walk("VEVENT")}
+    assert classes == {feeds.uid(staff_day["id"]): "PRIVATE", feeds.uid(public["id"]): "PUBLIC"}
+
+
+def test_an_entry_that_cannot_be_written_is_left_out_and_the_rest_of_the_feed_is_served() -> None:
+    # Text stored before the API refused control characters: XML cannot carry \x01.
+    broken, good = row(title="Trasig\x01titel"), row(title="Hel")
+    parsed = feedparser.parse(feeds.atom([broken, good], FEED))
+    assert [e.title for e in parsed.entries] == ["Hel"]
+    missing_time = row(starts_at=None)
+    cal = Calendar.from_ical(feeds.icalendar([missing_time, good], FEED))
+    assert [str(e["SUMMARY"]) for e in cal.walk("VEVENT")] == ["Hel"]

@@ -109,11 +109,9 @@ def test_a_copy_keeps_the_length_and_moves_the_registration_window_with_it() -> 
     }
 
 
-def test_the_honeypot_field_must_stay_empty() -> None:
-    model.check_honeypot("")
-    model.check_honeypot("   ")
-    with pytest.raises(RuleError, match="Webbplats ska vara tomt"):
-        model.check_honeypot("http://spam.example")
+def test_the_honeypot_field_is_filled_in_only_by_robots() -> None:
+    assert not model.filled_honeypot("") and not model.filled_honeypot("   ")
+    assert model.filled_honeypot("http://spam.example")
 
 
 def test_cancelled_events_cannot_be_changed_or_published_again() -> None:
@@ -139,3 +137,21 @@ def test_a_reminder_is_due_once_its_time_has_come_and_only_the_closest_when_seve
     # Both due at once (published late): the closer one is sent, the other only marked.
     assert due(start - timedelta(hours=1)) == (120, [120, 2880])
     assert due(start, handled=set()) == (None, [])  # never once it has started
+
+
+def test_registration_cannot_close_after_the_event_has_ended() -> None:
+    with pytest.raises(RuleError, match="stänger efter att evenemanget är slut"):
+        model.check_window(None, NOW + timedelta(hours=3), NOW + timedelta(hours=2))
+    model.check_window(None, NOW + timedelta(hours=2), NOW + timedelta(hours=2))
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("070-111 22 33", "+46701112233"),
+        ("+46 70 111 22 33", "+46701112233"),
+        ("0046701112233", "+46701112233"),
+    ],
+)
+def test_a_swedish_phone_number_is_the_same_number_however_it_is_typed(typed: str, key: str) -> None:
+    assert model.phone_key(typed) == key

@@ -15,6 +15,7 @@ from backbone.dependencies import ConnDep
 from backbone.errors import ERRORS, ErrorBody, NotAllowed
 from backbone.identity import CurrentIdentity, Identity, require_roles
 from backbone.paging import Limit, Offset
+from events.model import Viewer
 from events.registrations import Context
 
 __all__ = [
@@ -31,13 +32,14 @@ __all__ = [
     "Visitor",
     "manages_events",
     "organisation_scope",
+    "viewer",
 ]
 
 # Who may call which routes comes from backbone.access, the table the gateway reads too.
 Reader = Annotated[Identity, require_roles(*roles_with(Capability.READ_EVENTS))]
 Staff = Annotated[Identity, require_roles(*roles_with(Capability.MANAGE_EVENTS))]
 # Staff, and organisation representatives for their own organisation's members (organisation_scope).
-Registrar = Annotated[Identity, require_roles(*roles_with(Capability.MANAGE_OWN_ORGANISATION))]
+Registrar = Annotated[Identity, require_roles(*roles_with(Capability.REGISTER_OWN_ORGANISATION))]
 # The public side: any identity the gateway signed, a visitor's without roles too. The gateway
 # serves the public pages and speaks for the people who use them; what they see is limited by the
 # routes (public events only, no one's personal data).
@@ -62,6 +64,17 @@ ContextDep = Annotated[Context, Depends(_context)]
 
 def manages_events(identity: Identity) -> bool:
     return may(identity.roles, Capability.MANAGE_EVENTS)
+
+
+def viewer(identity: Identity) -> Viewer:
+    """Which events `identity` may read on the staff side (model.Viewer)."""
+    if may(identity.roles, Capability.MANAGE_EVENTS):
+        return Viewer(everything=True)
+    try:
+        own: uuid.UUID | None = uuid.UUID(str(identity.organisation_id))
+    except ValueError:
+        own = None
+    return Viewer(everything=False, organisation_id=own)
 
 
 def organisation_scope(identity: Identity, requested: uuid.UUID | None = None) -> uuid.UUID | None:

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from events import events
-from events.api.deps import ERRORS, ConnDep, ContextDep, Limit, Offset, Reader, ServiceZone, Staff
+from events.api.deps import ERRORS, ConnDep, ContextDep, Limit, Offset, Reader, ServiceZone, Staff, viewer
 from events.api.schemas import (
     EventCancel,
     EventChangePublic,
@@ -32,7 +32,7 @@ async def create_event(body: EventCreate, conn: ConnDep, _who: Staff, zone: Serv
 @router.get("", response_model=Page[EventPublic])
 async def list_events(
     conn: ConnDep,
-    _who: Reader,
+    who: Reader,
     start: Annotated[datetime | None, Query(alias="from", description="Events not ended by then")] = None,
     status: Status | None = None,
     organisation_id: uuid.UUID | None = None,
@@ -40,14 +40,20 @@ async def list_events(
     offset: Offset = 0,
 ) -> Page[EventPublic]:
     rows, total = await events.list_events(
-        conn=conn, start=start, status=status, organisation_id=organisation_id, limit=limit, offset=offset
+        conn=conn,
+        start=start,
+        status=status,
+        organisation_id=organisation_id,
+        limit=limit,
+        offset=offset,
+        viewer=viewer(who),
     )
     return Page(items=[EventPublic.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{event_id}", response_model=EventPublic)
-async def read_event(event_id: uuid.UUID, conn: ConnDep, _who: Reader) -> EventPublic:
-    row = await events.get_event(conn=conn, event_id=event_id)
+async def read_event(event_id: uuid.UUID, conn: ConnDep, who: Reader) -> EventPublic:
+    row = await events.get_event(conn=conn, event_id=event_id, viewer=viewer(who))
     return EventPublic.of(await events.with_places(conn, row))
 
 
@@ -88,5 +94,6 @@ async def copy_event(
 
 
 @router.get("/{event_id}/history", response_model=list[EventChangePublic])
-async def event_history(event_id: uuid.UUID, conn: ConnDep, _who: Reader) -> list[EventChangePublic]:
-    return [EventChangePublic.model_validate(r) for r in await events.history(conn=conn, event_id=event_id)]
+async def event_history(event_id: uuid.UUID, conn: ConnDep, who: Reader) -> list[EventChangePublic]:
+    rows = await events.history(conn=conn, event_id=event_id, viewer=viewer(who))
+    return [EventChangePublic.model_validate(r) for r in rows]

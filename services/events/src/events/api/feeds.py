@@ -46,8 +46,12 @@ def _feed(request: Request, settings: Settings, name: str, page: str) -> feeds.F
     )
 
 
-def _answer(body: bytes, media_type: str, rows: list[dict[str, Any]], settings: Settings) -> Response:
-    headers = {"Cache-Control": f"public, max-age={settings.feed_refresh_minutes * 60 // 4}"}
+def _answer(
+    body: bytes, media_type: str, rows: list[dict[str, Any]], settings: Settings, *, private: bool
+) -> Response:
+    # A private feed (a secret link) must not be kept by shared caches, where others could get it.
+    scope = "private" if private else "public"
+    headers = {"Cache-Control": f"{scope}, max-age={settings.feed_refresh_minutes * 60 // 4}"}
     modified = feeds.last_modified(rows)
     if modified is not None:
         headers["Last-Modified"] = format_datetime(modified.astimezone(UTC), usegmt=True)
@@ -61,10 +65,19 @@ RENDERERS: dict[str, tuple[Callable[[list[dict[str, Any]], feeds.Feed], bytes], 
 }
 
 
-def _serve(request: Request, kind: FeedKind, rows: list[dict[str, Any]], name: str, page: str) -> Response:
+def _serve(
+    request: Request,
+    kind: FeedKind,
+    rows: list[dict[str, Any]],
+    name: str,
+    page: str,
+    *,
+    private: bool = False,
+) -> Response:
     settings = request.app.state.runtime.settings
     render, media_type = RENDERERS[kind]
-    return _answer(render(rows, _feed(request, settings, name, page)), media_type, rows, settings)
+    body = render(rows, _feed(request, settings, name, page))
+    return _answer(body, media_type, rows, settings, private=private)
 
 
 @router.get("/events.{kind}", response_class=Response)
@@ -94,7 +107,12 @@ async def private_events(
     since = datetime.now(UTC) - timedelta(days=settings.feed_past_days)
     found = await q.list_private_feed_events.fetch(conn, since=since, organisation_id=organisation_id)
     return _serve(
-        request, kind, [dict(r) for r in found], "Delaktig – organisationens alla evenemang", "/evenemang"
+        request,
+        kind,
+        [dict(r) for r in found],
+        "Delaktig – organisationens alla evenemang",
+        "/evenemang",
+        private=True,
     )
 
 

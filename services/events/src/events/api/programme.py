@@ -7,25 +7,32 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from events import events, programme
-from events.api.deps import ERRORS, ConnDep, Reader, ServiceZone, Staff, Visitor
-from events.api.schemas import ProgrammeItemCreate, ProgrammeItemPublic, ProgrammeItemUpdate
+from events.api.deps import ERRORS, ConnDep, Reader, ServiceZone, Staff, Visitor, viewer
+from events.api.schemas import (
+    ProgrammeItemCreate,
+    ProgrammeItemForVisitors,
+    ProgrammeItemPublic,
+    ProgrammeItemUpdate,
+)
 
 router = APIRouter(tags=["programme"], responses=ERRORS)
 
 
 @router.get("/v1/events/{event_id}/programme", response_model=list[ProgrammeItemPublic])
-async def read_programme(event_id: uuid.UUID, conn: ConnDep, _who: Reader) -> list[ProgrammeItemPublic]:
+async def read_programme(event_id: uuid.UUID, conn: ConnDep, who: Reader) -> list[ProgrammeItemPublic]:
+    await events.get_event(conn=conn, event_id=event_id, viewer=viewer(who))
     rows = await programme.programme(conn=conn, event_id=event_id)
     return [ProgrammeItemPublic.model_validate(r) for r in rows]
 
 
-@router.get("/v1/public/events/{event_id}/programme", response_model=list[ProgrammeItemPublic])
+@router.get("/v1/public/events/{event_id}/programme", response_model=list[ProgrammeItemForVisitors])
 async def read_public_programme(
     event_id: uuid.UUID, conn: ConnDep, _who: Visitor
-) -> list[ProgrammeItemPublic]:
+) -> list[ProgrammeItemForVisitors]:
+    """The programme as anyone sees it: without staff notes and who is responsible."""
     await events.get_public_event(conn=conn, event_id=event_id)
     rows = await programme.programme(conn=conn, event_id=event_id)
-    return [ProgrammeItemPublic.model_validate(r) for r in rows]
+    return [ProgrammeItemForVisitors.model_validate(r) for r in rows]
 
 
 @router.post(

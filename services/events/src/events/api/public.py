@@ -12,20 +12,20 @@ from fastapi import APIRouter, Query, status
 from events import events, model, registrations
 from events.api.deps import ERRORS, ConnDep, ContextDep, Limit, Offset, Visitor
 from events.api.schemas import (
-    EventPublic,
+    EventForVisitors,
     LinkedRegistration,
     LinkLookup,
     LinkToken,
     Page,
     RegistrationCreate,
-    RegistrationReceipt,
+    RegistrationReceived,
     RegistrationState,
 )
 
 router = APIRouter(prefix="/v1/public", tags=["public"], responses=ERRORS)
 
 
-@router.get("/events", response_model=Page[EventPublic])
+@router.get("/events", response_model=Page[EventForVisitors])
 async def list_public_events(
     conn: ConnDep,
     _who: Visitor,
@@ -35,7 +35,7 @@ async def list_public_events(
     organisation_id: uuid.UUID | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> Page[EventPublic]:
+) -> Page[EventForVisitors]:
     rows, total = await events.list_public_events(
         conn=conn,
         start=start or datetime.now(UTC),
@@ -43,31 +43,45 @@ async def list_public_events(
         limit=limit,
         offset=offset,
     )
-    return Page(items=[EventPublic.of(r) for r in rows], total=total, limit=limit, offset=offset)
+    return Page(items=[EventForVisitors.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/events/{event_id}", response_model=EventPublic)
-async def read_public_event(event_id: uuid.UUID, conn: ConnDep, _who: Visitor) -> EventPublic:
+@router.get("/events/{event_id}", response_model=EventForVisitors)
+async def read_public_event(event_id: uuid.UUID, conn: ConnDep, _who: Visitor) -> EventForVisitors:
     row = await events.get_public_event(conn=conn, event_id=event_id)
-    return EventPublic.of(await events.with_places(conn, row))
+    return EventForVisitors.of(await events.with_places(conn, row))
+
+
+RECEIVED = (
+    "Tack! Vi har tagit emot din anmälan. Du får ett mejl (eller sms) med besked om du har fått en plats "
+    "eller står på väntelistan, och en länk för att avboka. Kommer inget, titta i skräpposten."
+)
 
 
 @router.post(
     "/events/{event_id}/registrations",
-    status_code=status.HTTP_201_CREATED,
-    response_model=RegistrationReceipt,
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RegistrationReceived,
 )
 async def register(
-    event_id: uuid.UUID, body: RegistrationCreate, conn: ConnDep, who: Visitor, ctx: ContextDep
-) -> RegistrationReceipt:
-    model.check_honeypot(body.website)
-    receipt = await registrations.register(
-        conn=conn, event_id=event_id, person=body.person(), ctx=ctx, by=None, public=True
-    )
-    reg = receipt.registration
-    return RegistrationReceipt(
-        id=reg["id"], event_id=reg["event_id"], status=reg["status"], cancel_token=receipt.cancel_token
-    )
+    event_id: uuid.UUID, body: RegistrationCreate, conn: ConnDep, _who: Visitor, ctx: ContextDep
+) -> RegistrationReceived:
+    """The same answer whether the person was registered now, was registered already (nothing new
+    is stored), or is a robot that filled in the hidden field (nothing is stored): the answer must
+    tell nobody whether an address is registered. Refusals about the event itself (not open yet,
+    closed, cancelled) are still told: they say nothing about a person."""
+    # A robot learns nothing from the answer, so it has nothing to adjust.
+    if not model.filled_honeypot(body.website):
+        await registrations.register(
+            conn=conn,
+            event_id=event_id,
+            person=body.person(),
+            ctx=ctx,
+            by=None,
+            public=True,
+            duplicates=registrations.Duplicates(tell=False),
+        )
+    return RegistrationReceived(event_id=event_id, detail=RECEIVED)
 
 
 @router.post("/registrations/cancel", response_model=RegistrationState)
@@ -97,5 +111,5 @@ async def look_up_link(body: LinkLookup, conn: ConnDep, _who: Visitor, ctx: Cont
         id=reg["id"],
         status=reg["status"],
         offer_expires_at=reg["offer_expires_at"],
-        event=EventPublic.of(await events.with_places(conn, event)),
+        event=EventForVisitors.of(await events.with_places(conn, event)),
     )

@@ -3,11 +3,20 @@ are in contracts.py, rules in model.py)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, tzinfo
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from backbone.paging import Page
 from events import model
@@ -15,8 +24,36 @@ from events.registrations import NewRegistration
 
 __all__ = ["Page"]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
+# Control characters: PostgreSQL cannot store NUL, XML (the Atom feed) cannot carry the others, and a
+# bare CR or LF in a one-line field breaks the lines of an iCalendar feed and of mail headers.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\r\n]")
+
+
+def _printable(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError(
+            "Texten innehåller tecken som inte går att spara (osynliga styrtecken). "
+            "Skriv in texten igen i stället för att klistra in den"
+        )
+    return value
+
+
+def _one_line(value: str) -> str:
+    _printable(value)
+    if _LINE_BREAK.search(value):
+        raise ValueError("Texten ska stå på en enda rad. Ta bort radbrytningarna")
+    return value
+
+
+OneLine = AfterValidator(_one_line)
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), OneLine]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), OneLine]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20_000), AfterValidator(_printable)
+]
+# The whole value is one address: no spaces or control characters anywhere in it.
+Url = Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://[^\s\x00-\x1f\x7f]+$")]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=5, max_length=40, pattern=r"^[0-9+() -]+$")
 ]
@@ -59,7 +96,7 @@ class EventFields(Input):
     audience: model.Audience = "public"
     audience_group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     registration: model.RegistrationMode = "open"
-    external_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")] | None = None
+    external_url: Url | None = None
     capacity: int | None = Field(default=None, ge=0, le=100_000)
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
@@ -111,7 +148,7 @@ class EventUpdate(Input):
     audience: model.Audience | None = None
     audience_group_ids: list[uuid.UUID] | None = Field(default=None, max_length=50)
     registration: model.RegistrationMode | None = None
-    external_url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://")] | None = None
+    external_url: Url | None = None
     capacity: int | None = Field(default=None, ge=0, le=100_000)
     registration_opens_at: datetime | None = None
     registration_closes_at: datetime | None = None
@@ -132,7 +169,9 @@ class EventUpdate(Input):
         return values
 
 
-class EventPublic(BaseModel):
+class EventForVisitors(BaseModel):
+    """An event on the public pages (/v1/public): what a visitor needs, none of staff's settings."""
+
     id: uuid.UUID
     title: str
     description_sv: str
@@ -145,30 +184,35 @@ class EventPublic(BaseModel):
     ends_at: datetime
     organiser_ids: list[uuid.UUID]
     audience: str
-    audience_group_ids: list[uuid.UUID]
     registration: str
     external_url: str | None
     capacity: int | None
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     waitlist_mode: str
-    offer_hours: int
     asks_accessibility: bool
     asks_food: bool
-    reminder_minutes: list[int]
     status: str
     cancel_reason: str | None
     sequence: int
-    version: int
-    copied_from: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
     places_left: int | None = Field(default=None, description="Free places; null when there is no limit")
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> EventPublic:
+    def of(cls, row: dict[str, Any]) -> Self:
         held = int(row.get("holding") or 0)
         return cls.model_validate({**row, "places_left": model.places_left(row["capacity"], held)})
+
+
+class EventPublic(EventForVisitors):
+    """An event as staff (and representatives) see it, with the settings behind it."""
+
+    audience_group_ids: list[uuid.UUID]
+    offer_hours: int
+    reminder_minutes: list[int]
+    version: int
+    copied_from: uuid.UUID | None
 
 
 class EventCancel(Input):
@@ -201,7 +245,7 @@ class RegistrationCreate(Input):
     email: EmailStr | None = None
     phone: Phone | None = None
     accessibility: list[model.Need] = Field(default_factory=list, max_length=4)
-    food: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    food: Note | None = None
     website: str = Field(default="", max_length=500, description="Leave empty (spam protection)")
 
     @model_validator(mode="after")
@@ -261,6 +305,14 @@ class RegistrationReceipt(BaseModel):
     cancel_token: str
 
 
+class RegistrationReceived(BaseModel):
+    """The public form's answer, the same whatever happened: where the person stands, and their
+    cancellation link, come by mail (or text message), to the address given."""
+
+    event_id: uuid.UUID
+    detail: str
+
+
 class RegistrationState(BaseModel):
     """The answer to a personal link: where the registration stands now."""
 
@@ -270,7 +322,7 @@ class RegistrationState(BaseModel):
 
 
 class LinkToken(Input):
-    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), OneLine]
 
 
 class OrganisationCount(BaseModel):
@@ -288,7 +340,7 @@ class ProgrammeItemCreate(Input):
     ends_at: datetime
     title: Text
     room: Text | None = None
-    responsible: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    responsible: Note | None = None
     notes: LongText | None = None
 
     def fields(self, zone: tzinfo) -> dict[str, Any]:
@@ -303,7 +355,7 @@ class ProgrammeItemUpdate(Input):
     ends_at: datetime | None = None
     title: Text | None = None
     room: Text | None = None
-    responsible: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    responsible: Note | None = None
     notes: LongText | None = None
 
     def changes(self, zone: tzinfo) -> dict[str, Any]:
@@ -315,13 +367,20 @@ class ProgrammeItemUpdate(Input):
         return values
 
 
-class ProgrammeItemPublic(BaseModel):
+class ProgrammeItemForVisitors(BaseModel):
+    """A programme item on the public pages: no staff notes, no names of who is responsible."""
+
     id: uuid.UUID
     event_id: uuid.UUID
     starts_at: datetime
     ends_at: datetime
     room: str | None
     title: str
+
+
+class ProgrammeItemPublic(ProgrammeItemForVisitors):
+    """A programme item as staff see it."""
+
     responsible: str | None
     notes: str | None
 
@@ -330,7 +389,7 @@ class CheckInCreate(Input):
     """One scan or tap at the door. `nonce`: made by the phone for this scan, the same on every retry."""
 
     registration_id: uuid.UUID
-    nonce: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=100)]
+    nonce: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=100), OneLine]
 
 
 class CheckInPublic(BaseModel):
@@ -359,4 +418,4 @@ class LinkedRegistration(BaseModel):
     id: uuid.UUID
     status: str
     offer_expires_at: datetime | None
-    event: EventPublic
+    event: EventForVisitors

@@ -38,7 +38,9 @@ WHERE id = :id
 RETURNING *;
 
 -- name: list_events
--- Staff's list: every status, optionally from a time on and for one organiser.
+-- Staff's list: every status, optionally from a time on and for one organiser. :restricted: a
+-- representative's list (model.may_see): no drafts, and only public events or their organisation's
+-- (:viewer_organisation_id, may be NULL).
 SELECT *, count(*) OVER () AS total,
        (SELECT count(*) FROM registrations r
         WHERE r.event_id = events.id AND r.status IN ('registered', 'offered')) AS holding
@@ -46,6 +48,9 @@ FROM events
 WHERE (:start::timestamptz IS NULL OR ends_at >= :start)
   AND (:status::text IS NULL OR status = :status)
   AND (:organisation_id::uuid IS NULL OR :organisation_id = ANY (organiser_ids))
+  AND (NOT :restricted::boolean
+       OR (status <> 'draft'
+           AND (audience = 'public' OR coalesce(:viewer_organisation_id::uuid = ANY (organiser_ids), false))))
 ORDER BY starts_at, id
 LIMIT :limit OFFSET :offset;
 

@@ -6,16 +6,22 @@ WHERE event_id = :event_id AND status IN ('registered', 'offered');
 -- name: count_by_status
 SELECT status, count(*) AS n FROM registrations WHERE event_id = :event_id GROUP BY status;
 
+-- name: count_by_status_of_organisation
+SELECT status, count(*) AS n FROM registrations
+WHERE event_id = :event_id AND organisation_id = :organisation_id GROUP BY status;
+
 -- name: counts_by_organisation
+-- :organisation_id: that organisation's row only (a representative's summary); NULL: every row.
 SELECT organisation_id, count(*) AS n FROM registrations
 WHERE event_id = :event_id AND status = 'registered'
+  AND (:organisation_id::uuid IS NULL OR organisation_id = :organisation_id)
 GROUP BY organisation_id ORDER BY organisation_id NULLS LAST;
 
 -- name: insert_registration
-INSERT INTO registrations (id, event_id, name, email, phone, organisation_id, accessibility, food,
-                           status, registered_by)
-VALUES (:id, :event_id, :name, :email, :phone, :organisation_id, :accessibility, :food,
-        :status, :registered_by)
+INSERT INTO registrations (id, event_id, name, email, phone, phone_key, organisation_id, accessibility,
+                           food, status, registered_by)
+VALUES (:id, :event_id, :name, :email, :phone, :phone_key, :organisation_id, :accessibility,
+        :food, :status, :registered_by)
 RETURNING *;
 
 -- name: get_registration
@@ -44,9 +50,22 @@ WHERE id = :id
 RETURNING *;
 
 -- name: events_with_expired_offers
-SELECT DISTINCT event_id FROM registrations
+-- The events whose offers ran out first come first.
+SELECT event_id FROM registrations
 WHERE status = 'offered' AND offer_expires_at <= :now
+GROUP BY event_id
+ORDER BY min(offer_expires_at), event_id
 LIMIT :limit;
+
+-- name: cap_open_offers
+-- An event moved earlier: no offer may hold its place past the new start.
+UPDATE registrations SET offer_expires_at = :starts_at, updated_at = now()
+WHERE event_id = :event_id AND status = 'offered' AND offer_expires_at > :starts_at;
+
+-- name: close_waiting_list
+-- A cancelled event: open offers and the waiting list end with it (no offer is made or expires later).
+UPDATE registrations SET status = 'cancelled', offer_expires_at = NULL, updated_at = now()
+WHERE event_id = :event_id AND status IN ('offered', 'waiting');
 
 -- name: expired_offers_of_event
 -- The caller holds the event's lock, so no answer to these offers can be half-way.
@@ -87,7 +106,7 @@ ORDER BY queue_no;
 
 -- name: anonymise_registrations
 -- Registrations of events that ended before :ended_before: the person's fields go, the counts stay.
-UPDATE registrations SET name = '', email = NULL, phone = NULL, accessibility = '{}', food = NULL,
+UPDATE registrations SET name = '', email = NULL, phone = NULL, phone_key = NULL, accessibility = '{}', food = NULL,
                          anonymised_at = :now, updated_at = :now
 WHERE id IN (
     SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id
@@ -97,8 +116,10 @@ WHERE id IN (
 
 -- name: active_registration_with_contact
 -- One registration per person and event: the same address (or phone number) counts as the same person.
+-- :organisation_id: only that organisation's registrations (a representative hears of no others).
 SELECT id, status FROM registrations
 WHERE event_id = :event_id AND status IN ('registered', 'waiting', 'offered')
+  AND (:organisation_id::uuid IS NULL OR organisation_id = :organisation_id)
   AND ((:email::text IS NOT NULL AND lower(email) = lower(:email))
-       OR (:phone::text IS NOT NULL AND regexp_replace(phone, '[^0-9+]', '', 'g') = regexp_replace(:phone, '[^0-9+]', '', 'g')))
+       OR (:phone_key::text IS NOT NULL AND phone_key = :phone_key))
 LIMIT 1;
