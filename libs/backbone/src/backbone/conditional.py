@@ -7,7 +7,14 @@ The ETag is a hash of what could change the answer:
 - the current minute, so lists that depend on the clock ("next meetings", "overdue") roll over;
 - the caller's identity as verified (subject, roles, organisation, pools, name): nobody is ever
   answered 304 to a tag made for somebody else, so nothing one person may not see reaches them;
-- the method, path and query.
+- the method, path and query;
+- a random key of the process, made when it starts: the version counter cannot be guessed back
+  from a tag (nor the write rate learnt), a tag cannot be forged, and a new process (a deploy with
+  new code, a fix to who may see what) never answers 304 to a tag an older one made. Several
+  processes of one service would each have their own key: that costs a full answer, never a wrong 304.
+
+Tagged answers say `Cache-Control: private, no-cache`: for the caller's own cache only (the tag is
+made for one identity), and always asked again, since the minute and any write change it.
 
 The version is read before the route reads anything: a write committed in between gives the answer
 newer data under the older tag, which only costs one full answer more on the next request. (The
@@ -17,18 +24,29 @@ A route that sets an ETag of its own (the minutes' revision, for If-Match) keeps
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import secrets
 import time
 
 import asyncpg
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backbone.db import CONNECTION_ERRORS
 from backbone.identity import Identity
+from backbone.logs import get_logger
 from backbone.queries import backbone_queries as q
 from backbone.runtime import Runtime
+
+log = get_logger(__name__)
+
+# A request waits this long for a pooled connection before it is answered 503: a full pool (a slow
+# query, a leak) must not make every GET hang until the client gives up.
+ACQUIRE_TIMEOUT_SECONDS = 10.0
+CACHE_CONTROL = "private, no-cache"
 
 # Backbone's own tables: no service's GET reads them, and the relay and consumers write them all the
 # time (a tracked outbox would change every ETag each time the relay marks a row published).
@@ -45,10 +63,13 @@ BACKBONE_TABLES = frozenset(
 )
 
 
-def etag(*, version: int, minute: int, identity: Identity, method: str, path: str, query: bytes) -> str:
+def etag(
+    *, secret: bytes, version: int, minute: int, identity: Identity, method: str, path: str, query: bytes
+) -> str:
     # Weak: the tag says the answer means the same, which is what a data version can promise.
-    key = repr((version, minute, identity, method, path, query)).encode()
-    return f'W/"{hashlib.blake2b(key, digest_size=16).hexdigest()}"'
+    # Keyed BLAKE2b is a MAC: without `secret` nobody can tell which version a tag was made from.
+    data = repr((version, minute, identity, method, path, query)).encode()
+    return f'W/"{hashlib.blake2b(data, key=secret, digest_size=16).hexdigest()}"'
 
 
 def matches(if_none_match: str, tag: str) -> bool:
@@ -57,14 +78,35 @@ def matches(if_none_match: str, tag: str) -> bool:
     return any(given.strip().removeprefix("W/") == ours for given in if_none_match.split(","))
 
 
+class NoDataVersion(Exception):
+    """The data_version table has no row: migration 0006 inserts it, so something deleted it."""
+
+
 async def data_version(conn: asyncpg.Connection | asyncpg.Pool) -> int:
-    return int(await q.current_data_version.fetchval(conn))
+    version = await q.current_data_version.fetchval(conn)
+    if version is None:
+        raise NoDataVersion(
+            "The data_version table has no row, so conditional GETs cannot tag answers. "
+            "Put it back: INSERT INTO data_version (version) VALUES (1)."
+        )
+    return int(version)
 
 
 async def untracked_tables(conn: asyncpg.Connection) -> list[str]:
     """The service's tables whose writes would not change its ETags; a service's test wants none."""
     rows = await q.untracked_tables.fetch(conn, backbone_tables=sorted(BACKBONE_TABLES))
     return [r["table_name"] for r in rows]
+
+
+def _name_the_route(scope: Scope) -> None:
+    """Puts the route the 304 stands for into the scope, as the router would have: the request
+    metrics (backbone.http.RequestContext) count it under its route, not as "unmatched"."""
+    app = scope.get("app")
+    for route in getattr(getattr(app, "router", None), "routes", ()):
+        match, _child = route.matches(scope)
+        if match == Match.FULL:
+            scope["route"] = route
+            return
 
 
 class ConditionalGets:
@@ -75,9 +117,11 @@ class ConditionalGets:
     round trip that cost as much as the version query itself.
     """
 
-    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+    def __init__(self, app: ASGIApp, runtime: Runtime, secret: bytes | None = None) -> None:
         self._app = app
         self._runtime = runtime
+        # Made once per process (the middleware is built when the app starts serving), never stored.
+        self._secret = secret if secret is not None else secrets.token_bytes(32)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         identity = scope.get("state", {}).get("identity") if scope["type"] == "http" else None
@@ -86,19 +130,36 @@ class ConditionalGets:
             return
         pool = self._runtime.pool
         conn: asyncpg.Connection | None = None
+        # One release for every way out, cancellation included: a connection kept by an error
+        # (no table before migrations ran, a cancelled query, no row) would empty the pool.
         try:
-            conn = await pool.acquire()
-            version = await data_version(conn)
-        except CONNECTION_ERRORS:
-            if conn is not None:
-                await pool.release(conn)
-            # No version, no tag: the route answers (503, from the platform's error handlers).
-            await self._app(scope, receive, send)
-            return
-        try:
+            try:
+                conn = await pool.acquire(timeout=ACQUIRE_TIMEOUT_SECONDS)
+                version = await data_version(conn)
+            except Exception as exc:  # noqa: BLE001 - any failure here is a 503, logged in _unavailable
+                await self._unavailable(exc, scope, receive, send)
+                return
             await self._answer(conn, version, identity, scope, receive, send)
         finally:
-            await pool.release(conn)
+            if conn is not None:
+                await pool.release(conn)
+
+    async def _unavailable(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+        if isinstance(exc, (*CONNECTION_ERRORS, asyncio.TimeoutError)):
+            log.warning("no database connection for a conditional GET", error=str(exc) or type(exc).__name__)
+        else:
+            # Not the network: a missing table (migrations not run) or row needs someone to act.
+            log.error(
+                "cannot read the data version; have the migrations run?",
+                error=str(exc),
+                error_type=type(exc).__name__,
+            )
+        refusal = JSONResponse(
+            status_code=503,
+            content={"detail": "The service cannot read its data right now. Try again in a moment."},
+            headers={"Retry-After": "2"},
+        )
+        await refusal(scope, receive, send)
 
     async def _answer(
         self,
@@ -110,6 +171,7 @@ class ConditionalGets:
         send: Send,
     ) -> None:
         tag = etag(
+            secret=self._secret,
             version=version,
             minute=int(time.time() // 60),
             identity=identity,
@@ -119,7 +181,10 @@ class ConditionalGets:
         )
         given = Headers(scope=scope).get("if-none-match")
         if given is not None and matches(given, tag):
-            await Response(status_code=304, headers={"ETag": tag})(scope, receive, send)
+            _name_the_route(scope)
+            await Response(status_code=304, headers={"ETag": tag, "Cache-Control": CACHE_CONTROL})(
+                scope, receive, send
+            )
             return
 
         async def send_with_tag(message: Message) -> None:
@@ -127,6 +192,8 @@ class ConditionalGets:
                 headers = MutableHeaders(scope=message)
                 if "etag" not in headers:
                     headers["ETag"] = tag
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = CACHE_CONTROL
             await send(message)
 
         # The route's ConnDep goes on with this connection (backbone.dependencies).

@@ -30,7 +30,7 @@ def run_service(
 ) -> None:
     """With `workers` > 1, uvicorn serves from that many processes, each building its own app with
     `app_factory` ("module:function", no arguments), since an app object cannot be handed to another
-    process."""
+    process. A worker is a fresh interpreter: the factory calls configure_logging itself."""
     parser = argparse.ArgumentParser(prog=f"python -m {settings.service_name}")
     parser.add_argument(
         "command",

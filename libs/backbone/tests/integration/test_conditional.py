@@ -3,11 +3,15 @@ writers commit at the same time, and a matching If-None-Match gets 304 before th
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 
 from backbone.conditional import data_version, untracked_tables
 from backbone.dependencies import ConnDep
@@ -39,6 +43,11 @@ async def test_backbone_tracks_none_of_its_own_tables_and_lists_them_all(dsn):
         assert await untracked_tables(conn) == []
         await conn.execute("CREATE TABLE forgotten (id int)")
         assert await untracked_tables(conn) == ["forgotten"]
+        await conn.execute(
+            "CREATE TABLE half (id int); SELECT backbone_track_data_version(ARRAY['half']::regclass[]);"
+            "DROP TRIGGER data_version_bump_update ON half"
+        )
+        assert await untracked_tables(conn) == ["forgotten", "half"]
     finally:
         await conn.close()
 
@@ -55,6 +64,34 @@ async def test_every_committed_write_raises_the_version_once(tracked):
     await tracked.execute("DELETE FROM notes WHERE text = 'B'")
     await tracked.execute("TRUNCATE notes")
     assert await data_version(tracked) == before + 4
+
+
+async def test_a_statement_that_changes_no_row_leaves_the_version(tracked):
+    await tracked.execute("INSERT INTO notes (id, text) VALUES (1, 'a')")
+    before = await data_version(tracked)
+    async with tracked.transaction():
+        await tracked.execute("INSERT INTO notes (id, text) VALUES (1, 'b') ON CONFLICT DO NOTHING")
+        await tracked.execute("UPDATE notes SET text = 'c' WHERE id = -1")
+        await tracked.execute("DELETE FROM notes WHERE id = -1")
+    assert await data_version(tracked) == before
+    async with tracked.transaction():
+        await tracked.execute("UPDATE notes SET text = 'c' WHERE id = -1")  # leaves no mark behind
+        await tracked.execute("UPDATE notes SET text = 'c' WHERE id = 1")
+    assert await data_version(tracked) == before + 1
+    await tracked.execute(
+        "INSERT INTO notes (id, text) VALUES (1, 'd') ON CONFLICT (id) DO UPDATE SET text = 'd'"
+    )
+    assert await data_version(tracked) == before + 2
+
+
+async def test_a_writer_with_another_search_path_still_raises_the_version(tracked):
+    before = await data_version(tracked)
+    await tracked.execute("CREATE SCHEMA elsewhere; SET search_path TO elsewhere")
+    try:
+        await tracked.execute("INSERT INTO public.notes (text) VALUES ('from elsewhere')")
+    finally:
+        await tracked.execute("RESET search_path")
+    assert await data_version(tracked) == before + 1
 
 
 async def test_a_rolled_back_write_leaves_the_version_and_a_later_write_still_raises_it(tracked):
@@ -122,14 +159,19 @@ async def test_concurrent_writers_each_leave_a_version_of_their_own(dsn, tracked
     assert await data_version(tracked) == before + 80
 
 
-@pytest.fixture
-async def client(dsn, tracked, nats_server, identity_keys):
+Get = Callable[..., Awaitable[httpx.Response]]
+
+
+@asynccontextmanager
+async def serving(dsn: str, nats_url: str, keys: Any, **options: Any) -> AsyncIterator[tuple[Get, FastAPI]]:
+    """One process of a service with conditional GETs on `/notes`; `options` go to its settings."""
     settings = ServiceSettings(
         service_name="notes",
         environment="test",
         database_url=dsn,
-        nats_url=nats_server.url,
-        identity_public_key=str(identity_keys.public),
+        nats_url=nats_url,
+        identity_public_key=str(keys.public),
+        **options,
     )
     runtime = Runtime(settings)
     app = FastAPI(lifespan=runtime.lifespan)
@@ -141,7 +183,7 @@ async def client(dsn, tracked, nats_server, identity_keys):
         app.state.route_runs += 1
         return [r["text"] for r in await conn.fetch("SELECT text FROM notes ORDER BY id")]
 
-    key = load_signing_key(str(identity_keys.signing))
+    key = load_signing_key(str(keys.signing))
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as http,
@@ -154,6 +196,12 @@ async def client(dsn, tracked, nats_server, identity_keys):
             return await http.get("/notes", headers=headers)
 
         yield get, app
+
+
+@pytest.fixture
+async def client(dsn, tracked, nats_server, identity_keys):
+    async with serving(dsn, nats_server.url, identity_keys) as served:
+        yield served
 
 
 async def test_a_matching_tag_gets_304_without_a_body_and_without_running_the_route(client, tracked):
@@ -186,3 +234,56 @@ async def test_another_identity_never_gets_the_same_tag(client, tracked):
     assert theirs.status_code == 200 and theirs.headers["ETag"] != mine
     promoted = Identity(subject="u1", roles=("administrator",), name="Sara")
     assert (await get(promoted, tag=mine)).status_code == 200
+
+
+async def test_a_tagged_answer_is_for_the_caller_only_and_always_revalidated(client, tracked):
+    get, _app = client
+    first = await get()
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    assert (await get(tag=first.headers["ETag"])).headers["Cache-Control"] == "private, no-cache"
+
+
+async def test_a_new_process_never_answers_304_to_a_tag_of_the_old_one(
+    dsn, tracked, nats_server, identity_keys
+):
+    """Same data version, minute, caller and URL: only the process's own key tells the tags apart, so
+    neither a guessed tag nor one from before a deploy (older code, older access rules) gets a 304."""
+    async with serving(dsn, nats_server.url, identity_keys) as (old, _app):
+        tag = (await old()).headers["ETag"]
+        assert (await old(tag=tag)).status_code == 304
+    async with serving(dsn, nats_server.url, identity_keys) as (new, _app):
+        again = await new(tag=tag)
+        assert again.status_code == 200 and again.headers["ETag"] != tag
+
+
+async def test_without_a_readable_data_version_gets_answer_503_and_give_their_connection_back(
+    dsn, tracked, nats_server, identity_keys
+):
+    """Before migrations ran (no table) or with the row gone: a clear 503 every time, and the pool's
+    connections come back, so the service answers again once the data version can be read."""
+    async with serving(dsn, nats_server.url, identity_keys, pool_min_size=1, pool_max_size=2) as (get, app):
+        await tracked.execute("ALTER TABLE data_version RENAME TO data_version_not_yet")
+        for _ in range(5):
+            refused = await asyncio.wait_for(get(), timeout=20)
+            assert refused.status_code == 503, refused.text
+            assert "try again" in refused.json()["detail"].lower()
+        await tracked.execute("ALTER TABLE data_version_not_yet RENAME TO data_version")
+        await tracked.execute("DELETE FROM data_version")
+        for _ in range(3):
+            assert (await asyncio.wait_for(get(), timeout=20)).status_code == 503
+        await tracked.execute("INSERT INTO data_version (version) VALUES (1)")
+        assert (await asyncio.wait_for(get(), timeout=20)).status_code == 200
+        assert app.state.route_runs == 1
+
+
+async def test_a_304_is_counted_under_its_route(client, tracked):
+    get, _app = client
+
+    def counted(route: str) -> float:
+        labels = {"service": "notes", "method": "GET", "route": route, "status": "304"}
+        return REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
+
+    before = counted("/notes"), counted("unmatched")
+    tag = (await get()).headers["ETag"]
+    assert (await get(tag=tag)).status_code == 304
+    assert (counted("/notes"), counted("unmatched")) == (before[0] + 1, before[1])

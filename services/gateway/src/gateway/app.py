@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backbone.http import install_platform
-from backbone.logs import get_logger
+from backbone.logs import configure_logging, get_logger
 from backbone.runtime import Runtime
 from backbone.workers import run_forever
 from gateway import audit, flash, oidc, proxy, rendering, sessions, throttle
@@ -265,5 +265,9 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def app_from_environment() -> FastAPI:
-    """For each of uvicorn's worker processes (GATEWAY_HTTP_WORKERS): the app from the environment."""
-    return create_app(Settings())
+    """For each of uvicorn's worker processes (GATEWAY_HTTP_WORKERS): the app from the environment.
+
+    A worker is a fresh interpreter that never ran run_service, so it sets up its own logging."""
+    settings = Settings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    return create_app(settings)

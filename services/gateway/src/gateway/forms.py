@@ -10,11 +10,13 @@ from typing import Any, NamedTuple
 from fastapi import Response
 from fastapi.responses import RedirectResponse
 
+from backbone.logs import get_logger
 from gateway import flash
 from gateway.i18n import N_, _
 from gateway.upstream import Services, send
 
 _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
+log = get_logger(__name__)
 DATE_HINT = N_("Skriv datumet som år-månad-dag, till exempel 2026-03-07.")
 TIME_HINT = N_("Skriv tiden som timmar:minuter, till exempel 13:30.")
 
@@ -71,6 +73,7 @@ async def send_form(
     fields: Mapping[str, ShownAt] | None = None,
     flash_key: str | None = "saved",
     then: Callable[[Any], Awaitable[None]] | None = None,
+    service: str = "meetings",
 ) -> Response:
     """The end of a form: when the page found nothing to correct, send `body` to the service; on success
     run `then`, flash and redirect to `saved` (a path, or made from the answer), else show the form
@@ -78,10 +81,22 @@ async def send_form(
     (`fields`, by the service's field name), or at `refused_at`."""
     errors = dict(errors)
     if not errors:
-        outcome = await send(services, method, path, body)
+        outcome = await send(services, method, path, body, service=service)
         if outcome.ok:
             if then is not None:
-                await then(outcome.data)
+                try:
+                    await then(outcome.data)
+                except Exception as exc:
+                    # The service has committed the change: an error page would say it failed, and
+                    # sending the form again would save it twice. The person goes on; the log keeps it.
+                    log.error(
+                        "a saved change's next step failed",
+                        method=method,
+                        path=path,
+                        error=str(exc),
+                        error_type=type(exc).__name__,
+                        exc_info=True,
+                    )
             redirect = RedirectResponse(saved(outcome.data) if callable(saved) else saved, status_code=303)
             if flash_key is not None:
                 flash.flash(redirect, flash_key)

@@ -93,6 +93,10 @@ class UpstreamClient:
     CPU on the staff pages (bench/README.md). The session keeps no cookies (it is shared by everybody's
     calls) and lets idle connections go after 4 s, before uvicorn's own 5 s keep-alive ends them from
     the other side (a call on a connection the service is closing would make the page answer 502).
+
+    Bodies are never unpacked: the client asks for `identity` and reads the bytes as sent, so the size
+    cap counts what lands in memory (a small gzip body could unpack to gigabytes). A service that
+    compresses anyway is refused; none does.
     """
 
     def __init__(
@@ -114,6 +118,7 @@ class UpstreamClient:
             connector=aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=4.0),
             timeout=self._timeout,
             cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,
         )
         return self
 
@@ -136,8 +141,9 @@ class UpstreamClient:
         if self._session is None:
             raise RuntimeError("UpstreamClient is used outside its `async with`.")
         kept = self.cache.get(cache_key) if cache_key is not None else None
+        headers = {**headers, "Accept-Encoding": "identity"}
         if kept is not None and kept.etag:
-            headers = {**headers, "If-None-Match": kept.etag}
+            headers["If-None-Match"] = kept.etag
         try:
             async with self._session.request(
                 method, URL(url, encoded=True), headers=headers, json=json
@@ -159,11 +165,13 @@ class UpstreamClient:
 
     async def _read_capped(self, response: aiohttp.ClientResponse, service: str) -> bytes:
         limit = self._max_response_bytes
+        if response.headers.get("Content-Encoding", "identity").lower() != "identity":
+            # Packed bytes are of no use to a page, and unpacking them is what the cap is for.
+            raise ServiceUnavailable(service)
         declared = response.content_length
-        if declared is not None:
-            if declared > limit:
-                raise ServiceUnavailable(service)
-            return await response.read()
+        if declared is not None and declared > limit:
+            raise ServiceUnavailable(service)
+        # Counted as read, declared length or not: a length can be wrong, the bytes cannot.
         body = bytearray()
         while chunk := await response.content.readany():
             body += chunk
@@ -389,5 +397,7 @@ def _general_problem(status_code: int) -> str:
     return _("Något gick fel hos oss. Försök igen om en stund.")
 
 
-async def send(services: Services, method: str, path: str, body: Any = None) -> Outcome:
-    return Outcome(await services.call("meetings", method, path, json=body))
+async def send(
+    services: Services, method: str, path: str, body: Any = None, *, service: str = "meetings"
+) -> Outcome:
+    return Outcome(await services.call(service, method, path, json=body))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ class Service:
         self.version = 1
         self.bodies_built = 0
         self.conditional: list[str | None] = []
+        self.accept_encoding: str | None = None
 
     def etag(self, request: web.Request) -> str:
         seed = f"{self.version}|{request.headers.get('Authorization')}|{request.path_qs}"
@@ -53,6 +55,14 @@ class Service:
             return response
         return web.Response(body=b"x" * size)
 
+    async def bomb(self, request: web.Request) -> web.StreamResponse:
+        """A small compressed body that unpacks to far more than it says, whatever was asked for."""
+        self.accept_encoding = request.headers.get("Accept-Encoding")
+        packed = gzip.compress(b"0" * int(request.match_info["size"]))
+        return web.Response(
+            body=packed, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+        )
+
     async def slow(self, _request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(5)
         return web.json_response({})
@@ -64,6 +74,7 @@ async def serving(service: Service) -> AsyncIterator[str]:
     app.router.add_get("/v1/thing", service.thing)
     app.router.add_get("/v1/big/{size}", service.big)
     app.router.add_get("/v1/slow", service.slow)
+    app.router.add_get("/v1/bomb/{size}", service.bomb)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -153,6 +164,16 @@ def test_an_answer_larger_than_the_cap_is_refused() -> None:
         for url in (f"{base}/v1/big/20480", f"{base}/v1/big/20480?streamed=1"):
             with pytest.raises(ServiceUnavailable):
                 await client.request("meetings", "GET", url, headers={})
+
+    with_client(test, max_response_bytes=10_240)
+
+
+def test_a_compressed_answer_cannot_pass_the_cap_by_unpacking() -> None:
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        with pytest.raises(ServiceUnavailable):
+            await client.request("meetings", "GET", f"{base}/v1/bomb/{5 * 1_048_576}", headers={})
+        # The client asks for the body as it is, so a service that honours that never compresses.
+        assert service.accept_encoding == "identity"
 
     with_client(test, max_response_bytes=10_240)
 
