@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 PYPROJECTS := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml)
 
-.PHONY: run test lint browser bench setup clean catalogue
+.PHONY: run test lint browser bench setup clean catalogue test-deploy
 
 setup: $(STAMP)
 
@@ -21,6 +21,12 @@ run: $(STAMP)
 
 test: $(STAMP) lint browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The stack in containers (docker-compose.yml) on podman's Docker API: installs podman as root when
+# missing, builds the images offline (cache in var/deploy/), brings the stack up, tests, tears down.
+test-deploy: $(STAMP)
+	$(PY) tests/deploy/localengine.py
+	DELAKTIG_TEST_DEPLOY=1 $(PY) -m pytest tests/deploy deploy/operator/tests -p no:randomly -x -q --timeout 900 $(PYTEST_ARGS)
 
 # Debian's Chromium for the browser tests: installed as root, or one line saying what to run.
 browser: $(STAMP)

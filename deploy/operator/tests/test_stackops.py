@@ -305,3 +305,17 @@ def test_losing_the_engine_half_way_is_explained_too(failure: Exception) -> None
     code, _, err, _ = run(["restart", "meetings"], [gone])
     assert code == EXIT_ERROR
     assert err.startswith("stackops: Docker is not reachable")
+
+
+def test_a_one_shot_that_exited_zero_is_completed_and_fine_but_a_failed_one_is_not() -> None:
+    done = container("meetings-migrate", state="exited", health=None)
+    done.attrs["State"]["ExitCode"] = 0
+    done.attrs["HostConfig"] = {"RestartPolicy": {"Name": "no"}}
+    failed = container("notify-migrate", state="exited", health=None)
+    failed.attrs["State"]["ExitCode"] = 1
+    failed.attrs["HostConfig"] = {"RestartPolicy": {"Name": "no"}}
+    stopped = container("meetings", state="exited", health=None)
+    stopped.attrs["State"]["ExitCode"] = 0
+    stopped.attrs["HostConfig"] = {"RestartPolicy": {"Name": "unless-stopped"}}
+    rows = [row_for(c) for c in (done, failed, stopped)]
+    assert [(r.state, r.fine) for r in rows] == [("completed", True), ("exited", False), ("exited", False)]

@@ -7,8 +7,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol, TextIO
 
+from stackops.backup import BackupFailed, backup, restore
 from stackops.compose import (
     DEFAULT_PROJECT,
     Container,
@@ -18,6 +21,8 @@ from stackops.compose import (
     select,
 )
 from stackops.engine import ENGINE_ERRORS, EngineError, connect, explain
+from stackops.rollout import RolloutFailed, rollout
+from stackops.smoke import SmokeFailed, run_smoke
 from stackops.status import render, rows_for
 
 # Exit codes besides 0 (done; for status: everything running and healthy) and 2 (argparse: bad usage).
@@ -42,6 +47,15 @@ def signal_name(text: str) -> str:
         return signal.Signals[name if name.startswith("SIG") else f"SIG{name}"].name
     except (KeyError, ValueError):
         raise argparse.ArgumentTypeError(f"'{text}' is not a signal; try SIGKILL, SIGTERM or 9.") from None
+
+
+def since(text: str) -> datetime:
+    """`30s`, `10m`, `2h` or `1d` ago, as the moment the engine is asked for."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not number.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a duration; try 30s, 10m, 2h or 1d.")
+    return datetime.now(UTC) - timedelta(seconds=int(number) * units[unit])
 
 
 def _at_least(minimum: int) -> Callable[[str], int]:
@@ -91,12 +105,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--tail", type=_at_least(0), default=DEFAULT_TAIL, help=f"lines (default {DEFAULT_TAIL})"
     )
     logs.add_argument("--replica", type=_at_least(1), help="only this replica (1, 2, ...)")
+    logs.add_argument("--since", type=since, help="only lines from this long ago: 30s, 10m, 2h, 1d")
 
     kill = commands.add_parser("kill", help="send a signal (SIGKILL unless told) to a service's containers")
     kill.add_argument("service")
     kill.add_argument("--replica", type=_at_least(1), help="only this replica (1, 2, ...)")
     kill.add_argument(
         "--signal", type=signal_name, default="SIGKILL", help="e.g. SIGKILL (default), SIGTERM, 9"
+    )
+    smoke = commands.add_parser(
+        "smoke", help="sign in through the gateway, schedule a meeting, see its email arrive"
+    )
+    smoke.add_argument(
+        "--timeout", type=_at_least(1), default=90, help="seconds to wait for the email (default 90)"
+    )
+    roll = commands.add_parser("rollout", help="replace a service's containers one at a time, healthy first")
+    roll.add_argument("service")
+    roll.add_argument("--image", help="the new image (default: the image name the containers have, rebuilt)")
+    roll.add_argument(
+        "--timeout", type=_at_least(1), default=120, help="seconds for each new container to become healthy"
+    )
+    dump = commands.add_parser("backup", help="dump every service database into a folder")
+    dump.add_argument("folder", type=Path)
+    back = commands.add_parser("restore", help="restore a backup folder (--drill: into scratch databases)")
+    back.add_argument("folder", type=Path)
+    back.add_argument(
+        "--drill",
+        action="store_true",
+        help="restore beside the live databases, compare, drop again: proves the backup restores",
     )
     return parser
 
@@ -120,7 +156,8 @@ def cmd_restart(source: ContainerSource, args: argparse.Namespace, out: TextIO) 
 def cmd_logs(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
     chosen = select(source.containers(args.project), args.project, args.service, args.replica)
     for container in chosen:
-        raw = container.logs(tail=args.tail, stdout=True, stderr=True)
+        options = {"since": args.since} if args.since else {}
+        raw = container.logs(tail=args.tail, stdout=True, stderr=True, **options)
         text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
         if len(chosen) > 1:
             print(f"==> {container.name} <==", file=out)
@@ -137,11 +174,55 @@ def cmd_kill(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> 
     return 0
 
 
+def cmd_smoke(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
+    containers = source.containers(args.project)
+    gateway = select(containers, args.project, "gateway")[0]
+    mail = select(containers, args.project, "mailpit")[0]
+    try:
+        run_smoke(gateway, mail, out, timeout=args.timeout)
+    except SmokeFailed as exc:
+        print(f"Smoke test failed: {exc}", file=out)
+        return EXIT_ERROR
+    print("Smoke test passed.", file=out)
+    return 0
+
+
+def cmd_rollout(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
+    chosen = select(source.containers(args.project), args.project, args.service)
+    client = getattr(source, "client", None)
+    if client is None:
+        raise EngineError("rollout needs the Docker engine itself, not a list of containers.")
+    try:
+        rollout(client, chosen, out, image=args.image, timeout=args.timeout)
+    except RolloutFailed as exc:
+        print(f"Rollout stopped: {exc}", file=out)
+        return EXIT_ERROR
+    print(f"Every container of {args.service} replaced.", file=out)
+    return 0
+
+
+def cmd_backup(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
+    postgres = select(source.containers(args.project), args.project, "postgres")[0]
+    backup(postgres, args.folder, out)
+    print(f"Backup in {args.folder}. `stackops restore {args.folder} --drill` proves it restores.", file=out)
+    return 0
+
+
+def cmd_restore(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
+    postgres = select(source.containers(args.project), args.project, "postgres")[0]
+    restore(postgres, args.folder, out, drill=args.drill)
+    return 0
+
+
 COMMANDS: dict[str, Callable[[ContainerSource, argparse.Namespace, TextIO], int]] = {
     "status": cmd_status,
     "restart": cmd_restart,
     "logs": cmd_logs,
     "kill": cmd_kill,
+    "smoke": cmd_smoke,
+    "rollout": cmd_rollout,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 
@@ -157,7 +238,7 @@ def main(
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](connect_to(), args, out)
-    except (EngineError, SelectionError) as exc:
+    except (EngineError, SelectionError, BackupFailed) as exc:
         print(f"stackops: {exc}", file=err)
     except ENGINE_ERRORS as exc:
         print(f"stackops: {explain(exc)}", file=err)

@@ -36,6 +36,10 @@ class Container(Protocol):
 
     def logs(self, **kwargs: Any) -> Any: ...
 
+    def exec_run(self, cmd: Any, **kwargs: Any) -> Any: ...
+
+    def put_archive(self, path: str, data: bytes) -> bool: ...
+
 
 class SelectionError(Exception):
     """The service or replica asked for is not there; the message says what is."""

@@ -26,6 +26,11 @@ class Engine:
     def __init__(self, client: Any) -> None:
         self._client = client
 
+    @property
+    def client(self) -> Any:
+        """The SDK client itself, for what needs more than the project's containers (rollout)."""
+        return self._client
+
     def containers(self, project: str) -> list[Container]:
         # all=True: stopped and killed containers belong in the status too.
         # ignore_removed: a container removed between listing and inspecting is simply gone.

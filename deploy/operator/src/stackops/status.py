@@ -9,6 +9,8 @@ from stackops.compose import Container, replica_of, service_of
 
 # Health that counts as fine: healthy, or no healthcheck at all (e.g. mailpit).
 _FINE_HEALTH = {"healthy", "-"}
+# A migration one-shot that did its work: exited 0 and is not meant to run again.
+COMPLETED = "completed"
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class StatusRow:
 
     @property
     def fine(self) -> bool:
-        return self.state == "running" and self.health in _FINE_HEALTH
+        return (self.state == "running" and self.health in _FINE_HEALTH) or self.state == COMPLETED
 
 
 def health_of(container: Container) -> str:
@@ -34,12 +36,26 @@ def health_of(container: Container) -> str:
     return str(health.get("Status") or "-")
 
 
+def state_of(container: Container) -> str:
+    """The engine's state, except that a one-shot (restart: "no") that exited 0 has `completed`."""
+    state = container.attrs.get("State")
+    policy = ((container.attrs.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or "no"
+    if (
+        container.status == "exited"
+        and isinstance(state, dict)
+        and state.get("ExitCode") == 0
+        and policy in ("no", "")
+    ):
+        return COMPLETED
+    return container.status
+
+
 def row_for(container: Container) -> StatusRow:
     return StatusRow(
         service=service_of(container),
         replica=replica_of(container),
         container=container.name,
-        state=container.status,
+        state=state_of(container),
         health=health_of(container),
         restarts=int(container.attrs.get("RestartCount") or 0),
     )

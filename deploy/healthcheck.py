@@ -1,0 +1,28 @@
+"""The image's HEALTHCHECK: is this container's service ready (GET /readyz on its own port)?
+
+The port is the one <SERVICE>_HTTP_PORT variable the container has (docker-compose.yml gives each
+service only its own). Standard library only, so it costs no start-up time of the service.
+"""
+
+import os
+import sys
+import urllib.error
+import urllib.request
+
+
+def port() -> str:
+    ports = [value for key, value in os.environ.items() if key.endswith("_HTTP_PORT")]
+    return ports[0] if len(ports) == 1 else "8000"
+
+
+def main() -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port()}/readyz", timeout=3) as answer:
+            return 0 if answer.status == 200 else 1
+    except (OSError, urllib.error.URLError) as exc:
+        print(f"not ready: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""`stackops smoke`: one journey through the running stack, as a person would make it.
+
+Creates a throw-away administrator in the gateway container, signs in through the gateway's
+published port, schedules a meeting with one invitee through the gateway's API, and waits until
+the invitation reaches the mail relay (Mailpit, or the project's SMTP sink standing in for it).
+The user and the meeting stay (named `smoke-...` and `Röktest ...`): the journey proves that
+writing works, and leaves the evidence where an operator can look at it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from http.cookies import SimpleCookie
+from typing import Any, TextIO
+
+import httpx
+
+from stackops.compose import Container, SelectionError
+
+SIGN_IN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PAGE_CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
+GATEWAY_PORT = "8000/tcp"
+
+
+class SmokeFailed(Exception):
+    """A step of the journey did not do what it should; the message says which and what came back."""
+
+
+def published_url(gateway: Container) -> str:
+    """http://HOST:PORT where the gateway container's port 8000 is published."""
+    ports = (gateway.attrs.get("NetworkSettings") or {}).get("Ports") or {}
+    bindings = ports.get(GATEWAY_PORT) or []
+    if not bindings:
+        raise SelectionError(
+            f"{gateway.name} publishes no port for {GATEWAY_PORT}; is it running? `stackops status` shows."
+        )
+    host = bindings[0].get("HostIp") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{bindings[0]['HostPort']}"
+
+
+class Browser:
+    """An HTTP client that keeps cookies itself: the gateway's are Secure and `__Host-` (it runs
+    behind a TLS proxy), which httpx would not send back to a plain-HTTP address."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = self.http.request(method, path, headers=headers, **kwargs)
+        for raw in response.headers.get_list("set-cookie"):
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(raw)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or not morsel.value:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return response
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _found(pattern: re.Pattern[str], page: httpx.Response, what: str) -> str:
+    match = pattern.search(page.text)
+    if match is None:
+        raise SmokeFailed(f"{what}: no CSRF token on the page (HTTP {page.status_code}).")
+    return match.group(1)
+
+
+def create_user(gateway: Container, email: str, password: str) -> None:
+    # The password goes in through the environment and stdin, never as an argument (process listings).
+    code, output = gateway.exec_run(
+        [
+            "sh",
+            "-c",
+            'printf "%s\\n" "$SMOKE_PASSWORD" | python -m gateway create-user --password-stdin '
+            '--email "$SMOKE_EMAIL" --name "Röktest" --role administrator',
+        ],
+        environment={"SMOKE_PASSWORD": password, "SMOKE_EMAIL": email},
+    )
+    if code != 0:
+        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
+        raise SmokeFailed(f"Could not create the smoke-test user in {gateway.name}:\n{text[-2000:]}")
+
+
+def mail_arrived(mail: Container, address: str) -> bool:
+    """Has the relay an email to `address`? Mailpit answers on its API; the SMTP sink keeps a Maildir."""
+    command = (
+        f"wget -qO- 'http://127.0.0.1:8025/api/v1/search?query=to:{address}' 2>/dev/null"
+        f" | grep -q '{address}'"
+        f" || grep -rqs '{address}' /var/mail/sink/new /var/mail/sink/cur"
+    )
+    code, _ = mail.exec_run(["sh", "-c", command])
+    return code == 0
+
+
+def run_smoke(
+    gateway: Container,
+    mail: Container,
+    out: TextIO,
+    *,
+    timeout: float = 90.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> Mapping[str, str]:
+    tag = secrets.token_hex(4)
+    email, password = f"smoke-{tag}@example.se", secrets.token_urlsafe(18)
+    invitee = f"smoke-invitee-{tag}@example.se"
+    print(f"Creating the user {email} in {gateway.name} ...", file=out, flush=True)
+    create_user(gateway, email, password)
+    browser = Browser(published_url(gateway))
+    try:
+        page = browser.request("GET", "/sign-in")
+        token = _found(SIGN_IN_CSRF, page, "The sign-in page")
+        signed = browser.request(
+            "POST", "/sign-in", data={"email": email, "password": password, "csrf_token": token, "next": "/"}
+        )
+        if signed.status_code != 303:
+            raise SmokeFailed(f"Signing in answered {signed.status_code}, not 303: {signed.text[:500]}")
+        print("Signed in through the gateway.", file=out, flush=True)
+        csrf = _found(PAGE_CSRF, browser.request("GET", "/"), "The start page after signing in")
+        starts = datetime.now(UTC) + timedelta(days=7)
+        body = {
+            "title": f"Röktest {tag}",
+            "group_name": "Röktest",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=1)).isoformat(),
+            "place": "Bryggan",
+            "invitees": [{"name": "Röktest", "email": invitee}],
+        }
+        created = browser.request(
+            "POST", "/api/meetings/v1/meetings", json=body, headers={"X-CSRF-Token": csrf}
+        )
+        if created.status_code != 201:
+            raise SmokeFailed(f"Creating a meeting answered {created.status_code}: {created.text[:500]}")
+        meeting = created.json()
+        print(f"Meeting {meeting.get('id')} scheduled; waiting for its email ...", file=out, flush=True)
+        deadline = clock() + timeout
+        while not mail_arrived(mail, invitee):
+            if clock() > deadline:
+                raise SmokeFailed(
+                    f"No email to {invitee} reached {mail.name} within {timeout:.0f} s. "
+                    "`stackops logs notify` shows why."
+                )
+            time.sleep(1.0)
+        print(f"The invitation reached {mail.name}.", file=out, flush=True)
+        return {"user": email, "invitee": invitee, "meeting": str(meeting.get("id"))}
+    finally:
+        browser.close()

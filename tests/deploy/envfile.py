@@ -1,0 +1,55 @@
+"""A complete .env for a test stack: fresh secrets and an Ed25519 identity keypair, never committed."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+PASSWORDS = (
+    "POSTGRES_PASSWORD",
+    "MEETINGS_DB_PASSWORD",
+    "NOTIFY_DB_PASSWORD",
+    "GATEWAY_DB_PASSWORD",
+    "MEETINGS_NATS_PASSWORD",
+    "NOTIFY_NATS_PASSWORD",
+    "GATEWAY_NATS_PASSWORD",
+    "OPS_NATS_PASSWORD",
+    "GATEWAY_SECRET_KEY",
+    "GATEWAY_METRICS_TOKEN",
+)
+
+
+def _quoted(pem: bytes) -> str:
+    return '"' + pem.decode().strip() + '"'
+
+
+def values(*, images: dict[str, str], publish: str, project: str) -> dict[str, str]:
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    env = {name: secrets.token_hex(24) for name in PASSWORDS}
+    env.update(
+        COMPOSE_PROJECT_NAME=project,
+        GATEWAY_IDENTITY_SIGNING_KEY=_quoted(private),
+        IDENTITY_PUBLIC_KEY=_quoted(public),
+        NOTIFY_PUBLIC_URL=f"http://{publish}",
+        GATEWAY_PUBLISH=publish,
+        # Production settings: the smoke test plays the TLS proxy (X-Forwarded-Proto is not needed).
+        GATEWAY_BEHIND_TLS="true",
+        **images,
+    )
+    return env
+
+
+def write(path: Path, env: dict[str, str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    path.chmod(0o600)
+    return path

@@ -1,0 +1,206 @@
+"""The compose stack on a real container engine: it comes up, works end to end, and keeps services apart."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+
+import docker
+import pytest
+
+
+def exec_python(stack, service: str, code: str) -> tuple[int, str]:
+    """Run `code` with the service image's Python inside the service's running container."""
+    client = docker.from_env()
+    (container,) = client.containers.list(
+        filters={
+            "label": [f"com.docker.compose.project={stack.project}", f"com.docker.compose.service={service}"]
+        }
+    )
+    code_, output = container.exec_run(["python", "-c", textwrap.dedent(code)])
+    return code_, output.decode("utf-8", "replace")
+
+
+def test_compose_file_validates(stack):
+    assert stack.compose("config", "-q").returncode == 0
+
+
+def test_every_container_runs_and_is_healthy(stack):
+    result = stack.stackops("status")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for service in ("postgres", "nats", "mailpit", "meetings", "notify", "gateway"):
+        assert service in result.stdout
+
+
+def test_only_the_gateway_is_published(stack):
+    client = docker.from_env()
+    published = {
+        c.labels["com.docker.compose.service"]
+        for c in client.containers.list(filters={"label": f"com.docker.compose.project={stack.project}"})
+        if any((c.attrs.get("NetworkSettings") or {}).get("Ports", {}).values())
+        and any(b for b in c.attrs["NetworkSettings"]["Ports"].values() if b)
+    }
+    assert published == {"gateway"}
+
+
+def test_smoke_schedules_a_meeting_through_the_gateway_and_its_email_arrives(stack):
+    result = stack.stackops("smoke", "--timeout", "120")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "The invitation reached" in result.stdout
+
+
+def test_a_backup_of_every_service_database_restores(stack, tmp_path):
+    made = stack.stackops("backup", str(tmp_path / "backup"))
+    assert made.returncode == 0, made.stdout + made.stderr
+    names = sorted(p.name for p in (tmp_path / "backup").iterdir())
+    assert names == ["gateway.dump", "globals.sql", "meetings.dump", "notify.dump"]
+    assert b"CREATE ROLE meetings" in (tmp_path / "backup" / "globals.sql").read_bytes()
+    drill = stack.stackops("restore", str(tmp_path / "backup"), "--drill")
+    assert drill.returncode == 0, drill.stdout + drill.stderr
+    for database in ("meetings", "notify", "gateway"):
+        assert f"{database}: restores" in drill.stdout
+
+
+def test_a_restore_from_a_folder_without_dumps_says_so(stack, tmp_path):
+    result = stack.stackops("restore", str(tmp_path), "--drill")
+    assert result.returncode == 1
+    assert "has no dump of meetings, notify, gateway" in result.stderr
+
+
+def test_the_service_images_run_as_an_unprivileged_user(stack):
+    code, output = exec_python(stack, "meetings", "import os; print(os.getuid())")
+    assert (code, output.strip()) == (0, "10001")
+
+
+CONNECT = """
+import asyncio, os, asyncpg
+async def main():
+    own = os.environ["MEETINGS_DATABASE_URL"]
+    conn = await asyncpg.connect(own)
+    print("own:", await conn.fetchval("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") > 0)
+    await conn.close()
+    other = own.rsplit("/", 1)[0] + "/{database}"
+    try:
+        await asyncpg.connect(other)
+        print("other: connected")
+    except asyncpg.PostgresError as exc:
+        print("other:", type(exc).__name__, exc)
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("database", ["notify", "gateway"])
+def test_a_services_role_cannot_connect_to_another_services_database(stack, database):
+    code, output = exec_python(stack, "meetings", CONNECT.format(database=database))
+    assert code == 0, output
+    assert "own: True" in output, output
+    assert "other: InsufficientPrivilegeError" in output, output
+    assert "permission denied for database" in output, output
+
+
+def test_a_services_role_is_no_superuser(stack):
+    code, output = exec_python(
+        stack,
+        "meetings",
+        """
+        import asyncio, os, asyncpg
+        async def main():
+            conn = await asyncpg.connect(os.environ["MEETINGS_DATABASE_URL"])
+            print(await conn.fetchval(
+                "SELECT rolsuper OR rolcreatedb OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+            ))
+        asyncio.run(main())
+        """,
+    )
+    assert (code, output.strip()) == (0, "False"), output
+
+
+PUBLISH = """
+import asyncio, os, nats
+async def main():
+    errors = []
+    async def on_error(exc):
+        errors.append(str(exc))
+    nc = await nats.connect(os.environ["MEETINGS_NATS_URL"], error_cb=on_error, max_reconnect_attempts=1)
+    await nc.publish("{subject}", b"{{}}")
+    await nc.flush(timeout=5)
+    await asyncio.sleep(0.5)  # the server's -ERR arrives after the flush's PONG at the latest
+    print("errors:", errors)
+    await nc.close()
+asyncio.run(main())
+"""
+
+
+def test_a_services_nats_user_cannot_publish_under_another_services_prefix(stack):
+    code, output = exec_python(stack, "meetings", PUBLISH.format(subject="notify.email.sent.v1"))
+    assert code == 0, output
+    assert 'permissions violation for publish to "notify.email.sent.v1"' in output, output
+
+
+def test_a_services_nats_user_cannot_touch_another_services_stream(stack):
+    code, output = exec_python(stack, "meetings", PUBLISH.format(subject="$JS.API.STREAM.DELETE.NOTIFY"))
+    assert code == 0, output
+    assert "permissions violation for publish" in output, output
+
+
+def test_a_rollout_that_does_not_become_healthy_is_rolled_back(stack, images):
+    # The mail stand-in cannot run meetings: its replacement exits, and the old container stays.
+    result = stack.stackops("rollout", "meetings", "--image", images["MAIL_IMAGE"], "--timeout", "60")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "keeps serving on its old image (rolled back)" in result.stdout
+    assert "No module named meetings" in result.stdout, "the replacement's last lines are shown"
+    assert "meetings" in stack.wait_until_fine()
+
+
+def test_a_rollout_replaces_each_container_once_it_is_healthy(stack):
+    before = docker.from_env().containers.list(
+        filters={
+            "label": [f"com.docker.compose.project={stack.project}", "com.docker.compose.service=meetings"]
+        }
+    )
+    result = stack.stackops("rollout", "meetings", "--timeout", "120")
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = docker.from_env().containers.list(
+        filters={
+            "label": [f"com.docker.compose.project={stack.project}", "com.docker.compose.service=meetings"]
+        }
+    )
+    assert [c.name for c in after] == [c.name for c in before]
+    assert {c.id for c in after}.isdisjoint({c.id for c in before}), "new containers, same names"
+    smoke = stack.stackops("smoke", "--timeout", "120")
+    assert smoke.returncode == 0, "the gateway reaches the new meetings container: " + smoke.stdout
+
+
+def test_a_killed_service_comes_back_with_restart(stack):
+    killed = stack.stackops("kill", "notify")
+    assert killed.returncode == 0, killed.stderr
+    assert stack.stackops("status").returncode == 3
+    assert stack.stackops("restart", "notify").returncode == 0
+    status = stack.wait_until_fine()
+    assert "notify" in status and "unhealthy" not in status
+
+
+def test_logs_since_leaves_out_older_lines(stack):
+    recent = stack.stackops("logs", "notify", "--since", "1s", "--tail", "1000")
+    everything = stack.stackops("logs", "notify", "--tail", "1000")
+    assert recent.returncode == everything.returncode == 0
+    assert len(recent.stdout) < len(everything.stdout)
+
+
+def test_logs_shows_what_a_service_wrote(stack):
+    result = stack.stackops("logs", "meetings", "--tail", "50")
+    assert result.returncode == 0, result.stderr
+    assert '"service": "meetings"' in result.stdout
+
+
+def test_a_missing_service_is_named_with_the_ones_there_are(stack):
+    result = stack.stackops("logs", "nosuchservice")
+    assert result.returncode == 1
+    assert "has no service 'nosuchservice'" in result.stderr and "gateway" in result.stderr
+
+
+def test_teardown_command_is_valid(stack):
+    # `down` itself runs in the fixture's teardown; here only that compose knows the project.
+    result = stack.compose("ps", "-q")
+    assert result.stdout.strip(), "compose lists the project's containers"
+    assert subprocess.run(["true"]).returncode == 0
