@@ -28,6 +28,7 @@ from gateway.locale_middleware import LocaleMiddleware
 from gateway.pages import (
     admin,
     auth,
+    events,
     imports,
     mailbox,
     meetings,
@@ -54,6 +55,13 @@ PUBLIC_PATHS = frozenset(
         "/sign-in/sso",
         "/sign-in/sso/callback",
         "/accessibility",
+        # The events' public pages: no account needed to read, register or answer a personal link.
+        "/evenemang",
+        "/evenemang/{event_id}",
+        "/evenemang/{event_id}/tack",
+        "/evenemang/avboka",
+        "/evenemang/erbjudande/ja",
+        "/evenemang/erbjudande/nej",
         "/language",
         "/sign-out",
         "/livez",
@@ -250,6 +258,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(meetings.router)
     app.include_router(minutes.router)
     app.include_router(series.router)
+    app.include_router(events.router)
+    app.include_router(events.public_router)
     app.include_router(search.router)
     app.include_router(imports.router)
     app.include_router(organisations.router)

@@ -36,6 +36,7 @@ NAVIGATION = (
     NavItem("/", N_("Start"), roles.SIGNED_IN),
     NavItem("/meetings", N_("Möten"), roles.READ_MEETINGS),
     NavItem("/series", N_("Mötesserier"), roles.READ_MEETINGS),
+    NavItem("/events", N_("Evenemang"), roles.READ_EVENTS),
     NavItem("/decisions", N_("Beslut"), roles.READ_MEETINGS),
     NavItem("/action-items", N_("Uppgifter"), roles.READ_MEETINGS),
     NavItem("/search", N_("Sök"), roles.READ_MEETINGS),

@@ -27,11 +27,14 @@ SIGNED_IN = ALL
 READ_MEETINGS = _accounts_with(Capability.READ_MEETINGS)
 MANAGE_MEETINGS = _accounts_with(Capability.MANAGE_MEETINGS)
 ADMINISTER = _accounts_with(Capability.ADMINISTER)
+READ_EVENTS = _accounts_with(Capability.READ_EVENTS)
+MANAGE_EVENTS = _accounts_with(Capability.MANAGE_EVENTS)
+REGISTER_FOR_EVENTS = _accounts_with(Capability.REGISTER_OWN_ORGANISATION)
 
 # What a person needs before `/api/<service>/…` forwards anything to the service, the same as the
 # service's pages ask for; the service then refuses or filters by its own rules. A service not
 # listed here is forwarded for any signed-in person and decides alone.
-PROXIED_SERVICES: dict[str, tuple[str, ...]] = {"meetings": READ_MEETINGS}
+PROXIED_SERVICES: dict[str, tuple[str, ...]] = {"meetings": READ_MEETINGS, "events": READ_EVENTS}
 
 
 def may_use_service(user_roles: tuple[str, ...], service: str) -> bool:

@@ -1,0 +1,430 @@
+"""The events pages through the gateway on the real events service: staff plan, publish and fill an
+event; a visitor with no account reads it, registers and answers the personal links."""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from backbone.identity import Identity, KeyFiles, bearer_headers, load_signing_key
+from events.app import create_app as create_events_app
+from events.settings import MIGRATIONS_DIR as EVENTS_MIGRATIONS_DIR
+from events.settings import Settings as EventsSettings
+from gateway.app import create_app
+from gateway.settings import MIGRATIONS_DIR, Settings
+
+from .conftest import LiveServer, browser, csrf_of, signed_in_as
+
+
+@pytest.fixture(scope="module")
+def events_app(make_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles) -> FastAPI:
+    """The real events app on a database of its own, holding the gateway's public key."""
+    settings = EventsSettings(
+        database_url=make_database("events", EVENTS_MIGRATIONS_DIR),
+        nats_url=nats_server.url,
+        identity_public_key=str(identity_keys.public),
+        environment="test",
+        relay_poll_seconds=0.2,
+        offer_check_seconds=3600,
+        reminder_check_seconds=3600,
+        retention_check_seconds=3600,
+    )
+    return create_events_app(settings)
+
+
+@pytest.fixture(scope="module")
+def events_service(events_app: FastAPI) -> Iterator[LiveServer]:
+    with LiveServer(events_app) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def events_settings(
+    make_database: Callable[..., str],
+    nats_server: Any,
+    events_service: LiveServer,
+    identity_keys: KeyFiles,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
+    return Settings(
+        database_url=make_database("gateway", MIGRATIONS_DIR),
+        nats_url=nats_server.url,
+        environment="test",
+        events_url=events_service.url,
+        identity_signing_key=str(identity_keys.signing),
+        maildir=tmp_path_factory.mktemp("mail"),
+        relay_poll_seconds=0.2,
+    )
+
+
+@pytest.fixture(scope="module")
+def gateway_on_events(events_settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(create_app(events_settings)) as server:
+        yield server
+
+
+class EventsStaff:
+    """Seeds and reads the events service directly, as staff would through the gateway."""
+
+    def __init__(self, events: LiveServer, keys: KeyFiles) -> None:
+        self.http = httpx.Client(base_url=events.url, timeout=30)
+        self.key = load_signing_key(str(keys.signing))
+
+    def send(self, method: str, url: str, body: Any = None, expect: int = 201) -> Any:
+        who = Identity(subject="seed", roles=("staff",), name="Seed")
+        response = self.http.request(
+            method, url, json=body, headers=bearer_headers(who, key=self.key, audience="events")
+        )
+        assert response.status_code == expect, (method, url, response.status_code, response.text)
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def events_staff(events_service: LiveServer, identity_keys: KeyFiles) -> Iterator[EventsStaff]:
+    staff = EventsStaff(events_service, identity_keys)
+    yield staff
+    staff.http.close()
+
+
+def _next_week() -> str:
+    return (datetime.now() + timedelta(days=7)).date().isoformat()
+
+
+def _event(staff: EventsStaff, **fields: Any) -> dict[str, Any]:
+    day = _next_week()
+    body = {
+        "title": f"Dialogdag {uuid.uuid4().hex[:6]}",
+        "starts_at": f"{day}T12:30:00",
+        "ends_at": f"{day}T16:00:00",
+        "venue_name": "Yrkeshögskolan",
+        "venue_address": "Rönnowsgatan 8",
+        **fields,
+    }
+    return staff.send("POST", "/v1/events", body)
+
+
+def _published(staff: EventsStaff, **fields: Any) -> dict[str, Any]:
+    event = _event(staff, **fields)
+    return staff.send("POST", f"/v1/events/{event['id']}/publish", expect=200)
+
+
+def _staff(gateway: LiveServer, settings: Settings) -> httpx.Client:
+    return signed_in_as(gateway, settings, "staff")
+
+
+def _text(page: httpx.Response) -> str:
+    return html.unescape(page.text)
+
+
+def test_staff_create_an_event_as_a_draft_and_publish_it(
+    gateway_on_events: LiveServer, events_settings: Settings
+) -> None:
+    client = _staff(gateway_on_events, events_settings)
+    form = client.get("/events/new")
+    assert form.status_code == 200
+    title = f"Föreläsning {uuid.uuid4().hex[:6]}"
+    created = client.post(
+        "/events",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "title": title,
+            "kind": "lecture",
+            "day": _next_week(),
+            "starts": "14:00",
+            "ends": "15:00",
+            "venue_name": "Aulan",
+            "audience": "public",
+            "registration": "open",
+            "capacity": "30",
+            "waitlist_mode": "offer",
+            "offer_hours": "48",
+            "asks": ["food"],
+        },
+    )
+    assert created.status_code == 303, created.text
+    page = client.get(created.headers["location"])
+    assert title in _text(page) and "Utkast" in page.text and "14.00" in page.text
+    listed = client.get("/events")
+    assert title in _text(listed)
+
+    published = client.post(created.headers["location"] + "/publish", data={"csrf_token": csrf_of(page.text)})
+    assert published.status_code == 303
+    assert "Publicerat" in client.get(created.headers["location"]).text
+
+
+def test_an_event_that_ends_before_it_starts_is_shown_again_with_the_services_reason(
+    gateway_on_events: LiveServer, events_settings: Settings
+) -> None:
+    client = _staff(gateway_on_events, events_settings)
+    form = client.get("/events/new")
+    answer = client.post(
+        "/events",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "title": "Baklänges",
+            "kind": "other",
+            "day": _next_week(),
+            "starts": "15:00",
+            "ends": "14:00",
+            "audience": "public",
+            "registration": "open",
+            "waitlist_mode": "offer",
+            "offer_hours": "48",
+        },
+    )
+    assert answer.status_code == 400
+    assert "Kontrollera när evenemanget" in _text(answer)
+    assert "slutar innan det börjar" in _text(answer)
+
+
+def test_the_event_page_shows_the_programme_registrations_and_waiting_list(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff, capacity=1)
+    client = _staff(gateway_on_events, events_settings)
+    page = client.get(f"/events/{event['id']}")
+    token = csrf_of(page.text)
+    added = client.post(
+        f"/events/{event['id']}/programme",
+        data={"csrf_token": token, "starts": "12:30", "ends": "13:00", "title": "Välkommen", "room": "A1"},
+    )
+    assert added.status_code == 303, added.text
+    for name in ("Anna Berg", "Bo Ek"):
+        registered = client.post(
+            f"/events/{event['id']}/registrations",
+            data={"csrf_token": token, "name": name, "email": f"{uuid.uuid4().hex[:6]}@example.se"},
+        )
+        assert registered.status_code == 303, registered.text
+    page = client.get(f"/events/{event['id']}")
+    text = _text(page)
+    assert "12:30–13:00" in text and "Välkommen" in text and "A1" in text
+    has_place, waiting = text.index("De som har plats"), text.index("Väntelistan")
+    assert has_place < text.index("Anna Berg") < waiting < text.index("Bo Ek")
+    assert "Har plats: 1" in text and "På väntelistan: 1" in text
+
+
+def test_a_programme_item_outside_the_event_is_refused_beside_its_field(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    client = _staff(gateway_on_events, events_settings)
+    token = csrf_of(client.get(f"/events/{event['id']}").text)
+    refused = client.post(
+        f"/events/{event['id']}/programme",
+        data={"csrf_token": token, "starts": "08:00", "ends": "09:00", "title": "För tidigt"},
+    )
+    assert refused.status_code == 400
+    assert "utanför evenemangets tid" in _text(refused)
+    assert not events_staff.send("GET", f"/v1/events/{event['id']}/programme", expect=200)
+
+
+def test_staff_edit_cancel_and_copy_an_event(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    client = _staff(gateway_on_events, events_settings)
+    form = client.get(f"/events/{event['id']}/edit")
+    assert 'value="Yrkeshögskolan"' in _text(form)
+    version = re.search(r'name="version" value="(\d+)"', form.text)
+    assert version
+    values = {
+        "csrf_token": csrf_of(form.text),
+        "version": version.group(1),
+        "title": event["title"],
+        "kind": "dialogue",
+        "day": _next_week(),
+        "starts": "13:00",
+        "ends": "16:00",
+        "venue_name": "Stadshuset",
+        "audience": "public",
+        "registration": "open",
+        "waitlist_mode": "offer",
+        "offer_hours": "48",
+    }
+    assert client.post(f"/events/{event['id']}", data=values).status_code == 303
+    changed = events_staff.send("GET", f"/v1/events/{event['id']}", expect=200)
+    assert changed["venue_name"] == "Stadshuset" and changed["status"] == "changed"
+    # The same form again holds the old version: the service refuses a change on a stale copy.
+    stale = client.post(f"/events/{event['id']}", data={**values, "venue_name": "Biblioteket"})
+    assert stale.status_code == 400
+    assert events_staff.send("GET", f"/v1/events/{event['id']}", expect=200)["venue_name"] == "Stadshuset"
+
+    token = csrf_of(client.get(f"/events/{event['id']}").text)
+    later = (datetime.now() + timedelta(days=30)).date().isoformat()
+    copied = client.post(f"/events/{event['id']}/copy", data={"csrf_token": token, "day": later})
+    assert copied.status_code == 303
+    copy_page = client.get(copied.headers["location"])
+    assert event["title"] in _text(copy_page) and "Utkast" in copy_page.text
+
+    cancelled = client.post(f"/events/{event['id']}/cancel", data={"csrf_token": token, "reason": "Sjukdom"})
+    assert cancelled.status_code == 303
+    assert "Evenemanget är inställt." in _text(client.get(f"/events/{event['id']}"))
+
+
+def test_people_without_the_events_role_are_refused(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    coordinator = signed_in_as(gateway_on_events, events_settings, "pool_coordinator")
+    assert coordinator.get(f"/events/{event['id']}").status_code == 403
+    representative = signed_in_as(
+        gateway_on_events, events_settings, "org_representative", organisation=str(uuid.uuid4())
+    )
+    assert representative.get("/events/new").status_code == 403
+
+
+def test_a_visitor_reads_a_public_event_and_registers_without_an_account(
+    gateway_on_events: LiveServer, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff, asks_food=True, capacity=10)
+    draft = _event(events_staff)
+    visitor = browser(gateway_on_events)
+    listed = visitor.get("/evenemang")
+    assert listed.status_code == 200
+    assert event["title"] in _text(listed) and draft["title"] not in _text(listed)
+    page = visitor.get(f"/evenemang/{event['id']}")
+    text = _text(page)
+    assert "Anmäl dig" in text and "Mat och allergier" in text
+    assert "Behöver du något" not in text  # the event does not ask about accessibility
+    assert re.search(r'<div hidden>\s*<label for="field-website"', page.text)
+
+    sent = visitor.post(
+        f"/evenemang/{event['id']}",
+        data={"csrf_token": csrf_of(page.text), "name": "Eva Lind", "email": "eva@example.se", "website": ""},
+    )
+    assert sent.status_code == 303, sent.text
+    assert sent.headers["location"] == f"/evenemang/{event['id']}/tack"
+    assert "Tack för din anmälan" in _text(visitor.get(sent.headers["location"]))
+    people = events_staff.send("GET", f"/v1/events/{event['id']}/registrations", expect=200)["items"]
+    assert [p["name"] for p in people] == ["Eva Lind"]
+
+
+def test_a_robot_that_fills_the_hidden_field_is_thanked_and_nothing_is_stored(
+    gateway_on_events: LiveServer, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    visitor = browser(gateway_on_events)
+    page = visitor.get(f"/evenemang/{event['id']}")
+    sent = visitor.post(
+        f"/evenemang/{event['id']}",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "name": "Robot",
+            "email": "robot@example.se",
+            "website": "http://spam.example",
+        },
+    )
+    assert sent.status_code == 303
+    assert events_staff.send("GET", f"/v1/events/{event['id']}/registrations", expect=200)["items"] == []
+
+
+def test_a_registration_without_a_way_to_reach_the_person_is_shown_again(
+    gateway_on_events: LiveServer, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    visitor = browser(gateway_on_events)
+    page = visitor.get(f"/evenemang/{event['id']}")
+    sent = visitor.post(f"/evenemang/{event['id']}", data={"csrf_token": csrf_of(page.text), "name": "Eva"})
+    assert sent.status_code == 400
+    assert "e-postadress eller ett telefonnummer" in _text(sent)
+    assert 'value="Eva"' in sent.text
+
+
+def test_drafts_and_staff_events_are_not_found_on_the_public_side(
+    gateway_on_events: LiveServer, events_staff: EventsStaff
+) -> None:
+    visitor = browser(gateway_on_events)
+    assert visitor.get(f"/evenemang/{_event(events_staff)['id']}").status_code == 404
+    staff_only = _published(events_staff, audience="staff")
+    assert visitor.get(f"/evenemang/{staff_only['id']}").status_code == 404
+
+
+def test_the_cancel_link_shows_what_it_does_and_only_the_button_cancels(
+    gateway_on_events: LiveServer, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    receipt = events_staff.send(
+        "POST", f"/v1/events/{event['id']}/registrations", {"name": "Eva", "email": "eva-link@example.se"}
+    )
+    visitor = browser(gateway_on_events)
+    link = f"/evenemang/avboka?token={receipt['cancel_token']}"
+    # A mail scanner follows the link, twice: nothing changes.
+    for _ in range(2):
+        page = visitor.get(link)
+        assert page.status_code == 200
+        assert event["title"] in _text(page) and "Ja, avboka min plats" in _text(page)
+    regs = events_staff.send("GET", f"/v1/events/{event['id']}/registrations", expect=200)["items"]
+    assert regs[0]["status"] == "registered"
+
+    done = visitor.post(
+        "/evenemang/avboka", data={"csrf_token": csrf_of(page.text), "token": receipt["cancel_token"]}
+    )
+    assert done.status_code == 200 and "Din plats är avbokad" in _text(done)
+    regs = events_staff.send("GET", f"/v1/events/{event['id']}/registrations", expect=200)["items"]
+    assert regs[0]["status"] == "cancelled"
+    again = visitor.post(
+        "/evenemang/avboka", data={"csrf_token": csrf_of(page.text), "token": receipt["cancel_token"]}
+    )
+    assert again.status_code == 409
+
+
+def test_a_forged_link_is_refused_in_plain_words(gateway_on_events: LiveServer) -> None:
+    visitor = browser(gateway_on_events)
+    page = visitor.get("/evenemang/erbjudande/ja?token=not-a-token")
+    assert page.status_code == 400
+    assert "Tacka ja till platsen" in _text(page)
+    assert "Ja, jag tar platsen" not in _text(page)
+
+
+def test_public_pages_need_the_forms_token(gateway_on_events: LiveServer, events_staff: EventsStaff) -> None:
+    event = _published(events_staff)
+    visitor = browser(gateway_on_events)
+    visitor.get(f"/evenemang/{event['id']}")
+    refused = visitor.post(f"/evenemang/{event['id']}", data={"name": "Eva", "email": "e@example.se"})
+    assert refused.status_code == 403
+
+
+def test_a_representative_sees_and_registers_only_their_own_organisations_people(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    org_a, org_b = str(uuid.uuid4()), str(uuid.uuid4())
+    event = _published(events_staff)
+    other = f"other-{uuid.uuid4().hex[:6]}@example.se"
+    events_staff.send(
+        "POST",
+        f"/v1/events/{event['id']}/registrations",
+        {"name": "Annan Person", "email": other, "organisation_id": org_b},
+    )
+    client = signed_in_as(gateway_on_events, events_settings, "org_representative", organisation=org_a)
+    page = client.get(f"/events/{event['id']}")
+    assert page.status_code == 200
+    assert other not in page.text and "Annan Person" not in page.text
+    assert "Publicera evenemanget" not in page.text  # publishing is for staff
+    own = f"own-{uuid.uuid4().hex[:6]}@example.se"
+    sent = client.post(
+        f"/events/{event['id']}/registrations",
+        data={"csrf_token": csrf_of(page.text), "name": "Egen Medlem", "email": own},
+    )
+    assert sent.status_code == 303, sent.text
+    people = events_staff.send("GET", f"/v1/events/{event['id']}/registrations", expect=200)["items"]
+    assert {p["email"]: p["organisation_id"] for p in people}[own] == org_a
+    page = client.get(f"/events/{event['id']}")
+    assert own in page.text and other not in page.text
+
+
+def test_the_public_list_shows_one_organisations_events_as_the_feeds_link_it(
+    gateway_on_events: LiveServer, events_staff: EventsStaff
+) -> None:
+    org = str(uuid.uuid4())
+    theirs = _published(events_staff, organiser_ids=[org])
+    others = _published(events_staff)
+    listed = _text(browser(gateway_on_events).get("/evenemang", params={"organisation": org}))
+    assert theirs["title"] in listed and others["title"] not in listed

@@ -1,0 +1,128 @@
+"""Events in a real browser, checked with axe: staff plan and publish an event with its programme; a
+visitor with no account registers on a phone, by keyboard only."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from devstack.stack import Stack
+
+from .conftest import AccessiblePage, Account
+
+pytestmark = pytest.mark.browser
+
+
+def test_staff_plan_publish_and_fill_an_event(
+    ui: AccessiblePage, make_account: Callable[..., Account]
+) -> None:
+    ui.sign_in(make_account("staff"))
+    ui.goto("/events/new")
+    page = ui.page
+    page.get_by_role("button", name="Spara evenemanget").click()
+    expect(page.get_by_role("alert")).to_contain_text("Skriv vad evenemanget heter.")
+    ui.check()
+    title = f"Utvecklingsdag {uuid.uuid4().hex[:6]}"
+    page.get_by_label("Vad heter evenemanget?").fill(title)
+    page.get_by_label("Datum", exact=True).fill((date.today() + timedelta(days=20)).isoformat())
+    page.get_by_label("Börjar klockan").fill("09:00")
+    page.get_by_label("Slutar klockan").fill("15:00")
+    page.get_by_label("Plats", exact=True).fill("Stadshuset")
+    page.get_by_label("Antal platser").fill("40")
+    page.get_by_label("Fråga om mat och allergier").check()
+    page.get_by_role("button", name="Spara evenemanget").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    ui.check()
+    page.get_by_role("button", name="Publicera evenemanget").click()
+    expect(page.get_by_role("status")).to_contain_text("Sparat")
+    expect(page.locator("main")).to_contain_text("Publicerat")
+    ui.check()
+    page.get_by_text("Lägg till en programpunkt").click()
+    programme = page.locator("#programme-section")
+    programme.get_by_label("Börjar klockan").fill("09:00")
+    programme.get_by_label("Slutar klockan").fill("09:30")
+    programme.get_by_label("Vad händer?").fill("Välkommen och inledning")
+    programme.get_by_role("button", name="Lägg till programpunkten").click()
+    expect(page.get_by_role("table", name="Programmet")).to_contain_text("Välkommen och inledning")
+    page.get_by_text("Anmäl någon").click()
+    registrations = page.locator("#registrations-section")
+    registrations.get_by_label("Namn").fill("Leif Redestig")
+    registrations.get_by_label("E-postadress").fill(f"leif-{uuid.uuid4().hex[:6]}@example.se")
+    registrations.get_by_role("button", name="Anmäl personen").click()
+    expect(page.get_by_role("table", name="De som har plats")).to_contain_text("Leif Redestig")
+    ui.check()
+
+
+def _published_event(stack: Stack) -> dict[str, object]:
+    day = (date.today() + timedelta(days=10)).isoformat()
+    headers = stack.system_headers("events")
+    with httpx.Client(base_url=stack.url("events"), headers=headers, timeout=30) as events:
+        created = events.post(
+            "/v1/events",
+            json={
+                "title": f"Var med och påverka {uuid.uuid4().hex[:6]}",
+                "starts_at": f"{day}T12:30:00",
+                "ends_at": f"{day}T16:00:00",
+                "venue_name": "Yrkeshögskolan",
+                "venue_address": "Rönnowsgatan 8",
+                "capacity": 30,
+                "asks_accessibility": True,
+                "asks_food": True,
+            },
+        )
+        assert created.status_code == 201, created.text
+        published = events.post(f"/v1/events/{created.json()['id']}/publish")
+        assert published.status_code == 200, published.text
+        return published.json()
+
+
+def test_a_visitor_registers_on_a_phone_by_keyboard_only(browser: Browser, stack: Stack) -> None:
+    event = _published_event(stack)
+    ctx = browser.new_context(
+        base_url=stack.url("gateway"), viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+    )
+    ctx.set_default_timeout(15_000)
+    try:
+        ui = AccessiblePage(ctx.new_page())
+        ui.goto("/evenemang")
+        page = ui.page
+        page.get_by_role("link", name=str(event["title"])).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(str(event["title"]))
+        ui.check()
+        # Nothing is wider than the phone's screen.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        # The trap for robots is neither visible nor reachable.
+        expect(page.locator("input[name=website]")).to_be_hidden()
+
+        page.get_by_label("Ditt namn").focus()
+        page.keyboard.type("Kerstin Ek")
+        page.keyboard.press("Tab")
+        expect(page.get_by_label("E-postadress")).to_be_focused()
+        page.keyboard.type("kerstin@example.se")
+        page.keyboard.press("Tab")
+        expect(page.get_by_label("Telefonnummer")).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(page.get_by_label("Tolk")).to_be_focused()
+        page.keyboard.press("Space")
+        for _ in range(3):
+            page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        expect(page.get_by_label("Mat och allergier (frivilligt)")).to_be_focused()
+        page.keyboard.type("Vegetariskt")
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("button", name="Skicka anmälan")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Tack för din anmälan")
+        ui.check()
+    finally:
+        ctx.close()
+    with httpx.Client(base_url=stack.url("events"), headers=stack.system_headers("events")) as events:
+        people = events.get(f"/v1/events/{event['id']}/registrations").json()["items"]
+    assert [(p["name"], p["accessibility"], p["food"]) for p in people] == [
+        ("Kerstin Ek", ["interpreter"], "Vegetariskt")
+    ]
