@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 
-from backbone.dependencies import ConnDep
 from gateway import sessions
 from gateway.sessions import SignedIn
 from gateway.settings import Settings
@@ -37,19 +37,35 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def optional_user(request: Request, conn: ConnDep, settings: SettingsDep) -> SignedIn | None:
+async def optional_user(request: Request, settings: SettingsDep) -> SignedIn | None:
+    """The session behind the cookie. Without a cookie no connection is taken; with one, the connection
+    is given back once the session is read, so pages that then wait on services hold none meanwhile.
+
+    Routers run this first (through `csrf_protect`), before a route's own ConnDep is taken, so a
+    request never holds two connections at once.
+    """
     token = request.cookies.get(sessions.cookie_name(settings.behind_tls))
     user = None
     if token:
-        user = await sessions.resume(
-            conn,
-            token=token,
-            now=datetime.now(UTC),
-            idle=timedelta(minutes=settings.session_idle_minutes),
-            absolute=timedelta(hours=settings.session_absolute_hours),
-        )
+        # A conditional GET (backbone.conditional) holds one already: the lookup goes on with it.
+        held: asyncpg.Connection | None = getattr(request.state, "connection", None)
+        if held is not None:
+            user = await _resume(held, token, settings)
+        else:
+            async with request.app.state.runtime.pool.acquire() as conn:
+                user = await _resume(conn, token, settings)
     request.state.user = user
     return user
+
+
+async def _resume(conn: asyncpg.Connection, token: str, settings: Settings) -> SignedIn | None:
+    return await sessions.resume(
+        conn,
+        token=token,
+        now=datetime.now(UTC),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_absolute_hours),
+    )
 
 
 MaybeUser = Annotated[SignedIn | None, Depends(optional_user)]

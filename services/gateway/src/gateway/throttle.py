@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
@@ -182,3 +182,36 @@ async def succeeded(conn: asyncpg.Connection, *, email: str, ip: str) -> None:
 async def delete_forgotten(conn: asyncpg.Connection, *, now: datetime) -> str:
     """Removes counts nobody remembers any more (they count as none anyway; this keeps the table small)."""
     return str(await Q.delete_forgotten_failures.execute(conn, before=now - FORGET_AFTER))
+
+
+# Public event registrations need no account, so the address is all there is to count. A person
+# registers themselves and maybe a few others for one event; a robot wants hundreds.
+REGISTRATIONS_PER_EVENT = 5
+REGISTRATIONS_PER_DAY = 20
+
+
+class _Spent(Exception):
+    """Leaves the counting transaction, so that a refused registration is not counted."""
+
+
+async def registration_attempt(conn: asyncpg.Connection, *, ip: str, event_id: str, today: date) -> bool:
+    """Counts a public registration from `ip` (an address from `forwarded`) for `event_id` on `today`
+    (the local day), or says False when the address has used the day's budget for the event or overall."""
+    ip = address_key(ip)
+    # Only today's counts matter. Removed here, outside the counting transaction, so the table stays
+    # small without a cleanup round of its own (the day index makes this a no-op most of the time).
+    await delete_old_registration_counts(conn, today=today)
+    try:
+        async with conn.transaction():
+            rows = await Q.count_registration.fetch(conn, ip=ip, event_id=event_id, any=ANY, day=today)
+            for row in rows:
+                budget = REGISTRATIONS_PER_DAY if row["event_id"] == ANY else REGISTRATIONS_PER_EVENT
+                if row["attempts"] > budget:
+                    raise _Spent()
+    except _Spent:
+        return False
+    return True
+
+
+async def delete_old_registration_counts(conn: asyncpg.Connection, *, today: date) -> str:
+    return str(await Q.delete_old_registration_counts.execute(conn, day=today))

@@ -4,12 +4,14 @@ event; a visitor with no account reads it, registers and answers the personal li
 from __future__ import annotations
 
 import html
+import ipaddress
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -18,10 +20,13 @@ from backbone.identity import Identity, KeyFiles, bearer_headers, load_signing_k
 from events.app import create_app as create_events_app
 from events.settings import MIGRATIONS_DIR as EVENTS_MIGRATIONS_DIR
 from events.settings import Settings as EventsSettings
+from gateway import throttle
 from gateway.app import create_app
+from gateway.pages import events as event_pages
 from gateway.settings import MIGRATIONS_DIR, Settings
+from gateway.upstream import MINTED
 
-from .conftest import LiveServer, browser, csrf_of, signed_in_as
+from .conftest import LiveServer, browser, csrf_of, run, signed_in_as
 
 
 @pytest.fixture(scope="module")
@@ -428,3 +433,214 @@ def test_the_public_list_shows_one_organisations_events_as_the_feeds_link_it(
     others = _published(events_staff)
     listed = _text(browser(gateway_on_events).get("/evenemang", params={"organisation": org}))
     assert theirs["title"] in listed and others["title"] not in listed
+
+
+@pytest.fixture(scope="module")
+def proxied_app(events_settings: Settings) -> FastAPI:
+    """The same gateway trusting the test as its proxy, so each test can speak from an address of its own."""
+    settings = events_settings.model_copy(update={"trusted_proxies": [ipaddress.ip_network("127.0.0.1/32")]})
+    return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def gateway_behind_proxy(proxied_app: FastAPI) -> Iterator[LiveServer]:
+    with LiveServer(proxied_app) as server:
+        yield server
+
+
+def _register_from(gateway: LiveServer, event_id: str, address: str, n: int) -> httpx.Response:
+    visitor = browser(gateway)
+    visitor.headers["X-Forwarded-For"] = address
+    page = visitor.get(f"/evenemang/{event_id}")
+    return visitor.post(
+        f"/evenemang/{event_id}",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "name": f"Person {n}",
+            "email": f"p{n}-{uuid.uuid4().hex[:6]}@example.se",
+        },
+    )
+
+
+def test_one_address_has_a_small_budget_of_registrations_per_event(
+    gateway_behind_proxy: LiveServer, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    for n in range(throttle.REGISTRATIONS_PER_EVENT):
+        # One IPv6 network is one address, however many addresses of it are used.
+        assert _register_from(gateway_behind_proxy, event["id"], f"2001:db8:7::{n + 1}", n).status_code == 303
+    refused = _register_from(gateway_behind_proxy, event["id"], "2001:db8:7::99", 99)
+    assert refused.status_code == 429
+    assert "Försök igen i morgon" in _text(refused)
+    assert 0 < int(refused.headers["Retry-After"]) <= 24 * 3600
+    people = events_staff.send("GET", f"/v1/events/{event['id']}/registrations", expect=200)["items"]
+    assert len(people) == throttle.REGISTRATIONS_PER_EVENT
+    # Someone else is not held up by it.
+    assert _register_from(gateway_behind_proxy, event["id"], "2001:db8:8::1", 100).status_code == 303
+
+
+def test_one_address_has_a_daily_budget_of_registrations_over_all_events(
+    gateway_behind_proxy: LiveServer, events_staff: EventsStaff
+) -> None:
+    address = "203.0.113.9"
+    sent = 0
+    while sent < throttle.REGISTRATIONS_PER_DAY:
+        event = _published(events_staff)
+        for _ in range(min(throttle.REGISTRATIONS_PER_EVENT, throttle.REGISTRATIONS_PER_DAY - sent)):
+            assert _register_from(gateway_behind_proxy, event["id"], address, sent).status_code == 303
+            sent += 1
+    fresh = _published(events_staff)
+    assert _register_from(gateway_behind_proxy, fresh["id"], address, sent).status_code == 429
+
+
+def test_visitors_share_one_public_identity_whatever_cookie_they_bring(
+    gateway_on_events: LiveServer, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    browser(gateway_on_events).get(f"/evenemang/{event['id']}")
+    minted = len(MINTED._tokens)
+    for _ in range(5):
+        # A robot's random pre-session cookies must not each get a signed identity (and cache entries).
+        visitor = browser(gateway_on_events)
+        visitor.cookies.set("delaktig_pre", uuid.uuid4().hex)
+        assert visitor.get(f"/evenemang/{event['id']}").status_code == 200
+    assert len(MINTED._tokens) == minted
+
+
+def test_a_registration_refused_because_the_event_closed_meanwhile_says_why(
+    gateway_on_events: LiveServer, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    visitor = browser(gateway_on_events)
+    page = visitor.get(f"/evenemang/{event['id']}")
+    events_staff.send("POST", f"/v1/events/{event['id']}/cancel", {"reason": None}, expect=200)
+    sent = visitor.post(
+        f"/evenemang/{event['id']}",
+        data={"csrf_token": csrf_of(page.text), "name": "Eva Lind", "email": "eva-late@example.se"},
+    )
+    assert sent.status_code == 400
+    assert 'role="alert"' in sent.text, _text(sent)
+
+
+def test_switching_language_on_a_link_page_keeps_the_link(
+    gateway_on_events: LiveServer, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    receipt = events_staff.send(
+        "POST", f"/v1/events/{event['id']}/registrations", {"name": "Eva", "email": "eva-lang@example.se"}
+    )
+    visitor = browser(gateway_on_events)
+    page = visitor.get("/evenemang/avboka", params={"token": receipt["cancel_token"]})
+    found = re.search(r'name="next" value="([^"]*)"', page.text)
+    assert found
+    switched = visitor.post(
+        "/language",
+        data={"csrf_token": csrf_of(page.text), "language": "en", "next": html.unescape(found[1])},
+    )
+    assert switched.status_code == 303
+    assert switched.headers["location"] == f"/evenemang/avboka?token={receipt['cancel_token']}"
+    assert visitor.get(switched.headers["location"]).status_code == 200
+
+
+def test_an_organisers_web_address_is_a_link(
+    gateway_on_events: LiveServer, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff, registration="none", external_url="https://example.se/dag")
+    public = browser(gateway_on_events).get(f"/evenemang/{event['id']}")
+    assert 'href="https://example.se/dag"' in public.text
+
+
+def test_the_public_list_says_when_it_shows_only_part_and_pages_on(
+    gateway_on_events: LiveServer, events_staff: EventsStaff, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(event_pages, "PUBLIC_PAGE_SIZE", 1, raising=False)
+    _published(events_staff)
+    _published(events_staff)
+    listed = _text(browser(gateway_on_events).get("/evenemang"))
+    assert re.search(r"Visar 1–1 av \d+", listed), listed
+    assert 'href="/evenemang?offset=1"' in listed
+    second = browser(gateway_on_events).get("/evenemang", params={"offset": 1})
+    assert second.status_code == 200 and "Visar 2–2 av" in _text(second)
+
+
+def test_the_event_page_says_when_it_shows_only_part_of_the_registrations(
+    gateway_on_events: LiveServer,
+    events_settings: Settings,
+    events_staff: EventsStaff,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(event_pages, "REGISTRATIONS_SHOWN", 2, raising=False)
+    event = _published(events_staff)
+    for n in range(3):
+        body = {"name": f"Person {n}", "email": f"part-{n}-{uuid.uuid4().hex[:6]}@example.se"}
+        events_staff.send("POST", f"/v1/events/{event['id']}/registrations", body)
+    page = _text(_staff(gateway_on_events, events_settings).get(f"/events/{event['id']}"))
+    assert "Visar 2 av totalt 3 anmälningar" in page, page
+
+
+class CountingPool:
+    """The gateway's pool, counting the connections taken from it."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.taken = 0
+
+    def acquire(self, *args: Any, **kwargs: Any) -> Any:
+        self.taken += 1
+        return self.pool.acquire(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+
+def test_a_visitor_without_a_session_takes_no_database_connection_to_read_events(
+    proxied_app: FastAPI,
+    gateway_behind_proxy: LiveServer,
+    events_settings: Settings,
+    events_staff: EventsStaff,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    event = _published(events_staff)
+    runtime = proxied_app.state.runtime
+    counting = CountingPool(runtime.pool)
+    monkeypatch.setattr(runtime, "_pool", counting)
+    visitor = browser(gateway_behind_proxy)
+    for path in ("/evenemang", f"/evenemang/{event['id']}", "/evenemang/avboka?token=x"):
+        assert visitor.get(path).status_code in (200, 400)
+    assert counting.taken == 0
+    # Signed in, the session is looked up (and the connection given back before the service answers).
+    staff = _staff(gateway_behind_proxy, events_settings)
+    taken = counting.taken
+    assert staff.get(f"/events/{event['id']}").status_code == 200
+    assert counting.taken == taken + 1
+
+
+OLD_COUNTS = "SELECT count(*) FROM registration_counts WHERE day < current_date - 1"
+
+
+def test_yesterdays_registration_counts_are_forgotten(
+    gateway_behind_proxy: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    async def rows() -> int:
+        conn = await asyncpg.connect(events_settings.database_url)
+        try:
+            await conn.execute(
+                "INSERT INTO registration_counts (ip, event_id, day, attempts)"
+                " VALUES ('198.51.100.1', '', current_date - 2, 99) ON CONFLICT DO NOTHING"
+            )
+            return int(await conn.fetchval(OLD_COUNTS))
+        finally:
+            await conn.close()
+
+    assert run(rows()) == 1
+    event = _published(events_staff)
+    assert _register_from(gateway_behind_proxy, event["id"], "198.51.100.2", 0).status_code == 303
+
+    async def left() -> int:
+        conn = await asyncpg.connect(events_settings.database_url)
+        try:
+            return int(await conn.fetchval(OLD_COUNTS))
+        finally:
+            await conn.close()
+
+    assert run(left()) == 0

@@ -3,9 +3,8 @@ registration, confirmation and the answers to personal links (cancel, confirm or
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -15,8 +14,8 @@ from pydantic import BaseModel
 
 from backbone.correlation import REQUEST_ID_HEADER, current_request_id
 from backbone.identity import Identity
-from gateway import csrf, flash, roles
-from gateway.auth import requires
+from gateway import flash, roles, throttle
+from gateway.auth import client_ip, requires
 from gateway.csrf import csrf_protect
 from gateway.forms import DATE_HINT, TIME_HINT, ShownAt, parse_date, send_form
 from gateway.i18n import N_, _, current_locale
@@ -44,6 +43,9 @@ Manager = Annotated[SignedIn, requires(*roles.MANAGE_EVENTS)]
 # Representatives register their own organisation's people; the service checks the scope.
 Registrar = Annotated[SignedIn, requires(*roles.REGISTER_FOR_EVENTS)]
 PAGE_SIZE = 20
+PUBLIC_PAGE_SIZE = 50
+# The event page lists this many registrations and says so when there are more.
+REGISTRATIONS_SHOWN = 200
 SERVICE = "events"
 
 KINDS = {
@@ -208,6 +210,11 @@ def _time_of(value: str) -> time | None:
         return None
 
 
+def _number(text: str) -> bool:
+    """Whether `text` is a whole number int() reads: str.isdigit also takes "²", which int() refuses."""
+    return re.fullmatch(r"[0-9]{1,6}", text) is not None
+
+
 def event_body(values: dict[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
     """The service's body from the form, or what the person must write differently. Rules over the
     event (ending after the start, capacity and registrations) are the service's own."""
@@ -236,10 +243,10 @@ def event_body(values: dict[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], 
         if values[name] not in choices:
             errors[name] = _("Välj ett av alternativen.")
     capacity = values["capacity"].strip()
-    if capacity and not capacity.isdigit():
+    if capacity and not _number(capacity):
         errors["capacity"] = _(CAPACITY_HINT)
     hours = values["offer_hours"].strip()
-    if not hours.isdigit():
+    if not _number(hours):
         errors["offer_hours"] = _(HOURS_HINT)
     if errors or day is None or end_day is None or starts is None or ends is None:
         return {}, errors
@@ -261,7 +268,7 @@ def event_body(values: dict[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], 
         "asks_accessibility": bool(values["asks_accessibility"]),
         "asks_food": bool(values["asks_food"]),
     }
-    if values["version"].isdigit():
+    if _number(values["version"]):
         body["version"] = int(values["version"])
     return body, errors
 
@@ -372,12 +379,13 @@ async def _event_page(
         services.get_json(SERVICE, base),
         services.get_json(SERVICE, f"{base}/programme"),
         services.get_json(SERVICE, f"{base}/registrations/summary"),
-        services.get_json(SERVICE, f"{base}/registrations", params={"limit": 200}),
+        services.get_json(SERVICE, f"{base}/registrations", params={"limit": REGISTRATIONS_SHOWN}),
         services.get_json(SERVICE, f"{base}/history"),
     )
     if event is None:
         return _not_found(request)
     people = (registrations or {}).get("items", [])
+    people_total = (registrations or {}).get("total", len(people))
     return render(
         request,
         "events/detail.html",
@@ -387,6 +395,8 @@ async def _event_page(
         summary=summary or {"counts": {}, "per_organisation": []},
         registered=[r for r in people if r["status"] not in WAITING and r["status"] not in GONE],
         waiting=[r for r in people if r["status"] in WAITING],
+        people_shown=len(people),
+        people_total=people_total,
         history=history or [],
         kinds=KINDS,
         statuses=STATUS,
@@ -643,13 +653,10 @@ async def register_on_behalf(
 # --- The public side ---------------------------------------------------------------------------------
 
 
-def visitor_identity(request: Request) -> Identity:
-    """The identity the gateway speaks for a visitor with: no roles, and a subject that stays the same
-    for one browser (from its pre-session cookie) without telling the service the cookie itself."""
-    settings = request.app.state.settings
-    pre = csrf.pre_session_id(request) or "new-visitor"
-    digest = hmac.new(settings.secret_key.encode(), f"visitor:{pre}".encode(), hashlib.sha256).hexdigest()
-    return Identity(subject=f"visitor:{digest[:32]}", roles=(), name=None)
+# The one identity the gateway speaks for every visitor with: the service needs no subject for its public
+# routes, and one per browser (from a cookie anybody can make up) would let a robot fill the signed
+# identities and cached answers that staff's pages rely on.
+VISITOR = Identity(subject="visitor", roles=(), name=None)
 
 
 async def visitor_call(request: Request, method: str, path: str, *, json: Any = None) -> Answer:
@@ -658,7 +665,7 @@ async def visitor_call(request: Request, method: str, path: str, *, json: Any = 
         raise RuntimeError(
             "GATEWAY_IDENTITY_SIGNING_KEY is not set, so the gateway cannot speak for visitors."
         )
-    identity = visitor_identity(request)
+    identity = VISITOR
     headers = {
         "Authorization": f"Bearer {MINTED.token(identity, key=key, audience=SERVICE)}",
         REQUEST_ID_HEADER: current_request_id() or "",
@@ -699,12 +706,26 @@ def registration_open(event: dict[str, Any], now: datetime) -> bool:
 
 
 @public_router.get("", response_class=HTMLResponse)
-async def public_events(request: Request, organisation: ServiceId | None = None) -> Response:
+async def public_events(
+    request: Request,
+    organisation: ServiceId | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
     # `organisation`: the feeds link one organisation's events here.
-    params = {"limit": 50, **({"organisation_id": organisation} if organisation else {})}
+    filters = {"organisation": organisation} if organisation else {}
+    params = {
+        "limit": PUBLIC_PAGE_SIZE,
+        "offset": offset,
+        **({"organisation_id": organisation} if organisation else {}),
+    }
     page = await _visitor_json(request, with_query("/v1/public/events", params))
     return render(
-        request, "events/public_list.html", page=page or _empty_page(), kinds=KINDS, statuses=STATUS
+        request,
+        "events/public_list.html",
+        page=page or _empty_page(),
+        filters=filters,
+        kinds=KINDS,
+        statuses=STATUS,
     )
 
 
@@ -786,12 +807,41 @@ PUBLIC_FIELDS = {
 }
 
 
+def _seconds_to_tomorrow(zone: ZoneInfo) -> int:
+    now = datetime.now(zone)
+    midnight = datetime.combine(now.date() + timedelta(days=1), time(0), zone)
+    return max(1, int((midnight - now).total_seconds()))
+
+
+async def _may_register(request: Request, event_id: str) -> bool:
+    """Counts the registration against its address's budgets (see throttle). The connection is given
+    back before the service is called: a visitor holds none while the service answers."""
+    today = datetime.now(request.app.state.settings.zone).date()
+    async with request.app.state.runtime.pool.acquire() as conn:
+        return await throttle.registration_attempt(
+            conn, ip=client_ip(request), event_id=event_id, today=today
+        )
+
+
 @public_router.post("/{event_id}", response_class=HTMLResponse)
 async def register(
     request: Request, event_id: ServiceId, form: Annotated[RegistrationForm, Form()]
 ) -> Response:
     values = form.model_dump()
     body, errors = person_body(values)
+    if not errors and not await _may_register(request, event_id):
+        refused = render(
+            request,
+            "pages/error.html",
+            status_code=429,
+            heading=_("För många anmälningar"),
+            message=_(
+                "Det har kommit många anmälningar från din uppkoppling i dag. Försök igen i morgon, "
+                "eller kontakta den som ordnar evenemanget."
+            ),
+        )
+        refused.headers["Retry-After"] = str(_seconds_to_tomorrow(request.app.state.settings.zone))
+        return refused
     if not errors:
         body["accessibility"] = [need for need in form.accessibility if need in NEEDS]
         body["food"] = form.food.strip() or None
@@ -853,6 +903,7 @@ def _link_problem(request: Request, outcome: Outcome, action: str) -> Response:
         token="",
         button="",
         page_path=LINK_PATHS[action][0],
+        keep_query=True,
     )
 
 
@@ -875,6 +926,7 @@ async def _link_page(request: Request, token: str, action: str) -> Response:
         button=_(LINK_BUTTONS[action]),
         page_path=LINK_PATHS[action][0],
         statuses=REGISTRATION_STATUS,
+        keep_query=True,
     )
 
 

@@ -30,3 +30,15 @@ UPDATE sign_in_failures SET failures = greatest(failures - 1, 0) WHERE email = :
 
 -- name: delete_forgotten_failures
 DELETE FROM sign_in_failures WHERE last_failure_at < :before;
+
+-- name: count_registration
+-- Counts one public registration for the address, for the event and over all events (event_id ''),
+-- creating the day's rows when missing; the rows stay locked until the transaction ends, always in this
+-- order, so that a burst of parallel registrations cannot all pass the check.
+INSERT INTO registration_counts (ip, event_id, day, attempts)
+VALUES (:ip, :event_id, :day, 1), (:ip, :any, :day, 1)
+ON CONFLICT (ip, event_id, day) DO UPDATE SET attempts = registration_counts.attempts + 1
+RETURNING event_id, attempts;
+
+-- name: delete_old_registration_counts
+DELETE FROM registration_counts WHERE day < :day;

@@ -46,6 +46,17 @@ def test_what_the_page_cannot_read_is_named_beside_each_field() -> None:
     assert set(errors) == {"title", "day", "starts", "capacity"}
 
 
+def test_digits_that_are_not_0_to_9_are_named_beside_their_field_not_an_error_page() -> None:
+    # "²" and "٣" pass str.isdigit, but int() cannot read "²".
+    body, errors = event_body(_form(capacity="²", offer_hours="٣²", version="²"), ZONE)
+    assert body == {}
+    assert set(errors) == {"capacity", "offer_hours"}
+    body, errors = event_body(_form(capacity="1" * 7, version="²"), ZONE)
+    assert set(errors) == {"capacity"}
+    body, errors = event_body(_form(version="²"), ZONE)
+    assert errors == {} and "version" not in body
+
+
 def test_a_person_needs_a_name_and_one_way_to_be_reached() -> None:
     assert person_body({"name": "Eva", "email": "", "phone": "070-111 22 33"})[1] == {}
     body, errors = person_body({"name": "", "email": "", "phone": ""})
@@ -68,3 +79,20 @@ def test_the_form_is_shown_only_while_registration_is_open() -> None:
         {**event, "registration_closes_at": (now - timedelta(hours=1)).isoformat()}, now
     )
     assert not registration_open({**event, "starts_at": (now - timedelta(hours=1)).isoformat()}, now)
+
+
+def _detail_link(url: str) -> str:
+    from gateway.rendering import ENV
+
+    return ENV.from_string(
+        '{% import "events/macros.html" as events %}{{ events.web_link(url, "Läs mer") }}'
+    ).render(url=url)
+
+
+def test_an_organisers_address_is_a_link_only_when_it_is_a_web_address() -> None:
+    # The service checks the address too; the page does not rely on it.
+    for url in ("javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,x", "//evil.example"):
+        shown = _detail_link(url)
+        assert "<a" not in shown and "href" not in shown, shown
+    assert _detail_link("HTTPS://example.se/dag") == '<a href="HTTPS://example.se/dag">Läs mer</a>'
+    assert _detail_link('https://example.se/"x') == '<a href="https://example.se/&#34;x">Läs mer</a>'
