@@ -2,8 +2,9 @@
 
 A dead letter keeps the original message as it was, with why it could not be handled. Once the
 cause is fixed (a handler bug, say), `replay` publishes the original again on its own subject,
-with its original headers (the aggregate among them); the consumers' inboxes make sure an event
-that did get handled has no second effect.
+as its own stream still holds it (the dead letter only says where), with its original headers (the
+aggregate among them); the consumers' inboxes make sure an event that did get handled has no
+second effect.
 
 `set-aside` lists the other kind: outbox rows the relay could never publish (see relay.py). Their
 events never reached any consumer; they stay in the service's outbox until an operator acts.
@@ -78,21 +79,65 @@ async def read_dead_letters(nc: NATS, *, consumer: str | None = None, limit: int
 
 
 async def replay(nc: NATS, sequence: int) -> str:
-    """Publish dead letter `sequence` again on its original subject; returns that subject."""
+    """Publish the original of dead letter `sequence` again on its subject; returns that subject.
+
+    What is sent is the message as its own stream still holds it, never the dead letter's copy: a
+    replay runs with the operator's rights, and anyone who can publish under `deadletter.>` could
+    otherwise have any body sent on any subject.
+    """
     js = nc.jetstream()
     try:
         stored = await js.get_msg(DEAD_LETTER_STREAM, sequence)
     except NotFoundError:
         raise LookupError(f"There is no dead letter number {sequence}.") from None
-    subject = (stored.headers or {}).get("Dead-Letter-Subject")
-    if not subject:
-        raise LookupError(f"Dead letter {sequence} does not say which subject it came from.")
-    headers = {k: v for k, v in (stored.headers or {}).items() if not k.startswith(_NOT_REPLAYED)}
-    if AGGREGATE_HEADER not in headers and (aggregate := _aggregate_of(stored.data or b"")):
-        headers[AGGREGATE_HEADER] = aggregate  # a dead letter that lost it: the event still says it
+    named = stored.headers or {}
+    subject = named.get("Dead-Letter-Subject")
+    stream = named.get("Dead-Letter-Stream")
+    at = named.get("Dead-Letter-Stream-Sequence", "")
+    if not subject or not stream or not at.isdigit():
+        raise LookupError(
+            f"Dead letter {sequence} does not say where its original is (stream and sequence); "
+            "it cannot be replayed. Look at it with `list` and publish it by hand if it is genuine."
+        )
+    if stream == DEAD_LETTER_STREAM:
+        raise LookupError(f"Dead letter {sequence} names the dead-letter stream itself; not replaying it.")
+    try:
+        filters = (await js.stream_info(stream)).config.subjects or []
+    except NotFoundError:
+        raise LookupError(f"Dead letter {sequence} names stream {stream}, which does not exist.") from None
+    if not any(_matches(f, subject) for f in filters):
+        raise LookupError(
+            f"Dead letter {sequence}: {subject} is not a subject of stream {stream} ({', '.join(filters)}); "
+            "refusing to replay it."
+        )
+    try:
+        original = await js.get_msg(stream, int(at))
+    except NotFoundError:
+        raise LookupError(
+            f"The original of dead letter {sequence} (#{at}) is no longer in stream {stream} "
+            "(aged out or removed); it cannot be replayed."
+        ) from None
+    if original.subject != subject or (original.data or b"") != (stored.data or b""):
+        raise LookupError(
+            f"Dead letter {sequence} differs from the original #{at} in stream {stream}; not replaying it."
+        )
+    headers = {k: v for k, v in (original.headers or {}).items() if not k.startswith(_NOT_REPLAYED)}
+    if AGGREGATE_HEADER not in headers and (aggregate := _aggregate_of(original.data or b"")):
+        headers[AGGREGATE_HEADER] = aggregate  # a message that lost it: the event still says it
     headers["Nats-Msg-Id"] = f"replay:{sequence}"
-    await js.publish(subject, stored.data or b"", headers=headers)
+    await js.publish(subject, original.data or b"", headers=headers)
     return subject
+
+
+def _matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: `*` is one token, a final `>` one or more."""
+    want, have = pattern.split("."), subject.split(".")
+    for i, token in enumerate(want):
+        if token == ">":
+            return len(have) > i
+        if i >= len(have) or (token != "*" and token != have[i]):
+            return False
+    return len(want) == len(have)
 
 
 def _aggregate_of(data: bytes) -> str | None:

@@ -48,27 +48,45 @@ async def test_replaying_a_number_that_does_not_exist_says_so(nc, owner):
         await replay(nc, 999_999)
 
 
+async def _set_aside(nc, owner, data: bytes, headers: dict[str, str], *, subject: str | None = None,
+                     dl_headers: dict[str, str] | None = None) -> tuple[int, int]:
+    """As a consumer sets a message aside: the original in its stream, then a dead letter naming it."""
+    js = nc.jetstream()
+    subject = subject or owner.happened.subject
+    original = await js.publish(subject, data, headers=headers)
+    letter = await js.publish(
+        f"deadletter.{owner.name}.{owner.name}",
+        data,
+        headers={
+            **headers,
+            "Dead-Letter-Reason": "bug",
+            "Dead-Letter-Subject": subject,
+            "Dead-Letter-Consumer": owner.name,
+            "Dead-Letter-Stream": owner.stream,
+            "Dead-Letter-Stream-Sequence": str(original.seq),
+            **(dl_headers or {}),
+        },
+    )
+    return original.seq, letter.seq
+
+
 async def test_a_replayed_dead_letter_keeps_its_aggregate_and_original_headers(nc, owner):
     env = new_envelope(
         subject=owner.happened.subject, source="/t", data={"n": 1}, aggregate="thing/a7", correlation_id="r-1"
     )
-    js = nc.jetstream()
-    # As a consumer sets one aside: the original message with why it could not be handled.
-    stored = await js.publish(
-        f"deadletter.{owner.name}.{owner.name}",
+    _, seq = await _set_aside(
+        nc,
+        owner,
         env.to_json(),
-        headers={
-            "Nats-Msg-Id": f"{owner.name}:dl:1",
+        {
+            "Nats-Msg-Id": f"{owner.name}:1",
             "Aggregate": "thing/a7",
             "X-Request-ID": "r-1",
             "Content-Type": "application/cloudevents+json",
-            "Dead-Letter-Reason": "bug",
-            "Dead-Letter-Subject": owner.happened.subject,
-            "Dead-Letter-Consumer": owner.name,
         },
     )
-    assert await replay(nc, stored.seq) == owner.happened.subject
-    [again] = await _messages_on(nc, owner.stream)
+    assert await replay(nc, seq) == owner.happened.subject
+    *_, again = await _messages_on(nc, owner.stream)
     headers = again.headers or {}
     assert headers["Aggregate"] == "thing/a7"
     assert headers["X-Request-ID"] == "r-1"
@@ -80,14 +98,60 @@ async def test_a_replayed_dead_letter_without_the_header_gets_its_aggregate_from
     env = new_envelope(
         subject=owner.happened.subject, source="/t", data={"n": 1}, aggregate="thing/a8", correlation_id=None
     )
+    _, seq = await _set_aside(nc, owner, env.to_json(), {})
+    await replay(nc, seq)
+    *_, again = await _messages_on(nc, owner.stream)
+    assert (again.headers or {})["Aggregate"] == "thing/a8"
+
+
+async def test_replay_sends_the_original_from_its_stream_not_what_the_dead_letter_says(nc, owner):
+    """Whoever can publish under deadletter.> must not get a forged event sent with ops rights."""
+    js = nc.jetstream()
+    original, _ = await _set_aside(nc, owner, b'{"n": 1}', {})
+    forged = await js.publish(
+        f"deadletter.{owner.name}.{owner.name}",
+        b'{"n": 666}',
+        headers={
+            "Dead-Letter-Subject": owner.happened.subject,
+            "Dead-Letter-Stream": owner.stream,
+            "Dead-Letter-Stream-Sequence": str(original),
+        },
+    )
+    with pytest.raises(LookupError, match="differs from the original"):
+        await replay(nc, forged.seq)
+
+
+async def test_replay_refuses_a_subject_outside_the_named_stream(nc, owner):
+    js = nc.jetstream()
+    original, _ = await _set_aside(nc, owner, b'{"n": 1}', {})
+    forged = await js.publish(
+        f"deadletter.{owner.name}.{owner.name}",
+        b'{"n": 1}',
+        headers={
+            "Dead-Letter-Subject": "other.thing.happened.v1",
+            "Dead-Letter-Stream": owner.stream,
+            "Dead-Letter-Stream-Sequence": str(original),
+        },
+    )
+    with pytest.raises(LookupError, match="not a subject of stream"):
+        await replay(nc, forged.seq)
+
+
+async def test_replay_refuses_when_the_original_is_gone(nc, owner):
+    original, seq = await _set_aside(nc, owner, b'{"n": 1}', {})
+    await nc.jetstream().delete_msg(owner.stream, original)
+    with pytest.raises(LookupError, match="no longer in stream"):
+        await replay(nc, seq)
+
+
+async def test_replay_refuses_a_dead_letter_that_names_no_original(nc, owner):
     stored = await nc.jetstream().publish(
         f"deadletter.{owner.name}.{owner.name}",
-        env.to_json(),
+        b'{"n": 1}',
         headers={"Dead-Letter-Reason": "bug", "Dead-Letter-Subject": owner.happened.subject},
     )
-    await replay(nc, stored.seq)
-    [again] = await _messages_on(nc, owner.stream)
-    assert (again.headers or {})["Aggregate"] == "thing/a8"
+    with pytest.raises(LookupError, match="does not say where"):
+        await replay(nc, stored.seq)
 
 
 async def _messages_on(nc, stream: str) -> list:
