@@ -3,18 +3,61 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
 from backbone.correlation import current_request_id
 from backbone.queries import Queries
 from backbone.wakeups import Wakeup
+from notify import digests, preferences
 from notify.rendering import RenderedEmail
 
 q = Queries(Path(__file__).parent / "sql")
 # Rung when an email is queued, so the sender in this process sends it without waiting for its poll.
 EMAILS_QUEUED = Wakeup()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that goes with an email, stored with it so every retry sends the same bytes."""
+
+    filename: str
+    content_type: str  # with its parameters: "text/calendar; method=REQUEST; charset=utf-8"
+    content: str  # text (an .ics is text)
+
+
+def add_attachments(msg: EmailMessage, attachments: Iterable[Mapping[str, Any]] | None) -> None:
+    """Add a queued email's attachments (the `attachments` column) to its message.
+
+    The text and HTML stay a multipart/alternative of their own; each file follows it in a
+    multipart/mixed. A calendar file names its METHOD in its type, which is what makes mail
+    programs show an invitation (RFC 6047).
+    """
+    items = list(attachments or ())
+    if not items:
+        return
+    language = msg["Content-Language"]
+    for item in items:
+        maintype, _, rest = item["content_type"].partition("/")
+        if maintype != "text":
+            raise ValueError(f"only text attachments can be sent, not {item['content_type']}")
+        subtype, *parameters = (part.strip() for part in rest.split(";"))
+        params = dict(p.split("=", 1) for p in parameters if "=" in p)
+        params.pop("charset", None)  # the email package writes the charset itself
+        msg.add_attachment(
+            item["content"], subtype=subtype, filename=item["filename"], params=params, charset="utf-8"
+        )
+    if language is not None and msg["Content-Language"] is None:
+        # Making the message multipart/mixed moves every Content-* header into the part it wraps;
+        # the language is the whole message's.
+        for part in msg.iter_parts():
+            del part["Content-Language"]
+        msg["Content-Language"] = language
 
 
 def message_id_for(email_id: uuid.UUID, domain: str) -> str:
@@ -29,10 +72,34 @@ async def queue_email(
     recipient: str,
     rendered: RenderedEmail,
     mail_domain: str,
+    language: str = "sv",
+    attachments: Sequence[Attachment] = (),
+    category: str = "other",
+    critical: bool = False,
 ) -> None:
-    """Queue one email; the same event, template and recipient never queue a second one."""
+    """Queue one email; the same event, template and recipient never queue a second one.
+
+    Unless it is `critical`, the person's choice for its `category` decides (preferences.decide):
+    at once, held for a digest, or not at all.
+    """
     # The id comes from what caused the email, so a re-run of the handler yields the same Message-ID.
     email_id = uuid.uuid5(uuid.UUID(cause_event_id), f"{template}:{recipient.lower()}")
+    choice = await preferences.decide(conn, recipient=recipient, category=category, critical=critical)
+    if choice == "off":
+        return
+    if choice in preferences.DIGESTS:
+        await digests.hold(
+            conn,
+            item_id=email_id,
+            recipient=recipient,
+            frequency=choice,
+            category=category,
+            template=template,
+            cause_event_id=uuid.UUID(cause_event_id),
+            language=language,
+            rendered=rendered,
+        )
+        return
     await q.queue_email.execute(
         conn,
         id=email_id,
@@ -44,5 +111,8 @@ async def queue_email(
         body_html=rendered.html,
         message_id=message_id_for(email_id, mail_domain),
         request_id=current_request_id(),
+        language=language,
+        attachments=[asdict(a) for a in attachments],
+        category=category,
     )
     EMAILS_QUEUED.ring()

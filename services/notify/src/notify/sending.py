@@ -29,10 +29,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.errors
+import json
 import re
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -50,7 +51,10 @@ from backbone.logs import get_logger
 from backbone.outbox import add_event
 from backbone.workers import Backoff, TryLater, run_forever
 from notify.contracts import EMAIL_SENT, EmailSentV1
-from notify.mailing import EMAILS_QUEUED, q
+from notify.deliveries import record_attempt
+from notify.links import Signer, signer_for, unsubscribe_url
+from notify.mailing import EMAILS_QUEUED, add_attachments, q
+from notify.preferences import BULK
 from notify.settings import Settings
 
 log = get_logger(__name__)
@@ -92,12 +96,33 @@ def envelope_recipient(row: dict[str, Any]) -> str:
     return text
 
 
+def list_unsubscribe(row: dict[str, Any], signer: Signer, settings: Settings) -> str | None:
+    """The List-Unsubscribe value of a bulk email (RFC 2369, RFC 8058), or None for any other.
+
+    The https link is the one-click one; a mailto, if set, is for mail programs without it.
+    """
+    category = row.get("category") or "other"
+    if category not in BULK:
+        return None
+    link = unsubscribe_url(signer, settings.public_url, row["recipient"], category)
+    value = f"<{link}>"
+    if settings.unsubscribe_mailto:
+        value += f", <mailto:{settings.unsubscribe_mailto}?subject=unsubscribe%20{category}>"
+    return value
+
+
 def build_message(
-    row: dict[str, Any], mail_from: str, *, zone: ZoneInfo, now: datetime | None = None
+    row: dict[str, Any],
+    mail_from: str,
+    *,
+    zone: ZoneInfo,
+    now: datetime | None = None,
+    unsubscribe: str | None = None,
 ) -> EmailMessage:
     """The email of a queued row; raises ValueError for a header that cannot be written safely.
 
     Dated in `zone`, the time the people we write to live in, with its real offset (+0100/+0200).
+    With `unsubscribe` (see `list_unsubscribe`) it carries List-Unsubscribe and its one-click POST.
     """
     msg = EmailMessage()
     msg["From"] = mail_from
@@ -105,13 +130,25 @@ def build_message(
     msg["Subject"] = one_line(row["subject"])
     msg["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(zone))
     msg["Message-ID"] = row["message_id"]
-    msg["Content-Language"] = "sv"
     msg["Auto-Submitted"] = "auto-generated"
     if row["request_id"]:
         msg[REQUEST_ID_HEADER] = one_line(row["request_id"])
     msg.set_content(row["body_text"])
     msg.add_alternative(row["body_html"], subtype="html")
+    if unsubscribe:
+        msg["List-Unsubscribe"] = unsubscribe
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    add_attachments(msg, _attachments_of(row))
+    # After the attachments: making the email multipart/mixed moves every Content-* header set
+    # before into its first part, where mail programs do not look for the language.
+    msg["Content-Language"] = row.get("language") or "sv"
     return msg
+
+
+def _attachments_of(row: dict[str, Any]) -> list[dict[str, Any]]:
+    value = row.get("attachments") or []
+    # asyncpg hands jsonb over as text unless the pool sets a codec for it.
+    return list(json.loads(value) if isinstance(value, str) else value)
 
 
 class MailServerAway(Exception):
@@ -265,12 +302,47 @@ class _Accepted:
 _LOST = object()  # the row's lease ran out and another sender holds it now
 
 
+class RateLimit:
+    """At most `per_second` emails a second toward the relay, over every loop that shares it.
+
+    Each send takes the next free slot, `1 / per_second` after the one before: an even pace, not
+    bursts, which is what relays that count per second or per minute take best. `clock` and `sleep`
+    are the event loop's unless a test gives its own.
+    """
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        if not self._interval:
+            return
+        now = self._clock()
+        slot = max(now, self._next)
+        # Taken before the wait, so loops waiting at once line up behind each other.
+        self._next = slot + self._interval
+        if slot > now:
+            await self._sleep(slot - now)
+
+
 class EmailSender:
-    def __init__(self, *, pool: asyncpg.Pool, settings: Settings) -> None:
+    def __init__(
+        self, *, pool: asyncpg.Pool, settings: Settings, rate_limit: RateLimit | None = None
+    ) -> None:
         self._pool = pool
         self._settings = settings
         self._unmarked: dict[Any, _Accepted] = {}
         self._marking = asyncio.Lock()
+        self._rate = rate_limit or RateLimit(settings.send_rate_per_second)
+        self._signer = signer_for(settings)
 
     async def run(self) -> None:
         """Several send loops (SMTP round trips, not the CPU, set the pace of one) and the pruning."""
@@ -324,7 +396,7 @@ class EmailSender:
                 lease_seconds=s.send_lease_seconds,
                 lease_token=token,
             )
-            rows = sorted((dict(r) for r in claimed), key=lambda r: r["created_at"])  # oldest first
+            rows = sorted((dict(r) for r in claimed), key=lambda r: r["queued_seq"])  # in queued order
             done = _Pass(claimed=len(rows))
             untried = {row["id"] for row in rows}
             try:
@@ -386,6 +458,7 @@ class EmailSender:
         untried: set[Any],
     ) -> Refusal | object | None:
         s = self._settings
+        await self._rate.wait()
         leased_at = time.monotonic()
         # A full lease for this email's send and mark, unless another sender took it meanwhile.
         extended = await q.extend_lease.fetchval(
@@ -407,7 +480,12 @@ class EmailSender:
 
     async def _send_one(self, link: SmtpLink, row: dict[str, Any]) -> Refusal | None:
         try:
-            message = build_message(row, self._settings.mail_from, zone=self._settings.zone)
+            message = build_message(
+                row,
+                self._settings.mail_from,
+                zone=self._settings.zone,
+                unsubscribe=list_unsubscribe(row, self._signer, self._settings),
+            )
             await link.send(message, envelope_recipient(row))
         except Exception as exc:
             refusal = classify(exc)
@@ -421,6 +499,7 @@ class EmailSender:
         async with conn.transaction():
             if await q.mark_sent.fetchval(conn, id=row["id"], lease_token=token) is None:
                 return False
+            await record_attempt(conn, email_id=row["id"], outcome="sent", reason=None)
             await add_event(
                 conn,
                 EMAIL_SENT,
@@ -493,7 +572,7 @@ class EmailSender:
         try:
             async with asyncio.timeout(within):
                 error = storable(refusal.error)
-                status = await q.mark_attempt_failed.fetchval(conn, **outcome, last_error=error)
+                status = await self._record_refusal(conn, outcome, error)
         except _RECORD_ERRORS as exc:
             log.warning(
                 "email refused, and the refusal not recorded; it returns when its lease ends",
@@ -508,13 +587,27 @@ class EmailSender:
             log.exception("email refused, and the refusal could not be recorded", email_id=str(row["id"]))
             note = f"the outcome could not be recorded ({type(exc).__name__}); the first part: "
             text = note + storable(refusal.error).encode("ascii", "replace").decode("ascii")[:200]
-            status = await q.mark_attempt_failed.fetchval(conn, **outcome, last_error=text)
+            status = await self._record_refusal(conn, outcome, text)
         log.warning(
             "email failed for good" if status == "failed" else "email refused, will retry",
             email_id=str(row["id"]),
             kind=refusal.kind,
             attempt=row["attempts"] + (1 if counted else 0),
         )
+
+    @staticmethod
+    async def _record_refusal(conn: asyncpg.Connection, outcome: dict[str, Any], error: str) -> str | None:
+        """The refusal on the email, and (when it counts as an attempt) in its log, in one transaction."""
+        async with conn.transaction():
+            status: str | None = await q.mark_attempt_failed.fetchval(conn, **outcome, last_error=error)
+            if status is not None and outcome["counted"]:
+                await record_attempt(
+                    conn,
+                    email_id=outcome["id"],
+                    outcome="failed" if status == "failed" else "deferred",
+                    reason=error,
+                )
+        return status
 
     async def _release(self, conn: asyncpg.Connection, ids: set[Any], token: uuid.UUID) -> None:
         try:
@@ -525,7 +618,8 @@ class EmailSender:
             log.warning("claimed emails not given back; they return when their lease ends", error=str(exc))
 
     async def prune(self) -> int:
-        """Delete the sent and failed emails older than the retention period; returns how many."""
+        """Delete the sent, failed and bounced emails (and what their digests carried) older than the
+        retention period; returns how many emails."""
         total = 0
         while True:
             retention = self._settings.email_retention_seconds
@@ -533,7 +627,12 @@ class EmailSender:
                 gone = int(
                     await q.prune_emails.fetchval(conn, older_than_seconds=retention, limit=_PRUNE_BATCH)
                 )
+                # What went out in a digest is kept as long as the digest email itself.
+                held = await q.prune_digest_items.fetchval(
+                    conn, older_than_seconds=retention, limit=_PRUNE_BATCH
+                )
             total += gone
+            gone = max(gone, int(held))
             if gone < _PRUNE_BATCH:
                 return total
 

@@ -13,6 +13,9 @@ from backbone.settings import ServiceSettings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 DAY = 24 * 3600.0
+# Signs the preference links of development and test stacks only; production must set its own.
+DEVELOPMENT_LINK_SECRET = "development-only-notify-link-secret-not-for-production"
+MIN_LINK_SECRET_LENGTH = 32
 
 
 def is_local_host(host: str) -> bool:
@@ -60,12 +63,67 @@ class Settings(ServiceSettings):
     # Sent and failed emails are deleted this long after they were queued.
     email_retention_seconds: float = Field(default=90 * DAY, gt=0)
     prune_interval_seconds: float = Field(default=3600, gt=0)
+    # Webhooks (notify.webhooks). Private, loopback and other internal addresses are refused as
+    # webhook destinations unless this says so: for a receiver on this machine in development only.
+    webhooks_allow_private: bool = False
+    webhooks_timeout_seconds: float = Field(default=15, gt=0)  # one attempt, connecting included
+    webhooks_concurrency: int = Field(default=32, ge=1, le=512)  # requests in flight per process
+    webhooks_batch_size: int = Field(default=50, ge=1, le=1000)
+    webhooks_loops: int = Field(default=4, ge=1, le=64)  # delivery loops per process, a batch each
+    # How long a worker holds the messages it claimed; one that dies gives them back after this.
+    webhooks_lease_seconds: float = Field(default=60, gt=0)
+    # After a rotation the old secret goes on signing (beside the new one) this long.
+    webhooks_secret_overlap_seconds: float = Field(default=DAY, ge=0)
+    # Delivered and failed webhook messages, with their log, are deleted this long after they were made.
+    webhooks_retention_seconds: float = Field(default=90 * DAY, gt=0)
+    # At most this many emails a second toward the relay, over all send loops of one process
+    # (0: no limit). Relays throttle or refuse senders that go faster than agreed.
+    send_rate_per_second: float = Field(default=0, ge=0)
+    # Signs the links in every email to the person's preferences and to unsubscribe (no account
+    # needed). Rotating it makes every such link sent so far stop working.
+    link_secret: SecretStr | None = None
+    # An address for List-Unsubscribe's mailto alternative (RFC 2369); none: the https link only.
+    unsubscribe_mailto: str | None = None
+    # How often the digest worker looks for digests whose time has come.
+    digest_check_seconds: float = Field(default=60, gt=0)
 
-    @field_validator("smtp_username", "smtp_password", "smtp_ca_file", mode="before")
+    @field_validator("smtp_username", "smtp_password", "smtp_ca_file", "unsubscribe_mailto", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # docker compose passes an unset variable on as an empty string.
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _link_secret_is_set_and_long_outside_development(self) -> Settings:
+        if self.link_secret is None:
+            if not self.development:
+                raise ValueError(
+                    f"{self.env_name('link_secret')} is not set. Give notify a random secret of at least "
+                    f"{MIN_LINK_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`); it signs the links "
+                    "to the preferences page and to unsubscribe in every email."
+                )
+        elif len(self.link_secret.get_secret_value()) < MIN_LINK_SECRET_LENGTH:
+            raise ValueError(
+                f"{self.env_name('link_secret')} is too short: use at least {MIN_LINK_SECRET_LENGTH} "
+                "random characters (e.g. `openssl rand -hex 32`)."
+            )
+        return self
+
+    @property
+    def link_key(self) -> str:
+        """The secret the links to preferences and unsubscribing are signed with."""
+        if self.link_secret is None:
+            return DEVELOPMENT_LINK_SECRET
+        return self.link_secret.get_secret_value()
+
+    @model_validator(mode="after")
+    def _webhooks_reach_private_addresses_only_in_development(self) -> Settings:
+        if self.webhooks_allow_private and not self.development:
+            raise ValueError(
+                f"{self.env_name('webhooks_allow_private')} is true outside development: webhooks could then "
+                "be aimed at this network's own machines. Remove it in production."
+            )
+        return self
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> Settings:

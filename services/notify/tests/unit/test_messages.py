@@ -134,7 +134,10 @@ def test_a_servers_answer_is_made_storable_text():
 def production(identity_keys):
     def make(**over):
         key = str(identity_keys.public)
-        return Settings(**{"environment": "production", "identity_public_key": key} | over)
+        secret = "a production link secret of 32 characters or more"
+        return Settings(
+            **{"environment": "production", "identity_public_key": key, "link_secret": secret} | over
+        )
 
     return make
 

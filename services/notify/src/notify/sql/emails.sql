@@ -2,9 +2,11 @@
 -- Any conflict means this email is already queued: the id is derived from the cause, the template
 -- and the lower-cased address, so a redelivery or another spelling of one address adds nothing.
 INSERT INTO emails (id, cause_event_id, template, recipient, subject, body_text, body_html, message_id,
-    request_id)
-VALUES (:id, :cause_event_id, :template, :recipient, :subject, :body_text, :body_html, :message_id,
-        :request_id)
+    request_id, language, attachments, category)
+SELECT :id, :cause_event_id, :template, :recipient, :subject, :body_text, :body_html, :message_id,
+       :request_id, :language, :attachments, :category
+-- Held for a digest once (the person chose a digest then): sent with it, never on its own as well.
+WHERE NOT EXISTS (SELECT 1 FROM digest_items WHERE id = :id)
 ON CONFLICT DO NOTHING;
 
 -- name: claim_due_emails
@@ -17,7 +19,8 @@ SET next_attempt_at = now() + make_interval(secs => :lease_seconds), lease_token
 WHERE id IN (
     SELECT id FROM emails
     WHERE status = 'pending' AND next_attempt_at <= now()
-    ORDER BY next_attempt_at
+    -- Queued order: after an outage of the relay, the emails go out in the order they were queued.
+    ORDER BY queued_seq
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 )

@@ -1,0 +1,1 @@
+"""The notify API: one router per resource, each included by name in `app.create_app`."""

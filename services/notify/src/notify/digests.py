@@ -1,0 +1,212 @@
+"""Digests: emails a person asked to get daily or weekly are held, then sent together as one email
+at the person's chosen time (hour, and weekday for weekly ones, in `settings.zone`), grouped by
+category. A digest with nothing in it is never sent.
+
+A digest is an email like any other: its id comes from the address, the frequency and the time
+it is for, so a worker that runs twice (or two workers) queue it once, and the sender sends it
+once. Its items are marked with its id in the same transaction, so none goes in two digests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from backbone.logs import get_logger
+from backbone.queries import Queries
+from notify.links import preferences_url
+from notify.preferences import CATEGORIES, DEFAULT_DIGEST_HOUR, DEFAULT_DIGEST_WEEKDAY, address_key
+from notify.rendering import RenderedEmail
+from notify.settings import Settings
+
+log = get_logger(__name__)
+q = Queries(Path(__file__).parent / "sql")
+DIGEST_TEMPLATE = "digest"
+DIGEST_CATEGORY = "digest"
+# Digest ids are derived in a namespace of their own: never the id of another email.
+_NAMESPACE = uuid.UUID("5d0f3a52-3c8e-4b8e-9a44-1f1f0c6d2e10")
+_TEXTS = {
+    "sv": {
+        "daily": "Dina meddelanden från Delaktig i dag",
+        "weekly": "Dina meddelanden från Delaktig den här veckan",
+        "greeting": "Hej!",
+        "intro": "Här är dina meddelanden, samlade i ett mejl som du har valt.",
+        "footer": "Du kan ändra vad du får och när:",
+        "link": "Ändra dina val",
+    },
+    "en": {
+        "daily": "Your messages from Delaktig today",
+        "weekly": "Your messages from Delaktig this week",
+        "greeting": "Hello,",
+        "intro": "Here are your messages, gathered in one email as you chose.",
+        "footer": "You can change what you get and when:",
+        "link": "Change your choices",
+    },
+}
+
+
+async def hold(
+    conn: asyncpg.Connection,
+    *,
+    item_id: uuid.UUID,
+    recipient: str,
+    frequency: str,
+    category: str,
+    template: str,
+    cause_event_id: uuid.UUID,
+    language: str,
+    rendered: RenderedEmail,
+) -> None:
+    """Keep an email for the person's next digest; held twice (a redelivery), it is kept once."""
+    await q.hold_digest_item.execute(
+        conn,
+        id=item_id,
+        address=address_key(recipient),
+        recipient=recipient,
+        frequency=frequency,
+        category=category,
+        template=template,
+        cause_event_id=cause_event_id,
+        language=language,
+        subject=rendered.subject,
+        body_text=rendered.text,
+    )
+
+
+def latest_slot(now: datetime, *, frequency: str, hour: int, weekday: int, zone: ZoneInfo) -> datetime:
+    """The last time at or before `now` that a digest of `frequency` was due (in UTC).
+
+    On the wall clock of `zone`: 08.00 is 08.00 in summer and in winter.
+    """
+    local = now.astimezone(zone)
+    slot = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if frequency == "weekly":
+        slot -= timedelta(days=(slot.isoweekday() - weekday) % 7)
+    while slot > local:
+        slot -= timedelta(days=7 if frequency == "weekly" else 1)
+    # Rebuilt from its wall-clock fields, so a slot across a change of summer time keeps its hour.
+    return datetime(slot.year, slot.month, slot.day, hour, tzinfo=zone).astimezone(UTC)
+
+
+def digest_id(address: str, frequency: str, slot: datetime) -> uuid.UUID:
+    return uuid.uuid5(_NAMESPACE, f"{address}:{frequency}:{slot.astimezone(UTC).isoformat()}")
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    items: list[dict[str, Any]]
+
+
+def grouped(items: Sequence[dict[str, Any]]) -> list[Group]:
+    """Items by category, in the order the preferences page lists them; each group oldest first."""
+    order = list(CATEGORIES)
+    by_category: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_category.setdefault(item["category"], []).append(item)
+    ranked = sorted(by_category, key=lambda c: order.index(c) if c in order else len(order))
+    return [Group(label=CATEGORIES.get(c, CATEGORIES["other"]), items=by_category[c]) for c in ranked]
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates" / "digest"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_digest(
+    items: Sequence[dict[str, Any]], *, frequency: str, language: str, preferences_link: str
+) -> RenderedEmail:
+    texts = _TEXTS.get(language, _TEXTS["sv"])
+    subject = texts[frequency]
+    shown = [
+        {**item, "paragraphs": [p.strip() for p in str(item["body_text"]).split("\n\n") if p.strip()]}
+        for item in items
+    ]
+    context = {
+        "t": texts,
+        "groups": grouped(shown),
+        "subject": subject,
+        "language": language,
+        "preferences_url": preferences_link,
+    }
+    env = _environment()
+    return RenderedEmail(
+        subject=subject,
+        text=env.get_template("digest.txt").render(context),
+        html=env.get_template("digest.html").render(context),
+    )
+
+
+async def send_due_digests(pool: asyncpg.Pool, settings: Settings, *, now: datetime | None = None) -> int:
+    """Queue every digest whose time has come and that has something in it; returns how many."""
+    # Imported here: mailing decides between sending and holding, and so imports this module.
+    from notify.mailing import EMAILS_QUEUED, message_id_for
+    from notify.mailing import q as mail_q
+
+    at = now or datetime.now(UTC)
+    async with pool.acquire() as conn:
+        waiting = await q.waiting_digests.fetch(
+            conn, default_hour=DEFAULT_DIGEST_HOUR, default_weekday=DEFAULT_DIGEST_WEEKDAY
+        )
+    queued = 0
+    for person in waiting:
+        slot = latest_slot(
+            at,
+            frequency=person["frequency"],
+            hour=person["digest_hour"],
+            weekday=person["digest_weekday"],
+            zone=settings.zone,
+        )
+        async with pool.acquire() as conn, conn.transaction():
+            items = [
+                dict(r)
+                for r in await q.take_digest_items.fetch(
+                    conn, address=person["address"], frequency=person["frequency"], before=slot
+                )
+            ]
+            if not items:
+                continue  # nothing held before this digest's time: no empty digest
+            email_id = digest_id(person["address"], person["frequency"], slot)
+            language = items[0]["language"]
+            recipient = items[-1]["recipient"]
+            rendered = render_digest(
+                items,
+                frequency=person["frequency"],
+                language=language,
+                preferences_link=preferences_url(settings, recipient),
+            )
+            await mail_q.queue_email.execute(
+                conn,
+                id=email_id,
+                cause_event_id=email_id,
+                template=DIGEST_TEMPLATE,
+                recipient=recipient,
+                subject=rendered.subject,
+                body_text=rendered.text,
+                body_html=rendered.html,
+                message_id=message_id_for(email_id, settings.mail_domain),
+                request_id=None,
+                language=language,
+                attachments=[],
+                category=DIGEST_CATEGORY,
+            )
+            await q.mark_digest_items.execute(conn, digest_email_id=email_id, ids=[i["id"] for i in items])
+            queued += 1
+    if queued:
+        EMAILS_QUEUED.ring()
+        log.info("digests queued", count=queued)
+    return queued

@@ -1,0 +1,63 @@
+-- name: record_attempt
+INSERT INTO delivery_attempts (email_id, outcome, reason) VALUES (:email_id, :outcome, :reason);
+
+-- name: search_deliveries
+-- The delivery log, newest first: by recipient (the start of the address, any case), by the event
+-- that caused the email, by the day it was queued (:since inclusive, :until exclusive), by state.
+SELECT e.id, e.recipient, e.template, e.category, e.cause_event_id, e.message_id, e.attempts,
+       e.last_error, e.created_at, e.sent_at, e.bounced_at, e.next_attempt_at,
+       CASE WHEN e.status <> 'pending' THEN e.status
+            WHEN e.attempts = 0 AND e.last_error IS NULL THEN 'queued'
+            ELSE 'deferred' END AS state,
+       count(*) OVER () AS total
+FROM emails e
+WHERE (:recipient::text IS NULL OR lower(e.recipient) LIKE lower(:recipient::text) || '%')
+  AND (:cause_event_id::uuid IS NULL OR e.cause_event_id = :cause_event_id::uuid)
+  AND (:since::timestamptz IS NULL OR e.created_at >= :since::timestamptz)
+  AND (:until::timestamptz IS NULL OR e.created_at < :until::timestamptz)
+  AND (:state::text IS NULL OR (CASE WHEN e.status <> 'pending' THEN e.status
+                                     WHEN e.attempts = 0 AND e.last_error IS NULL THEN 'queued'
+                                     ELSE 'deferred' END) = :state::text)
+ORDER BY e.created_at DESC, e.id
+LIMIT :limit OFFSET :offset;
+
+-- name: delivery_by_id
+SELECT e.id, e.recipient, e.template, e.category, e.cause_event_id, e.message_id, e.attempts,
+       e.last_error, e.created_at, e.sent_at, e.bounced_at, e.next_attempt_at, e.subject,
+       CASE WHEN e.status <> 'pending' THEN e.status
+            WHEN e.attempts = 0 AND e.last_error IS NULL THEN 'queued'
+            ELSE 'deferred' END AS state
+FROM emails e WHERE e.id = :id;
+
+-- name: attempts_of
+SELECT at, outcome, reason FROM delivery_attempts WHERE email_id = :email_id ORDER BY at, id;
+
+-- name: failing_now
+-- What is going wrong now: emails waiting after a failed try, and those that failed or bounced
+-- in the last :window_seconds.
+SELECT count(*) FILTER (WHERE status = 'pending' AND (attempts > 0 OR last_error IS NOT NULL)) AS deferred,
+       count(*) FILTER (WHERE status = 'failed' AND created_at > now() - make_interval(secs => :window_seconds)) AS failed,
+       count(*) FILTER (WHERE status = 'bounced' AND bounced_at > now() - make_interval(secs => :window_seconds)) AS bounced,
+       min(created_at) FILTER (WHERE status = 'pending' AND (attempts > 0 OR last_error IS NOT NULL)) AS oldest_deferred_at
+FROM emails
+WHERE status = 'pending' OR created_at > now() - make_interval(secs => :window_seconds)
+   OR bounced_at > now() - make_interval(secs => :window_seconds);
+
+-- name: latest_failing
+SELECT id, recipient, template, attempts, last_error, created_at,
+       CASE WHEN status = 'pending' THEN 'deferred' ELSE status END AS state
+FROM emails
+WHERE (status = 'pending' AND (attempts > 0 OR last_error IS NOT NULL))
+   OR (status = 'failed' AND created_at > now() - make_interval(secs => :window_seconds))
+   OR (status = 'bounced' AND bounced_at > now() - make_interval(secs => :window_seconds))
+ORDER BY created_at DESC
+LIMIT :limit;
+
+-- name: mark_bounced
+-- A bounce for an email the relay took: it did not arrive after all. A second report changes nothing.
+UPDATE emails SET status = 'bounced', bounced_at = now(), last_error = :reason
+WHERE message_id = :message_id AND status = 'sent'
+RETURNING id;
+
+-- name: email_by_message_id
+SELECT id, status FROM emails WHERE message_id = :message_id;
