@@ -2,24 +2,41 @@
 
 Each handler declares only the fields it reads, and runs inside the consumer's transaction with
 the inbox row, so a redelivered event queues no second email.
+
+Who hears of a changed or cancelled event: the events service decides, and sends one notice per
+person concerned (`events.registration.event_changed.v1` / `.event_cancelled.v1`, with the
+person's name, address and language), so that rule lives in one place. Notify keeps two small
+copies of its own: `event_calendar` (each event's time, place and calendar SEQUENCE, for the .ics
+of a confirmation, whose event carries neither) and `event_registrants` (registration id, event id,
+name, address, language, status), because `offer.accepted` and `offer.expired` carry only ids. The
+events API offers no list of registrants a service could read without a person's rights, and a
+consumer should not wait on another service's HTTP answers. A registration that ends is deleted
+from the copy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import asyncpg
-from pydantic import BaseModel
+from pydantic import BaseModel, create_model, model_validator
 
 from backbone.consumer import Handler, Subscription
 from backbone.envelope import Envelope
 from backbone.logs import get_logger
-from notify.mailing import queue_email
-from notify.rendering import render
+from notify import calendar
+from notify.calendar import Attendee, Entry, Method
+from notify.links import preferences_url
+from notify.mailing import Attachment, q, queue_email
+from notify.rendering import TEMPLATES, render
 from notify.settings import Settings
+from notify.webhooks import fanout as webhook
 
 log = get_logger(__name__)
 
@@ -27,6 +44,10 @@ log = get_logger(__name__)
 class Recipient(BaseModel):
     name: str
     email: str
+    language: str = "sv"  # meetings' invitees carry none: Swedish
+
+
+# -- meetings -------------------------------------------------------------------------------------
 
 
 class MeetingScheduled(BaseModel):
@@ -71,6 +92,155 @@ class ActionItemNotice(BaseModel):
     due_date: date | None = None
 
 
+# -- events (the events service's contracts; only what notify reads) -----------------------------
+
+
+class Person(BaseModel):
+    name: str
+    email: str | None = None  # someone registered by phone gets no email
+    language: str = "sv"
+
+
+class EventPublished(BaseModel):
+    event_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    venue_name: str | None = None
+    venue_address: str | None = None
+    sequence: int
+
+
+class EventChanged(EventPublished):
+    changes: list[str]
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+    previous_venue_name: str | None = None
+    previous_venue_address: str | None = None
+
+
+class EventCancelled(BaseModel):
+    event_id: str
+    title: str
+    starts_at: datetime
+    timezone: str
+    reason: str | None = None
+    sequence: int
+
+
+class RegistrationEnded(BaseModel):
+    """Cancelled or declined: the registration ends, and notify forgets the person."""
+
+    registration_id: str
+    event_id: str
+
+
+class RegistrationCreated(BaseModel):
+    registration_id: str
+    event_id: str
+    status: str  # "registered" (a place) or "waiting"
+    person: Person
+    cancel_token: str
+    walk_in: bool = False  # added at the door: already there, nothing to confirm
+
+
+class RegistrationPromoted(BaseModel):
+    registration_id: str
+    event_id: str
+    person: Person
+    cancel_token: str
+
+
+class OfferMade(BaseModel):
+    registration_id: str
+    event_id: str
+    person: Person
+    expires_at: datetime
+    confirm_token: str
+    decline_token: str
+
+
+class OfferAccepted(BaseModel):
+    registration_id: str
+    event_id: str
+    cancel_token: str
+
+
+class ReminderDue(BaseModel):
+    registration_id: str
+    event_id: str
+    event_title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    venue_name: str | None = None
+    venue_address: str | None = None
+    person: Person
+    cancel_token: str
+
+
+class RegistrationEventChanged(BaseModel):
+    """One person's notice that their event changed (the events service decides who is concerned)."""
+
+    registration_id: str
+    event_id: str
+    event_title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    person: Person
+    status: str  # "registered", "offered" or "waiting"
+    changes: list[str]  # "rescheduled", "moved", "audience"
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+    previous_venue_name: str | None = None
+    previous_venue_address: str | None = None
+    venue_name: str | None = None
+    venue_address: str | None = None
+    audience: str
+    cancel_token: str
+
+
+class RegistrationEventCancelled(BaseModel):
+    registration_id: str
+    event_id: str
+    event_title: str
+    starts_at: datetime
+    timezone: str
+    person: Person
+    previous_status: str  # "registered", "offered" or "waiting"
+    reason: str | None = None
+
+
+# -- volunteers (the volunteers service's contracts; only what notify reads) ---------------------
+
+
+class VolunteerRecipient(BaseModel):
+    name: str
+    email: str | None = None
+    language: str = "sv"
+    channel: str = "email"  # "email", "sms" or "phone": how the volunteer wants to be reached
+
+
+class VolunteerOfferSent(BaseModel):
+    offer_id: str
+    pool_name: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    place: str
+    needs: str = ""
+    expires_at: datetime
+    accept_token: str
+    decline_token: str
+    recipient: VolunteerRecipient
+
+
+class EventNotKnownYet(Exception):
+    """A registration came before its event's publication was applied: retried with backoff."""
+
+
 def distinct(recipients: list[Recipient]) -> list[Recipient]:
     """One recipient per address, compared without case (`A@x.se` and `a@x.se` are one mailbox).
 
@@ -88,6 +258,8 @@ def distinct(recipients: list[Recipient]) -> list[Recipient]:
 
 # A notify handler also takes the settings: links in the emails and their Message-IDs need them.
 NotifyHandler = Callable[[asyncpg.Connection, Envelope, Any, Settings], Awaitable[None]]
+# The calendar file for one recipient, or None for a recipient who gets none.
+CalendarFor = Callable[[Recipient], Attachment | None]
 
 
 @dataclass(frozen=True)
@@ -106,12 +278,18 @@ async def send_each(
     *,
     template: str,
     recipients: list[Recipient],
-    context: dict[str, Any],
+    context: Mapping[str, Any],
     timezone: str | None = None,
+    calendar_for: CalendarFor | None = None,
+    context_for: Callable[[Recipient], Mapping[str, Any]] | None = None,
 ) -> None:
-    """Queue the email for each distinct recipient, its times in `timezone` or else the configured zone."""
+    """Queue the email for each distinct recipient, in their language, its times in `timezone` or
+    else the configured zone; `calendar_for` adds a recipient's .ics, `context_for` what is theirs."""
+    info = TEMPLATES[template]
     kept = distinct(recipients)
     for recipient in kept:
+        own = context_for(recipient) if context_for else {}
+        ics = calendar_for(recipient) if calendar_for else None
         await queue_email(
             conn=conn,
             cause_event_id=event.id,
@@ -119,25 +297,80 @@ async def send_each(
             recipient=recipient.email,
             rendered=render(
                 template,
-                {**context, "name": recipient.name, "public_url": settings.public_url},
+                {
+                    **context,
+                    **own,
+                    "name": recipient.name,
+                    "public_url": settings.public_url,
+                    "preferences_url": preferences_url(settings, recipient.email),
+                },
                 timezone=timezone or settings.timezone,
+                language=recipient.language,
             ),
             mail_domain=settings.mail_domain,
+            language=recipient.language,
+            attachments=[ics] if ics else [],
+            category=info.category,
+            critical=info.critical,
         )
     log.info("emails queued", template=template, event_id=event.id, count=len(kept))
 
 
-def to_invitees(template: str) -> NotifyHandler:
+def invitation(
+    entry: Entry, *, method: Method, settings: Settings, timezone: str | None, stamp: datetime, partstat: str
+) -> CalendarFor:
+    """Each recipient's .ics for `entry`: the same entry, with them as its attendee."""
+    zone = ZoneInfo(timezone) if timezone else settings.zone
+
+    def for_recipient(recipient: Recipient) -> Attachment:
+        text = calendar.ics(
+            entry,
+            method=method,
+            zone=zone,
+            organizer=settings.mail_from,
+            attendee=Attendee(recipient.name, recipient.email, partstat),
+            stamp=stamp,
+        )
+        return calendar.attachment(text, method=method, language=recipient.language)
+
+    return for_recipient
+
+
+# -- meetings' handlers ---------------------------------------------------------------------------
+
+
+def to_invitees(template: str, method: Method, first_sequence: int) -> NotifyHandler:
+    """Invitees get the email and the meeting's .ics; each change raises its SEQUENCE by one."""
+
     async def handle(conn: asyncpg.Connection, event: Envelope, data: Any, settings: Settings) -> None:
-        context = data.model_dump(exclude={"invitees"})
+        sequence = await q.next_meeting_sequence.fetchval(
+            conn, meeting_id=data.meeting_id, first=first_sequence, event_id=uuid.UUID(event.id)
+        )
+        entry = Entry(
+            uid=calendar.meeting_uid(data.meeting_id),
+            sequence=sequence,
+            title=data.title,
+            starts_at=data.starts_at,
+            ends_at=getattr(data, "ends_at", None),
+            location=getattr(data, "place", None),
+            url=f"{settings.public_url}/meetings/{data.meeting_id}",
+        )
         await send_each(
             conn,
             event,
             settings,
             template=template,
             recipients=data.invitees,
-            context=context,
+            context=data.model_dump(exclude={"invitees"}),
             timezone=data.timezone,
+            calendar_for=invitation(
+                entry,
+                method=method,
+                settings=settings,
+                timezone=data.timezone,
+                stamp=event.time,
+                partstat="NEEDS-ACTION",
+            ),
         )
 
     return handle
@@ -178,11 +411,508 @@ def to_owner(template: str) -> NotifyHandler:
     return handle
 
 
+# -- events' handlers -----------------------------------------------------------------------------
+
+
+def _link(settings: Settings, path: str, token: str | None) -> str | None:
+    """A personal link on the public pages; the token is the events service's, signed by it."""
+    if not token:
+        return None
+    return f"{settings.public_url}/evenemang/{path}?token={quote(token, safe='')}"
+
+
+def _event_context(settings: Settings, row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "event_id": row["event_id"],
+        "title": row["title"],
+        "starts_at": row["starts_at"],
+        "ends_at": row["ends_at"],
+        "place": calendar.place(row["venue_name"], row["venue_address"]),
+        "event_url": f"{settings.public_url}/evenemang/{row['event_id']}",
+    }
+
+
+def _entry(settings: Settings, row: Mapping[str, Any]) -> Entry:
+    """The event's calendar entry, with the UID and SEQUENCE its feeds give it (events.feeds)."""
+    return Entry(
+        uid=calendar.event_uid(row["event_id"]),
+        sequence=row["sequence"],
+        title=row["title"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        location=calendar.place(row["venue_name"], row["venue_address"]),
+        url=f"{settings.public_url}/evenemang/{row['event_id']}",
+    )
+
+
+async def _known_event(conn: asyncpg.Connection, event_id: str) -> dict[str, Any]:
+    row = await q.get_event_calendar.fetchrow(conn, event_id=event_id)
+    if row is None:
+        # Events of one registration and those of its event are ordered apart; the publication
+        # comes first on the stream, so a retry finds it.
+        raise EventNotKnownYet(f"event {event_id} is not in notify's read model yet; retrying")
+    return dict(row)
+
+
+def _language(person: Person) -> str:
+    return "en" if person.language == "en" else "sv"
+
+
+async def _remember(
+    conn: asyncpg.Connection,
+    *,
+    registration_id: str,
+    event_id: str,
+    person: Person,
+    status: str,
+) -> Recipient | None:
+    """Keep the registration for the offer's answers; the recipient, or None without an address."""
+    if not person.email:
+        await q.forget_registrant.execute(conn, registration_id=registration_id)
+        return None
+    language = _language(person)
+    await q.upsert_registrant.execute(
+        conn,
+        registration_id=registration_id,
+        event_id=event_id,
+        name=person.name,
+        email=person.email,
+        language=language,
+        status=status,
+    )
+    return Recipient(name=person.name, email=person.email, language=language)
+
+
+async def _to_registrant(
+    conn: asyncpg.Connection,
+    event: Envelope,
+    settings: Settings,
+    *,
+    template: str,
+    recipient: Recipient,
+    row: Mapping[str, Any],
+    extra: Mapping[str, Any],
+    with_calendar: bool,
+) -> None:
+    await send_each(
+        conn,
+        event,
+        settings,
+        template=template,
+        recipients=[recipient],
+        context={**_event_context(settings, row), **extra},
+        timezone=row["timezone"],
+        calendar_for=invitation(
+            _entry(settings, row),
+            method="REQUEST",
+            settings=settings,
+            timezone=row["timezone"],
+            stamp=event.time,
+            partstat="ACCEPTED",
+        )
+        if with_calendar
+        else None,
+    )
+
+
+async def event_published(
+    conn: asyncpg.Connection, event: Envelope, data: EventPublished, settings: Settings
+) -> None:
+    await q.upsert_event_calendar.execute(conn, **_calendar_row(data), status="published")
+
+
+def _calendar_row(data: EventPublished) -> dict[str, Any]:
+    return data.model_dump(
+        include={
+            "event_id",
+            "title",
+            "starts_at",
+            "ends_at",
+            "timezone",
+            "venue_name",
+            "venue_address",
+            "sequence",
+        }
+    )
+
+
+async def registration_created(
+    conn: asyncpg.Connection, event: Envelope, data: RegistrationCreated, settings: Settings
+) -> None:
+    if data.walk_in:
+        return
+    row = await _known_event(conn, data.event_id)
+    status = "registered" if data.status == "registered" else "waiting"
+    recipient = await _remember(
+        conn,
+        registration_id=data.registration_id,
+        event_id=data.event_id,
+        person=data.person,
+        status=status,
+    )
+    if recipient is None:
+        return
+    # Only a place goes into the calendar: someone waiting has no time to keep yet.
+    await _to_registrant(
+        conn,
+        event,
+        settings,
+        template="registration_confirmed" if status == "registered" else "registration_waiting",
+        recipient=recipient,
+        row=row,
+        extra={"cancel_url": _link(settings, "avboka", data.cancel_token)},
+        with_calendar=status == "registered",
+    )
+
+
+async def registration_promoted(
+    conn: asyncpg.Connection, event: Envelope, data: RegistrationPromoted, settings: Settings
+) -> None:
+    row = await _known_event(conn, data.event_id)
+    recipient = await _remember(
+        conn,
+        registration_id=data.registration_id,
+        event_id=data.event_id,
+        person=data.person,
+        status="registered",
+    )
+    if recipient is not None:
+        await _to_registrant(
+            conn,
+            event,
+            settings,
+            template="registration_promoted",
+            recipient=recipient,
+            row=row,
+            extra={"cancel_url": _link(settings, "avboka", data.cancel_token)},
+            with_calendar=True,
+        )
+
+
+async def offer_made(conn: asyncpg.Connection, event: Envelope, data: OfferMade, settings: Settings) -> None:
+    row = await _known_event(conn, data.event_id)
+    recipient = await _remember(
+        conn,
+        registration_id=data.registration_id,
+        event_id=data.event_id,
+        person=data.person,
+        status="offered",
+    )
+    if recipient is not None:
+        await _to_registrant(
+            conn,
+            event,
+            settings,
+            template="offer_made",
+            recipient=recipient,
+            row=row,
+            extra={
+                "expires_at": data.expires_at,
+                "confirm_url": _link(settings, "erbjudande/ja", data.confirm_token),
+                "decline_url": _link(settings, "erbjudande/nej", data.decline_token),
+            },
+            with_calendar=False,
+        )
+
+
+async def offer_accepted(
+    conn: asyncpg.Connection, event: Envelope, data: OfferAccepted, settings: Settings
+) -> None:
+    row = await _known_event(conn, data.event_id)
+    kept = await q.set_registrant_status.fetchrow(
+        conn, registration_id=data.registration_id, status="registered"
+    )
+    if kept is None:
+        return  # no address (or the offer came before notify kept registrations): nobody to write to
+    await _to_registrant(
+        conn,
+        event,
+        settings,
+        template="offer_accepted",
+        recipient=Recipient(name=kept["name"], email=kept["email"], language=kept["language"]),
+        row=row,
+        extra={"cancel_url": _link(settings, "avboka", data.cancel_token)},
+        with_calendar=True,
+    )
+
+
+async def offer_expired(
+    conn: asyncpg.Connection, event: Envelope, data: RegistrationEnded, settings: Settings
+) -> None:
+    kept = await q.get_registrant.fetchrow(conn, registration_id=data.registration_id)
+    row = await q.get_event_calendar.fetchrow(conn, event_id=data.event_id)
+    await q.forget_registrant.execute(conn, registration_id=data.registration_id)
+    if kept is None or row is None or row["status"] == "cancelled":
+        return
+    await _to_registrant(
+        conn,
+        event,
+        settings,
+        template="offer_expired",
+        recipient=Recipient(name=kept["name"], email=kept["email"], language=kept["language"]),
+        row=row,
+        extra={},
+        with_calendar=False,
+    )
+
+
+async def registration_ended(
+    conn: asyncpg.Connection, event: Envelope, data: RegistrationEnded, settings: Settings
+) -> None:
+    await q.forget_registrant.execute(conn, registration_id=data.registration_id)
+
+
+async def event_changed(
+    conn: asyncpg.Connection, event: Envelope, data: EventChanged, settings: Settings
+) -> None:
+    """The event's new time and place for later .ics files; the people are told one by one, by
+    the events service's per-registration notices (registration_event_changed)."""
+    await q.upsert_event_calendar.execute(conn, **_calendar_row(data), status="changed")
+
+
+async def event_cancelled(
+    conn: asyncpg.Connection, event: Envelope, data: EventCancelled, settings: Settings
+) -> None:
+    await q.cancel_event_calendar.execute(conn, event_id=data.event_id, sequence=data.sequence)
+    await q.forget_registrants_of_event.execute(conn, event_id=data.event_id)
+
+
+async def _sequence_of_change(conn: asyncpg.Connection, data: RegistrationEventChanged) -> int:
+    """The SEQUENCE of the version this notice tells of.
+
+    The notice is a registration's event, ordered apart from the event's own `changed`: when notify's
+    copy does not show the new time and place yet, the events service has raised the SEQUENCE by one
+    for this change since the copy was made.
+    """
+    row = await _known_event(conn, data.event_id)
+    same = (row["starts_at"], row["ends_at"], row["venue_name"], row["venue_address"]) == (
+        data.starts_at,
+        data.ends_at,
+        data.venue_name,
+        data.venue_address,
+    )
+    return int(row["sequence"]) if same else int(row["sequence"]) + 1
+
+
+async def registration_event_changed(
+    conn: asyncpg.Connection, event: Envelope, data: RegistrationEventChanged, settings: Settings
+) -> None:
+    if data.status not in ("registered", "waiting", "offered"):
+        return
+    recipient = await _remember(
+        conn,
+        registration_id=data.registration_id,
+        event_id=data.event_id,
+        person=data.person,
+        status=data.status,
+    )
+    if recipient is None:
+        return
+    entry = Entry(
+        uid=calendar.event_uid(data.event_id),
+        sequence=await _sequence_of_change(conn, data),
+        title=data.event_title,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        location=calendar.place(data.venue_name, data.venue_address),
+        url=f"{settings.public_url}/evenemang/{data.event_id}",
+    )
+    await send_each(
+        conn,
+        event,
+        settings,
+        template="event_changed",
+        recipients=[recipient],
+        context={
+            "event_id": data.event_id,
+            "title": data.event_title,
+            "starts_at": data.starts_at,
+            "ends_at": data.ends_at,
+            "place": calendar.place(data.venue_name, data.venue_address),
+            "event_url": f"{settings.public_url}/evenemang/{data.event_id}",
+            "changes": data.changes,
+            "previous_starts_at": data.previous_starts_at,
+            "previous_ends_at": data.previous_ends_at,
+            "previous_place": calendar.place(data.previous_venue_name, data.previous_venue_address),
+            "audience": data.audience,
+            "status": data.status,
+            "cancel_url": _link(settings, "avboka", data.cancel_token),
+        },
+        timezone=data.timezone,
+        # Only those with a place have the event in their calendar to move.
+        calendar_for=invitation(
+            entry,
+            method="REQUEST",
+            settings=settings,
+            timezone=data.timezone,
+            stamp=event.time,
+            partstat="ACCEPTED",
+        )
+        if data.status == "registered"
+        else None,
+    )
+
+
+async def registration_event_cancelled(
+    conn: asyncpg.Connection, event: Envelope, data: RegistrationEventCancelled, settings: Settings
+) -> None:
+    # The registration ends with its event: nothing of the person is kept once they are told.
+    await q.forget_registrant.execute(conn, registration_id=data.registration_id)
+    if not data.person.email:
+        return
+    row = await q.get_event_calendar.fetchrow(conn, event_id=data.event_id)
+    recipient = Recipient(name=data.person.name, email=data.person.email, language=_language(data.person))
+    # The cancellation's own SEQUENCE is the copy's when `cancelled` came first, else one more.
+    sequence = 0 if row is None else int(row["sequence"]) + (0 if row["status"] == "cancelled" else 1)
+    entry = Entry(
+        uid=calendar.event_uid(data.event_id),
+        sequence=sequence,
+        title=data.event_title,
+        starts_at=data.starts_at,
+        ends_at=row["ends_at"] if row else None,
+        url=f"{settings.public_url}/evenemang/{data.event_id}",
+    )
+    await send_each(
+        conn,
+        event,
+        settings,
+        template="event_cancelled",
+        recipients=[recipient],
+        context={
+            "event_id": data.event_id,
+            "title": data.event_title,
+            "starts_at": data.starts_at,
+            "reason": data.reason,
+            "status": data.previous_status,
+        },
+        timezone=data.timezone,
+        calendar_for=invitation(
+            entry,
+            method="CANCEL",
+            settings=settings,
+            timezone=data.timezone,
+            stamp=event.time,
+            partstat="ACCEPTED",
+        )
+        if data.previous_status == "registered"
+        else None,
+    )
+
+
+async def reminder_due(
+    conn: asyncpg.Connection, event: Envelope, data: ReminderDue, settings: Settings
+) -> None:
+    if not data.person.email:
+        return
+    recipient = Recipient(
+        name=data.person.name,
+        email=data.person.email,
+        language=_language(data.person),
+    )
+    await send_each(
+        conn,
+        event,
+        settings,
+        template="event_reminder",
+        recipients=[recipient],
+        context={
+            "event_id": data.event_id,
+            "title": data.event_title,
+            "starts_at": data.starts_at,
+            "ends_at": data.ends_at,
+            "place": calendar.place(data.venue_name, data.venue_address),
+            "event_url": f"{settings.public_url}/evenemang/{data.event_id}",
+            "cancel_url": _link(settings, "avboka", data.cancel_token),
+        },
+        timezone=data.timezone,
+    )
+
+
+# -- volunteers' handlers -------------------------------------------------------------------------
+
+
+async def volunteer_offer_sent(
+    conn: asyncpg.Connection, event: Envelope, data: VolunteerOfferSent, settings: Settings
+) -> None:
+    who = data.recipient
+    if who.channel != "email" or not who.email:
+        return  # reached by text or phone, by the coordinator: notify sends no email then
+    links = f"{settings.public_url}/volontar/erbjudande"
+    await send_each(
+        conn,
+        event,
+        settings,
+        template="volunteer_offer",
+        recipients=[
+            Recipient(name=who.name, email=who.email, language="en" if who.language == "en" else "sv")
+        ],
+        context={
+            "pool_name": data.pool_name,
+            "starts_at": data.starts_at,
+            "ends_at": data.ends_at,
+            "place": data.place,
+            "needs": data.needs,
+            "expires_at": data.expires_at,
+            "accept_url": f"{links}/ja?token={quote(data.accept_token, safe='')}",
+            "decline_url": f"{links}/nej?token={quote(data.decline_token, safe='')}",
+        },
+        timezone=data.timezone,
+    )
+
+
+# A day after an event ended nothing more is sent about it (offers and reminders end at its start).
+FORGET_EVENTS_AFTER_SECONDS = 24 * 3600.0
+
+
+async def forget_past_events(pool: asyncpg.Pool) -> int:
+    """Delete notify's copies of events that ended a day ago, and of the people registered for them."""
+    async with pool.acquire() as conn:
+        gone = int(await q.forget_past_events.fetchval(conn, after_seconds=FORGET_EVENTS_AFTER_SECONDS))
+    if gone:
+        log.info("past events forgotten", count=gone)
+    return gone
+
+
 def subscriptions(settings: Settings) -> list[Subscription]:
-    """The table below with the settings handed to each handler (the composition root calls this)."""
+    """The table below with the settings handed to each handler (the composition root calls this).
+
+    Rows of one subject (an email and a webhook) become one subscription: their handlers run one
+    after another in the event's one transaction, each on its own model's reading of the data.
+    """
+    by_subject: dict[str, list[NotifySubscription]] = {}
+    for row in SUBSCRIPTIONS:
+        by_subject.setdefault(row.subject, []).append(row)
     return [
-        Subscription(row.subject, row.model, _with_settings(row.handler, settings)) for row in SUBSCRIPTIONS
+        Subscription(subject, _model_of(rows), _with_settings(_each(rows), settings))
+        for subject, rows in by_subject.items()
     ]
+
+
+class _EachRow(BaseModel):
+    """The data of one event read by each row's model: field `row<i>` is row i's reading."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _for_each_row(cls, data: Any) -> Any:
+        return {name: data for name in cls.model_fields}
+
+
+def _model_of(rows: list[NotifySubscription]) -> type[BaseModel]:
+    if len(rows) == 1:
+        return rows[0].model
+    fields: dict[str, Any] = {f"row{i}": (row.model, ...) for i, row in enumerate(rows)}
+    return create_model(f"Each_{rows[0].subject.replace('.', '_')}", __base__=_EachRow, **fields)
+
+
+def _each(rows: list[NotifySubscription]) -> NotifyHandler:
+    if len(rows) == 1:
+        return rows[0].handler
+
+    async def handle(conn: asyncpg.Connection, event: Envelope, data: Any, settings: Settings) -> None:
+        for i, row in enumerate(rows):
+            await row.handler(conn, event, getattr(data, f"row{i}"), settings)
+
+    return handle
 
 
 def _with_settings(handler: NotifyHandler, settings: Settings) -> Handler:
@@ -192,15 +922,25 @@ def _with_settings(handler: NotifyHandler, settings: Settings) -> Handler:
     return handle
 
 
-# The whole wiring, on one screen: the subject, the fields its handler reads, the handler.
+# The whole wiring, on one screen: the subject, the fields its handler reads, the handler, and
+# (in the comment) who gets which message.
 SUBSCRIPTIONS: list[NotifySubscription] = [
-    NotifySubscription("meetings.meeting.scheduled.v1", MeetingScheduled, to_invitees("meeting_scheduled")),
+    # meetings: to each invitee, with the meeting's .ics (REQUEST; CANCEL; SEQUENCE +1 per change)
     NotifySubscription(
-        "meetings.meeting.rescheduled.v1", MeetingRescheduled, to_invitees("meeting_rescheduled")
+        "meetings.meeting.scheduled.v1", MeetingScheduled, to_invitees("meeting_scheduled", "REQUEST", 0)
     ),
-    NotifySubscription("meetings.meeting.cancelled.v1", MeetingCancelled, to_invitees("meeting_cancelled")),
+    NotifySubscription(
+        "meetings.meeting.rescheduled.v1",
+        MeetingRescheduled,
+        to_invitees("meeting_rescheduled", "REQUEST", 1),
+    ),
+    NotifySubscription(
+        "meetings.meeting.cancelled.v1", MeetingCancelled, to_invitees("meeting_cancelled", "CANCEL", 1)
+    ),
+    # minutes: to the meeting's invitees, else the group's members (the publisher says who)
     NotifySubscription("meetings.minutes.published.v1", MinutesPublished, minutes_published),
     NotifySubscription("meetings.minutes.corrected.v1", MinutesPublished, minutes_published),
+    # action items: to the owner, when the owner has an address
     NotifySubscription(
         "meetings.action_item.assigned.v1", ActionItemNotice, to_owner("action_item_assigned")
     ),
@@ -208,12 +948,47 @@ SUBSCRIPTIONS: list[NotifySubscription] = [
         "meetings.action_item.due_soon.v1", ActionItemNotice, to_owner("action_item_due_soon")
     ),
     NotifySubscription("meetings.action_item.overdue.v1", ActionItemNotice, to_owner("action_item_overdue")),
+    # events: notify's copy of each event (its time, place and SEQUENCE for the .ics; no email) ...
+    NotifySubscription("events.event.published.v1", EventPublished, event_published),
+    NotifySubscription("events.event.changed.v1", EventChanged, event_changed),
+    NotifySubscription("events.event.cancelled.v1", EventCancelled, event_cancelled),
+    NotifySubscription("events.registration.cancelled.v1", RegistrationEnded, registration_ended),
+    NotifySubscription("events.offer.declined.v1", RegistrationEnded, registration_ended),
+    # ... and to the person: a place (with the .ics and the cancel link) or the waiting list
+    NotifySubscription("events.registration.created.v1", RegistrationCreated, registration_created),
+    NotifySubscription("events.registration.promoted.v1", RegistrationPromoted, registration_promoted),
+    NotifySubscription("events.offer.made.v1", OfferMade, offer_made),  # confirm and decline links
+    NotifySubscription("events.offer.accepted.v1", OfferAccepted, offer_accepted),  # .ics, cancel link
+    NotifySubscription("events.offer.expired.v1", RegistrationEnded, offer_expired),
+    NotifySubscription("events.reminder.due.v1", ReminderDue, reminder_due),
+    # events: to each one registered, offered or waiting, one notice each (.ics REQUEST / CANCEL to
+    # those with a place)
+    NotifySubscription(
+        "events.registration.event_changed.v1", RegistrationEventChanged, registration_event_changed
+    ),
+    NotifySubscription(
+        "events.registration.event_cancelled.v1", RegistrationEventCancelled, registration_event_cancelled
+    ),
+    # volunteers: an offer to the volunteer, with its accept and decline links
+    NotifySubscription("volunteers.offer.sent.v1", VolunteerOfferSent, volunteer_offer_sent),
+    # webhooks to organisations (notify.webhooks): a message to each endpoint that takes the topic;
+    # registrations only to the registration's own organisation
+    NotifySubscription("events.event.published.v1", webhook.EventNotice, webhook.to_topic("event.published")),
+    NotifySubscription("events.event.changed.v1", webhook.EventNotice, webhook.to_topic("event.changed")),
+    NotifySubscription("events.event.cancelled.v1", webhook.EventNotice, webhook.to_topic("event.cancelled")),
+    NotifySubscription("meetings.minutes.published.v1", webhook.MinutesNotice, webhook.minutes_published),
+    NotifySubscription(
+        "events.registration.created.v1", webhook.RegistrationCreatedNotice, webhook.registration_created
+    ),
+    NotifySubscription(
+        "events.registration.cancelled.v1", webhook.RegistrationCancelledNotice, webhook.registration_ended
+    ),
 ]
 
-# What notify deliberately does not read on the streams it reads (its durable receives the whole of
-# `meetings.>`): applied in their turn without a handler, so an email after one of them never waits
-# for it. A subject in neither table is left for another version and never acked; the contract test
-# fails when a publisher adds a subject that is in neither.
+# What notify deliberately does not read on the streams it reads (its durables receive the whole of
+# `meetings.>`, `events.>` and `volunteers.>`): applied in their turn without a handler, so an
+# email after one of them never waits for it. A subject in neither table is left for another
+# version and never acked; the contract test fails when a publisher adds a subject in neither.
 IGNORED: frozenset[str] = frozenset(
     {
         "meetings.organisation.registered.v1",
@@ -227,5 +1002,27 @@ IGNORED: frozenset[str] = frozenset(
         "meetings.attendance.recorded.v1",
         "meetings.decision.recorded.v1",
         "meetings.action_item.closed.v1",
+        "events.registration.checked_in.v1",
+        "events.helpers.requested.v1",
+        "volunteers.volunteer.joined_pool.v1",
+        "volunteers.volunteer.left_pool.v1",
+        "volunteers.consent.given.v1",
+        "volunteers.consent.withdrawn.v1",
+        "volunteers.request.created.v1",
+        "volunteers.request.filled.v1",
+        "volunteers.request.cancelled.v1",
+        "volunteers.offer.accepted.v1",
+        "volunteers.offer.declined.v1",
+        "volunteers.offer.expired.v1",
+        "volunteers.offer.withdrawn.v1",
+        "volunteers.assignment.confirmed.v1",
+        "volunteers.assignment.cancelled.v1",
+        "volunteers.hours.approved.v1",
+        "volunteers.review.submitted.v1",
+        "volunteers.review.returned.v1",
+        "volunteers.export.requested.v1",
+        "volunteers.export.completed.v1",
+        "volunteers.erasure.requested.v1",
+        "volunteers.erasure.completed.v1",
     }
 )

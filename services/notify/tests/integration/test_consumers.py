@@ -4,6 +4,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from icalendar import Calendar
 
 from backbone.db import create_pool
 from backbone.envelope import new_envelope
@@ -33,7 +34,7 @@ async def deliver(pool, subject: str, data: dict, settings: Settings = SETTINGS)
             await sub.handler(conn, env, sub.model.model_validate(env.data))
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            """SELECT recipient, subject, body_text, body_html FROM emails
+            """SELECT recipient, subject, body_text, body_html, language, attachments FROM emails
                WHERE cause_event_id = $1 ORDER BY recipient""",
             uuid.UUID(env.id),
         )
@@ -63,8 +64,8 @@ async def test_a_moved_meeting_tells_every_invitee_the_new_and_the_old_time(pool
     emails = await deliver(pool, "meetings.meeting.rescheduled.v1", data)
     assert [e["recipient"] for e in emails] == ["kenneth@example.se", "leif@example.se"]
     assert emails[0]["subject"] == "Mötet är flyttat: Gemensam utvecklingsgrupp måndag 9 mars"
-    assert "Ny tid: måndag 9 mars 2026 kl. 13:30–15:30" in emails[0]["body_text"]
-    assert "Tidigare tid: måndag 2 mars 2026 kl. 13:30" in emails[0]["body_text"]
+    assert "Ny tid: måndag 9 mars 2026 kl. 13.30–15.30" in emails[0]["body_text"]
+    assert "Tidigare tid: måndag 2 mars 2026 kl. 13.30" in emails[0]["body_text"]
 
 
 async def test_a_meeting_that_names_no_time_zone_is_told_in_the_configured_one(pool):
@@ -72,13 +73,13 @@ async def test_a_meeting_that_names_no_time_zone_is_told_in_the_configured_one(p
     data = meeting()
     del data["timezone"]
     emails = await deliver(pool, "meetings.meeting.scheduled.v1", data, helsinki)
-    assert "När: måndag 2 mars 2026 kl. 14:30–16:30" in emails[0]["body_text"]
+    assert "När: måndag 2 mars 2026 kl. 14.30–16.30" in emails[0]["body_text"]
 
 
 async def test_the_meetings_own_time_zone_wins_over_the_configured_one(pool):
     helsinki = Settings(environment="test", timezone="Europe/Helsinki")
     emails = await deliver(pool, "meetings.meeting.scheduled.v1", meeting(timezone="Europe/London"), helsinki)
-    assert "När: måndag 2 mars 2026 kl. 12:30–14:30" in emails[0]["body_text"]
+    assert "När: måndag 2 mars 2026 kl. 12.30–14.30" in emails[0]["body_text"]
 
 
 async def test_a_cancelled_meeting_says_so_and_why(pool):
@@ -111,6 +112,7 @@ async def test_published_minutes_link_to_the_minutes_page(pool):
 
 async def test_a_title_that_already_says_the_date_does_not_get_it_twice(pool):
     data = {
+        "minutes_id": str(uuid.uuid4()),
         "meeting_id": str(uuid.uuid4()),
         "title": "Gemensam utvecklingsgrupp 2 mars 2026",
         "meeting_starts_at": MARCH_2.isoformat(),
@@ -176,3 +178,42 @@ async def test_addresses_that_differ_only_in_case_get_one_invitation(pool):
     )
     emails = await deliver(pool, "meetings.meeting.scheduled.v1", data)
     assert [e["recipient"] for e in emails] == ["Anna.Berg@Example.se", "leif@example.se"]
+
+
+def calendar_of(email: dict) -> Calendar:
+    [attachment] = email["attachments"]
+    assert attachment["content_type"].startswith("text/calendar; method=")
+    return Calendar.from_ical(attachment["content"])
+
+
+async def test_a_meeting_moved_and_then_cancelled_keeps_its_uid_and_raises_its_sequence(pool):
+    data = meeting(invitees=[LEIF])
+    [invited] = await deliver(pool, "meetings.meeting.scheduled.v1", data)
+    moved = {**data, "starts_at": MARCH_9.isoformat(), "ends_at": MARCH_9.replace(hour=14).isoformat()}
+    [rescheduled] = await deliver(
+        pool, "meetings.meeting.rescheduled.v1", {**moved, "previous_starts_at": MARCH_2.isoformat()}
+    )
+    [cancelled] = await deliver(
+        pool,
+        "meetings.meeting.cancelled.v1",
+        {k: moved[k] for k in ("meeting_id", "title", "starts_at", "timezone", "invitees")},
+    )
+    calendars = [calendar_of(e) for e in (invited, rescheduled, cancelled)]
+    assert [str(c["METHOD"]) for c in calendars] == ["REQUEST", "REQUEST", "CANCEL"]
+    entries = [c.walk("VEVENT")[0] for c in calendars]
+    assert {str(e["UID"]) for e in entries} == {f"{data['meeting_id']}@delaktig.meetings"}
+    assert [e["SEQUENCE"] for e in entries] == [0, 1, 2]
+    assert entries[1].decoded("DTSTART") == MARCH_9
+    assert str(entries[2]["STATUS"]) == "CANCELLED"
+    assert "mailto:leif@example.se" in str(entries[0]["ATTENDEE"])
+
+
+async def test_minutes_and_action_items_carry_no_calendar_file(pool):
+    data = {
+        "minutes_id": str(uuid.uuid4()),
+        "meeting_id": str(uuid.uuid4()),
+        "title": "Gemensam utvecklingsgrupp",
+        "recipients": [LEIF],
+    }
+    [email] = await deliver(pool, "meetings.minutes.published.v1", data)
+    assert email["attachments"] == [] and email["language"] == "sv"

@@ -25,10 +25,10 @@ def test_the_invitation_says_what_when_and_where_in_swedish_local_time():
     email = render("meeting_scheduled", _meeting(), timezone=STOCKHOLM)
     assert email.subject == "Nytt möte: Gemensam utvecklingsgrupp måndag 2 mars"
     assert "Hej Leif Redestig!" in email.text
-    assert "När: måndag 2 mars 2026 kl. 13:30–15:30" in email.text
+    assert "När: måndag 2 mars 2026 kl. 13.30–15.30" in email.text
     assert "Var: Bryggan" in email.text
     assert '<html lang="sv">' in email.html
-    assert "måndag 2 mars 2026 kl. 13:30–15:30" in email.html
+    assert "måndag 2 mars 2026 kl. 13.30–15.30" in email.html
 
 
 def test_summer_time_is_respected():
@@ -40,7 +40,7 @@ def test_summer_time_is_respected():
         ),
         timezone=STOCKHOLM,
     )
-    assert "kl. 13:30–15:00" in email.text
+    assert "kl. 13.30–15.00" in email.text
 
 
 def test_missing_place_and_group_leave_no_empty_lines_behind():
@@ -57,4 +57,4 @@ def test_html_escapes_what_people_typed():
 
 def test_another_time_zone_changes_the_times_the_email_tells():
     email = render("meeting_scheduled", _meeting(), timezone="America/New_York")
-    assert "När: måndag 2 mars 2026 kl. 07:30–09:30" in email.text
+    assert "När: måndag 2 mars 2026 kl. 07.30–09.30" in email.text

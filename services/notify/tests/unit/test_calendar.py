@@ -1,0 +1,86 @@
+"""Invitations' calendar files: iTIP REQUEST and CANCEL that the icalendar package reads back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar
+
+from notify import calendar
+from notify.calendar import Attendee, Entry
+from notify.settings import Settings
+
+ZONE = Settings(environment="test").zone
+START = datetime(2017, 3, 13, 12, 30, tzinfo=UTC)
+ENTRY = Entry(
+    uid=calendar.event_uid("e1"),
+    sequence=3,
+    title="Träff, om bostäder; med mat",
+    starts_at=START,
+    ends_at=START + timedelta(hours=2),
+    location="Stadsbiblioteket, Sveavägen 73",
+    url="https://delaktig.example.se/evenemang/e1",
+)
+ANNA = Attendee("Anna Berg", "anna@example.se", "ACCEPTED")
+
+
+def parse(method: str) -> tuple[Calendar, object]:
+    text = calendar.ics(
+        ENTRY, method=method, zone=ZONE, organizer="Delaktig <noreply@x.se>", attendee=ANNA, stamp=START
+    )
+    cal = Calendar.from_ical(text)
+    [event] = cal.walk("VEVENT")
+    return cal, event
+
+
+def test_a_request_is_an_invitation_with_the_entrys_uid_sequence_times_and_place():
+    cal, event = parse("REQUEST")
+    assert cal["METHOD"] == "REQUEST"
+    assert str(event["UID"]) == "e1@delaktig.events"
+    assert event["SEQUENCE"] == 3
+    assert event.decoded("DTSTART") == START and event.decoded("DTEND") == START + timedelta(hours=2)
+    assert str(event["SUMMARY"]) == "Träff, om bostäder; med mat"
+    assert str(event["LOCATION"]) == "Stadsbiblioteket, Sveavägen 73"
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert str(event["ORGANIZER"]) == "mailto:noreply@x.se"
+    assert str(event["ATTENDEE"]) == "mailto:anna@example.se"
+    assert event["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
+    assert event["ATTENDEE"].params["RSVP"] == "FALSE"  # nobody reads replies to a no-reply address
+    assert cal.walk("VTIMEZONE"), "the zone is described in the file"
+
+
+def test_a_cancel_keeps_the_uid_and_says_cancelled():
+    cal, event = parse("CANCEL")
+    assert cal["METHOD"] == "CANCEL"
+    assert str(event["UID"]) == "e1@delaktig.events"
+    assert str(event["STATUS"]) == "CANCELLED"
+
+
+def test_the_same_change_writes_the_same_bytes():
+    def text() -> str:
+        return calendar.ics(
+            ENTRY, method="REQUEST", zone=ZONE, organizer="x@y.se", attendee=ANNA, stamp=START
+        )
+
+    assert text() == text()
+
+
+def test_the_attachment_names_its_method_and_language():
+    a = calendar.attachment("BEGIN:VCALENDAR", method="CANCEL", language="en")
+    assert a.content_type == "text/calendar; method=CANCEL; charset=utf-8"
+    assert a.filename == "invitation.ics"
+    assert calendar.attachment("x", method="REQUEST", language="sv").filename == "inbjudan.ics"
+
+
+def test_each_attendee_gets_the_same_entry_with_their_own_attendee_line():
+    def for_(who: Attendee) -> Calendar:
+        text = calendar.ics(ENTRY, method="REQUEST", zone=ZONE, organizer="x@y.se", attendee=who, stamp=START)
+        return Calendar.from_ical(text)
+
+    odd = Attendee('Berg, Anna; "Nisse" Långnamnsdotter-Öberg med ett mycket långt namn', "nisse@example.se")
+    first, second = for_(ANNA), for_(odd)
+    [a], [b] = first.walk("VEVENT"), second.walk("VEVENT")
+    assert str(a["ATTENDEE"]) == "mailto:anna@example.se"
+    assert str(b["ATTENDEE"]) == "mailto:nisse@example.se"
+    assert b["ATTENDEE"].params["CN"] == 'Berg, Anna; "Nisse" Långnamnsdotter-Öberg med ett mycket långt namn'
+    assert {k: v for k, v in a.items() if k != "ATTENDEE"} == {k: v for k, v in b.items() if k != "ATTENDEE"}
