@@ -1,0 +1,1 @@
+"""Standard Webhooks to organisations: endpoints, signing, delivery with retries, the SSRF guard, the log."""
