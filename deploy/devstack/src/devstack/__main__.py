@@ -85,7 +85,7 @@ def run(var: Path) -> int:
             stack.start_service(spec.name)
         seeded = var / "demo-seeded"
         if not seeded.exists():
-            for line in demo.seed(stack) + demo.seed_events(stack):
+            for line in demo.seed(stack) + demo.seed_events(stack) + demo.seed_volunteers(stack):
                 print(line, flush=True)
             seeded.touch()
         print(f"Demo sign-in: {_demo_sign_in(stack)}", flush=True)

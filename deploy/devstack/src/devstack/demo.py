@@ -151,6 +151,29 @@ def seed_events(stack: Stack, today: date | None = None) -> list[str]:
     return [f"Demo data: {made} events published (CurioCity Mashup, the development day, …)."] if made else []
 
 
+
+def seed_volunteers(stack: Stack, today: date | None = None) -> list[str]:
+    """The volunteers service's demo pools and volunteers (volunteers.demo), and one open request;
+    pools that exist by key are left alone (and then nothing else is added)."""
+    from volunteers.demo import demo_pools, demo_profile, demo_request, demo_volunteers
+
+    today = today or date.today()
+    with httpx.Client(base_url=stack.url("volunteers"), timeout=60.0) as client:
+        api = _Api(client, stack.system_headers("volunteers"))
+        existing = {p["key"]: p["id"] for p in api.call("GET", "/v1/pools", params={"limit": 200})["items"]}
+        if existing:
+            return []
+        pool_ids = {body["key"]: api.call("POST", "/v1/pools", json=body)["id"] for body in demo_pools()}
+        for body in demo_volunteers(pool_ids):
+            person = api.call("POST", "/v1/volunteers", json=body)
+            profile = demo_profile(body["name"], today)
+            api.call("PUT", f"/v1/volunteers/{person['id']}/weekly", json=profile["weekly"])
+            for qualification in profile["qualifications"]:
+                api.call("POST", f"/v1/volunteers/{person['id']}/qualifications", json=qualification)
+            api.call("POST", f"/v1/volunteers/{person['id']}/consents", json=profile["consent"])
+        api.call("POST", "/v1/requests", json=demo_request(today, ZONE, pool_ids))
+    return [f"Demo data: {len(pool_ids)} volunteer pools with their volunteers and an open request."]
+
 def _seed(api: _Api, stack: Stack, today: date) -> list[str]:
     orgs: dict[str, str] = {}
     for name, kind in ORGANISATIONS:

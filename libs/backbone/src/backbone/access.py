@@ -36,6 +36,12 @@ class Capability(StrEnum):
     MANAGE_EVENTS = "manage_events"
     # Registering one's own organisation's people for events, and their private calendar link.
     REGISTER_OWN_ORGANISATION = "register_own_organisation"
+    # Asking for volunteers (requests) and seeing who was assigned; no volunteer's profile.
+    REQUEST_VOLUNTEERS = "request_volunteers"
+    # One's own pools (identity.pool_ids): their volunteers, consents, matching and offers.
+    COORDINATE_POOLS = "coordinate_pools"
+    # Every pool and volunteer: creating pools, any coordinator's work.
+    MANAGE_VOLUNTEERS = "manage_volunteers"
 
 
 GRANTS: Mapping[str, frozenset[Capability]] = {
@@ -44,6 +50,7 @@ GRANTS: Mapping[str, frozenset[Capability]] = {
         {
             Capability.READ_MEETINGS, Capability.MANAGE_MEETINGS, Capability.MANAGE_OWN_ORGANISATION,
             Capability.READ_EVENTS, Capability.MANAGE_EVENTS, Capability.REGISTER_OWN_ORGANISATION,
+            Capability.REQUEST_VOLUNTEERS,
         }
     ),
     ORG_REPRESENTATIVE: frozenset(
@@ -53,11 +60,12 @@ GRANTS: Mapping[str, frozenset[Capability]] = {
         }
     ),
     # Pool coordinators work in the volunteers service; the meetings service's people are not theirs.
-    POOL_COORDINATOR: frozenset(),
+    POOL_COORDINATOR: frozenset({Capability.REQUEST_VOLUNTEERS, Capability.COORDINATE_POOLS}),
     SYSTEM: frozenset(
         {
             Capability.READ_MEETINGS, Capability.MANAGE_MEETINGS, Capability.MANAGE_OWN_ORGANISATION,
             Capability.READ_EVENTS, Capability.MANAGE_EVENTS, Capability.REGISTER_OWN_ORGANISATION,
+            Capability.REQUEST_VOLUNTEERS, Capability.COORDINATE_POOLS, Capability.MANAGE_VOLUNTEERS,
         }
     ),
 }
