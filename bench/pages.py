@@ -28,6 +28,7 @@ import httpx
 
 from backbone.embedded import free_port
 from backbone.queries import Queries
+from bench.stages import CpuMeter
 
 q = Queries(Path(__file__).parent / "sql")
 
@@ -59,6 +60,9 @@ class PageRun:
     p50_ms: float
     p99_ms: float
     max_ms: float
+    # CPU milliseconds per answer, by process (`other`: the rest of the machine, wrk included). Unlike
+    # the rate, this hardly moves with other work on a shared machine: compare runs by it.
+    cpu_ms_per_page: dict[str, float] | None = None
 
     @property
     def per_second(self) -> float:
@@ -143,8 +147,9 @@ def wrk_path() -> str:
 
 
 def load(name: str, url: str, *, seconds: float, cookie: str | None = None,
-         connections: int = CONCURRENCY) -> PageRun:
-    """A warm-up, then `seconds` of wrk with `connections` open at once, each asking again at once."""
+         connections: int = CONCURRENCY, meter: CpuMeter | None = None) -> PageRun:
+    """A warm-up, then `seconds` of wrk with `connections` open at once, each asking again at once;
+    with `meter`, the CPU its processes used for the measured part."""
     wrk = wrk_path()
 
     def run(duration: float) -> dict[str, int]:
@@ -160,7 +165,13 @@ def load(name: str, url: str, *, seconds: float, cookie: str | None = None,
         raise RuntimeError(f"wrk gave no figures for {url}: {done.stdout[-500:]} {done.stderr[-500:]}")
 
     run(WARMUP_SECONDS)
+    if meter is not None:
+        meter.start()
     figures = run(seconds)
+    used = meter.stop() if meter is not None else None
+    per_page = None
+    if used is not None and figures["requests"]:
+        per_page = {k: round(v * 1000 / figures["requests"], 2) for k, v in used.items()}
     return PageRun(
         name=name,
         path=httpx.URL(url).raw_path.decode(),
@@ -171,6 +182,7 @@ def load(name: str, url: str, *, seconds: float, cookie: str | None = None,
         p50_ms=figures["p50_us"] / 1000,
         p99_ms=figures["p99_us"] / 1000,
         max_ms=figures["max_us"] / 1000,
+        cpu_ms_per_page=per_page,
     )
 
 

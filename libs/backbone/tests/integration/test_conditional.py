@@ -17,9 +17,10 @@ from backbone.conditional import data_version, untracked_tables
 from backbone.dependencies import ConnDep
 from backbone.http import install_platform
 from backbone.identity import Identity, bearer_headers, load_signing_key
+from backbone.migrations import Migration, backbone_migrations, ensure_database, migrate
 from backbone.runtime import Runtime
 from backbone.settings import ServiceSettings
-from backbone.testing import eventually
+from backbone.testing import eventually, unique_name
 
 STAFF = Identity(subject="u1", roles=("staff",), name="Sara")
 OTHER = Identity(subject="u2", roles=("staff",), name="Olle")
@@ -157,6 +158,91 @@ async def test_concurrent_writers_each_leave_a_version_of_their_own(dsn, tracked
     finally:
         await asyncio.gather(*(c.close() for c in writers))
     assert await data_version(tracked) == before + 80
+
+
+
+async def test_a_writer_does_not_wait_for_another_writers_open_transaction(dsn, tracked):
+    """Writers used to take turns on the one version row from their first write to their commit, so
+    a service's transactions committed one after another (a quarter of the write rate)."""
+    first, second = await asyncio.gather(*(asyncpg.connect(dsn) for _ in range(2)))
+    try:
+        before = await data_version(tracked)
+        tx = first.transaction()
+        await tx.start()
+        await first.execute("INSERT INTO notes (text) VALUES ('first, still open')")
+        await second.execute("SET lock_timeout = '2s'")
+        async with second.transaction():
+            await second.execute("INSERT INTO notes (text) VALUES ('second')")
+        assert await data_version(tracked) == before + 1
+        await tx.commit()
+        assert await data_version(tracked) == before + 2
+    finally:
+        await asyncio.gather(first.close(), second.close())
+
+
+async def test_two_writers_of_each_others_rows_do_not_deadlock_on_the_version(dsn, tracked):
+    """The first writer held the version row while waiting for a row the second writer held, and the
+    second waited for the version row: PostgreSQL broke the cycle with 40P01 (a 409 for the caller)."""
+    await tracked.execute("INSERT INTO notes (id, text) VALUES (1, 'one'), (2, 'two')")
+    before = await data_version(tracked)
+    first, second = await asyncio.gather(*(asyncpg.connect(dsn) for _ in range(2)))
+    try:
+        tx1, tx2 = first.transaction(), second.transaction()
+        await tx1.start()
+        await tx2.start()
+        await first.execute("UPDATE notes SET text = 'one by first' WHERE id = 1")
+        by_second = asyncio.create_task(
+            second.execute("UPDATE notes SET text = 'two by second' WHERE id = 2")
+        )
+
+        async def second_done_or_waiting() -> bool:
+            waiting = await tracked.fetchval(
+                "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1",
+                second.get_server_pid(),
+            )
+            return by_second.done() or bool(waiting)
+
+        await eventually(second_done_or_waiting, "the second writer has its row or waits")
+        # Waits for the second's row lock on id 2, as it should; nothing may wait in a cycle.
+        crossing = asyncio.create_task(first.execute("UPDATE notes SET text = 'two by first' WHERE id = 2"))
+        await asyncio.wait_for(by_second, timeout=10)
+        await tx2.commit()
+        await asyncio.wait_for(crossing, timeout=10)
+        await tx1.commit()
+    finally:
+        await asyncio.gather(first.close(), second.close())
+    assert await data_version(tracked) == before + 2
+
+
+
+async def test_tables_tracked_before_the_version_moved_to_commit_get_the_new_triggers(pg_server):
+    """A service database migrated before 0007 (its tables tracked with the statement triggers of
+    0006): after 0007 every tracked table raises the version at commit, and nothing is left untracked."""
+    dsn = pg_server.dsn(unique_name("backbone"))
+    everything = backbone_migrations()
+    upto_0006 = [m for m in everything if m.version < "backbone/0007"]
+    service = Migration(
+        "old/0001_notes.sql",
+        "CREATE TABLE notes (id serial PRIMARY KEY, text text NOT NULL);"
+        "SELECT backbone_track_data_version(ARRAY['notes']::regclass[]);",
+    )
+    await ensure_database(dsn)
+    await migrate(dsn, [*upto_0006, service])
+    assert await migrate(dsn, [*everything, service]) == [m.version for m in everything[len(upto_0006):]]
+    conn = await asyncpg.connect(dsn)
+    try:
+        assert await untracked_tables(conn) == []
+        deferred = await conn.fetchval(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'notes'::regclass AND tgdeferrable"
+        )
+        assert deferred == 3  # insert, update and delete
+        before = await data_version(conn)
+        async with conn.transaction():
+            await conn.execute("INSERT INTO notes (text) VALUES ('a'), ('b')")
+            await conn.execute("UPDATE notes SET text = upper(text)")
+        assert await data_version(conn) == before + 1
+    finally:
+        await conn.close()
 
 
 Get = Callable[..., Awaitable[httpx.Response]]

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -35,6 +35,10 @@ class Answer:
     def json(self) -> Any:
         return json.loads(self.content)
 
+    def data(self) -> Any:
+        """What `Services.get_json` gives: the parsed body of a success, None for a refusal."""
+        return self.json() if self.status_code < 400 else None
+
 
 CacheKey = tuple[Identity, str, str]
 
@@ -46,25 +50,26 @@ class AnswerCache:
     with `If-None-Match`, and the service decides (from its data version, the minute, the caller and the
     URL) whether the body is still what it would answer now; only a `304` reuses it. The identity is
     the whole identity the session lookup found, so nothing is shared between people or roles. Bounded
-    by entries and bytes, least recently used first out.
+    by entries and bytes, least recently used first out. The pages rendered from such answers are kept
+    here too, under keys of their own (`rendering.render_kept`), within the same bounds.
     """
 
     def __init__(self, *, max_entries: int = 2_000, max_bytes: int = 32 * 1_048_576) -> None:
         self._max_entries = max_entries
         self._max_bytes = max_bytes
         self._bytes = 0
-        self._answers: OrderedDict[CacheKey, Answer] = OrderedDict()
+        self._answers: OrderedDict[Hashable, Answer] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._answers)
 
-    def get(self, key: CacheKey) -> Answer | None:
+    def get(self, key: Hashable) -> Answer | None:
         answer = self._answers.get(key)
         if answer is not None:
             self._answers.move_to_end(key)
         return answer
 
-    def put(self, key: CacheKey, answer: Answer) -> None:
+    def put(self, key: Hashable, answer: Answer) -> None:
         self.drop(key)
         if self._max_entries <= 0 or len(answer.content) > self._max_bytes:
             return
@@ -74,7 +79,7 @@ class AnswerCache:
             _key, oldest = self._answers.popitem(last=False)
             self._bytes -= len(oldest.content)
 
-    def drop(self, key: CacheKey) -> None:
+    def drop(self, key: Hashable) -> None:
         old = self._answers.pop(key, None)
         if old is not None:
             self._bytes -= len(old.content)
@@ -272,10 +277,14 @@ class Services:
         return answer
 
     async def get_json(self, service: str, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
+        return (await self.get(service, path, params=params)).data()
+
+    async def get(self, service: str, path: str, *, params: Mapping[str, Any] | None = None) -> Answer:
+        """The answer itself (for `rendering.render_kept`); `ServiceUnavailable` on a 5xx."""
         answer = await self.call(service, "GET", path, params=params)
         if answer.status_code >= 500:
             raise ServiceUnavailable(service)
-        return answer.json() if answer.status_code < 400 else None
+        return answer
 
 
 def with_query(path: str, params: Mapping[str, Any] | None) -> str:

@@ -4,6 +4,7 @@ at once (the client's own tests show that one person's answer never reaches anot
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from gateway import roles
 from gateway.settings import Settings
@@ -42,3 +43,28 @@ def test_a_change_by_someone_else_shows_on_the_next_page_load(
 
     assert f"Klarspråk {tag}" in page.get(f"/meetings/{meeting['id']}").text
 
+
+
+def test_the_start_page_shows_a_meeting_planned_since_it_was_last_opened(
+    gateway_on_meetings: LiveServer, real_settings: Settings, meetings_staff: MeetingsStaff
+) -> None:
+    page = signed_in_as(gateway_on_meetings, real_settings, roles.STAFF)
+    assert page.get("/").status_code == 200
+    assert page.get("/").status_code == 200  # the second time from the kept page
+    tag = uuid.uuid4().hex[:6]
+    group = meetings_staff.send(
+        "POST", "/v1/groups", {"name": f"Grupp {tag}", "kind": "joint_development"}
+    )
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)
+    meetings_staff.send(
+        "POST",
+        "/v1/meetings",
+        {
+            "title": f"Snart {tag}",
+            "group_id": group["id"],
+            "starts_at": soon.isoformat(),
+            "ends_at": (soon + timedelta(hours=1)).isoformat(),
+        },
+    )
+
+    assert f"Snart {tag}" in page.get("/").text

@@ -1,7 +1,8 @@
--- The data version that conditional GETs build their ETags from (conditional.py, migration 0006).
+-- The data version that conditional GETs build their ETags from (conditional.py, migrations 0006 and 0007).
 
 -- name: current_data_version
-SELECT version FROM data_version;
+-- The sum of the counters (migration 0007); none at all (NULL) means the table was emptied.
+SELECT sum(version)::bigint FROM data_version;
 
 -- name: untracked_tables
 -- The tables of the current schema whose writes do not raise the data version, leaving out

@@ -28,7 +28,7 @@ from gateway.forms import (
 from gateway.i18n import N_, _
 from gateway.labels import ACTION_STATUS, AGENDA_KINDS, ATTENDANCE, MINUTES_STATUS, ROLL_CALL, translated
 from gateway.navigation import ServiceId
-from gateway.rendering import render
+from gateway.rendering import render, render_kept
 from gateway.sessions import SignedIn
 from gateway.upstream import Services, ServicesDep
 
@@ -202,11 +202,9 @@ async def _detail(
 ) -> Response:
     # One call for the whole page (the meeting, agenda, roll call, action items and minutes, read in
     # one snapshot); 404 when there is no such meeting.
-    overview = await services.get_json("meetings", f"/v1/meetings/{meeting_id}/overview") or {}
-    meeting, agenda, roll_call, items, minutes = (
-        overview.get(part) for part in ("meeting", "agenda", "roll_call", "action_items", "minutes")
-    )
-    if meeting is None:
+    answer = await services.get("meetings", f"/v1/meetings/{meeting_id}/overview")
+    # A refusal is the 404 page; a success always holds the meeting, and is only read when rendered.
+    if answer.status_code >= 400:
         return render(
             request,
             "pages/error.html",
@@ -214,25 +212,33 @@ async def _detail(
             heading=_("Mötet finns inte"),
             message=_("Mötet kan ha tagits bort, eller så är länken fel. Gå till listan över möten."),
         )
-    return render(
-        request,
-        "meetings/detail.html",
-        status_code=status_code,
-        meeting=meeting,
-        agenda=agenda,
-        roll_call=(roll_call or {}).get("entries", []),
-        roll_call_options=translated(ROLL_CALL),
-        values=values or {},
-        action_items=(items or {}).get("items", []),
-        minutes=minutes,
-        errors=errors or {},
-        agenda_kinds=AGENDA_KINDS,
-        attendance_labels=ATTENDANCE,
-        action_status=ACTION_STATUS,
-        agenda_kind_options=translated(AGENDA_KINDS),
-        minutes_status=MINUTES_STATUS,
-        can_manage=user.has_role(*roles.MANAGE_MEETINGS),
-    )
+
+    def context() -> dict[str, Any]:
+        overview = answer.data() or {}
+        meeting, agenda, roll_call, items, minutes = (
+            overview.get(part) for part in ("meeting", "agenda", "roll_call", "action_items", "minutes")
+        )
+        return {
+            "meeting": meeting,
+            "agenda": agenda,
+            "roll_call": (roll_call or {}).get("entries", []),
+            "roll_call_options": translated(ROLL_CALL),
+            "values": values or {},
+            "action_items": (items or {}).get("items", []),
+            "minutes": minutes,
+            "errors": errors or {},
+            "agenda_kinds": AGENDA_KINDS,
+            "attendance_labels": ATTENDANCE,
+            "action_status": ACTION_STATUS,
+            "agenda_kind_options": translated(AGENDA_KINDS),
+            "minutes_status": MINUTES_STATUS,
+            "can_manage": user.has_role(*roles.MANAGE_MEETINGS),
+        }
+
+    if errors is None and values is None and status_code == 200:
+        # The page as it is opened, from the answer alone: shown again while its ETag holds.
+        return render_kept(request, "meetings/detail.html", [answer], context)
+    return render(request, "meetings/detail.html", status_code=status_code, **context())
 
 
 @router.get("/{meeting_id}", response_class=HTMLResponse)

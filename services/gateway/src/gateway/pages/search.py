@@ -13,7 +13,7 @@ from gateway.auth import requires
 from gateway.forms import DATE_HINT, parse_date
 from gateway.highlights import safe_snippet
 from gateway.i18n import _
-from gateway.rendering import render
+from gateway.rendering import render, render_kept
 from gateway.sessions import SignedIn
 from gateway.upstream import ServicesDep
 
@@ -42,17 +42,14 @@ async def search(
                 errors[name] = _(DATE_HINT)
             else:
                 params[name] = datetime.combine(parsed, time(0), request.app.state.settings.zone).isoformat()
-    page = None
-    if q.strip() and not errors:
-        page = await services.get_json("meetings", "/v1/search", params=params)
+    def context(page: dict[str, Any] | None) -> dict[str, Any]:
         for hit in (page or {}).get("items", []):
             hit["snippet_safe"] = safe_snippet(hit.get("snippet_html", ""))
-    return render(
-        request,
-        "meetings/search.html",
-        q=q,
-        page=page,
-        errors=errors,
-        filters=filters,
-        values={"from": start, "to": end},
-    )
+        values = {"from": start, "to": end}
+        return {"q": q, "page": page, "errors": errors, "filters": filters, "values": values}
+
+    if not q.strip() or errors:
+        return render(request, "meetings/search.html", **context(None))
+    answer = await services.get("meetings", "/v1/search", params=params)
+    # The same search again, while its ETag holds: the page rendered from it last time.
+    return render_kept(request, "meetings/search.html", [answer], lambda: context(answer.data()))
