@@ -3,14 +3,17 @@ visitor with no account registers on a phone, by keyboard only."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 
+import asyncpg
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from backbone.testing import run_async
 from devstack.stack import Stack
 
 from .conftest import AccessiblePage, Account
@@ -126,3 +129,66 @@ def test_a_visitor_registers_on_a_phone_by_keyboard_only(browser: Browser, stack
     assert [(p["name"], p["accessibility"], p["food"]) for p in people] == [
         ("Kerstin Ek", ["interpreter"], "Vegetariskt")
     ]
+
+
+def _offer_tokens(stack: Stack, registration_id: str) -> dict[str, str]:
+    """The links of the newest offer to a registration, as the offer's mail would carry them."""
+
+    async def read() -> dict[str, str]:
+        conn = await asyncpg.connect(stack.postgres.dsn("events"))
+        try:
+            rows = await conn.fetch(
+                "SELECT envelope::text AS e FROM outbox WHERE subject = 'events.offer.made.v1' ORDER BY id"
+            )
+        finally:
+            await conn.close()
+        offers = [json.loads(r["e"])["data"] for r in rows]
+        return [o for o in offers if o["registration_id"] == registration_id][-1]
+
+    return run_async(read())
+
+
+def test_the_personal_link_pages_show_on_get_and_act_only_on_the_button(
+    ui: AccessiblePage, stack: Stack
+) -> None:
+    """A mail scanner that follows a link changes nothing; the person sees what the link is for, in
+    plain words, and presses the button. Each page passes axe, and works by keyboard."""
+    event = _published_event(stack)
+    headers = stack.system_headers("events")
+    with httpx.Client(base_url=stack.url("events"), headers=headers, timeout=30) as events:
+        events.patch(f"/v1/events/{event['id']}", json={"capacity": 1}).raise_for_status()
+        url = f"/v1/events/{event['id']}/registrations"
+        first = events.post(url, json={"name": "Först", "email": f"a-{uuid.uuid4().hex[:6]}@example.se"})
+        second = events.post(url, json={"name": "Sedan", "email": f"b-{uuid.uuid4().hex[:6]}@example.se"})
+        first.raise_for_status()
+        second.raise_for_status()
+
+        def status_of(reg_id: str) -> str:
+            people = events.get(url).json()["items"]
+            return str(next(p["status"] for p in people if p["id"] == reg_id))
+
+        page = ui.page
+        ui.goto(f"/evenemang/avboka?token={first.json()['cancel_token']}")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Avboka din plats")
+        expect(page.locator("main")).to_contain_text(str(event["title"]))
+        assert status_of(first.json()["id"]) == "registered", "opening the link must not cancel"
+        page.get_by_role("button", name="Ja, avboka min plats").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("main")).to_contain_text("Din plats är avbokad")
+        ui.check()
+        assert status_of(first.json()["id"]) == "cancelled"
+
+        offer = _offer_tokens(stack, second.json()["id"])
+        ui.goto(f"/evenemang/erbjudande/nej?token={offer['decline_token']}")
+        expect(page.get_by_role("button", name="Nej tack, ge platsen till någon annan")).to_be_visible()
+        ui.goto(f"/evenemang/erbjudande/ja?token={offer['confirm_token']}")
+        expect(page.locator("main")).to_contain_text("Erbjudandet gäller till")
+        assert status_of(second.json()["id"]) == "offered", "opening the links must not answer"
+        page.get_by_role("button", name="Ja, jag tar platsen").click()
+        expect(page.locator("main")).to_contain_text("Platsen är din")
+        ui.check()
+        assert status_of(second.json()["id"]) == "registered"
+        # The used link again: a plain answer, no button.
+        ui.goto(f"/evenemang/erbjudande/nej?token={offer['decline_token']}")
+        expect(page.locator("main")).to_contain_text("redan tackat ja")
+        expect(page.get_by_role("button", name="Nej tack, ge platsen till någon annan")).to_have_count(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from backbone.logs import get_logger
 from backbone.runtime import Runtime
 from backbone.workers import run_forever
 from events import registrations, reminders, retention
-from events.api import check_in, events, feeds, programme, public
+from events.api import check_in, events, feeds, helpers, programme, public
 from events.api import registrations as registrations_api
 from events.consumers import IGNORED, SUBSCRIPTIONS
 from events.feed_tokens import MalformedFeedToken
@@ -85,6 +86,8 @@ def create_app(settings: Settings) -> FastAPI:
     install_platform(app, runtime, conditional_gets=True)
     install_rule_errors(app)
     app.state.signer = signer
+    # Keys the feeds' own ETags (events.api.feeds), made once per process like the platform's.
+    app.state.feed_key = secrets.token_bytes(32)
 
     # A link that is not one of ours is bad input (400), not a state that forbids it (409).
     @app.exception_handler(InvalidLink)
@@ -99,7 +102,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(registrations_api.router)
     app.include_router(programme.router)
     app.include_router(check_in.router)
+    app.include_router(helpers.router)
     app.include_router(public.router)
     app.include_router(feeds.router)
     app.include_router(feeds.tokens_router)
+    app.include_router(feeds.group_tokens_router)
     return app

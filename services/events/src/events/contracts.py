@@ -10,6 +10,7 @@ emails carry the person's name and address and the personal links' tokens: the l
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -64,6 +65,8 @@ class Person(_Payload):
     name: str
     email: str | None
     phone: str | None
+    # The language the person reads their emails in: "sv" (the default) or "en".
+    language: Literal["sv", "en"] = "sv"
 
 
 class RegistrationCreatedV1(_Payload):
@@ -77,6 +80,14 @@ class RegistrationCreatedV1(_Payload):
     person: Person
     organisation_id: str | None
     cancel_token: str
+    # Added and checked in at the door (often with no address): no confirmation to send.
+    walk_in: bool = False
+    # The event's version when this happened (registrations.version_of): notify writes the
+    # confirmation and its .ics from it, not from its own copy of the event, which may be older.
+    ends_at: datetime | None = None
+    venue_name: str | None = None
+    venue_address: str | None = None
+    sequence: int | None = None
 
 
 class RegistrationCancelledV1(_Payload):
@@ -96,6 +107,11 @@ class RegistrationPromotedV1(_Payload):
     timezone: str
     person: Person
     cancel_token: str
+    # the event's version (as in RegistrationCreatedV1)
+    ends_at: datetime | None = None
+    venue_name: str | None = None
+    venue_address: str | None = None
+    sequence: int | None = None
 
 
 class OfferMadeV1(_Payload):
@@ -108,6 +124,11 @@ class OfferMadeV1(_Payload):
     expires_at: datetime
     confirm_token: str
     decline_token: str
+    # the event's version (as in RegistrationCreatedV1)
+    ends_at: datetime | None = None
+    venue_name: str | None = None
+    venue_address: str | None = None
+    sequence: int | None = None
 
 
 class OfferAnsweredV1(_Payload):
@@ -117,6 +138,14 @@ class OfferAnsweredV1(_Payload):
 
 class OfferAcceptedV1(OfferAnsweredV1):
     cancel_token: str
+    # the event's version (as in RegistrationCreatedV1), for the confirmation's .ics
+    event_title: str | None = None
+    starts_at: datetime | None = None
+    timezone: str | None = None
+    ends_at: datetime | None = None
+    venue_name: str | None = None
+    venue_address: str | None = None
+    sequence: int | None = None
 
 
 class OfferExpiredV1(_Payload):
@@ -222,4 +251,91 @@ REMINDER_DUE = event_type(
     ReminderDueV1,
     aggregate="registration",
     description="Time to remind a registered person of the event (once per reminder and start time).",
+)
+
+
+class RegistrationEventChangedV1(_Payload):
+    """One person's notice that their event changed: a new time or place, or (after publishing) a new
+    audience. Sent to everyone with a place, an offer or a place in the queue, once per change."""
+
+    registration_id: str
+    event_id: str
+    event_title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    person: Person
+    # where the person stands: "registered", "offered" or "waiting"
+    status: str
+    # "rescheduled" (time), "moved" (place), "audience" (who the event is for; the place is kept)
+    changes: list[str]
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+    previous_venue_name: str | None
+    previous_venue_address: str | None
+    venue_name: str | None
+    venue_address: str | None
+    # "public", "staff" or "groups": who the event is for now
+    audience: str
+    cancel_token: str
+    # the event's calendar SEQUENCE after this change (the feeds' and the .ics's)
+    sequence: int | None = None
+
+
+class RegistrationEventCancelledV1(_Payload):
+    """One person's notice that their event was cancelled (their registration or place in the queue
+    ends with it)."""
+
+    registration_id: str
+    event_id: str
+    event_title: str
+    starts_at: datetime
+    timezone: str
+    person: Person
+    # where the person stood: "registered", "offered" or "waiting"
+    previous_status: str
+    reason: str | None
+    # the event's calendar SEQUENCE of the cancellation (the CANCEL's)
+    sequence: int | None = None
+
+
+REGISTRATION_EVENT_CHANGED = event_type(
+    "events.registration.event_changed.v1",
+    RegistrationEventChangedV1,
+    aggregate="registration",
+    description="The event of a registered (or waiting) person changed time, place or audience: tell them.",
+)
+REGISTRATION_EVENT_CANCELLED = event_type(
+    "events.registration.event_cancelled.v1",
+    RegistrationEventCancelledV1,
+    aggregate="registration",
+    description="The event of a registered (or waiting) person was cancelled: tell them.",
+)
+
+
+class HelpersRequestedV1(_Payload):
+    """An event asks a volunteers pool for people. `request_id` is the events service's id for this
+    ask (one event may ask several pools, or the same pool twice): the answer refers to it."""
+
+    request_id: str
+    event_id: str
+    event_title: str
+    # the pool's key in the volunteers service (e.g. "grillvardar")
+    pool_key: str
+    seats: int
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    place: str | None
+    # what the helpers should know or be able to do, in plain words ("" when nothing special)
+    needs: str
+    # who asked: an identity subject of the gateway
+    requested_by: str
+
+
+HELPERS_REQUESTED = event_type(
+    "events.helpers.requested.v1",
+    HelpersRequestedV1,
+    aggregate="event",
+    description="An event asks a volunteers pool for helpers or instructors (how many, when, where, needs).",
 )

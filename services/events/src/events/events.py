@@ -16,7 +16,7 @@ from backbone import paging
 from backbone.errors import NotFound, StaleVersion
 from backbone.outbox import add_event
 from events import contracts as c
-from events import model
+from events import model, notices
 from events.registrations import Context, fill_places, holding
 from events.sql_queries import q
 
@@ -147,7 +147,9 @@ async def update_event(
         _check(after)
         counts = await q.count_by_status.fetch(conn, event_id=event_id)
         model.check_capacity(after["capacity"], holding({r["status"]: int(r["n"]) for r in counts}))
-        kinds = model.attendee_changes(before, after) if before["status"] != "draft" else []
+        published = before["status"] != "draft"
+        kinds = model.attendee_changes(before, after) if published else []
+        new_audience = published and model.audience_changed(before, after)
         row = dict(
             await q.update_event.fetchrow(
                 conn,
@@ -181,6 +183,11 @@ async def update_event(
                 ),
                 aggregate_id=str(event_id),
             )
+        if new_audience:
+            await _record(conn, event_id, ["audience"], before, row, by)
+        told = kinds + (["audience"] if new_audience else [])
+        if told:
+            await notices.tell_changed(conn, before=before, after=row, changes=told, ctx=ctx)
         await fill_places(conn, row, ctx)
     return row
 
@@ -188,7 +195,11 @@ async def update_event(
 async def _record(
     conn: asyncpg.Connection, event_id: uuid.UUID, kinds: list[str], before: Row, after: Row, by: str
 ) -> None:
-    fields = {"rescheduled": model.TIME_FIELDS, "moved": model.PLACE_FIELDS}
+    fields = {
+        "rescheduled": model.TIME_FIELDS,
+        "moved": model.PLACE_FIELDS,
+        "audience": model.AUDIENCE_FIELDS,
+    }
     for kind in kinds:
         await q.insert_change.execute(
             conn,
@@ -201,7 +212,15 @@ async def _record(
 
 
 def _json(value: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in value.items()}
+    return {k: _plain(v) for k, v in value.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [str(v) if isinstance(v, uuid.UUID) else v for v in value]
+    return value
 
 
 async def publish_event(*, conn: asyncpg.Connection, event_id: uuid.UUID, by: str, ctx: Context) -> Row:
@@ -261,8 +280,10 @@ async def cancel_event(
             after=_json({"status": "cancelled", "reason": reason}),
             changed_by=by,
         )
+        people = await notices.concerned(conn, row)
         await q.close_waiting_list.execute(conn, event_id=event_id)
         if before["status"] != "draft":
+            await notices.tell_cancelled(conn, event=row, people=people, reason=reason, ctx=ctx)
             await add_event(
                 conn,
                 c.EVENT_CANCELLED,

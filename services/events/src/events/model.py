@@ -32,6 +32,9 @@ SHORTEST_OFFER = timedelta(hours=1)
 # the calendar SEQUENCE, and are announced as `events.event.changed.v1`.
 TIME_FIELDS = ("starts_at", "ends_at")
 PLACE_FIELDS = ("venue_name", "venue_address")
+# Who the event is for. A change after publishing keeps every registration (nobody loses a place they
+# were given), is kept in the history, and each person concerned is told.
+AUDIENCE_FIELDS = ("audience", "audience_group_ids")
 
 
 class InvalidLink(RuleError):
@@ -147,6 +150,19 @@ def check_registration_open(window: Window, now: datetime, zone: tzinfo) -> None
         raise RuleError("Anmälan är stängd. Kontakta arrangören om du ändå vill komma.")
 
 
+def check_walk_in(*, status: str, capacity: int | None, holding_places: int, beyond_capacity: bool) -> None:
+    """Refuse a walk-in the event cannot take; a full event takes one only when staff decide so."""
+    if status == "cancelled":
+        raise RuleError("Evenemanget är inställt, så ingen kan checkas in.")
+    if status == "draft":
+        raise RuleError("Evenemanget är inte publicerat än. Publicera det först.")
+    if capacity is not None and holding_places >= capacity and not beyond_capacity:
+        raise RuleError(
+            f"Evenemanget är fullt ({holding_places} av {capacity} platser). "
+            'Om det finns plats i lokalen: kryssa i "Släpp in ändå" och lägg till personen igen.'
+        )
+
+
 def places_left(capacity: int | None, holding_places: int) -> int | None:
     """None when there is no limit."""
     return None if capacity is None else max(capacity - holding_places, 0)
@@ -173,6 +189,14 @@ def attendee_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> lis
     if any(before[f] != after[f] for f in PLACE_FIELDS):
         kinds.append("moved")
     return kinds
+
+
+def audience_changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether who the event is for changed (the order of the groups does not matter)."""
+    if before["audience"] != after["audience"]:
+        return True
+    groups = {str(g) for g in before["audience_group_ids"]}
+    return after["audience"] == "groups" and groups != {str(g) for g in after["audience_group_ids"]}
 
 
 def check_editable(status: str) -> None:

@@ -91,6 +91,16 @@ def about(event: Row, reg: Row, ctx: Context) -> dict[str, Any]:
     }
 
 
+def version_of(event: Row) -> dict[str, Any]:
+    """The event's version a registration's event carries, so its confirmation needs no other copy."""
+    return {
+        "ends_at": event["ends_at"],
+        "venue_name": event["venue_name"],
+        "venue_address": event["venue_address"],
+        "sequence": event["sequence"],
+    }
+
+
 async def _locked_event(conn: asyncpg.Connection, event_id: uuid.UUID) -> Row:
     event = await q.lock_event.fetchrow(conn, id=event_id)
     if event is None:
@@ -202,6 +212,7 @@ async def _register_locked(
         c.REGISTRATION_CREATED,
         c.RegistrationCreatedV1(
             **about(event, reg, ctx),
+            **version_of(event),
             status=status,
             organisation_id=str(reg["organisation_id"]) if reg["organisation_id"] else None,
             cancel_token=token,
@@ -234,13 +245,7 @@ async def cancel(
         outside = organisation_scope is not None and reg["organisation_id"] != organisation_scope
         if (event_id is not None and event["id"] != event_id) or outside:
             raise NotFound(f"Evenemanget {event_id} har ingen anmälan med id {registration_id}.")
-        if reg["status"] in ENDED:
-            raise RuleError("Anmälan är redan avbokad. Du behöver inte göra något mer.")
-        if by_link and ctx.now >= event["starts_at"]:
-            raise RuleError(
-                "Evenemanget har redan börjat, så anmälan kan inte avbokas längre. "
-                "Kontakta arrangören om du har frågor."
-            )
+        _check_cancellable(reg, event, ctx.now, by_link=by_link)
         done = dict(await q.set_registration_status.fetchrow(conn, id=reg["id"], status="cancelled"))
         await add_event(
             conn,
@@ -253,6 +258,22 @@ async def cancel(
         if reg["status"] in model.HOLDS_PLACE:
             await fill_places(conn, event, ctx)
     return done
+
+
+def _check_cancellable(reg: Row, event: Row, now: datetime, *, by_link: bool) -> None:
+    if reg["status"] in ENDED:
+        raise RuleError("Anmälan är redan avbokad. Du behöver inte göra något mer.")
+    if by_link and now >= event["starts_at"]:
+        raise RuleError(
+            "Evenemanget har redan börjat, så anmälan kan inte avbokas längre. "
+            "Kontakta arrangören om du har frågor."
+        )
+
+
+def _check_offer_answerable(reg: Row, event: Row, link: Link, now: datetime) -> None:
+    if event["status"] == "cancelled":
+        raise RuleError("Evenemanget är inställt, så erbjudandet gäller inte längre.")
+    _check_offer_open(reg, link, now)
 
 
 async def _locked_pair(conn: asyncpg.Connection, registration_id: uuid.UUID) -> tuple[Row, Row]:
@@ -268,13 +289,18 @@ async def _locked_pair(conn: asyncpg.Connection, registration_id: uuid.UUID) -> 
 async def look_up(*, conn: asyncpg.Connection, token: str, action: Action, ctx: Context) -> tuple[Row, Row]:
     """The registration and event a personal link is about, changing nothing: the page a link opens
     shows this and asks the person to press a button (so that mail scanners following links do not
-    cancel or answer for them)."""
+    cancel or answer for them). A link that could no longer act is refused as the button would be."""
     link = ctx.signer.read(token, expected=action, now=ctx.now)
     reg = await q.get_registration.fetchrow(conn, id=link.registration_id)
     if reg is None:
         raise NotFound("Anmälan finns inte. Den kan ha tagits bort efter evenemanget.")
-    event = await q.get_event.fetchrow(conn, id=reg["event_id"])
-    return dict(reg), dict(event)
+    event = dict(await q.get_event.fetchrow(conn, id=reg["event_id"]))
+    # A link that can no longer act says so now, instead of showing a button that would be refused.
+    if action == "cancel":
+        _check_cancellable(dict(reg), event, ctx.now, by_link=True)
+    else:
+        _check_offer_answerable(dict(reg), event, link, ctx.now)
+    return dict(reg), event
 
 
 async def answer_offer(*, conn: asyncpg.Connection, token: str, accept: bool, ctx: Context) -> Row:
@@ -282,9 +308,7 @@ async def answer_offer(*, conn: asyncpg.Connection, token: str, accept: bool, ct
     link = ctx.signer.read(token, expected="confirm" if accept else "decline", now=ctx.now)
     async with conn.transaction():
         event, reg = await _locked_pair(conn, link.registration_id)
-        if event["status"] == "cancelled":
-            raise RuleError("Evenemanget är inställt, så erbjudandet gäller inte längre.")
-        _check_offer_open(reg, link, ctx.now)
+        _check_offer_answerable(reg, event, link, ctx.now)
         if accept:
             done = dict(await q.set_registration_status.fetchrow(conn, id=reg["id"], status="registered"))
             await add_event(
@@ -294,6 +318,10 @@ async def answer_offer(*, conn: asyncpg.Connection, token: str, accept: bool, ct
                     registration_id=str(reg["id"]),
                     event_id=str(event["id"]),
                     cancel_token=cancel_token(event, reg, ctx),
+                    event_title=event["title"],
+                    starts_at=event["starts_at"],
+                    timezone=ctx.timezone,
+                    **version_of(event),
                 ),
                 aggregate_id=str(reg["id"]),
             )
@@ -383,6 +411,7 @@ async def _promote(conn: asyncpg.Connection, event: Row, reg: Row, ctx: Context)
         c.REGISTRATION_PROMOTED,
         c.RegistrationPromotedV1(
             **about(event, reg, ctx),
+            **version_of(event),
             cancel_token=cancel_token(event, reg, ctx),
         ),
         aggregate_id=str(reg["id"]),
@@ -398,6 +427,7 @@ async def _offer(conn: asyncpg.Connection, event: Row, reg: Row, ctx: Context) -
         c.OFFER_MADE,
         c.OfferMadeV1(
             **about(event, reg, ctx),
+            **version_of(event),
             expires_at=offered["offer_expires_at"],
             confirm_token=ctx.signer.sign(Link(reg["id"], "confirm", expires, round_), now=ctx.now),
             decline_token=ctx.signer.sign(Link(reg["id"], "decline", expires, round_), now=ctx.now),
@@ -446,7 +476,16 @@ async def summary(
         )
         counts = {r["status"]: int(r["n"]) for r in rows}
     per_org = await q.counts_by_organisation.fetch(conn, event_id=event_id, organisation_id=organisation_id)
+    # A new audience after publishing keeps earlier registrations; staff are shown how many there are,
+    # so they can check whether each still belongs (the service cannot tell who is in which group).
+    changed = await q.last_change_of_kind.fetchval(conn, event_id=event_id, change="audience")
+    before_change = None
+    if changed is not None:
+        before_change = await q.count_active_created_before.fetchval(conn, event_id=event_id, before=changed)
+        if organisation_id is not None:
+            before_change = None  # staff's warning; a representative's summary holds only counts
     return {
+        "registered_before_audience_change": before_change,
         "counts": counts,
         "per_organisation": [
             {"organisation_id": r["organisation_id"], "registered": int(r["n"])} for r in per_org

@@ -90,3 +90,64 @@ async def test_a_nul_byte_is_a_clear_answer_not_a_server_error(client: Any) -> N
     body = {"title": "Fel\x00", "starts_at": "2027-01-01T10:00", "ends_at": "2027-01-01T11:00"}
     made = await client.call("POST", "/v1/events", json=body)
     assert made.status_code == 422 and "tecken som inte går att spara" in made.json()["detail"]
+
+
+async def test_a_walk_in_is_registered_and_checked_in_at_once_and_counts_against_capacity(
+    client: Any,
+) -> None:
+    event, _ = await registered(client, capacity=3, people=2)
+    url = f"/v1/events/{event['id']}/check-in/walk-ins"
+    # At the door there may be no address to note: the person is there.
+    came = await client.post(url, {"name": "Kim Dörr", "nonce": uuid.uuid4().hex})
+    assert came["first"] is True and came["checked_in_at"] and came["beyond_capacity"] is False
+    people = await client.get(f"/v1/events/{event['id']}/registrations")
+    walk_in = next(p for p in people["items"] if p["name"] == "Kim Dörr")
+    assert walk_in["status"] == "registered" and walk_in["walk_in"] is True and walk_in["checked_in_at"]
+    assert (await client.get(f"/v1/public/events/{event['id']}", as_=()))["places_left"] == 0
+    created = [c for c in await client.outbox("events.registration.created.v1") if c["walk_in"]]
+    assert [c["registration_id"] for c in created] == [walk_in["id"]]
+    checked = await client.outbox("events.registration.checked_in.v1")
+    assert [c["registration_id"] for c in checked] == [walk_in["id"]]
+
+
+async def test_a_walk_in_beyond_capacity_needs_the_staffs_decision(client: Any) -> None:
+    event, _ = await registered(client, capacity=2, people=2)
+    url = f"/v1/events/{event['id']}/check-in/walk-ins"
+    full = await client.call("POST", url, json={"name": "Sen Gäst", "nonce": uuid.uuid4().hex}, expect=409)
+    assert "fullt" in full.json()["detail"] and "ändå" in full.json()["detail"]
+    assert (await client.get(f"/v1/events/{event['id']}/registrations"))["total"] == 2
+    let_in = {"name": "Sen Gäst", "nonce": uuid.uuid4().hex, "beyond_capacity": True}
+    came = await client.post(url, let_in)
+    assert came["beyond_capacity"] is True
+    summary = await client.get(f"/v1/events/{event['id']}/registrations/summary")
+    assert summary["counts"]["registered"] == 3
+
+
+async def test_a_retried_walk_in_adds_the_person_once(client: Any) -> None:
+    event, _ = await registered(client, capacity=10, people=1)
+    url = f"/v1/events/{event['id']}/check-in/walk-ins"
+    scan = {"name": "Ett Försök", "phone": "070-123 45 67", "nonce": uuid.uuid4().hex}
+    answers = await asyncio.gather(*(client.call("POST", url, json=scan) for _ in range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 200, 200, 201]
+    assert len({a.json()["registration_id"] for a in answers}) == 1
+    assert (await client.get(f"/v1/events/{event['id']}/registrations"))["total"] == 2
+    # The same nonce on another event's path is not this event's walk-in.
+    other = await published_event(client)
+    replay = await client.call("POST", f"/v1/events/{other['id']}/check-in/walk-ins", json=scan)
+    assert replay.status_code == 404
+
+
+async def test_a_walk_in_who_is_registered_already_is_sent_to_the_list(client: Any) -> None:
+    event, _ = await registered(client, capacity=10, people=1)
+    url = f"/v1/events/{event['id']}/check-in/walk-ins"
+    twin = {"name": "Person 0", "email": "PERSON0@example.se", "nonce": uuid.uuid4().hex}
+    answer = await client.call("POST", url, json=twin, expect=409)
+    assert "redan en plats" in answer.json()["detail"]
+
+
+async def test_no_walk_ins_for_a_cancelled_event(client: Any) -> None:
+    event, _ = await registered(client, capacity=10, people=1)
+    await client.post(f"/v1/events/{event['id']}/cancel", {"reason": None}, expect=200)
+    url = f"/v1/events/{event['id']}/check-in/walk-ins"
+    answer = await client.call("POST", url, json={"name": "X", "nonce": uuid.uuid4().hex}, expect=409)
+    assert "inställt" in answer.json()["detail"]

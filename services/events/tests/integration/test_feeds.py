@@ -9,7 +9,7 @@ from typing import Any
 import feedparser
 from icalendar import Calendar
 
-from .world import published_event, soon
+from .world import person, published_event, soon
 
 ICS = "/v1/public/feeds/events.ics"
 
@@ -103,3 +103,65 @@ async def test_a_malformed_feed_token_is_a_400_and_another_organisations_link_is
     await client.call(
         "POST", f"/v1/organisations/{other}/feed-token", as_=("org_representative",), org=mine, expect=403
     )
+
+
+async def test_a_registration_does_not_change_the_feeds_etag_but_a_change_of_an_event_does(
+    client: Any,
+) -> None:
+    event = await published_event(client, capacity=10)
+    visitor = client.headers(subject="public-feed")
+    for url in (ICS, "/v1/public/feeds/events.atom"):
+        first = await client.http.get(url, headers=visitor)
+        tag = first.headers["ETag"]
+        await client.public(f"/v1/public/events/{event['id']}/registrations", person(uuid.uuid4().int), 202)
+        again = await client.http.get(url, headers={**visitor, "If-None-Match": tag})
+        assert again.status_code == 304, f"{url}: a registration changed the feed's ETag"
+        assert again.headers["ETag"] == tag and again.content == b""
+    await client.patch(f"/v1/events/{event['id']}", {"title": "Ny titel"})
+    after = await client.http.get(ICS, headers={**visitor, "If-None-Match": tag})
+    assert after.status_code == 200 and b"Ny titel" in after.content
+
+
+async def test_if_modified_since_is_answered_304_until_an_event_in_the_feed_changes(client: Any) -> None:
+    event = await published_event(client)
+    # The header counts whole seconds: the event was published a while ago, so the change below is later.
+    async with client.pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE events SET updated_at = updated_at - interval '1 minute' WHERE id = $1", event["id"]
+        )
+    first = await client.call("GET", ICS, as_=(), expect=200)
+    since = first.headers["Last-Modified"]
+    unchanged = await client.call("GET", ICS, as_=(), headers={"If-Modified-Since": since})
+    assert unchanged.status_code == 304 and unchanged.headers["Last-Modified"] == since
+    await client.post(f"/v1/events/{event['id']}/cancel", {"reason": None}, expect=200)
+    changed = await client.call("GET", ICS, as_=(), headers={"If-Modified-Since": since})
+    assert changed.status_code == 200 and b"STATUS:CANCELLED" in changed.content
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2): a tag that no longer matches is a 200.
+    stale = await client.call(
+        "GET", ICS, as_=(), headers={"If-None-Match": first.headers["ETag"], "If-Modified-Since": since}
+    )
+    assert stale.status_code == 200
+
+
+async def test_a_group_feed_holds_the_events_for_that_groups_members_by_a_secret_link(client: Any) -> None:
+    group, other = uuid.uuid4(), uuid.uuid4()
+    ours = await published_event(
+        client, audience="groups", audience_group_ids=[str(group)], title="Gruppmöte"
+    )
+    await published_event(client, audience="groups", audience_group_ids=[str(other)], title="Andras")
+    await published_event(client, title="Öppet för alla")
+    link = await client.post(f"/v1/groups/{group}/feed-token", expect=200)
+    assert link["group_id"] == str(group)
+    events = await vevents(client, link["ics_path"])
+    assert list(events) == [f"{ours['id']}@delaktig.events"]
+    assert str(events[f"{ours['id']}@delaktig.events"]["CLASS"]) == "PRIVATE"
+    answer = await client.call("GET", link["atom_path"], as_=(), expect=200)
+    assert answer.headers["Cache-Control"].startswith("private")
+    assert [e.title for e in feedparser.parse(answer.content).entries] == ["Gruppmöte"]
+    # Not in the public feed, and a representative may not make a group's link.
+    assert f"{ours['id']}@delaktig.events" not in await vevents(client)
+    await client.call("POST", f"/v1/groups/{group}/feed-token", as_=("org_representative",), expect=403)
+    rotated = await client.post(f"/v1/groups/{group}/feed-token", expect=200)
+    await client.call("GET", link["ics_path"], as_=(), expect=404)
+    assert len(await vevents(client, rotated["ics_path"])) == 1
+    await client.call("GET", "/v1/public/feeds/groups/abc/events.ics", as_=(), expect=400)

@@ -43,7 +43,8 @@ async def test_a_full_event_puts_people_on_the_waiting_list_in_order(client: Any
     assert (await client.get(f"/v1/public/events/{event['id']}", as_=()))["places_left"] == 0
     created = await client.outbox("events.registration.created.v1")
     assert [c["status"] for c in created] == ["registered", "registered", "waiting", "waiting"]
-    assert created[0]["person"] == {"name": "Person 0", "email": "person0@example.se", "phone": None}
+    person0 = {"name": "Person 0", "email": "person0@example.se", "phone": None}
+    assert {k: created[0]["person"][k] for k in person0} == person0
 
 
 async def test_concurrent_registrations_never_overbook(client: Any) -> None:
@@ -378,7 +379,7 @@ async def test_an_offer_round_goes_on_past_an_event_that_fails_and_takes_the_ear
             CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
             $$ BEGIN RAISE EXCEPTION 'broken event'; END $$;
             CREATE TRIGGER refuse BEFORE UPDATE ON registrations FOR EACH ROW
-            WHEN (OLD.event_id = '{failing['id']}') EXECUTE FUNCTION refuse();
+            WHEN (OLD.event_id = '{failing["id"]}') EXECUTE FUNCTION refuse();
             """
         )
     assert await run_offer_check(client, at=datetime.now(UTC) + timedelta(hours=49)) == 1

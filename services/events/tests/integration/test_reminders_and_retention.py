@@ -89,7 +89,7 @@ async def test_a_reminder_round_goes_on_past_an_event_that_fails(client: Any) ->
             CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
             $$ BEGIN RAISE EXCEPTION 'broken event'; END $$;
             CREATE TRIGGER refuse BEFORE INSERT ON reminders_sent FOR EACH ROW
-            WHEN (NEW.event_id = '{failing['id']}') EXECUTE FUNCTION refuse();
+            WHEN (NEW.event_id = '{failing["id"]}') EXECUTE FUNCTION refuse();
             """
         )
     assert await remind(client, start - timedelta(minutes=30)) == 1

@@ -170,6 +170,26 @@ def meetings_service(meetings_app: FastAPI) -> Iterator[LiveServer]:
         yield server
 
 
+def settings_in_front_of(
+    make_database: Callable[..., str],
+    nats_server: Any,
+    identity_keys: KeyFiles,
+    tmp_path_factory: pytest.TempPathFactory,
+    **service_urls: str,
+) -> Settings:
+    """The gateway's settings, on a database of its own, in front of the real services given
+    (`meetings_url=…`, `events_url=…`)."""
+    return Settings(
+        database_url=make_database("gateway", MIGRATIONS_DIR),
+        nats_url=nats_server.url,
+        environment="test",
+        identity_signing_key=str(identity_keys.signing),
+        maildir=tmp_path_factory.mktemp("mail"),
+        relay_poll_seconds=0.2,
+        **service_urls,
+    )
+
+
 @pytest.fixture(scope="module")
 def real_settings(
     make_database: Callable[..., str],
@@ -179,14 +199,8 @@ def real_settings(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     """The gateway's settings in front of the real meetings service."""
-    return Settings(
-        database_url=make_database("gateway", MIGRATIONS_DIR),
-        nats_url=nats_server.url,
-        environment="test",
-        meetings_url=meetings_service.url,
-        identity_signing_key=str(identity_keys.signing),
-        maildir=tmp_path_factory.mktemp("mail"),
-        relay_poll_seconds=0.2,
+    return settings_in_front_of(
+        make_database, nats_server, identity_keys, tmp_path_factory, meetings_url=meetings_service.url
     )
 
 
@@ -196,21 +210,27 @@ def gateway_on_meetings(real_settings: Settings) -> Iterator[LiveServer]:
         yield server
 
 
-class MeetingsStaff:
-    """Seeds the meetings service directly through its API, as staff would through the gateway."""
+class ServiceStaff:
+    """Seeds a real service directly through its API, as staff would through the gateway."""
 
-    def __init__(self, meetings: LiveServer, keys: KeyFiles) -> None:
-        self.http = httpx.Client(base_url=meetings.url, timeout=30)
+    def __init__(self, service: LiveServer, keys: KeyFiles, audience: str) -> None:
+        self.http = httpx.Client(base_url=service.url, timeout=30)
         self.key = load_signing_key(str(keys.signing))
+        self.audience = audience
 
     def headers(self) -> dict[str, str]:
         who = Identity(subject="seed", roles=("staff",), name="Seed")
-        return bearer_headers(who, key=self.key, audience="meetings")
+        return bearer_headers(who, key=self.key, audience=self.audience)
 
     def send(self, method: str, url: str, body: Any = None, expect: int = 201) -> Any:
         response = self.http.request(method, url, json=body, headers=self.headers())
         assert response.status_code == expect, (method, url, response.status_code, response.text)
         return response.json()
+
+
+class MeetingsStaff(ServiceStaff):
+    def __init__(self, meetings: LiveServer, keys: KeyFiles) -> None:
+        super().__init__(meetings, keys, "meetings")
 
 
 @pytest.fixture(scope="module")

@@ -16,17 +16,17 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from backbone.identity import Identity, KeyFiles, bearer_headers, load_signing_key
+from backbone.identity import KeyFiles
 from events.app import create_app as create_events_app
 from events.settings import MIGRATIONS_DIR as EVENTS_MIGRATIONS_DIR
 from events.settings import Settings as EventsSettings
 from gateway import throttle
 from gateway.app import create_app
 from gateway.pages import events as event_pages
-from gateway.settings import MIGRATIONS_DIR, Settings
+from gateway.settings import Settings
 from gateway.upstream import MINTED
 
-from .conftest import LiveServer, browser, csrf_of, run, signed_in_as
+from .conftest import LiveServer, ServiceStaff, browser, csrf_of, run, settings_in_front_of, signed_in_as
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +59,8 @@ def events_settings(
     identity_keys: KeyFiles,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
-    return Settings(
-        database_url=make_database("gateway", MIGRATIONS_DIR),
-        nats_url=nats_server.url,
-        environment="test",
-        events_url=events_service.url,
-        identity_signing_key=str(identity_keys.signing),
-        maildir=tmp_path_factory.mktemp("mail"),
-        relay_poll_seconds=0.2,
+    return settings_in_front_of(
+        make_database, nats_server, identity_keys, tmp_path_factory, events_url=events_service.url
     )
 
 
@@ -76,20 +70,9 @@ def gateway_on_events(events_settings: Settings) -> Iterator[LiveServer]:
         yield server
 
 
-class EventsStaff:
-    """Seeds and reads the events service directly, as staff would through the gateway."""
-
+class EventsStaff(ServiceStaff):
     def __init__(self, events: LiveServer, keys: KeyFiles) -> None:
-        self.http = httpx.Client(base_url=events.url, timeout=30)
-        self.key = load_signing_key(str(keys.signing))
-
-    def send(self, method: str, url: str, body: Any = None, expect: int = 201) -> Any:
-        who = Identity(subject="seed", roles=("staff",), name="Seed")
-        response = self.http.request(
-            method, url, json=body, headers=bearer_headers(who, key=self.key, audience="events")
-        )
-        assert response.status_code == expect, (method, url, response.status_code, response.text)
-        return response.json()
+        super().__init__(events, keys, "events")
 
 
 @pytest.fixture(scope="module")
@@ -644,3 +627,206 @@ def test_yesterdays_registration_counts_are_forgotten(
             await conn.close()
 
     assert run(left()) == 0
+
+
+def _checkin_form(page: str, name: str) -> dict[str, str]:
+    """The hidden fields of the one-tap check-in button for `name` on the check-in page."""
+    row = re.search(
+        r'<form[^>]*action="[^"]*/check-in"[^>]*>(?:(?!</form>).)*?' + re.escape(name) + r".*?</form>",
+        page,
+        re.S,
+    )
+    assert row, f"no check-in button for {name}"
+    return dict(re.findall(r'name="(\w+)" value="([^"]*)"', row.group(0)))
+
+
+def test_staff_find_a_person_by_name_and_check_them_in_with_one_tap(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff, capacity=10)
+    for name in ("Anna Berg", "Bo Ek"):
+        events_staff.send(
+            "POST",
+            f"/v1/events/{event['id']}/registrations",
+            {"name": name, "email": f"{uuid.uuid4().hex[:6]}@ex.se"},
+        )
+    client = _staff(gateway_on_events, events_settings)
+    page = client.get(f"/events/{event['id']}/check-in", params={"name": "berg"})
+    assert page.status_code == 200
+    text = _text(page)
+    assert "Anna Berg" in text and "Bo Ek" not in text
+    assert '<label for="field-search"' in page.text  # the search has a label: for keyboards and readers
+    form = _checkin_form(page.text, "Anna Berg")
+    # A phone on a bad connection sends the same form twice: one check-in.
+    for _ in range(2):
+        done = client.post(f"/events/{event['id']}/check-in", data=form)
+        assert done.status_code == 303, done.text
+    people = events_staff.send("GET", f"/v1/events/{event['id']}/registrations", expect=200)["items"]
+    assert [p["name"] for p in people if p["checked_in_at"]] == ["Anna Berg"]
+    assert "Incheckad" in _text(client.get(f"/events/{event['id']}/check-in", params={"name": "berg"}))
+
+
+def test_a_walk_in_is_added_at_the_door_and_a_full_event_asks_the_staff_first(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff, capacity=1)
+    events_staff.send(
+        "POST", f"/v1/events/{event['id']}/registrations", {"name": "Har Plats", "email": "plats@ex.se"}
+    )
+    client = _staff(gateway_on_events, events_settings)
+    page = client.get(f"/events/{event['id']}/check-in")
+    fields = dict(
+        re.findall(r'name="(csrf_token|nonce)" value="([^"]*)"', page.text.split('id="walk-in"')[1])
+    )
+    full = client.post(f"/events/{event['id']}/check-in/walk-ins", data={**fields, "name": "Sen Gäst"})
+    assert full.status_code == 409
+    assert "fullt" in _text(full) and 'name="beyond_capacity"' in full.text
+    again = dict(re.findall(r'name="(csrf_token|nonce)" value="([^"]*)"', full.text.split('id="walk-in"')[1]))
+    assert again["nonce"] == fields["nonce"]  # the same person's try, still one nonce
+    let_in = client.post(
+        f"/events/{event['id']}/check-in/walk-ins",
+        data={**again, "name": "Sen Gäst", "beyond_capacity": "on"},
+    )
+    assert let_in.status_code == 303, let_in.text
+    people = events_staff.send("GET", f"/v1/events/{event['id']}/registrations", expect=200)["items"]
+    guest = next(p for p in people if p["name"] == "Sen Gäst")
+    assert guest["walk_in"] and guest["beyond_capacity"] and guest["checked_in_at"]
+
+
+def test_the_export_page_says_what_the_file_holds_and_who_may_download_it(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff, asks_food=True, asks_accessibility=True)
+    events_staff.send(
+        "POST",
+        f"/v1/events/{event['id']}/registrations",
+        {"name": "Åsa Öberg", "email": "asa@ex.se", "food": "vegetarisk", "accessibility": ["interpreter"]},
+    )
+    client = _staff(gateway_on_events, events_settings)
+    page = client.get(f"/events/{event['id']}/export")
+    assert page.status_code == 200
+    text = _text(page)
+    assert "Mat" in text and "Tillgänglighet" in text and f"/events/{event['id']}/export.csv" in text
+    csv_file = client.get(f"/events/{event['id']}/export.csv")
+    assert csv_file.status_code == 200 and csv_file.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv_file.headers["content-disposition"]
+    assert "no-store" in csv_file.headers["cache-control"]
+    body = csv_file.content.decode("utf-8-sig")
+    assert "Åsa Öberg" in body and "vegetarisk" in body and "interpreter" in body
+    # A representative downloads only their own organisation's people; a reader with no such role none.
+    rep = signed_in_as(
+        gateway_on_events, events_settings, "org_representative", organisation=str(uuid.uuid4())
+    )
+    own = rep.get(f"/events/{event['id']}/export.csv")
+    assert own.status_code == 200 and "Åsa Öberg" not in own.content.decode("utf-8-sig")
+    nobody = signed_in_as(gateway_on_events, events_settings)
+    assert nobody.get(f"/events/{event['id']}/export.csv").status_code in (302, 303, 403)
+
+
+def test_staff_edit_and_remove_a_programme_item_and_print_the_timetable(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    day = event["starts_at"][:10]
+    base = f"/v1/events/{event['id']}/programme"
+    first = events_staff.send(
+        "POST", base, {"starts_at": f"{day}T12:30:00", "ends_at": f"{day}T13:00:00", "title": "Välkommen"}
+    )
+    events_staff.send(
+        "POST", base, {"starts_at": f"{day}T13:00:00", "ends_at": f"{day}T14:00:00", "title": "Grupperna"}
+    )
+    client = _staff(gateway_on_events, events_settings)
+    form = client.get(f"/events/{event['id']}/programme/{first['id']}/edit")
+    assert form.status_code == 200 and 'value="Välkommen"' in _text(form) and 'value="12:30"' in form.text
+    token = csrf_of(form.text)
+    saved = client.post(
+        f"/events/{event['id']}/programme/{first['id']}",
+        data={
+            "csrf_token": token,
+            "day": day,
+            "starts": "12:45",
+            "ends": "13:00",
+            "title": "Välkomna allihop",
+            "room": "Aulan",
+            "responsible": "Mentorsgruppen",
+            "notes": "Mikrofon behövs",
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    refused = client.post(
+        f"/events/{event['id']}/programme/{first['id']}",
+        data={"csrf_token": token, "day": day, "starts": "07:00", "ends": "08:00", "title": "Tidigt"},
+    )
+    assert refused.status_code == 400 and "utanför evenemangets tid" in _text(refused)
+    timetable = client.get(f"/events/{event['id']}/programme")
+    text = _text(timetable)
+    assert timetable.status_code == 200
+    assert text.index("12:45–13:00") < text.index("Välkomna allihop") < text.index("13:00–14:00")
+    assert "Aulan" in text and "Mentorsgruppen" in text and "Mikrofon behövs" in text
+    assert 'class="printable' in timetable.text  # the print style sheet keeps only the timetable
+    removed = client.post(f"/events/{event['id']}/programme/{first['id']}/delete", data={"csrf_token": token})
+    assert removed.status_code == 303, removed.text
+    left = events_staff.send("GET", base, expect=200)
+    assert [i["title"] for i in left] == ["Grupperna"]
+    gone = client.get(f"/events/{event['id']}/programme/{first['id']}/edit")
+    assert gone.status_code == 404
+
+
+def test_a_reader_sees_the_timetable_but_no_edit_buttons(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    day = event["starts_at"][:10]
+    events_staff.send(
+        "POST",
+        f"/v1/events/{event['id']}/programme",
+        {"starts_at": f"{day}T12:30:00", "ends_at": f"{day}T13:00:00", "title": "Välkommen"},
+    )
+    rep = signed_in_as(
+        gateway_on_events, events_settings, "org_representative", organisation=str(uuid.uuid4())
+    )
+    page = rep.get(f"/events/{event['id']}/programme")
+    assert page.status_code == 200 and "Välkommen" in _text(page) and "/edit" not in page.text
+
+
+def test_staff_are_warned_when_the_audience_changed_after_people_registered(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    events_staff.send(
+        "POST", f"/v1/events/{event['id']}/registrations", {"name": "Tidig", "email": "t@ex.se"}
+    )
+    events_staff.send("PATCH", f"/v1/events/{event['id']}", {"audience": "staff"}, expect=200)
+    text = _text(_staff(gateway_on_events, events_settings).get(f"/events/{event['id']}"))
+    assert "Ny publik" in text
+    assert "1 anmälda från före ändringen av publiken" in text
+
+
+def test_staff_ask_for_helpers_on_the_event_page_and_see_the_request(
+    gateway_on_events: LiveServer, events_settings: Settings, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    client = _staff(gateway_on_events, events_settings)
+    page = client.get(f"/events/{event['id']}")
+    assert 'action="/events/' + event["id"] + '/helpers"' in page.text
+    asked = client.post(
+        f"/events/{event['id']}/helpers",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "pool_key": "grillvardar",
+            "seats": "4",
+            "starts": "11:30",
+            "ends": "16:00",
+            "needs": "Kan tända en grill",
+        },
+    )
+    assert asked.status_code == 303, asked.text
+    (made,) = events_staff.send("GET", f"/v1/events/{event['id']}/helpers", expect=200)
+    assert made["seats"] == 4 and made["starts_at"].startswith(event["starts_at"][:10])
+    text = _text(client.get(f"/events/{event['id']}"))
+    assert "grillvardar" in text and "Kan tända en grill" in text and "4" in text
+    refused = client.post(
+        f"/events/{event['id']}/helpers",
+        data={"csrf_token": csrf_of(page.text), "pool_key": "grillvardar", "seats": "två"},
+    )
+    assert refused.status_code == 400 and "hur många" in _text(refused)

@@ -2,85 +2,26 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import asyncpg
-import httpx
 import pytest
 from joserfc.jwk import OKPKey
 
-from backbone.identity import Identity, KeyFiles, bearer_headers, load_signing_key
+from backbone.identity import KeyFiles
+from backbone.testing import ServiceClient, in_process
 from meetings.app import create_app
 from meetings.settings import MIGRATIONS_DIR, Settings
 
 
-class Client:
-    """An HTTP client for the app, plus the database behind it for checking the outbox."""
-
-    def __init__(
-        self, http: httpx.AsyncClient, dsn: str, settings: Settings, key: OKPKey, app: Any = None
-    ) -> None:
-        self.app = app
-        self.key = key
-        self.http = http
-        self.dsn = dsn
-        self.settings = settings
-
-    def headers(self, *roles: str, organisation_id: Any = None) -> dict[str, str]:
-        who = Identity(
-            subject=f"user-{uuid.uuid4().hex[:6]}",
-            roles=roles or ("staff",),
-            organisation_id=str(organisation_id) if organisation_id else None,
-        )
-        return bearer_headers(who, key=self.key, audience="meetings")
-
-    async def call(
-        self,
-        method: str,
-        url: str,
-        *,
-        as_: tuple[str, ...] = ("staff",),
-        org: Any = None,
-        expect: int | None = None,
-        **kwargs: Any,
-    ) -> httpx.Response:
-        headers = {**self.headers(*as_, organisation_id=org), **kwargs.pop("headers", {})}
-        response = await self.http.request(method, url, headers=headers, **kwargs)
-        if expect is not None:
-            assert response.status_code == expect, f"{method} {url}: {response.status_code} {response.text}"
-        return response
-
-    async def post(self, url: str, json: Any = None, **kw: Any) -> Any:
-        return (await self.call("POST", url, json=json, expect=kw.pop("expect", 201), **kw)).json()
-
-    async def get(self, url: str, **kw: Any) -> Any:
-        return (await self.call("GET", url, expect=kw.pop("expect", 200), **kw)).json()
-
-    async def put(self, url: str, json: Any = None, **kw: Any) -> Any:
-        return (await self.call("PUT", url, json=json, expect=kw.pop("expect", 200), **kw)).json()
-
-    async def patch(self, url: str, json: Any = None, **kw: Any) -> Any:
-        return (await self.call("PATCH", url, json=json, expect=kw.pop("expect", 200), **kw)).json()
+class Client(ServiceClient):
+    def headers(self, *roles: str, subject: str | None = None, organisation_id: Any = None) -> dict[str, str]:
+        # Meetings' tests have no visitors: no roles means staff.
+        return super().headers(*(roles or ("staff",)), subject=subject, organisation_id=organisation_id)
 
     async def events(self, subject: str) -> list[dict[str, Any]]:
         """The event payloads recorded in the outbox for `subject`, oldest first."""
-        conn = await asyncpg.connect(self.dsn)
-        try:
-            rows = await conn.fetch(
-                "SELECT envelope::text AS e FROM outbox WHERE subject = $1 ORDER BY id", subject
-            )
-        finally:
-            await conn.close()
-        return [json.loads(r["e"])["data"] for r in rows]
-
-
-@pytest.fixture(scope="session")
-def signing_key(identity_keys: KeyFiles) -> OKPKey:
-    """The gateway's side of the test keypair: the tests sign identities as the gateway would."""
-    return load_signing_key(str(identity_keys.signing))
+        return await self.outbox(subject)
 
 
 @pytest.fixture
@@ -104,7 +45,7 @@ def settings_factory(
 async def client(settings_factory: Callable[[], Settings], signing_key: OKPKey) -> AsyncIterator[Client]:
     settings = settings_factory()
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://meetings") as http:
-            yield Client(http, settings.database_url, settings, signing_key, app)
+    async with in_process(app, "http://meetings") as http:
+        yield Client(
+            http, dsn=settings.database_url, settings=settings, key=signing_key, app=app, audience="meetings"
+        )

@@ -1,36 +1,43 @@
-"""Routes for the feeds: iCalendar and Atom, of all public events and per organising organisation.
+"""Routes for the feeds: iCalendar and Atom, of all public events, per organising organisation, and by
+secret link per organisation and per group.
 
-Conditional GETs come from the platform (ETag, 304); Last-Modified says when the newest event in the
-feed last changed."""
+A feed's validators come from what it shows, not from the platform's data version: a registration
+(which no feed shows) must not make every calendar client that polls download the feed again. The
+ETag is a keyed hash of the feed's address and of each event in it (id and last change; every change
+of an event moves its `updated_at`), so it changes exactly when an event enters, leaves or changes.
+It is checked before the feed is written, so a 304 costs one query. Last-Modified is the newest
+change; `If-Modified-Since` is honoured when no `If-None-Match` is sent (RFC 9110 13.2.2)."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 
+from backbone.conditional import matches
 from events import feed_tokens, feeds
-from events.api.deps import ERRORS, ConnDep, Registrar, Visitor, organisation_scope
-from events.api.schemas import FeedTokenPublic
+from events.api.deps import ERRORS, ConnDep, Registrar, Staff, Visitor, organisation_scope
+from events.api.schemas import FeedTokenPublic, GroupFeedTokenPublic
 from events.settings import Settings
 from events.sql_queries import q
 
 router = APIRouter(prefix="/v1/public/feeds", tags=["feeds"], responses=ERRORS)
 # Rotating an organisation's private feed link: its representative (or staff).
 tokens_router = APIRouter(prefix="/v1/organisations", tags=["feeds"], responses=ERRORS)
+# Rotating a group's feed link: staff.
+group_tokens_router = APIRouter(prefix="/v1/groups", tags=["feeds"], responses=ERRORS)
 ICS = "text/calendar; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 
 
-async def _rows(conn: Any, settings: Settings, organisation_id: uuid.UUID | None) -> list[dict[str, Any]]:
-    since = datetime.now(UTC) - timedelta(days=settings.feed_past_days)
-    return [
-        dict(r) for r in await q.list_feed_events.fetch(conn, since=since, organisation_id=organisation_id)
-    ]
+def _since(request: Request) -> datetime:
+    """Feeds keep events that ended up to `feed_past_days` ago (calendars keep the recent past)."""
+    return datetime.now(UTC) - timedelta(days=request.app.state.runtime.settings.feed_past_days)
 
 
 def _feed(request: Request, settings: Settings, name: str, page: str) -> feeds.Feed:
@@ -46,16 +53,43 @@ def _feed(request: Request, settings: Settings, name: str, page: str) -> feeds.F
     )
 
 
-def _answer(
-    body: bytes, media_type: str, rows: list[dict[str, Any]], settings: Settings, *, private: bool
-) -> Response:
+def feed_etag(key: bytes, path: str, rows: list[dict[str, Any]]) -> str:
+    """The feed's tag: weak (DTSTAMP differs between two answers that mean the same), keyed per process
+    so that new code never answers 304 to a tag of the old."""
+    data = repr((path, [(str(r["id"]), r["updated_at"].isoformat()) for r in rows])).encode()
+    return f'W/"{hashlib.blake2b(data, key=key, digest_size=16).hexdigest()}"'
+
+
+def _headers(
+    request: Request, rows: list[dict[str, Any]], settings: Settings, *, private: bool
+) -> dict[str, str]:
     # A private feed (a secret link) must not be kept by shared caches, where others could get it.
     scope = "private" if private else "public"
-    headers = {"Cache-Control": f"{scope}, max-age={settings.feed_refresh_minutes * 60 // 4}"}
+    headers = {
+        "Cache-Control": f"{scope}, max-age={settings.feed_refresh_minutes * 60 // 4}",
+        "ETag": feed_etag(request.app.state.feed_key, request.url.path, rows),
+    }
     modified = feeds.last_modified(rows)
     if modified is not None:
         headers["Last-Modified"] = format_datetime(modified.astimezone(UTC), usegmt=True)
-    return Response(content=body, media_type=media_type, headers=headers)
+    return headers
+
+
+def _not_modified(request: Request, rows: list[dict[str, Any]], headers: dict[str, str]) -> bool:
+    given = request.headers.get("if-none-match")
+    if given is not None:
+        return matches(given, headers["ETag"])
+    since = request.headers.get("if-modified-since")
+    modified = feeds.last_modified(rows)
+    if since is None or modified is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False  # not a date: answered in full, as RFC 9110 says
+    # The header has whole seconds, so Last-Modified was sent cut to the second. (Two changes within
+    # one second look alike to this header; the ETag, which clients send first, tells them apart.)
+    return when.tzinfo is not None and modified.replace(microsecond=0) <= when
 
 
 FeedKind = Literal["ics", "atom"]
@@ -65,26 +99,38 @@ RENDERERS: dict[str, tuple[Callable[[list[dict[str, Any]], feeds.Feed], bytes], 
 }
 
 
-def _serve(
+async def _serve(
     request: Request,
+    conn: Any,
     kind: FeedKind,
-    rows: list[dict[str, Any]],
+    feed: tuple[Any, Any, dict[str, Any]],
     name: str,
     page: str,
     *,
     private: bool = False,
 ) -> Response:
+    """`feed`: the query of the feed's validators, the query of its rows, and their parameters. The
+    validators come first, so a poll answered 304 reads two columns and writes nothing."""
+    versions_query, rows_query, params = feed
     settings = request.app.state.runtime.settings
+    versions = [dict(r) for r in await versions_query.fetch(conn, since=_since(request), **params)]
+    headers = _headers(request, versions, settings, private=private)
+    if _not_modified(request, versions, headers):
+        return Response(status_code=304, headers=headers)
+    rows = [dict(r) for r in await rows_query.fetch(conn, since=_since(request), **params)]
     render, media_type = RENDERERS[kind]
     body = render(rows, _feed(request, settings, name, page))
-    return _answer(body, media_type, rows, settings, private=private)
+    return Response(content=body, media_type=media_type, headers=headers)
+
+
+def _public(organisation_id: uuid.UUID | None) -> tuple[Any, Any, dict[str, Any]]:
+    return q.feed_event_versions, q.list_feed_events, {"organisation_id": organisation_id}
 
 
 @router.get("/events.{kind}", response_class=Response)
 async def all_events(kind: FeedKind, request: Request, conn: ConnDep, _who: Visitor) -> Response:
     """Every public event: `events.ics` (iCalendar) or `events.atom`."""
-    rows = await _rows(conn, request.app.state.runtime.settings, None)
-    return _serve(request, kind, rows, "Delaktig – evenemang", "/evenemang")
+    return await _serve(request, conn, kind, _public(None), "Delaktig – evenemang", "/evenemang")
 
 
 @router.get("/organisations/{organisation_id}/events.{kind}", response_class=Response)
@@ -92,9 +138,9 @@ async def organisation_events(
     organisation_id: uuid.UUID, kind: FeedKind, request: Request, conn: ConnDep, _who: Visitor
 ) -> Response:
     """The public events an organisation organises."""
-    rows = await _rows(conn, request.app.state.runtime.settings, organisation_id)
     page = f"/evenemang?organisation={organisation_id}"
-    return _serve(request, kind, rows, "Delaktig – organisationens evenemang", page)
+    name = "Delaktig – organisationens evenemang"
+    return await _serve(request, conn, kind, _public(organisation_id), name, page)
 
 
 @router.get("/private/{token}/events.{kind}", response_class=Response)
@@ -102,18 +148,10 @@ async def private_events(
     kind: FeedKind, token: str, request: Request, conn: ConnDep, _who: Visitor
 ) -> Response:
     """Every event an organisation organises, whatever the audience, for whoever holds its secret link."""
-    settings = request.app.state.runtime.settings
     organisation_id = await feed_tokens.organisation_of(conn=conn, token=token)
-    since = datetime.now(UTC) - timedelta(days=settings.feed_past_days)
-    found = await q.list_private_feed_events.fetch(conn, since=since, organisation_id=organisation_id)
-    return _serve(
-        request,
-        kind,
-        [dict(r) for r in found],
-        "Delaktig – organisationens alla evenemang",
-        "/evenemang",
-        private=True,
-    )
+    feed = (q.private_feed_event_versions, q.list_private_feed_events, {"organisation_id": organisation_id})
+    name = "Delaktig – organisationens alla evenemang"
+    return await _serve(request, conn, kind, feed, name, "/evenemang", private=True)
 
 
 @tokens_router.post("/{organisation_id}/feed-token", response_model=FeedTokenPublic)
@@ -126,4 +164,28 @@ async def rotate_feed_token(organisation_id: uuid.UUID, conn: ConnDep, who: Regi
         token=token,
         ics_path=f"{router.prefix}/private/{token}/events.ics",
         atom_path=f"{router.prefix}/private/{token}/events.atom",
+    )
+
+
+@router.get("/groups/{token}/events.{kind}", response_class=Response)
+async def group_events(
+    kind: FeedKind, token: str, request: Request, conn: ConnDep, _who: Visitor
+) -> Response:
+    """The events for the members of a group, for whoever holds the group's secret link."""
+    group_id = await feed_tokens.group_of(conn=conn, token=token)
+    feed = (q.group_feed_event_versions, q.list_group_feed_events, {"group_id": group_id})
+    return await _serve(
+        request, conn, kind, feed, "Delaktig – gruppens evenemang", "/evenemang", private=True
+    )
+
+
+@group_tokens_router.post("/{group_id}/feed-token", response_model=GroupFeedTokenPublic)
+async def rotate_group_feed_token(group_id: uuid.UUID, conn: ConnDep, who: Staff) -> GroupFeedTokenPublic:
+    """A new feed link for a group's members; the old one stops working at once."""
+    token = await feed_tokens.rotate_group(conn=conn, group_id=group_id, by=who.subject)
+    return GroupFeedTokenPublic(
+        group_id=group_id,
+        token=token,
+        ics_path=f"{router.prefix}/groups/{token}/events.ics",
+        atom_path=f"{router.prefix}/groups/{token}/events.atom",
     )

@@ -13,6 +13,7 @@ from events import events, model, registrations
 from events.api.deps import ERRORS, ConnDep, ContextDep, Limit, Offset, Visitor
 from events.api.schemas import (
     EventForVisitors,
+    LinkedEvent,
     LinkedRegistration,
     LinkLookup,
     LinkToken,
@@ -111,5 +112,5 @@ async def look_up_link(body: LinkLookup, conn: ConnDep, _who: Visitor, ctx: Cont
         id=reg["id"],
         status=reg["status"],
         offer_expires_at=reg["offer_expires_at"],
-        event=EventForVisitors.of(await events.with_places(conn, event)),
+        event=LinkedEvent.model_validate(event),
     )

@@ -20,6 +20,7 @@ from pydantic import (
 
 from backbone.paging import Page
 from events import model
+from events.helpers import HelpRequest
 from events.registrations import NewRegistration
 
 __all__ = ["Page"]
@@ -292,6 +293,8 @@ class RegistrationPublic(BaseModel):
     offer_expires_at: datetime | None
     registered_by: str | None
     checked_in_at: datetime | None
+    walk_in: bool = False
+    beyond_capacity: bool = False
     created_at: datetime
     updated_at: datetime
 
@@ -333,6 +336,11 @@ class OrganisationCount(BaseModel):
 class RegistrationSummary(BaseModel):
     counts: dict[str, int]
     per_organisation: list[OrganisationCount]
+    registered_before_audience_change: int | None = Field(
+        default=None,
+        description="After a change of audience: those still registered or waiting who registered "
+        "before it (kept; staff check whether they still belong). Null: the audience never changed.",
+    )
 
 
 class ProgrammeItemCreate(Input):
@@ -392,11 +400,29 @@ class CheckInCreate(Input):
     nonce: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=100), OneLine]
 
 
+class WalkInCreate(Input):
+    """Someone at the door who did not register. A name is enough (the person is there); `nonce` as
+    for a scan; `beyond_capacity`: staff let the person in although every place is taken."""
+
+    name: Text
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    nonce: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=100), OneLine]
+    beyond_capacity: bool = False
+
+    def person(self) -> NewRegistration:
+        return NewRegistration(
+            name=self.name, email=str(self.email) if self.email else None, phone=self.phone
+        )
+
+
 class CheckInPublic(BaseModel):
     registration_id: uuid.UUID
     name: str
     checked_in_at: datetime | None
     first: bool = Field(description="False when the person had already been checked in")
+    walk_in: bool = False
+    beyond_capacity: bool = Field(default=False, description="A walk-in let in when every place was taken")
 
 
 class FeedTokenPublic(BaseModel):
@@ -408,8 +434,69 @@ class FeedTokenPublic(BaseModel):
     atom_path: str
 
 
+class HelpRequestCreate(Input):
+    """Ask a volunteers pool for people: how many, and (if not the event's own) when and where."""
+
+    pool_key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
+    seats: int = Field(ge=1, le=500)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    place: Text | None = None
+    needs: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(_printable)
+    ] = ""
+
+    def ask(self, zone: tzinfo) -> HelpRequest:
+        return HelpRequest(
+            pool_key=self.pool_key,
+            seats=self.seats,
+            starts_at=_local(self.starts_at, zone),
+            ends_at=_local(self.ends_at, zone),
+            place=self.place,
+            needs=self.needs,
+        )
+
+
+class HelpRequestPublic(BaseModel):
+    id: uuid.UUID
+    event_id: uuid.UUID
+    pool_key: str
+    seats: int
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    needs: str
+    requested_by: str | None
+    created_at: datetime
+
+
+class GroupFeedTokenPublic(BaseModel):
+    """A new group feed link's token, shown once; the paths are the service's (the gateway maps them)."""
+
+    group_id: uuid.UUID
+    token: str
+    ics_path: str
+    atom_path: str
+
+
 class LinkLookup(LinkToken):
     action: Literal["cancel", "confirm", "decline"]
+
+
+class LinkedEvent(BaseModel):
+    """The event as the page a personal link opens shows it: what the person needs to decide and to
+    come, whoever the event is for; no capacity, counts, organisers or audience (a link to an event
+    for a group or for staff must not show more of it than its own person needs)."""
+
+    id: uuid.UUID
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    venue_name: str | None
+    venue_address: str | None
+    accessibility_notes: str | None
+    status: str
+    cancel_reason: str | None
 
 
 class LinkedRegistration(BaseModel):
@@ -418,4 +505,4 @@ class LinkedRegistration(BaseModel):
     id: uuid.UUID
     status: str
     offer_expires_at: datetime | None
-    event: EventForVisitors
+    event: LinkedEvent

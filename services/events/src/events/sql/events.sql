@@ -79,3 +79,14 @@ VALUES (:event_id, :change, :before, :after, :changed_by);
 
 -- name: list_changes
 SELECT * FROM event_changes WHERE event_id = :event_id ORDER BY id;
+
+-- name: last_change_of_kind
+SELECT max(changed_at) FROM event_changes WHERE event_id = :event_id AND change = :change;
+
+-- name: feed_event_versions
+-- What a feed's validators are made of (list_feed_events, without the rest of the row): a poll that
+-- ends in 304 reads only these.
+SELECT id, updated_at FROM events
+WHERE audience = 'public' AND status <> 'draft' AND ends_at >= :since
+  AND (:organisation_id::uuid IS NULL OR :organisation_id = ANY (organiser_ids))
+ORDER BY starts_at, id;

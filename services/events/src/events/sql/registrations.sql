@@ -123,3 +123,24 @@ WHERE event_id = :event_id AND status IN ('registered', 'waiting', 'offered')
   AND ((:email::text IS NOT NULL AND lower(email) = lower(:email))
        OR (:phone_key::text IS NOT NULL AND phone_key = :phone_key))
 LIMIT 1;
+
+-- name: insert_walk_in
+-- Someone added at the door: registered, with or without a way to reach them (the caller holds the
+-- event's lock, so the count of places it checked still holds).
+INSERT INTO registrations (id, event_id, name, email, phone, phone_key, status, registered_by, walk_in,
+                           beyond_capacity)
+VALUES (:id, :event_id, :name, :email, :phone, :phone_key, 'registered', :registered_by, true,
+        :beyond_capacity)
+RETURNING *;
+
+-- name: active_registrations
+-- Everyone an event's change concerns: with a place, an open offer, or in the queue (the caller holds
+-- the event's lock).
+SELECT * FROM registrations
+WHERE event_id = :event_id AND status IN ('registered', 'offered', 'waiting')
+ORDER BY queue_no;
+
+-- name: count_active_created_before
+-- Registrations still active that were made before :before (a change of audience warns staff of them).
+SELECT count(*) FROM registrations
+WHERE event_id = :event_id AND status IN ('registered', 'offered', 'waiting') AND created_at <= :before;

@@ -4,6 +4,8 @@ registration, confirmation and the answers to personal links (cancel, confirm or
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -95,6 +97,7 @@ CHANGES = {
     "published": N_("Publicerat"),
     "rescheduled": N_("Ny tid"),
     "moved": N_("Ny plats"),
+    "audience": N_("Ny publik"),
     "cancelled": N_("Inställt"),
 }
 
@@ -103,14 +106,18 @@ def _empty_page() -> dict[str, Any]:
     return {"items": [], "total": 0, "limit": PAGE_SIZE, "offset": 0}
 
 
+def _problem(request: Request, status_code: int, heading: str, message: str) -> Response:
+    return render(request, "pages/error.html", status_code=status_code, heading=heading, message=message)
+
+
 def _not_found(request: Request) -> Response:
-    return render(
-        request,
-        "pages/error.html",
-        status_code=404,
-        heading=_("Evenemanget finns inte"),
-        message=_("Gå tillbaka till listan över evenemang."),
-    )
+    return _problem(request, 404, _("Evenemanget finns inte"), _("Gå tillbaka till listan över evenemang."))
+
+
+def _refused(request: Request, outcome: Outcome) -> Response:
+    """The service's reason for refusing a button's POST, on an error page."""
+    status_code = outcome.status_code if 400 <= outcome.status_code < 500 else 502
+    return _problem(request, status_code, _("Det gick inte"), outcome.message)
 
 
 # --- Staff -------------------------------------------------------------------------------------------
@@ -360,7 +367,7 @@ async def show_event(request: Request, event_id: ServiceId, user: Reader, servic
 
 
 EMPTY_PERSON = {"name": "", "email": "", "phone": ""}
-EMPTY_ITEM = {"day": "", "starts": "", "ends": "", "title": "", "room": "", "responsible": ""}
+EMPTY_ITEM = {"day": "", "starts": "", "ends": "", "title": "", "room": "", "responsible": "", "notes": ""}
 
 
 async def _event_page(
@@ -372,15 +379,17 @@ async def _event_page(
     *,
     item: dict[str, str] | None = None,
     person: dict[str, str] | None = None,
+    help_values: dict[str, str] | None = None,
 ) -> Response:
     """The event page; again with a form's values and what to correct when `errors` are given."""
     base = f"/v1/events/{event_id}"
-    event, programme, summary, registrations, history = await side_by_side(
+    event, programme, summary, registrations, history, help_requests = await side_by_side(
         services.get_json(SERVICE, base),
         services.get_json(SERVICE, f"{base}/programme"),
         services.get_json(SERVICE, f"{base}/registrations/summary"),
         services.get_json(SERVICE, f"{base}/registrations", params={"limit": REGISTRATIONS_SHOWN}),
         services.get_json(SERVICE, f"{base}/history"),
+        services.get_json(SERVICE, f"{base}/helpers"),
     )
     if event is None:
         return _not_found(request)
@@ -407,6 +416,8 @@ async def _event_page(
         can_register=user.has_role(*roles.REGISTER_FOR_EVENTS),
         values=person or EMPTY_PERSON,
         item=item or EMPTY_ITEM,
+        help_requests=help_requests or [],
+        help=help_values or EMPTY_HELP,
         errors=errors or {},
     )
 
@@ -460,13 +471,7 @@ async def _act(request: Request, services: Services, path: str, body: Any, saved
         redirect = RedirectResponse(target, status_code=303)
         flash.flash(redirect, "saved")
         return redirect
-    return render(
-        request,
-        "pages/error.html",
-        status_code=outcome.status_code if 400 <= outcome.status_code < 500 else 502,
-        heading=_("Det gick inte"),
-        message=outcome.message,
-    )
+    return _refused(request, outcome)
 
 
 @router.post("/{event_id}/publish", response_class=HTMLResponse)
@@ -511,9 +516,7 @@ async def copy_event(
     if event is None:
         return _not_found(request)
     if day is None:
-        return render(
-            request, "pages/error.html", status_code=400, heading=_("Det gick inte"), message=_(DATE_HINT)
-        )
+        return _problem(request, 400, _("Det gick inte"), _(DATE_HINT))
     zone = request.app.state.settings.zone
     starts = datetime.fromisoformat(event["starts_at"]).astimezone(zone)
     body = {"starts_at": datetime.combine(day, starts.time(), zone).isoformat()}
@@ -527,6 +530,7 @@ class ProgrammeForm(BaseModel):
     title: str = ""
     room: str = ""
     responsible: str = ""
+    notes: str = ""
 
 
 PROGRAMME_FIELDS = {
@@ -534,7 +538,92 @@ PROGRAMME_FIELDS = {
     "starts_at": ShownAt("item_starts", N_("Kontrollera när programpunkten börjar.")),
     "ends_at": ShownAt("item_ends", N_("Kontrollera när programpunkten slutar.")),
     "room": ShownAt("item_room", N_("Kontrollera rummet.")),
+    "responsible": ShownAt("item_responsible", N_("Kontrollera vem som är ansvarig.")),
+    "notes": ShownAt("item_notes", N_("Kontrollera anteckningarna.")),
 }
+
+
+def _times_on(
+    day_text: str, starts_text: str, ends_text: str, event: dict[str, Any], zone: ZoneInfo, key: str
+) -> tuple[tuple[str, str] | None, dict[str, str]]:
+    """A start and an end on one day (the event's first day when none is given), or what to correct,
+    beside the fields `<key>_day`, `<key>_starts` and `<key>_ends`."""
+    errors: dict[str, str] = {}
+    day = (
+        parse_date(day_text)
+        if day_text.strip()
+        else datetime.fromisoformat(event["starts_at"]).astimezone(zone).date()
+    )
+    if day is None:
+        errors[f"{key}_day"] = _(DATE_HINT)
+    starts, ends = _time_of(starts_text), _time_of(ends_text)
+    if starts is None:
+        errors[f"{key}_starts"] = _(TIME_HINT)
+    if ends is None:
+        errors[f"{key}_ends"] = _(TIME_HINT)
+    if day is None or starts is None or ends is None:
+        return None, errors
+    return (
+        datetime.combine(day, starts, zone).isoformat(),
+        datetime.combine(day, ends, zone).isoformat(),
+    ), errors
+
+
+def programme_body(
+    form: ProgrammeForm, event: dict[str, Any], zone: ZoneInfo
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The service's body for a programme item, or what to write differently. Whether the item lies
+    within the event is the service's rule."""
+    times, errors = _times_on(form.day, form.starts, form.ends, event, zone, "item")
+    if not form.title.strip():
+        errors["item_title"] = _("Skriv vad programpunkten heter.")
+    if errors or times is None:
+        return {}, errors
+    return {
+        "starts_at": times[0],
+        "ends_at": times[1],
+        "title": form.title.strip(),
+        "room": form.room.strip() or None,
+        "responsible": form.responsible.strip() or None,
+        "notes": form.notes.strip() or None,
+    }, errors
+
+
+async def _send_from_event_page(
+    request: Request,
+    event_id: str,
+    user: SignedIn,
+    services: Services,
+    *,
+    body_of: Callable[[dict[str, Any], ZoneInfo], tuple[dict[str, Any], dict[str, str]]],
+    path: str,
+    anchor: str,
+    refused_at: str,
+    fields: Mapping[str, ShownAt],
+    again_with: dict[str, Any],
+) -> Response:
+    """A form on the event page: sent to `/v1/events/{id}/{path}`, back to the page at `anchor`, or
+    the page again with the form's values (`again_with`) and what to correct."""
+    event = await services.get_json(SERVICE, f"/v1/events/{event_id}")
+    if event is None:
+        return _not_found(request)
+    body, errors = body_of(event, request.app.state.settings.zone)
+
+    async def again(errors: dict[str, str]) -> Response:
+        return await _event_page(request, event_id, user, services, errors, **again_with)
+
+    return await send_form(
+        services,
+        "POST",
+        f"/v1/events/{event_id}/{path}",
+        body,
+        errors=errors,
+        saved=f"/events/{event_id}#{anchor}",
+        again=again,
+        refused_at=refused_at,
+        fields=fields,
+        service=SERVICE,
+    )
 
 
 @router.post("/{event_id}/programme", response_class=HTMLResponse)
@@ -545,49 +634,214 @@ async def add_programme_item(
     services: ServicesDep,
     form: Annotated[ProgrammeForm, Form()],
 ) -> Response:
-    zone = request.app.state.settings.zone
+    return await _send_from_event_page(
+        request,
+        event_id,
+        user,
+        services,
+        body_of=lambda event, zone: programme_body(form, event, zone),
+        path="programme",
+        anchor="programme",
+        refused_at="item_title",
+        fields=PROGRAMME_FIELDS,
+        again_with={"item": form.model_dump()},
+    )
+
+
+def _days(programme: list[dict[str, Any]], zone: ZoneInfo) -> list[list[dict[str, Any]]]:
+    """The programme by day, each day's items in order of time (as the service sends them)."""
+    days: dict[date, list[dict[str, Any]]] = {}
+    for item in programme:
+        days.setdefault(datetime.fromisoformat(item["starts_at"]).astimezone(zone).date(), []).append(item)
+    return list(days.values())
+
+
+@router.get("/{event_id}/programme", response_class=HTMLResponse)
+async def timetable(request: Request, event_id: ServiceId, user: Reader, services: ServicesDep) -> Response:
+    """The programme as a timetable, one table a day, printable (the print style keeps only it)."""
+    event, programme = await side_by_side(
+        services.get_json(SERVICE, f"/v1/events/{event_id}"),
+        services.get_json(SERVICE, f"/v1/events/{event_id}/programme"),
+    )
+    if event is None:
+        return _not_found(request)
+    return render(
+        request,
+        "events/timetable.html",
+        event=event,
+        days=_days(programme or [], request.app.state.settings.zone),
+        can_manage=user.has_role(*roles.MANAGE_EVENTS),
+    )
+
+
+def _item_values(item: dict[str, Any], zone: ZoneInfo) -> dict[str, str]:
+    starts = datetime.fromisoformat(item["starts_at"]).astimezone(zone)
+    ends = datetime.fromisoformat(item["ends_at"]).astimezone(zone)
+    return {
+        "day": starts.date().isoformat(),
+        "starts": starts.strftime("%H:%M"),
+        "ends": ends.strftime("%H:%M"),
+        "title": item["title"],
+        "room": item["room"] or "",
+        "responsible": item["responsible"] or "",
+        "notes": item["notes"] or "",
+    }
+
+
+def _item_form(
+    request: Request,
+    event: dict[str, Any],
+    item_id: str,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "events/programme_item.html",
+        status_code=status_code,
+        event=event,
+        item_id=item_id,
+        item=values,
+        errors=errors,
+    )
+
+
+async def _event_and_item(
+    services: Services, event_id: str, item_id: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    event, programme = await side_by_side(
+        services.get_json(SERVICE, f"/v1/events/{event_id}"),
+        services.get_json(SERVICE, f"/v1/events/{event_id}/programme"),
+    )
+    item = next((i for i in programme or [] if i["id"] == item_id), None)
+    return event, item
+
+
+def _no_item(request: Request) -> Response:
+    return _problem(
+        request,
+        404,
+        _("Programpunkten finns inte"),
+        _("Den kan ha tagits bort. Gå tillbaka till programmet."),
+    )
+
+
+@router.get("/{event_id}/programme/{item_id}/edit", response_class=HTMLResponse)
+async def edit_programme_item(
+    request: Request, event_id: ServiceId, item_id: ServiceId, _user: Manager, services: ServicesDep
+) -> Response:
+    event, item = await _event_and_item(services, event_id, item_id)
+    if event is None or item is None:
+        return _no_item(request)
+    return _item_form(request, event, item_id, _item_values(item, request.app.state.settings.zone), {})
+
+
+@router.post("/{event_id}/programme/{item_id}", response_class=HTMLResponse)
+async def update_programme_item(
+    request: Request,
+    event_id: ServiceId,
+    item_id: ServiceId,
+    _user: Manager,
+    services: ServicesDep,
+    form: Annotated[ProgrammeForm, Form()],
+) -> Response:
     event = await services.get_json(SERVICE, f"/v1/events/{event_id}")
     if event is None:
         return _not_found(request)
-    errors: dict[str, str] = {}
-    day = (
-        parse_date(form.day)
-        if form.day.strip()
-        else datetime.fromisoformat(event["starts_at"]).astimezone(zone).date()
-    )
-    if day is None:
-        errors["item_day"] = _(DATE_HINT)
-    starts, ends = _time_of(form.starts), _time_of(form.ends)
-    if starts is None:
-        errors["item_starts"] = _(TIME_HINT)
-    if ends is None:
-        errors["item_ends"] = _(TIME_HINT)
-    if not form.title.strip():
-        errors["item_title"] = _("Skriv vad programpunkten heter.")
-    body: dict[str, Any] = {}
-    if not errors and day is not None and starts is not None and ends is not None:
-        body = {
-            "starts_at": datetime.combine(day, starts, zone).isoformat(),
-            "ends_at": datetime.combine(day, ends, zone).isoformat(),
-            "title": form.title.strip(),
-            "room": form.room.strip() or None,
-            "responsible": form.responsible.strip() or None,
-        }
+    body, errors = programme_body(form, event, request.app.state.settings.zone)
 
     async def again(errors: dict[str, str]) -> Response:
-        return await _event_page(request, event_id, user, services, errors, item=form.model_dump())
+        return _item_form(request, event, item_id, form.model_dump(), errors, status_code=400)
 
     return await send_form(
         services,
-        "POST",
-        f"/v1/events/{event_id}/programme",
+        "PATCH",
+        f"/v1/events/{event_id}/programme/{item_id}",
         body,
         errors=errors,
-        saved=f"/events/{event_id}#programme",
+        saved=f"/events/{event_id}/programme",
         again=again,
         refused_at="item_title",
         fields=PROGRAMME_FIELDS,
         service=SERVICE,
+    )
+
+
+@router.post("/{event_id}/programme/{item_id}/delete", response_class=HTMLResponse)
+async def remove_programme_item(
+    request: Request, event_id: ServiceId, item_id: ServiceId, _user: Manager, services: ServicesDep
+) -> Response:
+    outcome = await send(services, "DELETE", f"/v1/events/{event_id}/programme/{item_id}", service=SERVICE)
+    if outcome.ok or outcome.status_code == 404:
+        # Gone already (a second tap, or someone else): what the person wanted is done.
+        redirect = RedirectResponse(f"/events/{event_id}/programme", status_code=303)
+        flash.flash(redirect, "saved")
+        return redirect
+    return _refused(request, outcome)
+
+
+class HelpForm(BaseModel):
+    pool_key: str = ""
+    seats: str = ""
+    day: str = ""
+    starts: str = ""
+    ends: str = ""
+    place: str = ""
+    needs: str = ""
+
+
+EMPTY_HELP = HelpForm().model_dump()
+HELP_FIELDS = {
+    "pool_key": ShownAt("help_pool_key", N_("Kontrollera poolen.")),
+    "seats": ShownAt("help_seats", N_("Kontrollera hur många som behövs.")),
+    "starts_at": ShownAt("help_starts", N_("Kontrollera när hjälpen börjar.")),
+    "ends_at": ShownAt("help_ends", N_("Kontrollera när hjälpen slutar.")),
+    "place": ShownAt("help_place", N_("Kontrollera platsen.")),
+    "needs": ShownAt("help_needs", N_("Kontrollera vad hjälparna behöver kunna.")),
+}
+
+
+def help_body(form: HelpForm, event: dict[str, Any], zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
+    """The service's body for asking for helpers; times left empty are the event's own."""
+    errors: dict[str, str] = {}
+    if not form.pool_key.strip():
+        errors["help_pool_key"] = _("Skriv vilken pool hjälparna ska komma från, till exempel grillvardar.")
+    if not _number(form.seats.strip()):
+        errors["help_seats"] = _("Skriv hur många som behövs, till exempel 3.")
+    body: dict[str, Any] = {
+        "pool_key": form.pool_key.strip(),
+        "seats": int(form.seats.strip()) if _number(form.seats.strip()) else 0,
+        "place": form.place.strip() or None,
+        "needs": form.needs.strip(),
+    }
+    if form.starts.strip() or form.ends.strip():
+        times, wrong = _times_on(form.day, form.starts, form.ends, event, zone, "help")
+        errors |= wrong
+        if times is not None:
+            body["starts_at"], body["ends_at"] = times
+    return ({} if errors else body), errors
+
+
+@router.post("/{event_id}/helpers", response_class=HTMLResponse)
+async def request_helpers(
+    request: Request,
+    event_id: ServiceId,
+    user: Manager,
+    services: ServicesDep,
+    form: Annotated[HelpForm, Form()],
+) -> Response:
+    return await _send_from_event_page(
+        request,
+        event_id,
+        user,
+        services,
+        body_of=lambda event, zone: help_body(form, event, zone),
+        path="helpers",
+        anchor="helpers",
+        refused_at="help_pool_key",
+        fields=HELP_FIELDS,
+        again_with={"help_values": form.model_dump()},
     )
 
 
@@ -647,6 +901,210 @@ async def register_on_behalf(
         refused_at="name",
         fields=PERSON_FIELDS,
         service=SERVICE,
+    )
+
+
+# --- At the door: check-in and walk-ins ----------------------------------------------------------------
+
+# The check-in page lists this many people; a search by name finds the rest.
+CHECK_IN_SHOWN = 50
+
+
+def nonce() -> str:
+    """A scan's nonce, made when the page is drawn: a phone that sends the form again on a bad
+    connection sends the same one, so the service records the person once."""
+    return secrets.token_hex(16)
+
+
+EMPTY_WALK_IN = {"name": "", "email": "", "phone": ""}
+
+
+async def _check_in_page(
+    request: Request,
+    event_id: str,
+    services: Services,
+    search: str,
+    *,
+    problem: str | None = None,
+    status_code: int = 200,
+    walk_in: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    full: bool = False,
+) -> Response:
+    base = f"/v1/events/{event_id}"
+    event, found = await side_by_side(
+        services.get_json(SERVICE, base),
+        services.get_json(
+            SERVICE, f"{base}/check-in/people", params={"name": search, "limit": CHECK_IN_SHOWN}
+        ),
+    )
+    if event is None:
+        return _not_found(request)
+    people = (found or {}).get("items", [])
+    return render(
+        request,
+        "events/check_in.html",
+        status_code=status_code,
+        event=event,
+        search=search,
+        people=people,
+        total=(found or {}).get("total", len(people)),
+        nonces={p["id"]: nonce() for p in people},
+        walk_in={**EMPTY_WALK_IN, "nonce": nonce(), **(walk_in or {})},
+        errors=errors or {},
+        problem=problem,
+        # A full event shows the staff's choice to let the person in anyway.
+        full=full or (event["capacity"] is not None and event.get("places_left") == 0),
+    )
+
+
+@router.get("/{event_id}/check-in", response_class=HTMLResponse)
+async def check_in_page(
+    request: Request, event_id: ServiceId, _user: Manager, services: ServicesDep, name: str = ""
+) -> Response:
+    return await _check_in_page(request, event_id, services, name.strip()[:200])
+
+
+class CheckInForm(BaseModel):
+    registration_id: str = ""
+    nonce: str = ""
+    search: str = ""
+
+
+def _back_to_door(event_id: str, search: str) -> Response:
+    redirect = RedirectResponse(
+        with_query(f"/events/{event_id}/check-in", {"name": search} if search else None), status_code=303
+    )
+    flash.flash(redirect, "saved")
+    return redirect
+
+
+@router.post("/{event_id}/check-in", response_class=HTMLResponse)
+async def check_in_person(
+    request: Request,
+    event_id: ServiceId,
+    _user: Manager,
+    services: ServicesDep,
+    form: Annotated[CheckInForm, Form()],
+) -> Response:
+    body = {"registration_id": form.registration_id, "nonce": form.nonce}
+    outcome = await send(services, "POST", f"/v1/events/{event_id}/check-in", body, service=SERVICE)
+    if outcome.ok:
+        return _back_to_door(event_id, form.search)
+    return await _check_in_page(
+        request, event_id, services, form.search, problem=outcome.message, status_code=outcome.status_code
+    )
+
+
+class WalkInForm(BaseModel):
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    nonce: str = ""
+    beyond_capacity: str = ""
+
+
+WALK_IN_FIELDS = {
+    "name": "walkin_name",
+    "email": "walkin_email",
+    "phone": "walkin_phone",
+}
+
+
+@router.post("/{event_id}/check-in/walk-ins", response_class=HTMLResponse)
+async def add_walk_in(
+    request: Request,
+    event_id: ServiceId,
+    _user: Manager,
+    services: ServicesDep,
+    form: Annotated[WalkInForm, Form()],
+) -> Response:
+    values = {"name": form.name, "email": form.email, "phone": form.phone, "nonce": form.nonce}
+    errors: dict[str, str] = {}
+    if not form.name.strip():
+        errors["walkin_name"] = _("Skriv personens namn.")
+    outcome: Outcome | None = None
+    if not errors:
+        body = {
+            "name": form.name.strip(),
+            "email": form.email.strip() or None,
+            "phone": form.phone.strip() or None,
+            "nonce": form.nonce,
+            "beyond_capacity": bool(form.beyond_capacity),
+        }
+        outcome = await send(
+            services, "POST", f"/v1/events/{event_id}/check-in/walk-ins", body, service=SERVICE
+        )
+        if outcome.ok:
+            return _back_to_door(event_id, "")
+        for name, reason in outcome.invalid_fields.items():
+            if name in WALK_IN_FIELDS:
+                errors[WALK_IN_FIELDS[name]] = reason
+    return await _check_in_page(
+        request,
+        event_id,
+        services,
+        "",
+        problem=outcome.message if outcome is not None and not errors else None,
+        status_code=outcome.status_code if outcome is not None else 400,
+        walk_in=values,
+        errors=errors,
+        full=outcome is not None and outcome.status_code == 409,
+    )
+
+
+# --- Export --------------------------------------------------------------------------------------------
+
+# The columns of the service's CSV file (events.exports.COLUMNS), as the export page names them.
+EXPORT_COLUMNS = (
+    N_("Nr (plats i kön)"),
+    N_("Namn"),
+    N_("E-post"),
+    N_("Telefon"),
+    N_("Organisation"),
+    N_("Status"),
+    N_("Tillgänglighet (svar på frågan om behov, om evenemanget frågar)"),
+    N_("Mat (svar på frågan om mat, om evenemanget frågar)"),
+    N_("Incheckad"),
+    N_("Anmäld"),
+)
+
+
+@router.get("/{event_id}/export", response_class=HTMLResponse)
+async def export_page(
+    request: Request, event_id: ServiceId, user: Registrar, services: ServicesDep
+) -> Response:
+    event = await services.get_json(SERVICE, f"/v1/events/{event_id}")
+    if event is None:
+        return _not_found(request)
+    return render(
+        request,
+        "events/export.html",
+        event=event,
+        columns=EXPORT_COLUMNS,
+        own_only=not user.has_role(*roles.MANAGE_EVENTS),
+    )
+
+
+@router.get("/{event_id}/export.csv")
+async def export_file(
+    request: Request, event_id: ServiceId, _user: Registrar, services: ServicesDep
+) -> Response:
+    """The service's CSV as it made it: who gets which rows is the service's rule (a representative
+    gets their own organisation's)."""
+    answer = await services.call(SERVICE, "GET", f"/v1/events/{event_id}/registrations/export.csv")
+    if answer.status_code >= 500:
+        raise ServiceUnavailable(SERVICE)
+    if answer.status_code >= 400:
+        return _not_found(request)
+    return Response(
+        content=answer.content,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="anmalningar-{event_id}.csv"',
+            # Personal data: kept by no cache, the browser's own included.
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -830,12 +1288,11 @@ async def register(
     values = form.model_dump()
     body, errors = person_body(values)
     if not errors and not await _may_register(request, event_id):
-        refused = render(
+        refused = _problem(
             request,
-            "pages/error.html",
-            status_code=429,
-            heading=_("För många anmälningar"),
-            message=_(
+            429,
+            _("För många anmälningar"),
+            _(
                 "Det har kommit många anmälningar från din uppkoppling i dag. Försök igen i morgon, "
                 "eller kontakta den som ordnar evenemanget."
             ),
