@@ -38,7 +38,8 @@ SEED_MINUTES = Path(meetings.__file__).parent / "demo" / "minutes"
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    services = tuple(ServiceSpec(name, free_port()) for name in ("meetings", "events", "notify", "gateway"))
+    names = ("meetings", "events", "volunteers", "notify", "gateway")
+    services = tuple(ServiceSpec(name, free_port()) for name in names)
     running = Stack(
         var=tmp_path_factory.mktemp("stack"), ports=Ports.free(), services=services, durable_postgres=False
     )

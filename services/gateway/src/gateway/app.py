@@ -28,18 +28,29 @@ from gateway.locale_middleware import LocaleMiddleware
 from gateway.pages import (
     admin,
     auth,
+    deliveries,
     events,
+    feeds,
     imports,
     mailbox,
     meetings,
     minutes,
+    notify_templates,
     organisations,
+    preferences,
     public,
     registers,
     search,
     series,
     start,
     statistics,
+    volunteers,
+    volunteers_links,
+    volunteers_requests,
+    volunteers_reviews,
+    volunteers_rights,
+    volunteers_work,
+    webhooks,
 )
 from gateway.rendering import render
 from gateway.security_headers import SecurityHeaders
@@ -62,6 +73,20 @@ PUBLIC_PATHS = frozenset(
         "/evenemang/avboka",
         "/evenemang/erbjudande/ja",
         "/evenemang/erbjudande/nej",
+        # The events' calendar and Atom feeds: calendar apps subscribe without an account.
+        "/feeds/events.{kind}",
+        "/feeds/organisations/{organisation_id}/events.{kind}",
+        "/feeds/private/{token}/events.{kind}",
+        "/feeds/groups/{token}/events.{kind}",
+        # The volunteer's own pages, by the signed links in their messages.
+        "/volontar/erbjudande/ja",
+        "/volontar/erbjudande/nej",
+        "/volontar/uppdrag/avboka",
+        "/volontar/timmar",
+        "/volontar/granskning",
+        # Email preferences and one-click unsubscribe, by the signed link in every email.
+        "/installningar/e-post",
+        "/installningar/e-post/avregistrera",
         "/language",
         "/sign-out",
         "/livez",
@@ -260,12 +285,24 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(series.router)
     app.include_router(events.router)
     app.include_router(events.public_router)
+    app.include_router(feeds.router)
+    app.include_router(volunteers.router)
+    app.include_router(volunteers_requests.router)
+    app.include_router(volunteers_work.router)
+    app.include_router(volunteers_reviews.router)
+    app.include_router(volunteers_rights.router)
+    app.include_router(volunteers_links.public_router)
     app.include_router(search.router)
     app.include_router(imports.router)
     app.include_router(organisations.router)
     app.include_router(statistics.router)
     app.include_router(registers.router)
     app.include_router(admin.router)
+    app.include_router(deliveries.router)
+    app.include_router(notify_templates.router)
+    app.include_router(webhooks.router)
+    app.include_router(preferences.router)
+    app.include_router(preferences.one_click_router)
     if settings.development:
         app.include_router(mailbox.router)
     if settings.oidc_enabled:

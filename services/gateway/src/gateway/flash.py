@@ -37,6 +37,9 @@ MESSAGES = {
     "group_created": N_("Gruppen är skapad."),
     "user_signed_out": N_("Personen är utloggad på alla enheter."),
     "sso_failed": N_("Inloggningen via kommunens inloggning gick inte. Försök igen."),
+    "webhook_test_queued": N_("Ett testmeddelande är på väg. Se loggen nedan om en stund."),
+    "webhook_replayed": N_("Leveranserna skickas igen."),
+    "webhook_removed": N_("Webhooken är borttagen."),
 }
 
 

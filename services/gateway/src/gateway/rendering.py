@@ -47,7 +47,7 @@ NAVIGATION = (
     NavItem("/imports", N_("Importera"), roles.MANAGE_MEETINGS),
     NavItem("/organisations", N_("Organisationer"), roles.READ_MEETINGS),
     NavItem("/statistics/attendance", N_("Närvaro"), roles.READ_MEETINGS),
-    NavItem("/deliveries", N_("Utskick"), roles.MANAGE_EVENTS),
+    NavItem("/deliveries", N_("Utskick"), roles.ADMINISTER),
     NavItem("/email-templates", N_("Mejlmallar"), roles.ADMINISTER),
     NavItem("/webhooks", N_("Webhooks"), roles.MANAGE_WEBHOOKS),
     NavItem("/admin/users", N_("Administration"), roles.ADMINISTER),

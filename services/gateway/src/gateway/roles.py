@@ -30,6 +30,11 @@ ADMINISTER = _accounts_with(Capability.ADMINISTER)
 READ_EVENTS = _accounts_with(Capability.READ_EVENTS)
 MANAGE_EVENTS = _accounts_with(Capability.MANAGE_EVENTS)
 REGISTER_FOR_EVENTS = _accounts_with(Capability.REGISTER_OWN_ORGANISATION)
+REQUEST_VOLUNTEERS = _accounts_with(Capability.REQUEST_VOLUNTEERS)
+COORDINATE_POOLS = _accounts_with(Capability.COORDINATE_POOLS)
+MANAGE_VOLUNTEERS = _accounts_with(Capability.MANAGE_VOLUNTEERS)
+# Webhooks (notify): representatives their own organisation's, administrators every one; notify decides.
+MANAGE_WEBHOOKS = (ADMINISTRATOR, ORG_REPRESENTATIVE)
 
 # What a person needs before `/api/<service>/…` forwards anything to the service, the same as the
 # service's pages ask for; the service then refuses or filters by its own rules. A service not

@@ -1,0 +1,642 @@
+"""The volunteers pages through the gateway on the real volunteers service: pools and people with what
+expires soon, requests with ranked and excluded candidates and their reasons, offers answered from a
+signed link with no account, hours and the fee report, plain-language reviews, rights requests."""
+
+from __future__ import annotations
+
+import html
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from backbone.identity import Identity, KeyFiles, bearer_headers
+from gateway import i18n
+from gateway.app import create_app
+from gateway.settings import Settings
+from volunteers.app import create_app as create_volunteers_app
+from volunteers.settings import MIGRATIONS_DIR as VOLUNTEERS_MIGRATIONS_DIR
+from volunteers.settings import Settings as VolunteersSettings
+
+from .conftest import LiveServer, ServiceStaff, browser, csrf_of, run, settings_in_front_of, signed_in_as
+
+
+@pytest.fixture(scope="module")
+def volunteers_database(make_database: Callable[..., str]) -> str:
+    return make_database("volunteers", VOLUNTEERS_MIGRATIONS_DIR)
+
+
+@pytest.fixture(scope="module")
+def volunteers_app(volunteers_database: str, nats_server: Any, identity_keys: KeyFiles) -> FastAPI:
+    """The real volunteers app on a database of its own, holding the gateway's public key."""
+    settings = VolunteersSettings(
+        database_url=volunteers_database,
+        nats_url=nats_server.url,
+        identity_public_key=str(identity_keys.public),
+        environment="test",
+        relay_poll_seconds=0.2,
+        offer_check_seconds=3600,
+    )
+    return create_volunteers_app(settings)
+
+
+@pytest.fixture(scope="module")
+def volunteers_service(volunteers_app: FastAPI) -> Iterator[LiveServer]:
+    with LiveServer(volunteers_app) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def volunteers_settings(
+    make_database: Callable[..., str],
+    nats_server: Any,
+    volunteers_service: LiveServer,
+    identity_keys: KeyFiles,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
+    return settings_in_front_of(
+        make_database, nats_server, identity_keys, tmp_path_factory, volunteers_url=volunteers_service.url
+    )
+
+
+@pytest.fixture(scope="module")
+def gateway_on_volunteers(volunteers_settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(create_app(volunteers_settings)) as server:
+        yield server
+
+
+class VolunteersAdmin(ServiceStaff):
+    """Seeds the volunteers service as an administrator (every pool), reads its outbox for the links."""
+
+    def __init__(self, service: LiveServer, keys: KeyFiles, dsn: str) -> None:
+        super().__init__(service, keys, "volunteers")
+        self.dsn = dsn
+
+    def headers(self) -> dict[str, str]:
+        who = Identity(subject="seed-admin", roles=("administrator",), name="Seed")
+        return bearer_headers(who, key=self.key, audience=self.audience)
+
+    def outbox(self, subject: str) -> list[dict[str, Any]]:
+        async def read() -> list[dict[str, Any]]:
+            conn = await asyncpg.connect(self.dsn)
+            try:
+                rows = await conn.fetch(
+                    "SELECT envelope::text AS e FROM outbox WHERE subject = $1 ORDER BY id", subject
+                )
+            finally:
+                await conn.close()
+            return [json.loads(r["e"])["data"] for r in rows]
+
+        return run(read())
+
+    def sql(self, query: str, *args: Any) -> None:
+        async def execute() -> None:
+            conn = await asyncpg.connect(self.dsn)
+            try:
+                await conn.execute(query, *args)
+            finally:
+                await conn.close()
+
+        run(execute())
+
+
+@pytest.fixture(scope="module")
+def admin(
+    volunteers_service: LiveServer, identity_keys: KeyFiles, volunteers_database: str
+) -> Iterator[VolunteersAdmin]:
+    staff = VolunteersAdmin(volunteers_service, identity_keys, volunteers_database)
+    yield staff
+    staff.http.close()
+
+
+def _pool(admin: VolunteersAdmin, **fields: Any) -> dict[str, Any]:
+    body = {
+        "key": f"pool-{uuid.uuid4().hex[:8]}",
+        "name": f"Rekryteringspanel {uuid.uuid4().hex[:4]}",
+        "coordinator_name": "Kim Samordnare",
+        "requirements": [
+            {
+                "key": "belastningsregister",
+                "kind": "certificate",
+                "label": "Utdrag ur belastningsregistret",
+                "expires": True,
+            },
+            {"key": "intervjuteknik", "kind": "training", "label": "Intervjuteknik"},
+        ],
+        **fields,
+    }
+    return admin.send("POST", "/v1/pools", body)
+
+
+def _volunteer(
+    admin: VolunteersAdmin, pool: dict[str, Any], *, name: str, until: date, consent: bool = True
+) -> dict[str, Any]:
+    person = admin.send(
+        "POST",
+        "/v1/volunteers",
+        {
+            "name": name,
+            "email": f"v-{uuid.uuid4().hex[:8]}@example.se",
+            "pools": [{"pool_id": pool["id"], "status": "active"}],
+        },
+    )
+    for requirement in pool["requirements"]:
+        admin.send(
+            "POST",
+            f"/v1/volunteers/{person['id']}/qualifications",
+            {
+                "key": requirement["key"],
+                "kind": requirement["kind"],
+                "completed_on": "2025-01-01",
+                "expires_on": until.isoformat() if requirement["expires"] else None,
+            },
+        )
+    if consent:
+        admin.send(
+            "POST",
+            f"/v1/volunteers/{person['id']}/consents",
+            {"purpose": "erbjudanden", "text_version": "2026-1", "given_how": "form"},
+        )
+    return person
+
+
+def _text(page: httpx.Response) -> str:
+    return html.unescape(page.text)
+
+
+def _administrator(gateway: LiveServer, settings: Settings) -> httpx.Client:
+    return signed_in_as(gateway, settings, "administrator")
+
+
+def test_pools_people_and_what_expires_soon(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    soon = _volunteer(
+        admin, pool, name=f"Sara Snart {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=10)
+    )
+    later = _volunteer(
+        admin, pool, name=f"Leo Senare {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=300)
+    )
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+
+    pools = _text(client.get("/volunteers"))
+    assert pool["name"] in pools and "Utdrag ur belastningsregistret (Intyg, går ut)" in pools
+    assert "Frivilliga" in pools  # the menu item
+    detail = _text(client.get(f"/volunteers/pools/{pool['id']}"))
+    assert "Intervjuteknik" in detail and "Kim Samordnare" in detail
+
+    people = client.get("/volunteers/people", params={"pool_id": pool["id"]})
+    assert people.status_code == 200
+    rows = {row.split("</td>")[0]: row for row in _text(people).split("<tr>")[1:]}
+    [soon_row] = [row for key, row in rows.items() if soon["name"] in key]
+    [later_row] = [row for key, row in rows.items() if later["name"] in key]
+    assert "Går ut inom 30 dagar" in soon_row
+    assert "Går ut inom" not in later_row
+
+    person = _text(client.get(f"/volunteers/people/{soon['id']}"))
+    assert "Få erbjudanden om uppdrag" in person and "2026-1" in person and "Går ut snart" in person
+
+
+def test_a_consent_is_recorded_and_withdrawn(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    person = _volunteer(admin, pool, name="Nora Nej", until=date.today() + timedelta(days=200), consent=False)
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    page = client.get(f"/volunteers/people/{person['id']}")
+    assert "hen får inga erbjudanden" in _text(page)
+
+    missing = client.post(
+        f"/volunteers/people/{person['id']}/consents",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "purpose": "erbjudanden",
+            "text_version": "",
+            "given_how": "paper",
+        },
+    )
+    assert missing.status_code == 400 and "Skriv vilken version" in _text(missing)
+    saved = client.post(
+        f"/volunteers/people/{person['id']}/consents",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "purpose": "erbjudanden",
+            "text_version": "2026-2",
+            "given_how": "paper",
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    shown = client.get(f"/volunteers/people/{person['id']}")
+    assert "På papper" in _text(shown) and "hen får inga erbjudanden" not in _text(shown)
+    again = client.post(
+        f"/volunteers/people/{person['id']}/consents",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "purpose": "erbjudanden",
+            "text_version": "2026-3",
+            "given_how": "form",
+        },
+    )
+    assert again.status_code == 400  # one standing consent per purpose: the service's reason is shown
+    [consent] = admin.send("GET", f"/v1/volunteers/{person['id']}", expect=200)["consents"]
+    withdrawn = client.post(
+        f"/volunteers/people/{person['id']}/consents/{consent['id']}/withdraw",
+        data={"csrf_token": csrf_of(page.text)},
+    )
+    assert withdrawn.status_code == 303, withdrawn.text
+    assert admin.send("GET", f"/v1/volunteers/{person['id']}", expect=200)["consents"][0]["withdrawn_at"]
+
+
+def _in_days(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
+def _ask(client: httpx.Client, pool: dict[str, Any], **fields: str) -> httpx.Response:
+    form = client.get("/volunteers/requests/new", params={"pool_id": pool["id"]})
+    assert form.status_code == 200
+    data = {
+        "csrf_token": csrf_of(form.text),
+        "pool_id": pool["id"],
+        "seats": "1",
+        "day": _in_days(12),
+        "starts": "09:00",
+        "ends": "11:00",
+        "place": "Stadshuset, rum 4",
+        "needs": "Intervju för socialsekreterare",
+        **fields,
+    }
+    return client.post("/volunteers/requests", data=data)
+
+
+def test_a_request_shows_ranked_and_excluded_candidates_and_sends_offers(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    able = _volunteer(
+        admin, pool, name=f"Ada Kan {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=300)
+    )
+    expired = _volunteer(
+        admin, pool, name=f"Ebba Utgått {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=5)
+    )
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+
+    wrong = _ask(client, pool, day="i morgon")
+    assert wrong.status_code == 400 and "Skriv datumet som år-månad-dag" in _text(wrong)
+    created = _ask(client, pool, offer_now="")
+    assert created.status_code == 303, created.text
+    page = client.get(created.headers["location"])
+    text = _text(page)
+    ranked, excluded = text.split("<caption>Kan tillfrågas, i turordning</caption>")[1].split(
+        "<caption>Kan inte tillfrågas</caption>"
+    )
+    assert able["name"] in ranked and expired["name"] not in ranked
+    assert expired["name"] in excluded
+    # The service's reason, as it wrote it, beside the excluded person.
+    request_id = created.headers["location"].rsplit("/", 1)[1]
+    reasons = admin.send("GET", f"/v1/requests/{request_id}/candidates", expect=200)["excluded"]
+    assert reasons[0]["reasons"][0] in excluded
+    assert "Inga erbjudanden är skickade än." in text
+
+    sent = client.post(f"/volunteers/requests/{request_id}/offers", data={"csrf_token": csrf_of(page.text)})
+    assert sent.status_code == 303, sent.text
+    offers = _text(client.get(f"/volunteers/requests/{request_id}")).split("<caption>Erbjudanden</caption>")[
+        1
+    ]
+    assert able["name"] in offers.split("</table>")[0] and "Väntar på svar" in offers.split("</table>")[0]
+
+    listed = _text(client.get("/volunteers/requests"))
+    assert pool["name"] in listed and "0 av 1" in listed
+
+
+def test_staff_ask_for_volunteers_but_see_no_candidates(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    client = signed_in_as(gateway_on_volunteers, volunteers_settings, "staff")
+    created = _ask(client, pool, offer_now="")
+    assert created.status_code == 303, created.text
+    page = _text(client.get(created.headers["location"]))
+    assert pool["name"] in page and "Kandidater" not in page
+    assert client.get("/volunteers/people").status_code == 403
+
+
+def _offer_token(admin: VolunteersAdmin, request_id: str, action: str = "accept") -> str:
+    for event in admin.outbox("volunteers.offer.sent.v1"):
+        if event["request_id"] == request_id:
+            return event[f"{action}_token"]
+    raise AssertionError(f"no offer was sent for {request_id}")
+
+
+def _offered(admin: VolunteersAdmin, name: str) -> tuple[dict[str, Any], str]:
+    pool = _pool(admin)
+    person = _volunteer(admin, pool, name=name, until=date.today() + timedelta(days=300))
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=14)
+    request = admin.send(
+        "POST",
+        "/v1/requests",
+        {
+            "pool_id": pool["id"],
+            "seats": 1,
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "place": "Kronan, samlingssalen",
+            "needs": "Lär ut bank-id",
+        },
+    )
+    return {"pool": pool, "person": person, "request": request}, request["id"]
+
+
+def test_a_volunteer_accepts_an_offer_from_the_link_once(
+    gateway_on_volunteers: LiveServer, admin: VolunteersAdmin
+) -> None:
+    world, request_id = _offered(admin, f"Vera Ja {uuid.uuid4().hex[:4]}")
+    token = _offer_token(admin, request_id)
+    visitor = browser(gateway_on_volunteers)
+
+    shown = visitor.get("/volontar/erbjudande/ja", params={"token": token})
+    assert shown.status_code == 200, shown.text
+    text = _text(shown)
+    assert (
+        "Ja, jag tar uppdraget" in text
+        and "Kronan, samlingssalen" in text
+        and world["person"]["name"] in text
+    )
+    # Following the link (as a mail scanner does) changed nothing.
+    visitor.get("/volontar/erbjudande/ja", params={"token": token})
+    assert admin.send("GET", f"/v1/requests/{request_id}", expect=200)["taken"] == 0
+
+    accepted = visitor.post(
+        "/volontar/erbjudande/ja", data={"csrf_token": csrf_of(shown.text), "token": token}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert "Du har fått platsen" in _text(accepted)
+    assert admin.send("GET", f"/v1/requests/{request_id}", expect=200)["taken"] == 1
+
+    reused = visitor.post("/volontar/erbjudande/ja", data={"csrf_token": csrf_of(shown.text), "token": token})
+    assert reused.status_code == 409 and "Du har redan tackat ja" in _text(reused)
+    again = visitor.get("/volontar/erbjudande/ja", params={"token": token})
+    assert "Ja, jag tar uppdraget" not in _text(again)
+
+
+def test_a_volunteer_declines_and_a_broken_link_gets_a_clear_page(
+    gateway_on_volunteers: LiveServer, admin: VolunteersAdmin
+) -> None:
+    _world, request_id = _offered(admin, f"Nils Nej {uuid.uuid4().hex[:4]}")
+    token = _offer_token(admin, request_id, "decline")
+    visitor = browser(gateway_on_volunteers)
+    shown = visitor.get("/volontar/erbjudande/nej", params={"token": token})
+    assert "Nej tack" in _text(shown)
+    declined = visitor.post(
+        "/volontar/erbjudande/nej", data={"csrf_token": csrf_of(shown.text), "token": token}
+    )
+    assert declined.status_code == 200 and "Tack för beskedet" in _text(declined)
+
+    broken = visitor.get("/volontar/erbjudande/ja", params={"token": token[:-5] + "AAAAA"})
+    assert broken.status_code == 400 and "Länken är trasig" in _text(broken)
+    empty = visitor.get("/volontar/erbjudande/ja")
+    assert empty.status_code == 400 and "Länken är trasig" in _text(empty)
+
+
+def _past_assignment(admin: VolunteersAdmin, pool: dict[str, Any], person: dict[str, Any]) -> str:
+    """An assignment that took place yesterday (requests through the API must lie in the future)."""
+    starts = datetime.now(UTC) - timedelta(days=1)
+    request_id, assignment_id = uuid.uuid4(), uuid.uuid4()
+    admin.sql(
+        "INSERT INTO requests (id, pool_id, seats, starts_at, ends_at, requested_by)"
+        " VALUES ($1, $2, 1, $3, $4, 's')",
+        request_id,
+        uuid.UUID(pool["id"]),
+        starts,
+        starts + timedelta(hours=2),
+    )
+    admin.sql(
+        "INSERT INTO assignments (id, volunteer_id, request_id, pool_id, starts_at, ends_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        assignment_id,
+        uuid.UUID(person["id"]),
+        request_id,
+        uuid.UUID(pool["id"]),
+        starts,
+        starts + timedelta(hours=2),
+    )
+    return str(assignment_id)
+
+
+def test_hours_proposed_by_link_are_approved_and_paid_in_the_fee_report(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin, paid=True)
+    admin.send("POST", f"/v1/pools/{pool['id']}/fees", {"hourly_fee": "150.00", "valid_from": "2020-01-01"})
+    person = _volunteer(
+        admin, pool, name=f"Tim Timmar {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=300)
+    )
+    assignment_id = _past_assignment(admin, pool, person)
+    token = admin.send("POST", f"/v1/assignments/{assignment_id}/hours-link", expect=200)["token"]
+    visitor = browser(gateway_on_volunteers)
+
+    shown = visitor.get("/volontar/timmar", params={"token": token})
+    assert shown.status_code == 200 and "Hur länge arbetade du?" in _text(shown)
+    unreadable = visitor.post(
+        "/volontar/timmar",
+        data={"csrf_token": csrf_of(shown.text), "token": token, "hours": "två", "minutes": ""},
+    )
+    assert unreadable.status_code == 400 and "med siffror" in _text(unreadable)
+    nothing = visitor.post(
+        "/volontar/timmar",
+        data={"csrf_token": csrf_of(shown.text), "token": token, "hours": "0", "minutes": "0"},
+    )
+    assert nothing.status_code == 400 and "minst 1 minut" in _text(nothing)
+    sent = visitor.post(
+        "/volontar/timmar",
+        data={
+            "csrf_token": csrf_of(shown.text),
+            "token": token,
+            "hours": "2",
+            "minutes": "0",
+            "note": "Bra pass",
+        },
+    )
+    assert sent.status_code == 200 and "Tack!" in _text(sent)
+    twice = visitor.post(
+        "/volontar/timmar",
+        data={"csrf_token": csrf_of(shown.text), "token": token, "hours": "2", "minutes": "0"},
+    )
+    assert twice.status_code == 409 and "väntar på godkännande" in _text(twice)
+
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    waiting = client.get("/volunteers/hours")
+    assert person["name"] in _text(waiting) and "2 h 0 min" in _text(waiting)
+    [proposed] = [
+        h
+        for h in admin.send("GET", "/v1/hours?status=proposed", expect=200)["items"]
+        if h["volunteer_id"] == person["id"]
+    ]
+    approved = client.post(
+        f"/volunteers/hours/{proposed['id']}/approve",
+        data={"csrf_token": csrf_of(waiting.text), "version": str(proposed["version"])},
+    )
+    assert approved.status_code == 303, approved.text
+
+    month = proposed["work_date"][:7]
+    report = client.get("/volunteers/fees", params={"month": month})
+    text = _text(report)
+    assert report.status_code == 200 and person["name"] in text and "300.00" in text
+    assert "<svg" in report.text and 'role="img"' in report.text
+    assert "Timmar per pool och månad" in text and pool["name"] in text.split("<svg")[1]
+    csv = client.get("/volunteers/fees.csv", params={"month": month})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert person["name"] in csv.content.decode("utf-8-sig") and "no-store" in csv.headers["cache-control"]
+    bad = client.get("/volunteers/fees", params={"month": "mars"})
+    assert bad.status_code == 400 and "år-månad" in _text(bad)
+
+
+def test_a_rejection_needs_a_reason_from_the_service(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    person = _volunteer(
+        admin, pool, name=f"Rut Avslag {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=300)
+    )
+    token = admin.send(
+        "POST", f"/v1/assignments/{_past_assignment(admin, pool, person)}/hours-link", expect=200
+    )["token"]
+    admin.send("POST", "/v1/links/hours", {"token": token, "minutes": 60})
+    [proposed] = [
+        h
+        for h in admin.send("GET", "/v1/hours?status=proposed", expect=200)["items"]
+        if h["volunteer_id"] == person["id"]
+    ]
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    page = client.get("/volunteers/hours")
+    refused = client.post(
+        f"/volunteers/hours/{proposed['id']}/reject", data={"csrf_token": csrf_of(page.text)}
+    )
+    assert refused.status_code == 409 and "Skriv varför" in _text(refused)
+    rejected = client.post(
+        f"/volunteers/hours/{proposed['id']}/reject",
+        data={"csrf_token": csrf_of(page.text), "reason": "Passet var en timme kortare."},
+    )
+    assert rejected.status_code == 303
+    assert "Passet var en timme kortare." in _text(
+        client.get("/volunteers/hours", params={"status": "rejected"})
+    )
+
+
+ORIGINAL = (
+    "Handläggningstiden för ansökningar om ekonomiskt bistånd uppgår normalt till fyra veckor, "
+    "förutsatt att samtliga erforderliga handlingar har inkommit till förvaltningen."
+)
+
+
+def test_a_review_is_submitted_returned_by_link_and_accepted(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin, paid=True)
+    reviewer = _volunteer(
+        admin, pool, name=f"Gun Granskare {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=300)
+    )
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    form = client.get("/volunteers/reviews/new", params={"pool_id": pool["id"]})
+    assert reviewer["name"] in _text(form)
+    data = {
+        "csrf_token": csrf_of(form.text),
+        "pool_id": pool["id"],
+        "kind": "letter_template",
+        "title": f"Om ekonomiskt bistånd {uuid.uuid4().hex[:4]}",
+        "text": "   ",
+        "deadline": _in_days(7),
+        "reviewer_ids": [reviewer["id"]],
+    }
+    empty = client.post("/volunteers/reviews", data=data)
+    assert empty.status_code == 400 and "Texten är tom" in _text(empty)
+    created = client.post("/volunteers/reviews", data=data | {"text": ORIGINAL})
+    assert created.status_code == 303, created.text
+    review_id = created.headers["location"].rsplit("/", 1)[1]
+
+    [event] = [e for e in admin.outbox("volunteers.review.submitted.v1") if e["review_id"] == review_id]
+    token = event["reviewers"][0]["token"]
+    visitor = browser(gateway_on_volunteers)
+    shown = visitor.get("/volontar/granskning", params={"token": token})
+    assert shown.status_code == 200 and ORIGINAL in _text(shown)
+    returned = visitor.post(
+        "/volontar/granskning",
+        data={
+            "csrf_token": csrf_of(shown.text),
+            "token": token,
+            "comments": "Använd kortare ord.",
+            "suggested_text": "Det tar oftast fyra veckor. Skicka alla papper till oss.",
+            "hours": "0",
+            "minutes": "40",
+        },
+    )
+    assert returned.status_code == 200, returned.text
+    assert "Tack för din granskning" in _text(returned) and "lättare att läsa" in _text(returned)
+    again = visitor.post(
+        "/volontar/granskning",
+        data={"csrf_token": csrf_of(shown.text), "token": token, "comments": "Igen", "suggested_text": ""},
+    )
+    assert again.status_code == 409 and "redan skickat" in _text(again)
+
+    page = client.get(f"/volunteers/reviews/{review_id}")
+    text = _text(page)
+    after = admin.send("GET", f"/v1/reviews/{review_id}", expect=200)
+    assert after["original_lix"] in text and after["reviewers"][0]["suggested_lix"] in text
+    assert "Använd kortare ord." in text
+    decided = client.post(
+        f"/volunteers/reviews/{review_id}/decision",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "accept": "yes",
+            "reason": "Mycket bättre.",
+            "reviewer_id": after["reviewers"][0]["volunteer_id"],
+        },
+    )
+    assert decided.status_code == 303, decided.text
+    assert "Godtagen" in _text(client.get(f"/volunteers/reviews/{review_id}"))
+
+
+def test_an_administrator_asks_for_an_export_and_sees_where_it_stands(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    person = _volunteer(
+        admin, pool, name=f"Elin Export {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=300)
+    )
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    page = client.get(f"/volunteers/people/{person['id']}")
+    assert "Begär registerutdrag" in _text(page)
+    asked = client.post(
+        "/volunteers/rights",
+        data={"csrf_token": csrf_of(page.text), "kind": "export", "volunteer_id": person["id"]},
+    )
+    assert asked.status_code == 303, asked.text
+    [made] = admin.send("GET", f"/v1/rights/requests?volunteer_id={person['id']}", expect=200)["items"]
+    listed = _text(client.get("/volunteers/rights"))
+    assert "Registerutdrag" in listed and "Väntar på svar" in listed and "events" in listed
+    detail = client.get(f"/volunteers/rights/{made['id']}")
+    assert detail.status_code == 200 and "volunteers" in _text(detail)
+    exported = client.get(f"/volunteers/rights/{made['id']}/export.json")
+    assert exported.status_code == 200 and person["name"] in exported.content.decode()
+    coordinator = signed_in_as(gateway_on_volunteers, volunteers_settings, "pool_coordinator")
+    assert coordinator.get("/volunteers/rights").status_code == 403
+
+
+def test_the_pages_are_in_english_for_who_chose_it(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    _world, request_id = _offered(admin, f"Eve English {uuid.uuid4().hex[:4]}")
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    client.cookies.set(i18n.COOKIE, "en")
+    assert "<h1>Volunteer pools</h1>" in client.get("/volunteers").text
+    assert "<h2 id=\"candidates\">Candidates</h2>" in client.get(f"/volunteers/requests/{request_id}").text
+    visitor = browser(gateway_on_volunteers)
+    visitor.cookies.set(i18n.COOKIE, "en")
+    offer = visitor.get("/volontar/erbjudande/ja", params={"token": _offer_token(admin, request_id)})
+    assert "Yes, I will take the assignment" in offer.text
