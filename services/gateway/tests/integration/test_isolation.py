@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from gateway import roles
 from gateway.app import PUBLIC_PATHS, create_app
 from gateway.pages import events as event_pages
+from gateway.pages import webhooks as webhook_pages
 from gateway.settings import Settings
 from services.meetings.tests.integration.isolation_world import World, seed_world
 
@@ -32,16 +33,29 @@ def world(meetings_staff: MeetingsStaff) -> World:
     world = run(seed_world(send))
     # Path parameters of the gateway's own pages; no such user or key exists.
     world.ids |= {"user_id": [str(uuid.uuid4())], "key": ["nothing"]}
+    # The email template previews (sample data only, administrators only).
+    world.ids |= {"name": ["offer_made"]}
+    # One email of notify's delivery log; staff only, so a representative is refused before notify
+    # is asked (this world runs no notify).
+    world.ids |= {"email_id": [str(uuid.uuid4())]}
     return world
 
 
 # The staff's events pages read the events service, which this meetings world does not run; their
 # isolation is walked in test_pages_on_events. Exactly those routes: a page added beside them is walked.
 EVENTS_PAGES = frozenset(route.path for route in event_pages.router.routes if isinstance(route, APIRoute))
+# The webhook pages read notify, not meetings; their isolation between organisations is walked in
+# test_pages_on_webhooks.py on a real notify.
+WEBHOOK_PAGES = frozenset(route.path for route in webhook_pages.router.routes if isinstance(route, APIRoute))
 
 
 def walked(path: str) -> bool:
-    return path not in PUBLIC_PATHS and not path.startswith("/api/") and path not in EVENTS_PAGES
+    return (
+        path not in PUBLIC_PATHS
+        and not path.startswith("/api/")
+        and path not in EVENTS_PAGES
+        and path not in WEBHOOK_PAGES
+    )
 
 
 def test_the_walk_skips_only_the_events_pages_walked_elsewhere() -> None:

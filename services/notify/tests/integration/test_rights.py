@@ -1,0 +1,244 @@
+"""Volunteers' export and erasure requests (docs/rights.md): notify answers each once, through its
+outbox, with everything it holds about the person, or after erasing it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from backbone.db import create_pool
+from backbone.envelope import new_envelope
+from notify.consumers import subscriptions
+from notify.settings import MIGRATIONS_DIR, Settings
+
+SETTINGS = Settings(environment="test", public_url="https://delaktig.example.se")
+# Ahead: nothing is sent about an event that has started.
+STARTS = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+
+
+@pytest.fixture
+async def pool(make_database):
+    p = await create_pool(make_database("notify", MIGRATIONS_DIR))
+    yield p
+    await p.close()
+
+
+async def deliver(pool: asyncpg.Pool, subject: str, data: dict[str, Any], *, times: int = 1) -> str:
+    """Hand the event to its handler (`times` over, as redeliveries would); the event's id."""
+    [sub] = [s for s in subscriptions(SETTINGS) if s.subject == subject]
+    env = new_envelope(
+        subject=subject,
+        source=f"/{subject.split('.')[0]}",
+        data=data,
+        aggregate="x/1",
+        correlation_id=None,
+    )
+    for _ in range(times):
+        async with pool.acquire() as conn, conn.transaction():
+            await sub.handler(conn, env, sub.model.model_validate(env.data))
+    return env.id
+
+
+def someone() -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    return {"name": f"Greta Granskare {tag}", "email": f"Greta.{tag}@Example.se", "phone": f"+46 70 {tag}"}
+
+
+async def with_a_history(pool: asyncpg.Pool, who: dict[str, Any]) -> None:
+    """A confirmed place (an email sent, its attempt logged, the registrant kept), minutes held for
+    the daily digest they chose, and an email to another person."""
+    event_id = str(uuid.uuid4())
+    await deliver(
+        pool,
+        "events.event.published.v1",
+        {
+            "event_id": event_id,
+            "title": "Träff om bostäder",
+            "starts_at": STARTS.isoformat(),
+            "ends_at": (STARTS + timedelta(hours=2)).isoformat(),
+            "timezone": SETTINGS.timezone,
+            "venue_name": "Stadsbiblioteket",
+            "venue_address": "Sveavägen 73",
+            "sequence": 0,
+        },
+    )
+    for person in (who, {"name": "Kenneth Tell", "email": "kenneth@example.se"}):
+        registration_id = str(uuid.uuid4())
+        await deliver(
+            pool,
+            "events.registration.created.v1",
+            {
+                "registration_id": registration_id,
+                "event_id": event_id,
+                "status": "registered",
+                "person": {"name": person["name"], "email": person["email"], "language": "sv"},
+                "cancel_token": f"cancel.{uuid.uuid4().hex}",
+            },
+        )
+    async with pool.acquire() as conn:
+        # Their choice, as the preferences page keeps it (by the lower-cased address).
+        await conn.execute(
+            "INSERT INTO recipient_settings (address, digest_hour, digest_weekday) VALUES ($1, 7, 1)",
+            who["email"].lower(),
+        )
+        await conn.execute(
+            "INSERT INTO category_choices (address, category, choice) VALUES ($1, 'minutes', 'daily')",
+            who["email"].lower(),
+        )
+        # The relay took the confirmation; the server's answer quotes the address.
+        await conn.execute(
+            """
+            WITH sent AS (
+                UPDATE emails SET status = 'sent', sent_at = now(), attempts = 1
+                WHERE lower(recipient) = lower($1) RETURNING id
+            )
+            INSERT INTO delivery_attempts (email_id, outcome, reason)
+            SELECT id, 'sent', '250 OK queued for <' || $1 || '>' FROM sent
+            """,
+            who["email"],
+        )
+    await deliver(
+        pool,
+        "meetings.minutes.published.v1",
+        {
+            "minutes_id": str(uuid.uuid4()),
+            "meeting_id": str(uuid.uuid4()),
+            "title": "Gemensam utvecklingsgrupp",
+            "decision_count": 2,
+            "recipients": [{"name": who["name"], "email": who["email"]}],
+        },
+    )
+
+
+def request(who: dict[str, Any], services: tuple[str, ...] = ("volunteers", "events", "notify")) -> dict:
+    return {
+        "request_id": str(uuid.uuid4()),
+        "volunteer_id": str(uuid.uuid4()),
+        "services": list(services),
+        "person": who,
+        "requested_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def answers(pool: asyncpg.Pool, subject: str, request_id: str) -> list[dict[str, Any]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT aggregate, envelope FROM outbox WHERE subject = $1 AND aggregate = $2 ORDER BY id",
+            subject,
+            f"rights_request/{request_id}",
+        )
+    return [row["envelope"]["data"] for row in rows]
+
+
+async def text_columns(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    rows = await conn.fetch(
+        """
+        SELECT c.table_name, c.column_name
+        FROM information_schema.columns c
+        JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+        WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+          AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
+               OR (c.data_type = 'ARRAY' AND c.udt_name IN ('_text', '_varchar')))
+        ORDER BY 1, 2
+        """
+    )
+    return [(r["table_name"], r["column_name"]) for r in rows]
+
+
+async def where_it_remains(pool: asyncpg.Pool, needles: list[str]) -> list[str]:
+    """Every table.column where any of `needles` is still found (case-insensitive)."""
+    found = []
+    async with pool.acquire() as conn:
+        for table, column in await text_columns(conn):
+            for needle in needles:
+                hit = await conn.fetchval(
+                    f'SELECT count(*) FROM "{table}" WHERE strpos(lower("{column}"::text), lower($1)) > 0',
+                    needle,
+                )
+                if hit:
+                    found.append(f"{table}.{column} holds {needle!r}")
+    return found
+
+
+async def test_after_an_erasure_no_table_names_the_person_and_the_answer_is_in_the_outbox_once(pool):
+    who = someone()
+    await with_a_history(pool, who)
+    # An earlier export, answered and published: its answer carries the person's address.
+    exported = request(who)
+    await deliver(pool, "volunteers.export.requested.v1", exported)
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+    needles = [who["name"], who["email"]]
+    assert await where_it_remains(pool, needles), "the history names the person before the erasure"
+
+    erased = request(who)
+    await deliver(pool, "volunteers.erasure.requested.v1", erased, times=2)
+
+    assert await where_it_remains(pool, needles) == []
+    [answer] = await answers(pool, "notify.erasure.completed.v1", erased["request_id"])
+    assert answer == {
+        "request_id": erased["request_id"],
+        "service": "notify",
+        "status": "done",
+        "detail": "",
+        "data": None,
+    }
+    async with pool.acquire() as conn:
+        log = await conn.fetch(
+            "SELECT e.status, e.sent_at, a.outcome, a.at FROM emails e"
+            " JOIN delivery_attempts a ON a.email_id = e.id WHERE e.recipient LIKE 'raderad-%'"
+        )
+        others = await conn.fetchval("SELECT count(*) FROM emails WHERE recipient = 'kenneth@example.se'")
+    # The delivery log keeps the sent confirmation's state and times, without the address.
+    assert [(r["status"], r["outcome"]) for r in log] == [("sent", "sent")]
+    assert log[0]["sent_at"] is not None and log[0]["at"] is not None
+    assert others == 1, "another person's email is left as it was"
+
+
+async def test_an_export_holds_the_emails_the_log_the_preferences_the_digest_and_the_registration(pool):
+    who = someone()
+    await with_a_history(pool, who)
+    asked = request(who)
+    await deliver(pool, "volunteers.export.requested.v1", asked, times=2)
+
+    [answer] = await answers(pool, "notify.export.completed.v1", asked["request_id"])
+    assert (answer["service"], answer["status"], answer["detail"]) == ("notify", "done", "")
+    part = answer["data"]
+    assert part["address"] == who["email"].lower()
+    [email] = part["emails"]
+    assert (email["template"], email["state"]) == ("registration_confirmed", "sent")
+    assert who["name"] in email["body_text"]
+    assert [a["outcome"] for a in email["attempts"]] == ["sent"]
+    assert part["preferences"]["choices"] == {"minutes": "daily"}
+    assert part["preferences"]["digest_hour"] == 7
+    [held] = part["digest_items"]
+    assert (held["template"], held["frequency"]) == ("minutes_published", "daily")
+    assert held["sent_in_digest"] is False
+    # A confirmed place keeps nobody here: notify keeps a registrant only while an offer is open.
+    assert part["registrations"] == []
+    assert len(json.dumps(answer)) < 200 * 1024
+
+
+async def test_nothing_held_is_said_and_a_request_for_other_services_is_not_answered(pool):
+    nobody = someone()
+    for kind in ("export", "erasure"):
+        asked = request(nobody)
+        await deliver(pool, f"volunteers.{kind}.requested.v1", asked)
+        [answer] = await answers(pool, f"notify.{kind}.completed.v1", asked["request_id"])
+        assert (answer["status"], answer["data"]) == ("nothing_held", None)
+
+    not_ours = request(nobody, services=("volunteers", "events"))
+    await deliver(pool, "volunteers.erasure.requested.v1", not_ours)
+    assert await answers(pool, "notify.erasure.completed.v1", not_ours["request_id"]) == []
+
+
+async def test_a_person_known_by_phone_only_holds_nothing_here(pool):
+    asked = request({"name": "Utan Adress", "email": None, "phone": "+46 70 123 45 67"})
+    await deliver(pool, "volunteers.erasure.requested.v1", asked)
+    [answer] = await answers(pool, "notify.erasure.completed.v1", asked["request_id"])
+    assert answer["status"] == "nothing_held"
