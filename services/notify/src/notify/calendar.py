@@ -9,13 +9,12 @@ the entry someone got by email and the one from a subscribed feed are the same e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, datetime
 from email.utils import parseaddr
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Calendar, Event, vCalAddress, vText
 from icalendar.parser import Contentline
 
 from notify.mailing import Attachment
@@ -65,17 +64,17 @@ def place(name: str | None, address: str | None) -> str | None:
     return ", ".join(p for p in (name, address) if p) or None
 
 
-def ics(
-    entry: Entry, *, method: Method, zone: ZoneInfo, organizer: str, attendee: Attendee, stamp: datetime
-) -> str:
+def ics(entry: Entry, *, method: Method, organizer: str, attendee: Attendee, stamp: datetime) -> str:
     """The .ics text for one attendee; `stamp` (DTSTAMP) is when the change happened, so a retry
-    writes the same bytes.
+    writes the same bytes. Times are written in UTC (…Z): a local time with TZID is ambiguous in
+    the autumn fold (02:30 on the last Sunday of October happens twice), and calendars show UTC
+    in their reader's own zone anyway.
 
     A fan-out writes one entry to thousands of people, and icalendar takes milliseconds per file:
     the file without its ATTENDEE is written once per entry, and each attendee's line (written by
     icalendar too) goes in before its END:VEVENT.
     """
-    before, after = _without_attendee(entry, method, zone.key, organizer, stamp)
+    before, after = _without_attendee(entry, method, organizer, stamp)
     return before + _attendee_lines(attendee) + after
 
 
@@ -83,10 +82,7 @@ _END_OF_EVENT = "END:VEVENT\r\n"
 
 
 @lru_cache(maxsize=256)
-def _without_attendee(
-    entry: Entry, method: Method, zone_key: str, organizer: str, stamp: datetime
-) -> tuple[str, str]:
-    zone = ZoneInfo(zone_key)
+def _without_attendee(entry: Entry, method: Method, organizer: str, stamp: datetime) -> tuple[str, str]:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -96,9 +92,9 @@ def _without_attendee(
     ev.add("uid", entry.uid)
     ev.add("sequence", entry.sequence)
     ev.add("dtstamp", stamp)
-    ev.add("dtstart", entry.starts_at.astimezone(zone))
+    ev.add("dtstart", entry.starts_at.astimezone(UTC))
     if entry.ends_at is not None:
-        ev.add("dtend", entry.ends_at.astimezone(zone))
+        ev.add("dtend", entry.ends_at.astimezone(UTC))
     ev.add("summary", entry.title)
     if entry.location:
         ev.add("location", vText(entry.location))
@@ -110,7 +106,6 @@ def _without_attendee(
     org_name, org_address = parseaddr(organizer)
     ev.add("organizer", _address(org_address, org_name))
     cal.add_component(ev)
-    cal.add_component(_vtimezone(zone_key, entry.starts_at.astimezone(zone).year))
     text = cal.to_ical().decode("utf-8")
     at = text.index(_END_OF_EVENT)  # the first: the only VEVENT
     return text[:at], text[at:]
@@ -125,16 +120,6 @@ def _attendee_lines(attendee: Attendee) -> str:
     who.params["RSVP"] = "FALSE"
     line = Contentline.from_parts("ATTENDEE", who.params, who, sorted=True)
     return line.to_ical().decode("utf-8") + "\r\n"
-
-
-@cache
-def _vtimezone(key: str, year: int) -> Timezone:
-    """The zone's rules for the years around an entry, built once per process: a calendar needs no
-    more to place it, and the whole history (add_missing_timezones) costs tens of milliseconds and
-    kilobytes in every email of a fan-out."""
-    return Timezone.from_tzinfo(
-        ZoneInfo(key), first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1)
-    )
 
 
 def _address(email: str, name: str) -> vCalAddress:

@@ -5,13 +5,14 @@ the inbox row, so a redelivered event queues no second email.
 
 Who hears of a changed or cancelled event: the events service decides, and sends one notice per
 person concerned (`events.registration.event_changed.v1` / `.event_cancelled.v1`, with the
-person's name, address and language), so that rule lives in one place. Notify keeps two small
-copies of its own: `event_calendar` (each event's time, place and calendar SEQUENCE, for the .ics
-of a confirmation, whose event carries neither) and `event_registrants` (registration id, event id,
-name, address, language, status), because `offer.accepted` and `offer.expired` carry only ids. The
-events API offers no list of registrants a service could read without a person's rights, and a
-consumer should not wait on another service's HTTP answers. A registration that ends is deleted
-from the copy.
+person's name, address and language), so that rule lives in one place. Each event addressed to a
+person carries the event's version (time, place, title, calendar SEQUENCE): the message and its .ics
+are written from it. Notify keeps two small copies of its own: `event_calendar` (each event's time,
+place, SEQUENCE and whether it is cancelled: a confirmation after the cancellation is not sent, and
+events from before the payloads carried their version are written from it) and `event_registrants`
+(only people with an open offer, because `offer.accepted` and `offer.expired` carry only ids; the
+row goes when the offer ends). Nothing is sent about an event that has started, nor an offer that
+has run out: a new durable reads the stream from its beginning.
 """
 
 from __future__ import annotations
@@ -19,22 +20,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import asyncpg
-from pydantic import BaseModel, create_model, model_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, create_model, field_validator, model_validator
 
 from backbone.consumer import Handler, Subscription
 from backbone.envelope import Envelope
 from backbone.logs import get_logger
-from notify import calendar
+from notify import calendar, rights
 from notify.calendar import Attendee, Entry, Method
 from notify.links import preferences_url
 from notify.mailing import Attachment, q, queue_email
-from notify.rendering import TEMPLATES, render
+from notify.rendering import render
 from notify.settings import Settings
 from notify.webhooks import fanout as webhook
 
@@ -100,6 +101,32 @@ class Person(BaseModel):
     email: str | None = None  # someone registered by phone gets no email
     language: str = "sv"
 
+    @field_validator("email", mode="before")
+    @classmethod
+    def _an_address_or_none(cls, value: Any) -> Any:
+        """An address no mail server would take is no address: nothing to send, nothing to retry."""
+        if not isinstance(value, str):
+            return value
+        try:
+            validate_email(value, check_deliverability=False, globally_deliverable=False)
+        except EmailNotValidError:
+            return None
+        return value
+
+
+class EventVersion(BaseModel):
+    """The version of the event a registration's event was published with (the events service
+    adds it to each one since `sequence`): a confirmation is written from it, not from notify's copy,
+    which may be older. Events published before carry none of it (None)."""
+
+    event_title: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    timezone: str | None = None
+    venue_name: str | None = None
+    venue_address: str | None = None
+    sequence: int | None = None
+
 
 class EventPublished(BaseModel):
     event_id: str
@@ -136,7 +163,7 @@ class RegistrationEnded(BaseModel):
     event_id: str
 
 
-class RegistrationCreated(BaseModel):
+class RegistrationCreated(EventVersion):
     registration_id: str
     event_id: str
     status: str  # "registered" (a place) or "waiting"
@@ -145,14 +172,14 @@ class RegistrationCreated(BaseModel):
     walk_in: bool = False  # added at the door: already there, nothing to confirm
 
 
-class RegistrationPromoted(BaseModel):
+class RegistrationPromoted(EventVersion):
     registration_id: str
     event_id: str
     person: Person
     cancel_token: str
 
 
-class OfferMade(BaseModel):
+class OfferMade(EventVersion):
     registration_id: str
     event_id: str
     person: Person
@@ -161,7 +188,7 @@ class OfferMade(BaseModel):
     decline_token: str
 
 
-class OfferAccepted(BaseModel):
+class OfferAccepted(EventVersion):
     registration_id: str
     event_id: str
     cancel_token: str
@@ -200,6 +227,7 @@ class RegistrationEventChanged(BaseModel):
     venue_address: str | None = None
     audience: str
     cancel_token: str
+    sequence: int | None = None  # the version this notice tells of; None from before it was sent
 
 
 class RegistrationEventCancelled(BaseModel):
@@ -211,6 +239,7 @@ class RegistrationEventCancelled(BaseModel):
     person: Person
     previous_status: str  # "registered", "offered" or "waiting"
     reason: str | None = None
+    sequence: int | None = None  # the cancellation's SEQUENCE; None from before it was sent
 
 
 # -- volunteers (the volunteers service's contracts; only what notify reads) ---------------------
@@ -235,10 +264,6 @@ class VolunteerOfferSent(BaseModel):
     accept_token: str
     decline_token: str
     recipient: VolunteerRecipient
-
-
-class EventNotKnownYet(Exception):
-    """A registration came before its event's publication was applied: retried with backoff."""
 
 
 def distinct(recipients: list[Recipient]) -> list[Recipient]:
@@ -285,7 +310,6 @@ async def send_each(
 ) -> None:
     """Queue the email for each distinct recipient, in their language, its times in `timezone` or
     else the configured zone; `calendar_for` adds a recipient's .ics, `context_for` what is theirs."""
-    info = TEMPLATES[template]
     kept = distinct(recipients)
     for recipient in kept:
         own = context_for(recipient) if context_for else {}
@@ -310,8 +334,6 @@ async def send_each(
             mail_domain=settings.mail_domain,
             language=recipient.language,
             attachments=[ics] if ics else [],
-            category=info.category,
-            critical=info.critical,
         )
     log.info("emails queued", template=template, event_id=event.id, count=len(kept))
 
@@ -319,14 +341,13 @@ async def send_each(
 def invitation(
     entry: Entry, *, method: Method, settings: Settings, timezone: str | None, stamp: datetime, partstat: str
 ) -> CalendarFor:
-    """Each recipient's .ics for `entry`: the same entry, with them as its attendee."""
-    zone = ZoneInfo(timezone) if timezone else settings.zone
+    """Each recipient's .ics for `entry`: the same entry, with them as its attendee (in UTC, so
+    `timezone` is only the emails' text's)."""
 
     def for_recipient(recipient: Recipient) -> Attachment:
         text = calendar.ics(
             entry,
             method=method,
-            zone=zone,
             organizer=settings.mail_from,
             attendee=Attendee(recipient.name, recipient.email, partstat),
             stamp=stamp,
@@ -344,8 +365,22 @@ def to_invitees(template: str, method: Method, first_sequence: int) -> NotifyHan
 
     async def handle(conn: asyncpg.Connection, event: Envelope, data: Any, settings: Settings) -> None:
         sequence = await q.next_meeting_sequence.fetchval(
-            conn, meeting_id=data.meeting_id, first=first_sequence, event_id=uuid.UUID(event.id)
+            conn,
+            meeting_id=data.meeting_id,
+            first=first_sequence,
+            event_id=uuid.UUID(event.id),
+            aggregate_seq=event.aggregateseq,
+            event_at=event.time,
+            starts_at=data.starts_at,
         )
+        if sequence is None:
+            # Older than the change already sent (a replayed dead letter): its time is stale.
+            log.warning(
+                "older meeting change than the last one sent; nothing sent",
+                meeting_id=data.meeting_id,
+                cause=event.id,
+            )
+            return
         entry = Entry(
             uid=calendar.meeting_uid(data.meeting_id),
             sequence=sequence,
@@ -445,42 +480,56 @@ def _entry(settings: Settings, row: Mapping[str, Any]) -> Entry:
     )
 
 
-async def _known_event(conn: asyncpg.Connection, event_id: str) -> dict[str, Any]:
-    row = await q.get_event_calendar.fetchrow(conn, event_id=event_id)
-    if row is None:
-        # Events of one registration and those of its event are ordered apart; the publication
-        # comes first on the stream, so a retry finds it.
-        raise EventNotKnownYet(f"event {event_id} is not in notify's read model yet; retrying")
-    return dict(row)
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _event_of(
+    conn: asyncpg.Connection, event: Envelope, data: EventVersion, event_id: str
+) -> dict[str, Any] | None:
+    """The event as the person's message tells of it, or None when nothing is to be sent.
+
+    The payload's own version comes first: notify's copy is of another aggregate and may be older
+    (a registration a second after a reschedule) or missing. Nothing is sent about an event that has
+    started (a new durable reads the stream from its beginning: old confirmations and offers) or
+    that notify knows to be cancelled (the cancellation's notice tells the person instead).
+    """
+    copy = await q.get_event_calendar.fetchrow(conn, event_id=event_id)
+    if copy is not None and copy["status"] == "cancelled":
+        log.info("event cancelled; nothing sent", event_id=event_id, cause=event.id)
+        return None
+    if data.sequence is not None and data.starts_at is not None and data.ends_at is not None:
+        row: dict[str, Any] = {
+            "event_id": event_id,
+            "title": data.event_title or (copy["title"] if copy else ""),
+            "starts_at": data.starts_at,
+            "ends_at": data.ends_at,
+            "timezone": data.timezone or (copy["timezone"] if copy else None),
+            "venue_name": data.venue_name,
+            "venue_address": data.venue_address,
+            "sequence": data.sequence,
+        }
+    elif copy is not None:
+        row = dict(copy)  # published before the events service sent its version: the copy's
+    else:
+        # From before the payload carried its event, and no copy to write it from: waiting would
+        # not help (nothing will bring it), and a dead letter would hold the person's links.
+        log.warning("event not known and not in the payload; nothing sent", event_id=event_id, cause=event.id)
+        return None
+    if row["starts_at"] <= _now():
+        log.info("event already started; nothing sent", event_id=event_id, cause=event.id)
+        return None
+    return row
 
 
 def _language(person: Person) -> str:
     return "en" if person.language == "en" else "sv"
 
 
-async def _remember(
-    conn: asyncpg.Connection,
-    *,
-    registration_id: str,
-    event_id: str,
-    person: Person,
-    status: str,
-) -> Recipient | None:
-    """Keep the registration for the offer's answers; the recipient, or None without an address."""
+def _recipient(person: Person) -> Recipient | None:
     if not person.email:
-        await q.forget_registrant.execute(conn, registration_id=registration_id)
         return None
-    language = _language(person)
-    await q.upsert_registrant.execute(
-        conn,
-        registration_id=registration_id,
-        event_id=event_id,
-        name=person.name,
-        email=person.email,
-        language=language,
-        status=status,
-    )
-    return Recipient(name=person.name, email=person.email, language=language)
+    return Recipient(name=person.name, email=person.email, language=_language(person))
 
 
 async def _to_registrant(
@@ -539,97 +588,105 @@ def _calendar_row(data: EventPublished) -> dict[str, Any]:
 async def registration_created(
     conn: asyncpg.Connection, event: Envelope, data: RegistrationCreated, settings: Settings
 ) -> None:
-    if data.walk_in:
+    recipient = _recipient(data.person)
+    if data.walk_in or recipient is None:
         return
-    row = await _known_event(conn, data.event_id)
-    status = "registered" if data.status == "registered" else "waiting"
-    recipient = await _remember(
-        conn,
-        registration_id=data.registration_id,
-        event_id=data.event_id,
-        person=data.person,
-        status=status,
-    )
-    if recipient is None:
+    row = await _event_of(conn, event, data, data.event_id)
+    if row is None:
         return
+    registered = data.status == "registered"
     # Only a place goes into the calendar: someone waiting has no time to keep yet.
     await _to_registrant(
         conn,
         event,
         settings,
-        template="registration_confirmed" if status == "registered" else "registration_waiting",
+        template="registration_confirmed" if registered else "registration_waiting",
         recipient=recipient,
         row=row,
         extra={"cancel_url": _link(settings, "avboka", data.cancel_token)},
-        with_calendar=status == "registered",
+        with_calendar=registered,
     )
 
 
 async def registration_promoted(
     conn: asyncpg.Connection, event: Envelope, data: RegistrationPromoted, settings: Settings
 ) -> None:
-    row = await _known_event(conn, data.event_id)
-    recipient = await _remember(
+    recipient = _recipient(data.person)
+    row = await _event_of(conn, event, data, data.event_id) if recipient else None
+    if recipient is None or row is None:
+        return
+    await _to_registrant(
         conn,
-        registration_id=data.registration_id,
-        event_id=data.event_id,
-        person=data.person,
-        status="registered",
+        event,
+        settings,
+        template="registration_promoted",
+        recipient=recipient,
+        row=row,
+        extra={"cancel_url": _link(settings, "avboka", data.cancel_token)},
+        with_calendar=True,
     )
-    if recipient is not None:
-        await _to_registrant(
-            conn,
-            event,
-            settings,
-            template="registration_promoted",
-            recipient=recipient,
-            row=row,
-            extra={"cancel_url": _link(settings, "avboka", data.cancel_token)},
-            with_calendar=True,
-        )
 
 
 async def offer_made(conn: asyncpg.Connection, event: Envelope, data: OfferMade, settings: Settings) -> None:
-    row = await _known_event(conn, data.event_id)
-    recipient = await _remember(
+    recipient = _recipient(data.person)
+    if recipient is None:
+        return
+    if data.expires_at <= _now():
+        log.info("offer already expired; nothing sent", registration_id=data.registration_id, cause=event.id)
+        return
+    row = await _event_of(conn, event, data, data.event_id)
+    if row is None:
+        return
+    # The only person notify keeps, and only while the offer is open: `offer.accepted` and
+    # `offer.expired` carry only ids; each of them (and a decline) deletes the row.
+    await q.upsert_registrant.execute(
         conn,
         registration_id=data.registration_id,
         event_id=data.event_id,
-        person=data.person,
+        name=recipient.name,
+        email=recipient.email,
+        language=recipient.language,
         status="offered",
     )
-    if recipient is not None:
-        await _to_registrant(
-            conn,
-            event,
-            settings,
-            template="offer_made",
-            recipient=recipient,
-            row=row,
-            extra={
-                "expires_at": data.expires_at,
-                "confirm_url": _link(settings, "erbjudande/ja", data.confirm_token),
-                "decline_url": _link(settings, "erbjudande/nej", data.decline_token),
-            },
-            with_calendar=False,
-        )
+    await _to_registrant(
+        conn,
+        event,
+        settings,
+        template="offer_made",
+        recipient=recipient,
+        row=row,
+        extra={
+            "expires_at": data.expires_at,
+            "confirm_url": _link(settings, "erbjudande/ja", data.confirm_token),
+            "decline_url": _link(settings, "erbjudande/nej", data.decline_token),
+        },
+        with_calendar=False,
+    )
+
+
+async def _take_registrant(conn: asyncpg.Connection, registration_id: str) -> Recipient | None:
+    """The person an open offer was made to, forgotten as it ends."""
+    kept = await q.take_registrant.fetchrow(conn, registration_id=registration_id)
+    if kept is None:
+        return None
+    return Recipient(name=kept["name"], email=kept["email"], language=kept["language"])
 
 
 async def offer_accepted(
     conn: asyncpg.Connection, event: Envelope, data: OfferAccepted, settings: Settings
 ) -> None:
-    row = await _known_event(conn, data.event_id)
-    kept = await q.set_registrant_status.fetchrow(
-        conn, registration_id=data.registration_id, status="registered"
-    )
-    if kept is None:
+    recipient = await _take_registrant(conn, data.registration_id)
+    if recipient is None:
         return  # no address (or the offer came before notify kept registrations): nobody to write to
+    row = await _event_of(conn, event, data, data.event_id)
+    if row is None:
+        return
     await _to_registrant(
         conn,
         event,
         settings,
         template="offer_accepted",
-        recipient=Recipient(name=kept["name"], email=kept["email"], language=kept["language"]),
+        recipient=recipient,
         row=row,
         extra={"cancel_url": _link(settings, "avboka", data.cancel_token)},
         with_calendar=True,
@@ -639,17 +696,16 @@ async def offer_accepted(
 async def offer_expired(
     conn: asyncpg.Connection, event: Envelope, data: RegistrationEnded, settings: Settings
 ) -> None:
-    kept = await q.get_registrant.fetchrow(conn, registration_id=data.registration_id)
+    recipient = await _take_registrant(conn, data.registration_id)
     row = await q.get_event_calendar.fetchrow(conn, event_id=data.event_id)
-    await q.forget_registrant.execute(conn, registration_id=data.registration_id)
-    if kept is None or row is None or row["status"] == "cancelled":
+    if recipient is None or row is None or row["status"] == "cancelled" or row["starts_at"] <= _now():
         return
     await _to_registrant(
         conn,
         event,
         settings,
         template="offer_expired",
-        recipient=Recipient(name=kept["name"], email=kept["email"], language=kept["language"]),
+        recipient=recipient,
         row=row,
         extra={},
         with_calendar=False,
@@ -677,45 +733,28 @@ async def event_cancelled(
     await q.forget_registrants_of_event.execute(conn, event_id=data.event_id)
 
 
-async def _sequence_of_change(conn: asyncpg.Connection, data: RegistrationEventChanged) -> int:
-    """The SEQUENCE of the version this notice tells of.
-
-    The notice is a registration's event, ordered apart from the event's own `changed`: when notify's
-    copy does not show the new time and place yet, the events service has raised the SEQUENCE by one
-    for this change since the copy was made.
-    """
-    row = await _known_event(conn, data.event_id)
-    same = (row["starts_at"], row["ends_at"], row["venue_name"], row["venue_address"]) == (
-        data.starts_at,
-        data.ends_at,
-        data.venue_name,
-        data.venue_address,
-    )
-    return int(row["sequence"]) if same else int(row["sequence"]) + 1
-
-
 async def registration_event_changed(
     conn: asyncpg.Connection, event: Envelope, data: RegistrationEventChanged, settings: Settings
 ) -> None:
     if data.status not in ("registered", "waiting", "offered"):
         return
-    recipient = await _remember(
-        conn,
-        registration_id=data.registration_id,
-        event_id=data.event_id,
-        person=data.person,
-        status=data.status,
-    )
+    recipient = _recipient(data.person)
     if recipient is None:
         return
-    entry = Entry(
-        uid=calendar.event_uid(data.event_id),
-        sequence=await _sequence_of_change(conn, data),
-        title=data.event_title,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        location=calendar.place(data.venue_name, data.venue_address),
-        url=f"{settings.public_url}/evenemang/{data.event_id}",
+    # The notice's own SEQUENCE: guessed from notify's copy it could go backwards after two quick
+    # changes. A notice from before it carried one gets no calendar file rather than a wrong one.
+    entry = (
+        Entry(
+            uid=calendar.event_uid(data.event_id),
+            sequence=data.sequence,
+            title=data.event_title,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            location=calendar.place(data.venue_name, data.venue_address),
+            url=f"{settings.public_url}/evenemang/{data.event_id}",
+        )
+        if data.sequence is not None
+        else None
     )
     await send_each(
         conn,
@@ -748,7 +787,7 @@ async def registration_event_changed(
             stamp=event.time,
             partstat="ACCEPTED",
         )
-        if data.status == "registered"
+        if data.status == "registered" and entry is not None
         else None,
     )
 
@@ -758,19 +797,20 @@ async def registration_event_cancelled(
 ) -> None:
     # The registration ends with its event: nothing of the person is kept once they are told.
     await q.forget_registrant.execute(conn, registration_id=data.registration_id)
-    if not data.person.email:
+    recipient = _recipient(data.person)
+    if recipient is None:
         return
-    row = await q.get_event_calendar.fetchrow(conn, event_id=data.event_id)
-    recipient = Recipient(name=data.person.name, email=data.person.email, language=_language(data.person))
-    # The cancellation's own SEQUENCE is the copy's when `cancelled` came first, else one more.
-    sequence = 0 if row is None else int(row["sequence"]) + (0 if row["status"] == "cancelled" else 1)
-    entry = Entry(
-        uid=calendar.event_uid(data.event_id),
-        sequence=sequence,
-        title=data.event_title,
-        starts_at=data.starts_at,
-        ends_at=row["ends_at"] if row else None,
-        url=f"{settings.public_url}/evenemang/{data.event_id}",
+    entry = (
+        Entry(
+            uid=calendar.event_uid(data.event_id),
+            sequence=data.sequence,
+            title=data.event_title,
+            starts_at=data.starts_at,
+            ends_at=None,  # DTSTART and the UID are enough to find the entry
+            url=f"{settings.public_url}/evenemang/{data.event_id}",
+        )
+        if data.sequence is not None
+        else None
     )
     await send_each(
         conn,
@@ -794,7 +834,7 @@ async def registration_event_cancelled(
             stamp=event.time,
             partstat="ACCEPTED",
         )
-        if data.previous_status == "registered"
+        if data.previous_status == "registered" and entry is not None
         else None,
     )
 
@@ -802,13 +842,11 @@ async def registration_event_cancelled(
 async def reminder_due(
     conn: asyncpg.Connection, event: Envelope, data: ReminderDue, settings: Settings
 ) -> None:
-    if not data.person.email:
+    recipient = _recipient(data.person)
+    if recipient is None:
         return
-    recipient = Recipient(
-        name=data.person.name,
-        email=data.person.email,
-        language=_language(data.person),
-    )
+    if data.starts_at <= _now():
+        return  # a reminder of an event already begun (a new durable reads old ones): too late
     await send_each(
         conn,
         event,
@@ -862,12 +900,16 @@ async def volunteer_offer_sent(
 
 # A day after an event ended nothing more is sent about it (offers and reminders end at its start).
 FORGET_EVENTS_AFTER_SECONDS = 24 * 3600.0
+# A meeting's SEQUENCE is kept a month past its start: long enough for late minutes or a correction's
+# invitation; a change after that (rare) starts again at 1.
+FORGET_MEETINGS_AFTER_SECONDS = 30 * 24 * 3600.0
 
 
 async def forget_past_events(pool: asyncpg.Pool) -> int:
     """Delete notify's copies of events that ended a day ago, and of the people registered for them."""
     async with pool.acquire() as conn:
         gone = int(await q.forget_past_events.fetchval(conn, after_seconds=FORGET_EVENTS_AFTER_SECONDS))
+        await q.forget_past_meetings.execute(conn, after_seconds=FORGET_MEETINGS_AFTER_SECONDS)
     if gone:
         log.info("past events forgotten", count=gone)
     return gone
@@ -971,6 +1013,11 @@ SUBSCRIPTIONS: list[NotifySubscription] = [
     ),
     # volunteers: an offer to the volunteer, with its accept and decline links
     NotifySubscription("volunteers.offer.sent.v1", VolunteerOfferSent, volunteer_offer_sent),
+    # volunteers: a rights request (docs/rights.md) answered once, through the outbox:
+    # notify.export.completed.v1 with everything held at the address, or, after the erasure,
+    # notify.erasure.completed.v1
+    NotifySubscription("volunteers.export.requested.v1", rights.RightsRequested, rights.answer("export")),
+    NotifySubscription("volunteers.erasure.requested.v1", rights.RightsRequested, rights.answer("erasure")),
     # webhooks to organisations (notify.webhooks): a message to each endpoint that takes the topic;
     # registrations only to the registration's own organisation
     NotifySubscription("events.event.published.v1", webhook.EventNotice, webhook.to_topic("event.published")),
@@ -1020,9 +1067,7 @@ IGNORED: frozenset[str] = frozenset(
         "volunteers.hours.approved.v1",
         "volunteers.review.submitted.v1",
         "volunteers.review.returned.v1",
-        "volunteers.export.requested.v1",
         "volunteers.export.completed.v1",
-        "volunteers.erasure.requested.v1",
         "volunteers.erasure.completed.v1",
     }
 )

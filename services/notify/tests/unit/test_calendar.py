@@ -8,9 +8,7 @@ from icalendar import Calendar
 
 from notify import calendar
 from notify.calendar import Attendee, Entry
-from notify.settings import Settings
 
-ZONE = Settings(environment="test").zone
 START = datetime(2017, 3, 13, 12, 30, tzinfo=UTC)
 ENTRY = Entry(
     uid=calendar.event_uid("e1"),
@@ -26,7 +24,7 @@ ANNA = Attendee("Anna Berg", "anna@example.se", "ACCEPTED")
 
 def parse(method: str) -> tuple[Calendar, object]:
     text = calendar.ics(
-        ENTRY, method=method, zone=ZONE, organizer="Delaktig <noreply@x.se>", attendee=ANNA, stamp=START
+        ENTRY, method=method, organizer="Delaktig <noreply@x.se>", attendee=ANNA, stamp=START
     )
     cal = Calendar.from_ical(text)
     [event] = cal.walk("VEVENT")
@@ -46,7 +44,7 @@ def test_a_request_is_an_invitation_with_the_entrys_uid_sequence_times_and_place
     assert str(event["ATTENDEE"]) == "mailto:anna@example.se"
     assert event["ATTENDEE"].params["PARTSTAT"] == "ACCEPTED"
     assert event["ATTENDEE"].params["RSVP"] == "FALSE"  # nobody reads replies to a no-reply address
-    assert cal.walk("VTIMEZONE"), "the zone is described in the file"
+    assert not cal.walk("VTIMEZONE"), "UTC times need no zone described"
 
 
 def test_a_cancel_keeps_the_uid_and_says_cancelled():
@@ -59,7 +57,7 @@ def test_a_cancel_keeps_the_uid_and_says_cancelled():
 def test_the_same_change_writes_the_same_bytes():
     def text() -> str:
         return calendar.ics(
-            ENTRY, method="REQUEST", zone=ZONE, organizer="x@y.se", attendee=ANNA, stamp=START
+            ENTRY, method="REQUEST", organizer="x@y.se", attendee=ANNA, stamp=START
         )
 
     assert text() == text()
@@ -74,7 +72,7 @@ def test_the_attachment_names_its_method_and_language():
 
 def test_each_attendee_gets_the_same_entry_with_their_own_attendee_line():
     def for_(who: Attendee) -> Calendar:
-        text = calendar.ics(ENTRY, method="REQUEST", zone=ZONE, organizer="x@y.se", attendee=who, stamp=START)
+        text = calendar.ics(ENTRY, method="REQUEST", organizer="x@y.se", attendee=who, stamp=START)
         return Calendar.from_ical(text)
 
     odd = Attendee('Berg, Anna; "Nisse" Långnamnsdotter-Öberg med ett mycket långt namn', "nisse@example.se")
@@ -84,3 +82,20 @@ def test_each_attendee_gets_the_same_entry_with_their_own_attendee_line():
     assert str(b["ATTENDEE"]) == "mailto:nisse@example.se"
     assert b["ATTENDEE"].params["CN"] == 'Berg, Anna; "Nisse" Långnamnsdotter-Öberg med ett mycket långt namn'
     assert {k: v for k, v in a.items() if k != "ATTENDEE"} == {k: v for k, v in b.items() if k != "ATTENDEE"}
+
+
+def test_an_entry_in_the_autumn_fold_is_read_back_at_its_exact_instant():
+    """02:30 on the last Sunday of October happens twice in Stockholm: the second is 01:30 UTC."""
+    second_half_past_two = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    entry = Entry(
+        uid=calendar.event_uid("fold"),
+        sequence=0,
+        title="Nattpromenad",
+        starts_at=second_half_past_two,
+        ends_at=second_half_past_two + timedelta(hours=1),
+    )
+    text = calendar.ics(entry, method="REQUEST", organizer="x@y.se", attendee=ANNA, stamp=START)
+    [event] = Calendar.from_ical(text).walk("VEVENT")
+    assert event.decoded("DTSTART") == second_half_past_two
+    assert event.decoded("DTEND") == second_half_past_two + timedelta(hours=1)
+    assert "DTSTART:20261025T013000Z" in text

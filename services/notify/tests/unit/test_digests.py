@@ -58,3 +58,21 @@ def test_a_digest_has_a_text_and_an_html_part_with_every_item_and_the_preference
         assert "Protokoll från möten" in part and "Fest i morgon" in part
         assert "https://x.example/installningar/e-post?token=t" in part
     assert "Protokoll &lt;styrelsen&gt;" in rendered.html
+
+
+def test_links_in_a_digest_are_links_in_its_html():
+    rendered = render_digest(
+        [
+            {
+                "category": "minutes",
+                "subject": "Protokoll",
+                "body_text": "Läs protokollet: https://delaktig.example.se/moten/1 <b>",
+                "language": "sv",
+            }
+        ],
+        frequency="daily",
+        language="sv",
+        preferences_link="https://delaktig.example.se/installningar/e-post?token=x",
+    )
+    assert '<a href="https://delaktig.example.se/moten/1"' in rendered.html
+    assert "<b>" not in rendered.html

@@ -2,7 +2,8 @@
 
 import asyncio
 
-from notify.sending import RateLimit
+from notify.sending import RateLimit, claim_size
+from notify.settings import Settings
 
 
 class Clock:
@@ -45,3 +46,14 @@ async def test_no_rate_set_means_no_waiting():
     for _ in range(3):
         await limit.wait()
     assert clock.slept == []
+
+
+def test_a_loop_claims_no_more_than_the_pace_lets_go_out_within_one_lease():
+    def size(**over: float) -> int:
+        return claim_size(Settings(environment="test", **over))
+
+    assert size(send_rate_per_second=0, send_batch_size=20) == 20, "no limit: the batch"
+    # 0.1 a second over 4 loops, a 120 s lease: 3 each, not 20 of which 17 would outlive the lease.
+    assert size(send_rate_per_second=0.1, send_lease_seconds=120, send_concurrency=4, send_batch_size=20) == 3
+    assert size(send_rate_per_second=0.01, send_lease_seconds=120, send_concurrency=4) == 1, "never none"
+    assert size(send_rate_per_second=100, send_batch_size=20) == 20

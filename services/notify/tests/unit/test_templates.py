@@ -82,3 +82,31 @@ def test_the_preferences_link_is_in_the_footer_when_given():
     email = render("event_reminder", context, timezone=ZONE)
     assert "Välj vilka mejl du får: https://x.example/installningar?token=t" in email.text
     assert 'href="https://x.example/installningar?token=t"' in email.html
+
+
+# The other branches of each template, so each text a person can get is scored (the samples take one).
+BRANCHES: list[tuple[str, dict[str, object]]] = [
+    ("registration_waiting", {}),
+    ("event_changed", {"status": "waiting"}),
+    ("event_changed", {"status": "offered", "cancel_url": None}),
+    ("event_changed", {"changes": ["moved"], "place": None}),
+    ("event_changed", {"changes": ["audience"], "audience": "groups"}),
+    ("event_cancelled", {"reason": None}),
+    ("event_cancelled", {"status": "waiting"}),
+    ("event_cancelled", {"status": "offered", "reason": None}),
+    ("event_reminder", {"place": None, "cancel_url": None}),
+    ("meeting_cancelled", {"reason": None}),
+    ("meeting_scheduled", {"group_name": "Styrelsen", "place": None}),
+    ("minutes_published", {"correction_note": "Ett beslut stod fel.", "decision_count": 0}),
+    ("action_item_assigned", {"due_date": None}),
+    ("offer_accepted", {"place": None, "cancel_url": None}),
+]
+
+
+@pytest.mark.parametrize(("template", "branch"), BRANCHES, ids=lambda v: str(v))
+def test_every_branch_of_a_swedish_text_is_easy_to_read(template, branch):
+    email = render(template, sample_context(template) | branch, timezone=ZONE, language="sv")
+    body = email.subject + ".\n\n" + email.text
+    counts = lix_counts(body)
+    assert lix(body) <= 40, f"{template} {branch}: LIX {counts.score:.0f} ({counts})"
+    assert "{{" not in email.text
