@@ -5,7 +5,7 @@ Seeds a volunteers database of its own: one pool of 5,000 volunteers who meet it
 assignments over the year before, weekly patterns and consent. Then:
 
 - matching: one request matched against the whole pool, the way the candidates route and the
-  sending of offers do it (the five queries and the pure ranking), run after run; p99 at most
+  sending of offers do it (the one query and the pure ranking), run after run; p99 at most
   100 ms. The HTTP hop is not in it (it adds a serialisation of the list).
 - offer clicks: a request for 20 places offered to 200 candidates, and all 200 accept links
   answered at once (the use case behind `POST /v1/links/offer`, on a pool of 50 connections):

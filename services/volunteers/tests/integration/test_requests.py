@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from backbone.settings import ServiceSettings
 
 from .conftest import Client
 from .world import ADMIN, COORDINATOR, STAFF, a_pool, a_request, a_volunteer, in_days, offers_sent
@@ -134,3 +137,46 @@ async def test_a_request_in_the_past_or_ending_before_it_starts_is_refused(clien
         == "Sluttiden måste vara efter starttiden. Kontrollera tiderna och försök igen."
     )
     assert (await client.get(f"/v1/requests?pool_id={pool['id']}", as_=ADMIN))["total"] == 0
+
+
+async def test_candidates_read_each_persons_weekly_pattern_and_exceptions_from_the_database(
+    client: Client,
+) -> None:
+    # Matching reads every person's slots, absences and extra times as arrays on one row each;
+    # this pins that every kind reaches the rules, with the person's own note.
+    pool = await a_pool(client)
+    mine = (pool["key"],)
+    starts = in_days(10)
+    local = starts.astimezone(ZoneInfo(ServiceSettings.model_fields["timezone"].default))
+    other_day = local.isoweekday() % 7 + 1
+    whole_day = {"starts": "00:00", "ends": "23:59"}
+    people = {
+        name: await a_volunteer(client, pool, name=name)
+        for name in ("Hanna Mönster", "Ivar Annan dag", "Jon Extra", "Kajsa Borta")
+    }
+    patterns = {"Hanna Mönster": local.isoweekday(), "Ivar Annan dag": other_day, "Jon Extra": other_day}
+    for name, weekday in patterns.items():
+        await client.call(
+            "PUT", f"/v1/volunteers/{people[name]['id']}/weekly", as_=COORDINATOR, pools=mine, expect=200,
+            json={"slots": [{"weekday": weekday, **whole_day}]},
+        )  # fmt: skip
+    for name, available, note in (("Jon Extra", True, "kan extra"), ("Kajsa Borta", False, "resa")):
+        await client.post(
+            f"/v1/volunteers/{people[name]['id']}/exceptions",
+            {
+                "starts_at": (starts - timedelta(hours=1)).isoformat(),
+                "ends_at": (starts + timedelta(hours=3)).isoformat(),
+                "available": available,
+                "note": note,
+            },
+            as_=COORDINATOR,
+            pools=mine,
+        )
+    request = await a_request(client, pool, starts_at=starts, offer_now=False)
+    seen = await client.get(f"/v1/requests/{request['id']}/candidates", as_=COORDINATOR, pools=mine)
+    assert sorted(r["name"] for r in seen["ranked"]) == ["Hanna Mönster", "Jon Extra"]
+    reasons = {e["name"]: e["reasons"] for e in seen["excluded"]}
+    assert reasons["Ivar Annan dag"] == ["Brukar inte kunna den veckodagen eller den tiden."]
+    [away] = reasons["Kajsa Borta"]
+    assert away.startswith("Är borta ") and away.endswith(" (resa).")
+    assert set(reasons) == {"Ivar Annan dag", "Kajsa Borta"}
