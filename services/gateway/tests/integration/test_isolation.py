@@ -38,6 +38,9 @@ def world(meetings_staff: MeetingsStaff) -> World:
     # One email of notify's delivery log; staff only, so a representative is refused before notify
     # is asked (this world runs no notify).
     world.ids |= {"email_id": [str(uuid.uuid4())]}
+    # The volunteers pages: a representative is refused them by role before the volunteers service
+    # (which this world does not run) is asked, so unknown ids are enough.
+    world.ids |= {n: [str(uuid.uuid4())] for n in ("pool_id", "volunteer_id", "request_id", "review_id")}
     return world
 
 
