@@ -6,6 +6,15 @@
 # SERVICE_DATABASES lists the services; <SERVICE>_DB_PASSWORD is each role's password.
 set -euo pipefail
 
+# Every role may connect to `postgres` and `template1` by default: there a service's role would see
+# the list of databases and roles, and could take connections an operator needs. Only the
+# superuser (who needs no grant) connects there. A service's migrate step connects to its own
+# database, which this script makes, and never to `postgres`.
+psql -v ON_ERROR_STOP=1 -U postgres -d postgres -q <<'SQL'
+REVOKE CONNECT, TEMPORARY ON DATABASE postgres FROM PUBLIC;
+REVOKE CONNECT, TEMPORARY ON DATABASE template1 FROM PUBLIC;
+SQL
+
 for service in ${SERVICE_DATABASES:?SERVICE_DATABASES must list the services, e.g. "meetings notify gateway"}; do
   var="${service^^}_DB_PASSWORD"
   password="${!var:?set $var: the password of the PostgreSQL role $service}"

@@ -17,8 +17,10 @@ PASSWORDS = (
     "NOTIFY_NATS_PASSWORD",
     "GATEWAY_NATS_PASSWORD",
     "OPS_NATS_PASSWORD",
+    "NATS_ROUTE_PASSWORD",
     "GATEWAY_SECRET_KEY",
     "GATEWAY_METRICS_TOKEN",
+    "NOTIFY_LINK_SECRET",
 )
 
 
@@ -43,6 +45,9 @@ def values(*, images: dict[str, str], publish: str, project: str) -> dict[str, s
         GATEWAY_PUBLISH=publish,
         # Production settings: the smoke test plays the TLS proxy (X-Forwarded-Proto is not needed).
         GATEWAY_BEHIND_TLS="true",
+        # The mail catcher the smoke test reads, as deploy/env.example brings it to try the stack out.
+        COMPOSE_PROFILES="dev",
+        NOTIFY_SMTP_ALLOW_PLAIN="true",
         **images,
     )
     return env

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import textwrap
 
@@ -30,6 +31,14 @@ def test_every_container_runs_and_is_healthy(stack):
     assert result.returncode == 0, result.stdout + result.stderr
     for service in ("postgres", "nats", "mailpit", "meetings", "notify", "gateway"):
         assert service in result.stdout
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    # What flows: provisioned streams, notify's durable on MEETINGS, every outbox, the dead letters.
+    for line in ("MEETINGS", "NOTIFY", "GATEWAY", "DEADLETTER"):
+        assert any(row.startswith(f"{line} ") and row.endswith(" -") for row in lines), result.stdout
+    assert any(row.startswith("MEETINGS notify ") for row in lines), result.stdout
+    for database in ("meetings", "notify", "gateway"):
+        assert any(re.fullmatch(rf"{database} \d+ \d+", row) for row in lines), result.stdout
+    assert "No dead letters." in result.stdout
 
 
 def test_only_the_gateway_is_published(stack):
@@ -47,6 +56,7 @@ def test_smoke_schedules_a_meeting_through_the_gateway_and_its_email_arrives(sta
     result = stack.stackops("smoke", "--timeout", "120")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "The invitation reached" in result.stdout
+    assert "Cleaned up: meeting" in result.stdout and "deactivated" in result.stdout, result.stdout
 
 
 def test_a_backup_of_every_service_database_restores(stack, tmp_path):
@@ -89,7 +99,7 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.parametrize("database", ["notify", "gateway"])
+@pytest.mark.parametrize("database", ["notify", "gateway", "postgres", "template1"])
 def test_a_services_role_cannot_connect_to_another_services_database(stack, database):
     code, output = exec_python(stack, "meetings", CONNECT.format(database=database))
     assert code == 0, output
@@ -121,8 +131,11 @@ async def main():
     errors = []
     async def on_error(exc):
         errors.append(str(exc))
-    nc = await nats.connect(os.environ["MEETINGS_NATS_URL"], error_cb=on_error, max_reconnect_attempts=1)
-    await nc.publish("{subject}", b"{{}}")
+    nc = await nats.connect(
+        os.environ["{service}_NATS_URL".upper()], error_cb=on_error, max_reconnect_attempts=1,
+        inbox_prefix="_INBOX.{service}",
+    )
+    await {call}
     await nc.flush(timeout=5)
     await asyncio.sleep(0.5)  # the server's -ERR arrives after the flush's PONG at the latest
     print("errors:", errors)
@@ -131,16 +144,44 @@ asyncio.run(main())
 """
 
 
-def test_a_services_nats_user_cannot_publish_under_another_services_prefix(stack):
-    code, output = exec_python(stack, "meetings", PUBLISH.format(subject="notify.email.sent.v1"))
+def nats_as(stack, service: str, subject: str, action: str = "publish") -> str:
+    """What the server says when `service`'s user publishes to (or subscribes to) `subject`."""
+    call = f'nc.publish("{subject}", b"{{}}")' if action == "publish" else f'nc.subscribe("{subject}")'
+    code, output = exec_python(stack, service, PUBLISH.format(service=service, call=call))
     assert code == 0, output
+    return output
+
+
+def test_a_services_nats_user_cannot_publish_under_another_services_prefix(stack):
+    output = nats_as(stack, "meetings", "notify.email.sent.v1")
     assert 'permissions violation for publish to "notify.email.sent.v1"' in output, output
 
 
-def test_a_services_nats_user_cannot_touch_another_services_stream(stack):
-    code, output = exec_python(stack, "meetings", PUBLISH.format(subject="$JS.API.STREAM.DELETE.NOTIFY"))
-    assert code == 0, output
-    assert "permissions violation for publish" in output, output
+@pytest.mark.parametrize(
+    ("service", "subject"),
+    [
+        ("meetings", "$JS.API.STREAM.DELETE.NOTIFY"),
+        # Its own stream and the dead letters too: the migrate one-shot provisions them as ops.
+        ("meetings", "$JS.API.STREAM.CREATE.MEETINGS"),
+        ("meetings", "$JS.API.STREAM.UPDATE.MEETINGS"),
+        ("meetings", "$JS.API.STREAM.DELETE.MEETINGS"),
+        ("meetings", "$JS.API.STREAM.UPDATE.DEADLETTER"),
+        ("meetings", "$JS.API.STREAM.PURGE.DEADLETTER"),
+        ("notify", "$JS.API.CONSUMER.CREATE.MEETINGS.notify"),
+        ("notify", "$JS.API.CONSUMER.DURABLE.CREATE.MEETINGS.notify"),
+        ("notify", "$JS.API.CONSUMER.CREATE.MEETINGS"),
+        ("notify", "$JS.API.CONSUMER.DELETE.MEETINGS.notify"),
+    ],
+)
+def test_a_services_nats_user_cannot_make_or_change_streams_or_consumers(stack, service, subject):
+    output = nats_as(stack, service, subject)
+    # nats-py gives the server's -ERR in small letters.
+    assert f'permissions violation for publish to "{subject.lower()}"' in output, output
+
+
+def test_a_service_cannot_read_another_services_replies(stack):
+    output = nats_as(stack, "meetings", "_INBOX.notify.>", action="subscribe")
+    assert 'permissions violation for subscription to "_inbox.notify.>"' in output, output
 
 
 def test_a_rollout_that_does_not_become_healthy_is_rolled_back(stack, images):
@@ -150,6 +191,22 @@ def test_a_rollout_that_does_not_become_healthy_is_rolled_back(stack, images):
     assert "keeps serving on its old image (rolled back)" in result.stdout
     assert "No module named meetings" in result.stdout, "the replacement's last lines are shown"
     assert "meetings" in stack.wait_until_fine()
+
+
+@pytest.mark.parametrize(
+    ("service", "because"),
+    [
+        ("gateway", "publishes a port on the host"),
+        ("postgres", "keeps data in"),
+        ("nats", "keeps data in"),
+        ("mailpit", "has no healthcheck"),
+    ],
+)
+def test_a_rollout_refuses_what_cannot_run_twice_side_by_side(stack, service, because):
+    result = stack.stackops("rollout", service, "--timeout", "5")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{service} cannot be rolled out" in result.stderr and because in result.stderr, result.stderr
+    assert "docker compose up -d --no-deps" in result.stderr
 
 
 def test_a_rollout_replaces_each_container_once_it_is_healthy(stack):
@@ -167,6 +224,13 @@ def test_a_rollout_replaces_each_container_once_it_is_healthy(stack):
     )
     assert [c.name for c in after] == [c.name for c in before]
     assert {c.id for c in after}.isdisjoint({c.id for c in before}), "new containers, same names"
+    for old, new in zip(before, after, strict=True):
+        for key in ("ReadonlyRootfs", "Tmpfs", "SecurityOpt", "Memory", "NanoCpus", "RestartPolicy"):
+            assert new.attrs["HostConfig"].get(key) == old.attrs["HostConfig"].get(key), key
+        # The engine keeps the environment in an order of its own.
+        assert sorted(new.attrs["Config"]["Env"]) == sorted(old.attrs["Config"]["Env"])
+        for key in ("Cmd", "Labels", "Healthcheck", "StopTimeout", "User"):
+            assert new.attrs["Config"].get(key) == old.attrs["Config"].get(key), key
     smoke = stack.stackops("smoke", "--timeout", "120")
     assert smoke.returncode == 0, "the gateway reaches the new meetings container: " + smoke.stdout
 

@@ -26,7 +26,8 @@ def test_every_stream_has_three_replicas(cluster):
         """
         import asyncio, os, nats
         async def main():
-            nc = await nats.connect(os.environ["MEETINGS_NATS_URL"])
+            # Replies come only to meetings' own inbox (deploy/nats.conf).
+            nc = await nats.connect(os.environ["MEETINGS_NATS_URL"], inbox_prefix="_INBOX.meetings")
             info = await nc.jetstream().stream_info("MEETINGS")
             print(info.config.num_replicas, len(info.cluster.replicas or []) + 1)
             await nc.close()
@@ -46,3 +47,19 @@ def test_the_system_works_with_one_nats_node_stopped(cluster):
         assert result.returncode == 0, result.stdout + result.stderr
     finally:
         node.start()
+
+
+ROUTE_WITHOUT_PASSWORD = """
+import socket
+with socket.create_connection(("nats-2", 6222), timeout=10) as s:
+    s.recv(4096)  # the route's INFO
+    s.sendall(b'CONNECT {"verbose": false, "name": "intruder"}\\r\\nPING\\r\\n')
+    s.settimeout(10)
+    print(s.recv(4096).decode())
+"""
+
+
+def test_a_container_without_the_route_password_cannot_join_the_cluster(cluster):
+    exit_code, output = containers(cluster, "meetings")[0].exec_run(["python", "-c", ROUTE_WITHOUT_PASSWORD])
+    assert exit_code == 0, output.decode()
+    assert "Authorization Violation" in output.decode(), output.decode()

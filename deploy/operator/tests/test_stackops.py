@@ -52,6 +52,10 @@ class FakeContainer:
         self.calls.append(("logs", kwargs))
         return self.log_text
 
+    def exec_run(self, cmd: Any, **kwargs: Any) -> tuple[int, bytes]:
+        self.calls.append(("exec_run", {"cmd": cmd, **kwargs}))
+        return 1, b"not in this fake"
+
 
 def container(
     service: str,

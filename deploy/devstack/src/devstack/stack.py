@@ -144,6 +144,8 @@ class Stack:
             own["SMTP_PORT"] = str(self.ports.smtp)
             # Links in emails lead to the gateway of this stack, wherever its port is.
             own["PUBLIC_URL"] = self.url("gateway") if self._has("gateway") else "http://127.0.0.1:8000"
+            # Local development: a webhook receiver on this machine may be registered and reached.
+            own["WEBHOOKS_ALLOW_PRIVATE"] = "true"
         others = tuple(other.prefix for other in DEFAULT_SERVICES + self.services if other.name != spec.name)
         extra = {k: v for k, v in self.extra_env.items() if not k.startswith(others)}
         return {**os.environ, **{p + name: value for name, value in own.items()}, **extra}

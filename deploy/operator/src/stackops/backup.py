@@ -5,21 +5,31 @@ A backup folder holds `globals.sql` (the roles, without passwords' plain text: P
 their hashes) and one `<database>.dump` (pg_dump's custom format) per service database. `restore
 --drill` restores every dump into a scratch database beside the real one, compares the number of
 tables and rows, and drops the scratch database again: the proof that the backup restores, without
-touching the live data. Without `--drill` the databases themselves are replaced; stop the services
-first (`docker compose stop meetings notify gateway`).
+touching the live data. Without `--drill` the databases themselves are replaced: only while the
+services that use them are stopped (`docker compose stop meetings notify gateway`), unless the
+operator forces it and types the project's name (see cli.py).
+
+Every command runs in the container as an argument list (never a shell line), and a database name
+from the container's SERVICE_DATABASES must be a plain identifier, so nothing in the container's
+environment can become a command or an option.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from stackops.compose import Container
+from stackops.compose import Container, service_of
 
 SUPERUSER = "postgres"
+# A container in one of these states may still write to its database.
+_ALIVE = ("running", "restarting", "paused")
+# What 10-databases.sh makes: a role and a database of the service's name.
+_DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Counts every table's rows: the same answer from the live database and from its restored copy
 # means the copy holds what the dump was made from (as far as a backup drill needs to know).
 _COUNT_ROWS = (
@@ -46,35 +56,44 @@ def service_databases(postgres: Container) -> list[str]:
             f"{postgres.name} has no SERVICE_DATABASES variable, so which databases to dump is unknown. "
             "Is it the postgres service of this project's docker-compose.yml?"
         )
+    odd = [name for name in names if not _DATABASE_NAME.match(name)]
+    if odd:
+        raise BackupFailed(
+            f"SERVICE_DATABASES of {postgres.name} names {odd}, which are not database names of "
+            "docker-compose.yml (small letters, digits and _). Nothing was done; look at the container's "
+            "environment: someone may have changed it."
+        )
     return names
 
 
 def _run(postgres: Container, argv: list[str], what: str) -> bytes:
-    code, output = postgres.exec_run(argv, stdout=True, stderr=False, user=SUPERUSER)
+    """`argv` in the container as the superuser; its standard output, or BackupFailed with its errors."""
+    code, (output, errors) = postgres.exec_run(argv, stdout=True, stderr=True, demux=True, user=SUPERUSER)
     if code != 0:
-        _, err = postgres.exec_run(["sh", "-c", "cat /tmp/stackops.err 2>/dev/null"], user=SUPERUSER)
-        raise BackupFailed(f"{what} failed in {postgres.name} (exit {code}): {_text(err)}")
-    return output if isinstance(output, bytes) else str(output).encode()
+        raise BackupFailed(f"{what} failed in {postgres.name} (exit {code}): {_text(errors)}")
+    return output or b""
 
 
 def _text(raw: object) -> str:
+    if raw is None:
+        return ""
     return raw.decode("utf-8", "replace").strip() if isinstance(raw, bytes) else str(raw).strip()
 
 
-def _sh(postgres: Container, script: str, what: str) -> bytes:
-    """A shell line in the container; its stderr is kept for the message if it fails."""
-    return _run(postgres, ["sh", "-c", f"{script} 2>/tmp/stackops.err"], what)
-
-
 def backup(postgres: Container, folder: Path, out: TextIO) -> list[Path]:
+    databases = service_databases(postgres)  # checked before anything runs in the container
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     globals_sql = folder / "globals.sql"
-    globals_sql.write_bytes(_sh(postgres, f"pg_dumpall -U {SUPERUSER} --globals-only", "Dumping the roles"))
+    globals_sql.write_bytes(
+        _run(postgres, ["pg_dumpall", "-U", SUPERUSER, "--globals-only"], "Dumping the roles")
+    )
     written.append(globals_sql)
-    for database in service_databases(postgres):
+    for database in databases:
         dump = folder / f"{database}.dump"
-        dump.write_bytes(_sh(postgres, f"pg_dump -U {SUPERUSER} -Fc {database}", f"Dumping {database}"))
+        dump.write_bytes(
+            _run(postgres, ["pg_dump", "-U", SUPERUSER, "-Fc", "-d", database], f"Dumping {database}")
+        )
         print(f"{database}: {dump} ({dump.stat().st_size} bytes)", file=out, flush=True)
         written.append(dump)
     return written
@@ -95,8 +114,18 @@ def _put(postgres: Container, name: str, data: bytes) -> str:
 def row_counts(postgres: Container, database: str) -> str:
     """`schema.table=rows` for every table, comma-separated, in the order of the table names."""
     script = _put(postgres, "stackops-count.sql", _COUNT_ROWS.encode())
-    counted = _sh(postgres, f"psql -U {SUPERUSER} -d {database} -At -f {script}", f"Counting {database}")
+    counted = _run(
+        postgres, ["psql", "-U", SUPERUSER, "-d", database, "-At", "-f", script], f"Counting {database}"
+    )
     return ",".join(_text(counted).split())
+
+
+def running_users(containers: list[Container], databases: list[str]) -> list[str]:
+    """The services of these databases that have a container running: they would write into a restore."""
+    return sorted(
+        {service_of(c) for c in containers if service_of(c) in databases and c.status in _ALIVE}
+        - {"postgres"}
+    )
 
 
 def restore(postgres: Container, folder: Path, out: TextIO, *, drill: bool) -> None:
@@ -107,12 +136,12 @@ def restore(postgres: Container, folder: Path, out: TextIO, *, drill: bool) -> N
         inside = _put(postgres, f"stackops-{database}.dump", (folder / f"{database}.dump").read_bytes())
         if drill:
             scratch = f"restore_drill_{database}"
-            _sh(postgres, f"dropdb -U {SUPERUSER} --if-exists {scratch}", f"Dropping {scratch}")
-            _sh(postgres, f"createdb -U {SUPERUSER} {scratch}", f"Creating {scratch}")
+            _run(postgres, ["dropdb", "-U", SUPERUSER, "--if-exists", scratch], f"Dropping {scratch}")
+            _run(postgres, ["createdb", "-U", SUPERUSER, scratch], f"Creating {scratch}")
             try:
-                _sh(
+                _run(
                     postgres,
-                    f"pg_restore -U {SUPERUSER} --no-owner -d {scratch} {inside}",
+                    ["pg_restore", "-U", SUPERUSER, "--no-owner", "-d", scratch, inside],
                     f"Restoring {database}",
                 )
                 restored, live = row_counts(postgres, scratch), row_counts(postgres, database)
@@ -126,11 +155,12 @@ def restore(postgres: Container, folder: Path, out: TextIO, *, drill: bool) -> N
                     f"{database}: restores ({len(restored.split(',')) if restored else 0} tables).", file=out
                 )
             finally:
-                _sh(postgres, f"dropdb -U {SUPERUSER} --if-exists {scratch}", f"Dropping {scratch}")
+                _run(postgres, ["dropdb", "-U", SUPERUSER, "--if-exists", scratch], f"Dropping {scratch}")
         else:
-            _sh(
+            _run(
                 postgres,
-                f"pg_restore -U {SUPERUSER} --clean --if-exists --single-transaction -d {database} {inside}",
+                ["pg_restore", "-U", SUPERUSER, "--clean", "--if-exists", "--single-transaction",
+                 "-d", database, inside],
                 f"Restoring {database}",
             )
             print(f"{database}: restored.", file=out)

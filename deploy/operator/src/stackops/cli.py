@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from stackops.backup import BackupFailed, backup, restore
+from stackops.backup import BackupFailed, backup, restore, running_users, service_databases
 from stackops.compose import (
     DEFAULT_PROJECT,
     Container,
@@ -19,11 +19,19 @@ from stackops.compose import (
     empty_project,
     project_containers,
     select,
+    service_of,
 )
 from stackops.engine import ENGINE_ERRORS, EngineError, connect, explain
-from stackops.rollout import RolloutFailed, rollout
+from stackops.rollout import CannotRollOut, RolloutFailed, rollout
 from stackops.smoke import SmokeFailed, run_smoke
-from stackops.status import render, rows_for
+from stackops.status import (
+    outbox_rows,
+    render,
+    render_outboxes,
+    render_streams,
+    rows_for,
+    stream_rows,
+)
 
 # Exit codes besides 0 (done; for status: everything running and healthy) and 2 (argparse: bad usage).
 EXIT_ERROR = 1
@@ -87,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("status", help="every container of the project, with state and health")
+    status = commands.add_parser(
+        "status", help="containers with state and health; stream and consumer lag, outboxes, dead letters"
+    )
+    status.add_argument("--no-flow", action="store_true", help="only the containers (quicker)")
 
     restart = commands.add_parser("restart", help="restart a service's containers (or start them if stopped)")
     restart.add_argument("service")
@@ -134,15 +145,50 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="restore beside the live databases, compare, drop again: proves the backup restores",
     )
+    back.add_argument(
+        "--force",
+        action="store_true",
+        help="restore although services still run (asks you to type the project name)",
+    )
     return parser
 
 
 def cmd_status(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
-    rows = rows_for(project_containers(source.containers(args.project), args.project))
+    containers = project_containers(source.containers(args.project), args.project)
+    rows = rows_for(containers)
     if not rows:
         raise empty_project(args.project)
     print(render(rows), file=out)
+    if not args.no_flow:
+        print_flow(containers, out)
     return 0 if all(r.fine for r in rows) else EXIT_NOT_HEALTHY
+
+
+# What reading the flow may run into; it is then shown as unreadable.
+_UNREADABLE_STREAMS: tuple[type[Exception], ...] = (ValueError, *ENGINE_ERRORS)
+_UNREADABLE_OUTBOXES: tuple[type[Exception], ...] = (BackupFailed, *ENGINE_ERRORS)
+
+
+def print_flow(containers: list[Container], out: TextIO) -> None:
+    """What flows, as far as it can be read; it informs and never changes status's exit code."""
+    running = {service_of(c): c for c in containers if c.status == "running"}
+    print("", file=out)
+    if "nats" in running:
+        try:
+            print(render_streams(stream_rows(running["nats"])), file=out)
+        except _UNREADABLE_STREAMS as exc:
+            print(f"Streams: could not be read ({exc}).", file=out)
+    else:
+        print("Streams: nats is not running.", file=out)
+    print("", file=out)
+    if "postgres" in running:
+        try:
+            rows = outbox_rows(running["postgres"], service_databases(running["postgres"]))
+            print(render_outboxes(rows), file=out)
+        except _UNREADABLE_OUTBOXES as exc:
+            print(f"Outboxes: could not be read ({exc}).", file=out)
+    else:
+        print("Outboxes: postgres is not running.", file=out)
 
 
 def cmd_restart(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
@@ -197,6 +243,9 @@ def cmd_rollout(source: ContainerSource, args: argparse.Namespace, out: TextIO) 
     except RolloutFailed as exc:
         print(f"Rollout stopped: {exc}", file=out)
         return EXIT_ERROR
+    except CannotRollOut as exc:
+        print(f"stackops: {args.service} cannot be rolled out: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     print(f"Every container of {args.service} replaced.", file=out)
     return 0
 
@@ -209,7 +258,27 @@ def cmd_backup(source: ContainerSource, args: argparse.Namespace, out: TextIO) -
 
 
 def cmd_restore(source: ContainerSource, args: argparse.Namespace, out: TextIO) -> int:
-    postgres = select(source.containers(args.project), args.project, "postgres")[0]
+    containers = project_containers(source.containers(args.project), args.project)
+    postgres = select(containers, args.project, "postgres")[0]
+    if not args.drill:
+        # A service writing while its database is replaced loses those writes, or mixes them into
+        # the restored state; its outbox and inbox would disagree with NATS.
+        live = running_users(containers, service_databases(postgres))
+        if live and not args.force:
+            raise BackupFailed(
+                f"{', '.join(live)} still run and would write into the databases being restored. Stop "
+                f"them first: `docker compose stop {' '.join(live)}` (then restore, then `docker compose "
+                "up -d`). To restore into running services anyway: --force."
+            )
+        if live:
+            try:
+                answer = args.confirm(
+                    f"{', '.join(live)} still run. Type the project name ({args.project}) to restore anyway: "
+                )
+            except EOFError:  # no terminal to ask on: not confirmed
+                answer = ""
+            if answer.strip() != args.project:
+                raise BackupFailed("Not confirmed: nothing was restored.")
     restore(postgres, args.folder, out, drill=args.drill)
     return 0
 
@@ -232,10 +301,12 @@ def main(
     connect_to: Callable[[], ContainerSource] = connect,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    confirm: Callable[[str], str] = input,
 ) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
+    args.confirm = confirm
     try:
         return COMMANDS[args.command](connect_to(), args, out)
     except (EngineError, SelectionError, BackupFailed) as exc:

@@ -1,14 +1,22 @@
 """`stackops rollout SERVICE`: replace a service's containers one at a time, never all at once.
 
-For each replica a new container is made from the old one's settings (command, environment,
-labels, limits, network name) with the new image, started beside it, and given `timeout` seconds to
-become healthy. Healthy: the old one is stopped and removed, and the new one takes its name.
-Not healthy: the new one is removed and the old one was never touched, so the service keeps serving
-on the old image (rolled back), and the remaining replicas are left alone.
+For each replica a new container is made from the old one's whole configuration (the engine's own
+record of it: command, environment, labels, limits, security options, stop signal and timeout,
+restart policy, healthcheck ...) with the new image, started beside it on the same networks under
+the service's name, and given `timeout` seconds to become healthy. Healthy: the old one is stopped
+and removed, and the new one takes its name. Not healthy: the new one is removed and the old one
+was never touched, so the service keeps serving on the old image (rolled back), and the remaining
+replicas are left alone.
+
+Two containers side by side is only possible for some services, so a rollout refuses, before it
+starts anything, a container that publishes a port on the host (the second could not bind it: the
+gateway), keeps data in a volume or mounts a host folder (two would share it: PostgreSQL, NATS),
+has no healthcheck (nothing says when the new one is ready) or is a one-shot.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -22,28 +30,54 @@ class RolloutFailed(Exception):
     """The new container did not become healthy; the old one still serves."""
 
 
-def _clone_arguments(old: Container, image: str) -> dict[str, Any]:
+class CannotRollOut(Exception):
+    """The service's containers cannot run twice side by side; the message says what to do instead."""
+
+
+def refusal(old: Container) -> str | None:
+    """Why `old` cannot be replaced beside itself, or None when it can."""
     config = old.attrs.get("Config") or {}
     host = old.attrs.get("HostConfig") or {}
-    arguments: dict[str, Any] = {
-        "image": image,
-        "command": config.get("Cmd"),
-        "entrypoint": config.get("Entrypoint"),
-        "environment": config.get("Env") or [],
-        "labels": dict(config.get("Labels") or {}),
-        "user": config.get("User") or None,
-        "working_dir": config.get("WorkingDir") or None,
-        "read_only": bool(host.get("ReadonlyRootfs")),
-        "tmpfs": host.get("Tmpfs") or None,
-        "security_opt": host.get("SecurityOpt") or None,
-        "restart_policy": host.get("RestartPolicy") or None,
-        "mem_limit": host.get("Memory") or None,
-        "nano_cpus": host.get("NanoCpus") or None,
-        "detach": True,
-    }
-    if config.get("Healthcheck"):
-        arguments["healthcheck"] = config["Healthcheck"]
-    return {k: v for k, v in arguments.items() if v is not None}
+    name, service = old.name, service_of(old)
+    instead = f"Use `docker compose up -d --no-deps {service}` instead (a short pause)."
+    if any(bindings for bindings in (host.get("PortBindings") or {}).values()):
+        return f"{name} publishes a port on the host; a second container cannot bind it too. {instead}"
+    mounts = [m for m in old.attrs.get("Mounts") or [] if m.get("Type") != "tmpfs"]
+    if mounts or host.get("Binds"):
+        where = ", ".join(str(m.get("Destination")) for m in mounts) or "a host folder"
+        return f"{name} keeps data in {where}; two containers must not share it. {instead}"
+    policy = ((host.get("RestartPolicy") or {}).get("Name")) or "no"
+    if policy == "no":
+        return f"{name} is a one-shot (restart: no), not a service to replace: `docker compose run` it."
+    check = config.get("Healthcheck") or {}
+    if not check.get("Test") or check.get("Test") == ["NONE"]:
+        return f"{name} has no healthcheck, so nothing would say when its replacement is ready. {instead}"
+    return None
+
+
+def clone_config(old: Container, image: str) -> dict[str, Any]:
+    """The old container's configuration for the engine's create call, with the new image.
+
+    All of it, as the engine keeps it, so that nothing compose set is lost (a copy of chosen fields
+    forgot the stop timeout, mounts and ports). Left out: what belongs to the old container alone
+    (its hostname, which is its id) and what the engine would refuse twice (its network endpoints,
+    which are set again under the service's alias).
+    """
+    config = copy.deepcopy(dict(old.attrs.get("Config") or {}))
+    config["Image"] = image
+    for own in ("Hostname", "Domainname"):
+        config.pop(own, None)
+    host = copy.deepcopy(dict(old.attrs.get("HostConfig") or {}))
+    if host.get("NanoCpus"):
+        # The engine reports a CPU limit both ways, and refuses to be given it both ways.
+        host.pop("CpuPeriod", None)
+        host.pop("CpuQuota", None)
+    config["HostConfig"] = host
+    networks = list(((old.attrs.get("NetworkSettings") or {}).get("Networks") or {}).keys())
+    if networks:
+        config["NetworkingConfig"] = {"EndpointsConfig": {networks[0]: {"Aliases": [service_of(old)]}}}
+        config["HostConfig"]["NetworkMode"] = networks[0]
+    return config
 
 
 def health(container: Container) -> str:
@@ -72,21 +106,21 @@ def wait_healthy(
 def rollout(
     client: Any, containers: list[Container], out: TextIO, *, image: str | None, timeout: float
 ) -> None:
+    refusals = [reason for reason in map(refusal, containers) if reason]
+    if refusals:
+        raise CannotRollOut(refusals[0])
     for old in containers:
         new_image = image or str((old.attrs.get("Config") or {}).get("Image"))
         networks = list(((old.attrs.get("NetworkSettings") or {}).get("Networks") or {}).keys())
-        arguments = _clone_arguments(old, new_image)
         name = old.name
+        stop_timeout = int((old.attrs.get("Config") or {}).get("StopTimeout") or 30)
         print(f"{name}: starting a replacement on {new_image} ...", file=out, flush=True)
-        new = client.containers.create(
-            name=name + NEXT_SUFFIX, network=networks[0] if networks else None, **arguments
-        )
-        # The service's name must resolve to the new container too, as compose's alias does.
-        for network in networks:
-            net = client.networks.get(network)
-            if network == networks[0]:
-                net.disconnect(new)
-            net.connect(new, aliases=[service_of(old)])
+        config = clone_config(old, new_image)
+        created = client.api.create_container_from_config(config, name=name + NEXT_SUFFIX)
+        new = client.containers.get(created["Id"])
+        # The service's name must resolve to the new container on every network, as compose's alias does.
+        for network in networks[1:]:
+            client.networks.get(network).connect(new, aliases=[service_of(old)])
         new.start()
         outcome = wait_healthy(new, timeout)
         if outcome != "healthy":
@@ -97,7 +131,7 @@ def rollout(
                 f"{name} keeps serving on its old image (rolled back). Its last lines:\n{tail}"
             )
         print(f"{name}: replacement healthy; stopping the old container.", file=out, flush=True)
-        old.stop(timeout=30)  # type: ignore[attr-defined]
+        old.stop(timeout=stop_timeout)  # type: ignore[attr-defined]
         old.remove()  # type: ignore[attr-defined]
         new.rename(name)
         print(f"{name}: replaced.", file=out, flush=True)

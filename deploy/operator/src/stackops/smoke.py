@@ -3,8 +3,9 @@
 Creates a throw-away administrator in the gateway container, signs in through the gateway's
 published port, schedules a meeting with one invitee through the gateway's API, and waits until
 the invitation reaches the mail relay (Mailpit, or the project's SMTP sink standing in for it).
-The user and the meeting stay (named `smoke-...` and `Röktest ...`): the journey proves that
-writing works, and leaves the evidence where an operator can look at it.
+Then it cleans up through the same doors a person uses: the meeting is cancelled (so every
+service hears of it as of any cancellation) and the throw-away administrator is deactivated and
+signed out, so no account that can sign in is left behind. Nothing is deleted under a service.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from stackops.compose import Container, SelectionError
 
 SIGN_IN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PAGE_CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
+USER_LINK = r'href="/admin/users/([0-9a-f-]{{36}})">{name}</a>'
 GATEWAY_PORT = "8000/tcp"
 
 
@@ -78,16 +80,16 @@ def _found(pattern: re.Pattern[str], page: httpx.Response, what: str) -> str:
     return match.group(1)
 
 
-def create_user(gateway: Container, email: str, password: str) -> None:
+def create_user(gateway: Container, email: str, password: str, name: str = "Röktest") -> None:
     # The password goes in through the environment and stdin, never as an argument (process listings).
     code, output = gateway.exec_run(
         [
             "sh",
             "-c",
             'printf "%s\\n" "$SMOKE_PASSWORD" | python -m gateway create-user --password-stdin '
-            '--email "$SMOKE_EMAIL" --name "Röktest" --role administrator',
+            '--email "$SMOKE_EMAIL" --name "$SMOKE_NAME" --role administrator',
         ],
-        environment={"SMOKE_PASSWORD": password, "SMOKE_EMAIL": email},
+        environment={"SMOKE_PASSWORD": password, "SMOKE_EMAIL": email, "SMOKE_NAME": name},
     )
     if code != 0:
         text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
@@ -105,6 +107,32 @@ def mail_arrived(mail: Container, address: str) -> bool:
     return code == 0
 
 
+def clean_up(browser: Browser, csrf: str, meeting: Mapping[str, Any], name: str) -> None:
+    """Cancel the smoke meeting and deactivate the smoke user, as staff and an administrator would."""
+    cancelled = browser.request(
+        "POST",
+        f"/api/meetings/v1/meetings/{meeting['id']}/cancel",
+        json={"version": meeting["version"], "reason": "Röktest klart"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    if cancelled.status_code != 200:
+        raise SmokeFailed(
+            f"Cancelling the smoke meeting answered {cancelled.status_code}: {cancelled.text[:500]}"
+        )
+    users = browser.request("GET", "/admin/users")
+    found = re.search(USER_LINK.format(name=re.escape(name)), users.text)
+    if found is None:
+        raise SmokeFailed(f"The smoke user {name} is not on /admin/users (HTTP {users.status_code}).")
+    path = f"/admin/users/{found.group(1)}"
+    token = _found(SIGN_IN_CSRF, browser.request("GET", path), "The smoke user's page")
+    # `active` left out: the account is deactivated; its sessions (ours too) end with it.
+    changed = browser.request(
+        "POST", path, data={"name": name, "roles": "administrator", "csrf_token": token}
+    )
+    if changed.status_code != 303:
+        raise SmokeFailed(f"Deactivating the smoke user answered {changed.status_code}: {changed.text[:500]}")
+
+
 def run_smoke(
     gateway: Container,
     mail: Container,
@@ -116,8 +144,9 @@ def run_smoke(
     tag = secrets.token_hex(4)
     email, password = f"smoke-{tag}@example.se", secrets.token_urlsafe(18)
     invitee = f"smoke-invitee-{tag}@example.se"
+    name = f"Röktest {tag}"
     print(f"Creating the user {email} in {gateway.name} ...", file=out, flush=True)
-    create_user(gateway, email, password)
+    create_user(gateway, email, password, name)
     browser = Browser(published_url(gateway))
     try:
         page = browser.request("GET", "/sign-in")
@@ -154,6 +183,8 @@ def run_smoke(
                 )
             time.sleep(1.0)
         print(f"The invitation reached {mail.name}.", file=out, flush=True)
+        clean_up(browser, csrf, meeting, name)
+        print(f"Cleaned up: meeting {meeting.get('id')} cancelled, user {email} deactivated.", file=out)
         return {"user": email, "invitee": invitee, "meeting": str(meeting.get("id"))}
     finally:
         browser.close()

@@ -1,7 +1,10 @@
-"""The status table: one line per container, with state, health and restart count."""
+"""The status tables: one line per container (state, health, restarts), then what flows:
+each stream's messages and each consumer's lag, each service database's outbox backlog, and the
+dead letters."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -73,4 +76,109 @@ def render(rows: Sequence[StatusRow]) -> str:
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
+
+
+# What flows between the services, besides the containers: read inside the nats and postgres
+# containers (NATS monitoring listens on the container's loopback only; no port is published).
+JSZ = "http://127.0.0.1:8222/jsz?accounts=true&streams=true&consumers=true"
+_OUTBOX = (
+    "SELECT count(*) FILTER (WHERE published_at IS NULL AND set_aside_at IS NULL), "
+    "count(*) FILTER (WHERE set_aside_at IS NOT NULL) FROM outbox"
+)
+DEAD_LETTER_STREAM = "DEADLETTER"
+
+
+@dataclass(frozen=True)
+class StreamRow:
+    stream: str
+    messages: int
+    consumer: str  # "-" for a stream's own line
+    pending: int  # not yet delivered to the consumer
+    ack_pending: int  # delivered, not yet acknowledged
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    database: str
+    backlog: int | None  # None: the count could not be read
+    set_aside: int | None
+
+
+def _output(raw: object) -> str:
+    if isinstance(raw, tuple):
+        raw = raw[0]
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+
+
+def stream_rows(nats: Container) -> list[StreamRow]:
+    """Every stream with its messages, and each of its consumers with what it has still to do."""
+    code, raw = nats.exec_run(["wget", "-qO-", JSZ])
+    if code != 0:
+        raise ValueError(f"NATS monitoring did not answer in {nats.name} (exit {code}): {_output(raw)[:300]}")
+    data = json.loads(_output(raw))
+    rows = []
+    for account in data.get("account_details") or []:
+        for stream in account.get("stream_detail") or []:
+            name = str(stream.get("name"))
+            rows.append(StreamRow(name, int((stream.get("state") or {}).get("messages") or 0), "-", 0, 0))
+            for consumer in stream.get("consumer_detail") or []:
+                rows.append(
+                    StreamRow(
+                        name,
+                        0,
+                        str(consumer.get("name")),
+                        int(consumer.get("num_pending") or 0),
+                        int(consumer.get("num_ack_pending") or 0),
+                    )
+                )
+    return sorted(rows, key=lambda r: (r.stream, r.consumer != "-", r.consumer))
+
+
+def outbox_rows(postgres: Container, databases: Sequence[str]) -> list[OutboxRow]:
+    rows = []
+    for database in databases:
+        code, raw = postgres.exec_run(
+            ["psql", "-U", "postgres", "-d", database, "-At", "-F", " ", "-c", _OUTBOX], user="postgres"
+        )
+        counts = _output(raw).split()
+        if code == 0 and len(counts) == 2 and all(c.isdigit() for c in counts):
+            rows.append(OutboxRow(database, int(counts[0]), int(counts[1])))
+        else:
+            rows.append(OutboxRow(database, None, None))
+    return rows
+
+
+def _table(header: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
+    every = [tuple(header), *[tuple(line) for line in lines]]
+    widths = [max(len(line[i]) for line in every) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in every
+    )
+
+
+def render_streams(rows: Sequence[StreamRow]) -> str:
+    lines = [
+        (r.stream, str(r.messages), "-", "", "")
+        if r.consumer == "-"
+        else (r.stream, "", r.consumer, str(r.pending), str(r.ack_pending))
+        for r in rows
+    ]
+    table = _table(("STREAM", "MESSAGES", "CONSUMER", "PENDING", "ACK PENDING"), lines)
+    dead = sum(r.messages for r in rows if r.stream == DEAD_LETTER_STREAM and r.consumer == "-")
+    note = (
+        f"{dead} dead letters wait for an operator: `python -m backbone.deadletters` lists and replays them."
+        if dead
+        else "No dead letters."
+    )
+    return f"{table}\n{note}"
+
+
+def render_outboxes(rows: Sequence[OutboxRow]) -> str:
+    def shown(value: int | None) -> str:
+        return "?" if value is None else str(value)
+
+    return _table(
+        ("DATABASE", "OUTBOX BACKLOG", "SET ASIDE"),
+        [(r.database, shown(r.backlog), shown(r.set_aside)) for r in rows],
     )

@@ -38,7 +38,7 @@ from backbone.logs import get_logger
 from backbone.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_HANDLED
 from backbone.outbox import AGGREGATE_HEADER
 from backbone.queries import backbone_queries as q
-from backbone.streams import DEAD_LETTER_PREFIX
+from backbone.streams import DEAD_LETTER_PREFIX, PROVISION_HINT, NotProvisioned
 from backbone.workers import Backoff, run_forever
 
 log = get_logger(__name__)
@@ -140,6 +140,7 @@ class Consumer:
         unhandled_retry_most: float = 300.0,
         unhandled_give_up: float = 3600.0,
         max_ack_pending: int = 10_000,
+        manage: bool = True,
     ) -> None:
         if not subscriptions:
             raise ValueError(f"Consumer {durable} has no subscriptions.")
@@ -175,6 +176,8 @@ class Consumer:
         self._last_lag_check: float | None = None  # None: never, so the first report goes at once
         self._last_prune: float | None = None
         self._concurrency = concurrency
+        # False: the durable is made by the provisioning step, and this only checks it (see ensure).
+        self._manage = manage
 
     @property
     def subjects(self) -> list[str]:
@@ -213,8 +216,14 @@ class Consumer:
         again must not take away a subject a newer one added (its events would wait unseen). Two
         starting together can still each write over the other's read, so the consumer checks again
         every few seconds while it runs (see `_every_few_seconds`).
+
+        Not managing (`manage` False), it writes nothing: the durable must exist as a pull consumer
+        whose subjects cover ours, or NotProvisioned says what to run.
         """
         js = self._nc.jetstream()
+        if not self._manage:
+            await self._check_provisioned()
+            return
         for _ in range(5):
             try:
                 info = await js.consumer_info(self.stream, self.durable)
@@ -238,6 +247,24 @@ class Consumer:
             " other replicas kept changing it. Start again; if it persists, look at the consumer"
             " with `nats consumer info`."
         )
+
+    async def _check_provisioned(self) -> None:
+        where = f"The durable consumer {self.durable} on {self.stream}"
+        try:
+            info = await self._nc.jetstream().consumer_info(self.stream, self.durable)
+        except NotFoundError:
+            raise NotProvisioned(f"{where} does not exist. {PROVISION_HINT}") from None
+        if info.config.deliver_subject:
+            # A push consumer sends every message to a subject anyone allowed may read.
+            raise NotProvisioned(
+                f"{where} is a push consumer (deliver subject {info.config.deliver_subject}); it must "
+                f"be a pull consumer. Delete it and provision again. {PROVISION_HINT}"
+            )
+        if not self._covered_by(_filters_of(info.config)):
+            raise NotProvisioned(
+                f"{where} does not cover {self.filters} (it has {sorted(_filters_of(info.config))}). "
+                + PROVISION_HINT
+            )
 
     def _covered_by(self, current: set[str]) -> bool:
         return all(any(filter_covers(f, ours) for f in current) for ours in self.filters)
@@ -303,8 +330,9 @@ class Consumer:
         CONSUMER_LAG.labels(self._service, self.durable).set(info.num_pending + info.num_ack_pending)
         ACK_PENDING.labels(self._service, self.durable).set(info.num_ack_pending)
         if not self._covered_by(_filters_of(info.config)):
+            # Not managing, ensure raises NotProvisioned and the consumer waits for provisioning.
             log.warning("another version's write took our subjects off the durable; adding them again",
-                        consumer=self.durable, subjects=self.filters)
+                        consumer=self.durable, subjects=self.filters, managed=self._manage)
             await self.ensure()
         if self._last_prune is None or now - self._last_prune >= 3600.0:
             self._last_prune = now

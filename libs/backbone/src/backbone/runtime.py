@@ -7,12 +7,13 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import nats
 from nats.aio.client import Client as NATS
 from nats.js.api import StreamConfig
+from nats.js.errors import NotFoundError
 
 from backbone.consumer import Consumer, Subscription
 from backbone.db import create_pool, is_reachable
@@ -20,13 +21,28 @@ from backbone.logs import get_logger
 from backbone.migrations import backbone_migrations, ensure_database, migrate, read_migrations
 from backbone.relay import OutboxRelay
 from backbone.settings import ServiceSettings
-from backbone.streams import dead_letter_stream, ensure_stream, service_stream, streams_exist
+from backbone.streams import (
+    NotProvisioned,
+    dead_letter_stream,
+    ensure_stream,
+    service_stream,
+    streams_exist,
+)
 
 log = get_logger(__name__)
 
 
+def inbox_prefix(service: str) -> str:
+    """Where NATS sends this service's replies: a prefix of its own, so that the NATS permissions can
+    let each service read only its own replies (`_INBOX.meetings.>`), never another's."""
+    return f"_INBOX.{service}"
+
+
 async def connect_nats(url: str, name: str, wait_seconds: float = 60.0) -> NATS:
-    """Connect, waiting for the server at start-up; afterwards the client reconnects forever."""
+    """Connect, waiting for the server at start-up; afterwards the client reconnects forever.
+
+    `name` is the service's: its replies come to `inbox_prefix(name)`.
+    """
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", error=str(exc))
@@ -49,6 +65,7 @@ async def connect_nats(url: str, name: str, wait_seconds: float = 60.0) -> NATS:
                 error_cb=on_error,
                 disconnected_cb=on_disconnect,
                 reconnected_cb=on_reconnect,
+                inbox_prefix=inbox_prefix(name),
             )
         except Exception as exc:
             if asyncio.get_running_loop().time() > deadline:
@@ -89,7 +106,12 @@ def stream_of(subject: str) -> str:
 
 
 async def apply_migrations(settings: ServiceSettings, migrations_dir: Path | None) -> list[str]:
-    await ensure_database(settings.database_url)
+    # Created only when missing: in the container stack the database is made by the init script,
+    # and the service's role may connect to nothing else (not even `postgres`, where it is created).
+    try:
+        await (await asyncpg.connect(settings.database_url)).close()
+    except asyncpg.InvalidCatalogNameError:
+        await ensure_database(settings.database_url)
     own = read_migrations(settings.service_name, migrations_dir) if migrations_dir else []
     return await migrate(settings.database_url, backbone_migrations() + own)
 
@@ -144,7 +166,12 @@ class Runtime:
         self._nc = await connect_nats(s.nats_url, s.service_name)
         js = self._nc.jetstream()
         for config in self.streams:
-            await ensure_stream(js, config)
+            await ensure_stream(js, config, manage=s.manage_streams)
+        if s.run_consumers and not s.manage_streams:
+            # Before serving: a durable that was never provisioned stops the start with a message
+            # that says what to run, instead of a consumer that retries unseen.
+            for consumer in self.build_consumers():
+                await consumer.ensure()
         if s.run_relay:
             self.relay = OutboxRelay(
                 dsn=s.database_url,
@@ -165,19 +192,48 @@ class Runtime:
                 self._spawn(start(), name)
         log.info("service started", streams=[c.name for c in self.streams])
 
+    async def provision(self) -> list[str]:
+        """Create or widen this service's streams and durable consumers: the provisioning step, run
+        with a NATS user that may (not the service's own, when `manage_streams` is False). Safe to
+        run again; it never narrows or undoes what an operator set. Returns what it looked after."""
+        s = self.settings
+        nc = await connect_nats(s.nats_url, s.service_name)
+        done = []
+        try:
+            js = nc.jetstream()
+            for config in self.streams:
+                await ensure_stream(js, config)
+                done.append(f"stream {config.name}")
+            # Consumer.ensure speaks only to NATS: no database is opened for provisioning.
+            for consumer in self._consumers(cast(asyncpg.Pool, None), nc, manage=True):
+                try:
+                    await consumer.ensure()
+                except NotFoundError:
+                    raise NotProvisioned(
+                        f"The stream {consumer.stream} that {s.service_name} reads does not exist yet: "
+                        f"provision its service first (`python -m {consumer.stream.lower()} provision`)."
+                    ) from None
+                done.append(f"consumer {consumer.stream}/{consumer.durable}")
+        finally:
+            await nc.close()
+        return done
+
     def add_worker(self, name: str, start: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """A service's own background loop (e.g. the email sender), started after the pool and NATS."""
         self._workers.append((name, start))
 
     def build_consumers(self) -> list[Consumer]:
+        return self._consumers(self.pool, self.nc, manage=self.settings.manage_streams)
+
+    def _consumers(self, pool: asyncpg.Pool, nc: NATS, *, manage: bool) -> list[Consumer]:
         s = self.settings
         by_stream: dict[str, list[Subscription]] = defaultdict(list)
         for sub in self.subscriptions:
             by_stream[stream_of(sub.subject)].append(sub)
         return [
             Consumer(
-                pool=self.pool,
-                nc=self.nc,
+                pool=pool,
+                nc=nc,
                 service=s.service_name,
                 durable=s.service_name,
                 stream=stream,
@@ -193,6 +249,7 @@ class Runtime:
                 gap_timeout=s.consumer_gap_timeout_seconds,
                 max_ack_pending=s.consumer_max_ack_pending,
                 unhandled_give_up=s.consumer_unhandled_give_up_seconds,
+                manage=manage,
             )
             for stream, subs in sorted(by_stream.items())
         ]

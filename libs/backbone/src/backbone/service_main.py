@@ -1,4 +1,4 @@
-"""The command line every service shares: `python -m <service> {api,migrate}`."""
+"""The command line every service shares: `python -m <service> {api,migrate,provision}`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from backbone.logs import configure_logging, get_logger
-from backbone.runtime import apply_migrations
+from backbone.runtime import Runtime, apply_migrations
 from backbone.settings import ServiceSettings
 
 # A service's own settings class: its create_app takes that class, not the base.
@@ -34,16 +34,27 @@ def run_service(
     parser = argparse.ArgumentParser(prog=f"python -m {settings.service_name}")
     parser.add_argument(
         "command",
-        choices=["api", "migrate"],
-        help="api: serve HTTP (with relay and consumers); migrate: apply migrations",
+        choices=["api", "migrate", "provision"],
+        help=(
+            "api: serve HTTP (with relay and consumers); migrate: apply migrations; provision: create "
+            "or widen the service's streams and durable consumers (with a NATS user that may)"
+        ),
     )
     parser.add_argument("--migrate", action="store_true", help="with api: apply migrations first")
+    parser.add_argument(
+        "--provision", action="store_true", help="with migrate: provision the streams and consumers too"
+    )
     args = parser.parse_args(argv)
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     log = get_logger(settings.service_name)
     if args.command == "migrate" or args.migrate:
         applied = asyncio.run(apply_migrations(settings, migrations_dir))
         log.info("migrations done", applied=applied)
+    if args.command == "provision" or (args.command == "migrate" and args.provision):
+        # The app is built only for its runtime's streams and consumers; nothing is served.
+        runtime: Runtime = create_app(settings).state.runtime
+        provisioned = asyncio.run(runtime.provision())
+        log.info("streams and consumers provisioned", provisioned=provisioned)
     if args.command == "api":
         several = workers > 1 and app_factory is not None
         uvicorn.run(

@@ -47,6 +47,11 @@ class ServiceSettings(BaseSettings):
     # tcp_user_timeout), and a leader that cannot reach its lock connection for a quarter of it steps
     # down. Acks from JetStream are awaited for at most a quarter of it too.
     relay_lock_timeout_seconds: float = Field(default=20.0, ge=2.0, le=600.0)
+    # True: the service creates its streams and durable consumers at start and widens them (today's
+    # development and test behaviour). False: it only checks that they are there, and the
+    # provisioning step (`python -m <service> provision`, with an administrator's NATS user) makes
+    # them, so the service's own NATS user needs no right to create or change any (docker-compose.yml).
+    manage_streams: bool = True
     # Streams are made with these when missing; afterwards an operator's changes stay (see streams.py).
     stream_replicas: int = Field(default=1, ge=1, le=5)
     stream_max_age_seconds: float = Field(default=90 * 24 * 3600.0, ge=0)  # 0: no age limit

@@ -8,6 +8,11 @@ oldest, which a consumer may not have read yet: the relay keeps the event in the
 again until the operator raises the limit or old messages age out. (The age limit always removes
 old messages, whatever the discard policy.) A stream made before this keeps its policy: an operator
 moves it with `nats stream edit <NAME> --discard new`.
+
+Where services may not manage streams (the compose stack: their NATS users lack the rights, so a
+service that is broken into cannot add `republish` to a stream or seal the dead letters), a
+provisioning step with an administrator's NATS user creates them (`python -m <service> provision`)
+and the services only check, at start, that what they need is there (`manage=False`).
 """
 
 from __future__ import annotations
@@ -59,20 +64,38 @@ def dead_letter_stream(*, replicas: int = 1, max_age: float = 0.0) -> StreamConf
     )
 
 
-async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+class NotProvisioned(RuntimeError):
+    """A stream or durable consumer the service needs is missing or lacks subjects, and the service
+    may not make it itself (`<SERVICE>_MANAGE_STREAMS=false`): the provisioning step has not run."""
+
+
+PROVISION_HINT = (
+    "Run the provisioning step with a NATS user that may manage streams: `python -m <service> "
+    "provision` (docker-compose.yml runs it in each service's migrate one-shot; docs/deploy.md)."
+)
+
+
+async def ensure_stream(js: JetStreamContext, config: StreamConfig, *, manage: bool = True) -> None:
     """Create the stream, or add the subjects it lacks; safe to run on every start.
 
-    Never changes what is there: an operator's replicas, limits and extra subjects stay.
+    Never changes what is there: an operator's replicas, limits and extra subjects stay. With
+    `manage` False nothing is written: a missing stream or subject raises NotProvisioned.
     """
     assert config.name is not None
     try:
         current = (await js.stream_info(config.name)).config
     except NotFoundError:
+        if not manage:
+            raise NotProvisioned(f"The stream {config.name} does not exist. {PROVISION_HINT}") from None
         await js.add_stream(config)
         return
     changed = []
     have = list(current.subjects or [])
     missing = [s for s in config.subjects or [] if s not in have]
+    if not manage:
+        if missing:
+            raise NotProvisioned(f"The stream {config.name} lacks the subjects {missing}. {PROVISION_HINT}")
+        return
     if missing:
         current.subjects = have + missing
         changed.append(f"subjects +{missing}")
