@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,7 +44,11 @@ def uid(event_id: Any) -> str:
 
 
 def event_url(feed: Feed, event_id: Any) -> str:
-    return f"{feed.public_url.rstrip('/')}/evenemang/{event_id}"
+    return _event_url(feed.public_url, event_id)
+
+
+def _event_url(public_url: str, event_id: Any) -> str:
+    return f"{public_url.rstrip('/')}/evenemang/{event_id}"
 
 
 def _place(row: Mapping[str, Any]) -> str | None:
@@ -52,38 +57,117 @@ def _place(row: Mapping[str, Any]) -> str | None:
 
 
 def icalendar(rows: Iterable[Mapping[str, Any]], feed: Feed) -> bytes:
-    """The feed as an .ics document: CRLF line ends and folded lines (icalendar writes both)."""
+    """The feed as an .ics document: CRLF line ends and folded lines (icalendar writes both).
+
+    icalendar takes about a millisecond per entry, and a feed of a thousand events is asked for again
+    by every client whose validators are out of date. What does not change between two answers is
+    written once and kept (as notify.calendar does): the calendar's own properties, the VTIMEZONE
+    block, and each entry as of its last change, with DTSTAMP (the one thing that moves) put in when
+    the feed is written. The bytes are those icalendar writes for the whole calendar at once (a test
+    compares them).
+    """
+    stamp = _stamp_line(feed.now)
+    entries: list[str] = []
+    for row in rows:
+        try:
+            text = _entry_text(_key(row), feed.zone, feed.public_url)
+            entries.append(text.replace(_SENTINEL_LINE, stamp, 1))
+        except Exception as exc:  # noqa: BLE001 - one bad entry must not take the feed from everyone
+            _skipped(row, exc)
+    head = _head(feed.name, feed.page_url, feed.feed_url, feed.zone.key, feed.refresh)
+    # VTIMEZONE for the zone the events use (the service's), from the zone database; icalendar puts
+    # it first, and only when an entry refers to it.
+    zone = _vtimezone(feed.zone) if entries else ""
+    return (head + zone + "".join(entries) + _END_OF_CALENDAR).encode("utf-8")
+
+
+_END_OF_CALENDAR = "END:VCALENDAR\r\n"
+# DTSTAMP as written for a time no feed is made at; the entry's line, between two CRLFs (text values
+# carry their line breaks escaped and folded lines go on with a space), is found and replaced.
+_SENTINEL = datetime(1970, 1, 1, tzinfo=UTC)
+_SENTINEL_LINE = "\r\nDTSTAMP:19700101T000000Z\r\n"
+# The columns an entry is written from: the key it is kept by.
+_FIELDS = (
+    "id",
+    "created_at",
+    "updated_at",
+    "sequence",
+    "starts_at",
+    "ends_at",
+    "title",
+    "description_sv",
+    "status",
+    "cancel_reason",
+    "venue_name",
+    "venue_address",
+    "external_url",
+    "kind",
+    "audience",
+)
+
+
+def _key(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(row.get(name) for name in _FIELDS)
+
+
+def _stamp_line(now: datetime) -> str:
+    ev = Event()
+    ev.add("dtstamp", now)
+    line = ev.to_ical().decode("utf-8").split("\r\n")[1]
+    return f"\r\n{line}\r\n"
+
+
+@lru_cache(maxsize=8)
+def _head(name: str, page_url: str, feed_url: str, zone_key: str, refresh: timedelta) -> str:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("name", feed.name)  # RFC 7986
-    cal.add("x-wr-calname", feed.name)
-    cal.add("x-wr-timezone", feed.zone.key)
-    cal.add("url", feed.page_url)
-    cal.add("source", feed.feed_url)
-    cal.add("refresh-interval", feed.refresh, parameters={"VALUE": "DURATION"})
-    cal.add("x-published-ttl", feed.refresh)
-    for row in rows:
-        try:
-            cal.add_component(_vevent(row, feed))
-        except Exception as exc:  # noqa: BLE001 - one bad entry must not take the feed from everyone
-            _skipped(row, exc)
-    # VTIMEZONE for every zone the events use (the service's), from the zone database.
+    cal.add("name", name)  # RFC 7986
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", zone_key)
+    cal.add("url", page_url)
+    cal.add("source", feed_url)
+    cal.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", refresh)
+    text = cal.to_ical().decode("utf-8")
+    return text.removesuffix(_END_OF_CALENDAR)
+
+
+@lru_cache(maxsize=8)
+def _vtimezone(zone: ZoneInfo) -> str:
+    """The VTIMEZONE icalendar adds for entries in `zone` (none for UTC, written with Z)."""
+    cal = Calendar()
+    ev = Event()
+    ev.add("dtstart", datetime(2000, 1, 1, tzinfo=zone))
+    cal.add_component(ev)
     cal.add_missing_timezones()
-    return cal.to_ical()
+    text = cal.to_ical().decode("utf-8")
+    begin = text.find("BEGIN:VTIMEZONE\r\n")
+    if begin < 0:
+        return ""
+    end = text.index("END:VTIMEZONE\r\n") + len("END:VTIMEZONE\r\n")
+    return text[begin:end]
 
 
-def _vevent(row: Mapping[str, Any], feed: Feed) -> Event:
+# A thousand feeds' worth of entries is a few megabytes; an entry that changed is written anew under
+# its new key (updated_at), and the old one falls out in time.
+@lru_cache(maxsize=8192)
+def _entry_text(key: tuple[Any, ...], zone: ZoneInfo, public_url: str) -> str:
+    row = dict(zip(_FIELDS, key, strict=True))
+    return _vevent(row, zone, public_url, _SENTINEL).to_ical().decode("utf-8")
+
+
+def _vevent(row: Mapping[str, Any], zone: ZoneInfo, public_url: str, stamp: datetime) -> Event:
     ev = Event()
     ev.add("uid", uid(row["id"]))
-    ev.add("dtstamp", feed.now)
+    ev.add("dtstamp", stamp)
     ev.add("created", row["created_at"])
     ev.add("last-modified", row["updated_at"])
     ev.add("sequence", row["sequence"])
-    ev.add("dtstart", row["starts_at"].astimezone(feed.zone))
-    ev.add("dtend", row["ends_at"].astimezone(feed.zone))
+    ev.add("dtstart", row["starts_at"].astimezone(zone))
+    ev.add("dtend", row["ends_at"].astimezone(zone))
     ev.add("summary", row["title"])
     description = row["description_sv"] or ""
     if row["status"] == "cancelled":
@@ -94,7 +178,7 @@ def _vevent(row: Mapping[str, Any], feed: Feed) -> Event:
     place = _place(row)
     if place:
         ev.add("location", vText(place))
-    url = row["external_url"] or event_url(feed, row["id"])
+    url = row["external_url"] or _event_url(public_url, row["id"])
     ev.add("url", url)
     ev.add("status", "CANCELLED" if row["status"] == "cancelled" else "CONFIRMED")
     ev.add("categories", [row["kind"]])

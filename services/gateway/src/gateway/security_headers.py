@@ -44,6 +44,10 @@ def headers_for(path: str, *, behind_tls: bool) -> list[tuple[bytes, bytes]]:
         out.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
     if path.startswith("/static/"):
         out.append((b"cache-control", b"public, max-age=3600"))
+    elif path.startswith("/feeds/"):
+        # The events feeds carry the events service's own Cache-Control (private for a secret link);
+        # gateway.pages.feeds always sets one.
+        pass
     else:
         # Pages and API answers carry personal data: never keep them in any cache.
         out.append((b"cache-control", b"no-store"))

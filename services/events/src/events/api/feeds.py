@@ -45,7 +45,9 @@ def _feed(request: Request, settings: Settings, name: str, page: str) -> feeds.F
     return feeds.Feed(
         name=name,
         page_url=f"{base}{page}",
-        feed_url=f"{base}/api/events{request.url.path}",
+        # Where subscribers fetch it: the gateway's public address (gateway.pages.feeds), not /api/,
+        # which needs a signed-in user.
+        feed_url=f"{base}/feeds{request.url.path.removeprefix(router.prefix)}",
         public_url=base,
         zone=settings.zone,
         refresh=timedelta(minutes=settings.feed_refresh_minutes),

@@ -23,6 +23,7 @@ from gateway.forms import DATE_HINT, TIME_HINT, ShownAt, parse_date, send_form
 from gateway.i18n import N_, _, current_locale
 from gateway.labels import translated
 from gateway.navigation import ServiceId
+from gateway.pages import feeds
 from gateway.rendering import render
 from gateway.sessions import SignedIn
 from gateway.upstream import (
@@ -139,7 +140,18 @@ async def list_events(
         page=page or _empty_page(),
         statuses=STATUS,
         can_manage=user.has_role(*roles.MANAGE_EVENTS),
+        feed_links=_feed_links(request),
     )
+
+
+def _feed_links(request: Request, organisation: str | None = None) -> dict[str, dict[str, str]]:
+    """The public feeds to subscribe to (one organisation's, or all): iCalendar (https and webcal://)
+    and Atom."""
+    base = f"/feeds/organisations/{organisation}" if organisation else "/feeds"
+    return {
+        "ics": feeds.links(request, f"{base}/events.ics"),
+        "atom": feeds.links(request, f"{base}/events.atom"),
+    }
 
 
 def _blank() -> dict[str, str]:
@@ -1184,6 +1196,7 @@ async def public_events(
         filters=filters,
         kinds=KINDS,
         statuses=STATUS,
+        feed_links=_feed_links(request, organisation),
     )
 
 
