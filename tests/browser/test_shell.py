@@ -20,6 +20,21 @@ def test_sign_in_shows_the_start_page(ui: AccessiblePage, make_account: Callable
     expect(ui.page.get_by_role("status")).to_have_text("Du är inloggad.")
 
 
+def test_the_start_page_shows_an_administrator_every_card_with_its_link(
+    ui: AccessiblePage, make_account: Callable[..., Account]
+) -> None:
+    ui.sign_in(make_account("administrator", name="Ada Admin"))  # axe runs on the start page
+    for heading, link in (
+        ("Kommande evenemang", "Alla evenemang"),
+        ("Öppna förfrågningar om frivilliga", "Alla förfrågningar"),
+        ("Intyg som går ut inom 30 dagar", "Alla frivilliga"),
+        ("Utskick som inte går fram", "Alla utskick"),
+    ):
+        card = ui.page.get_by_role("region", name=heading)
+        expect(card).to_be_visible()
+        expect(card.get_by_role("link", name=link)).to_be_visible()
+
+
 def test_a_wrong_password_shows_an_error_summary_linked_to_the_field(ui: AccessiblePage) -> None:
     ui.goto("/sign-in")
     ui.page.get_by_label("E-postadress").fill("nobody@example.se")
