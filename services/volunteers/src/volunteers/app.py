@@ -15,7 +15,7 @@ from backbone.logs import get_logger
 from backbone.runtime import Runtime
 from backbone.workers import run_forever
 from volunteers import offers, rights
-from volunteers.api import fees, hours, links, pools, reports, requests, reviews, volunteers
+from volunteers.api import fees, hours, links, pools, reports, requests, reviews, summary, volunteers
 from volunteers.api import rights as rights_api
 from volunteers.consumers import IGNORED, SUBSCRIPTIONS, subscriptions
 from volunteers.links import Signer
@@ -92,4 +92,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(reviews.router)
     app.include_router(rights_api.router)
+    app.include_router(summary.router)
     return app

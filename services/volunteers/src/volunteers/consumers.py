@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
 from backbone.consumer import Subscription
 from backbone.envelope import Envelope
@@ -30,14 +30,17 @@ log = get_logger(__name__)
 
 
 class HelpersRequested(BaseModel):
-    request_id: str
-    pool_key: str
-    seats: int
+    """Held to the API's bounds (schemas/requests.py): an ask out of them is unreadable, so the
+    consumer logs it and sets it aside instead of making a request nobody could have made."""
+
+    request_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    pool_key: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+    seats: int = Field(ge=1, le=200)
     starts_at: datetime
     ends_at: datetime
-    place: str | None
-    needs: str
-    requested_by: str
+    place: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None
+    needs: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000)]
+    requested_by: Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 # A handler of this service also takes the context offers need (the link signer, the clock).

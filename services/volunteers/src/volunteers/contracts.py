@@ -30,6 +30,19 @@ class Recipient(_Payload):
     language: str
     channel: str
 
+    @classmethod
+    def of(cls, volunteer: dict[str, Any]) -> Recipient:
+        """Only the contact their channel needs travels on the bus: no phone number in an email
+        offer, no address in one they are called or texted about (the other is null)."""
+        by_mail = volunteer["preferred_channel"] == "email"
+        return cls(
+            name=volunteer["name"],
+            email=volunteer["email"] if by_mail else None,
+            phone=None if by_mail else volunteer["phone"],
+            language=volunteer["language"],
+            channel=volunteer["preferred_channel"],
+        )
+
 
 class VolunteerJoinedPoolV1(_Payload):
     volunteer_id: str

@@ -68,9 +68,27 @@ async def _pool(conn: asyncpg.Connection, pool_id: uuid.UUID, scope: Scope, *, l
     return dict(pool)
 
 
-async def add_fee(*, conn: asyncpg.Connection, pool_id: uuid.UUID, fee: NewFee, scope: Scope, by: str) -> Row:
-    """Add a fee period to a pool; refused when it overlaps one the pool has."""
+def _not_back_in_time(valid_from: date | None, valid_until: date | None, today: date) -> None:
+    """Months already reported to payroll stay as they were paid: a fee changes from now on."""
+    if valid_from is not None and valid_from < today.replace(day=1):
+        raise RuleError(
+            "En ny avgift kan inte börja innan den här månaden, eftersom tidigare månader redan kan "
+            f"vara utbetalda. Välj {today.replace(day=1).isoformat()} eller ett senare datum."
+        )
+    if valid_until is not None and valid_until < today:
+        raise RuleError(
+            "Slutdatumet kan inte vara före i dag, eftersom avgiften redan kan vara utbetald för de "
+            f"dagarna. Välj {today.isoformat()} eller ett senare datum."
+        )
+
+
+async def add_fee(
+    *, conn: asyncpg.Connection, pool_id: uuid.UUID, fee: NewFee, scope: Scope, by: str, today: date
+) -> Row:
+    """Add a fee period to a pool; refused when it overlaps one the pool has or starts in a month
+    that may already be paid out."""
     _check_period(fee.valid_from, fee.valid_until)
+    _not_back_in_time(fee.valid_from, fee.valid_until, today)
     if fee.hourly_fee < 0:
         raise RuleError("Avgiften kan inte vara negativ. Ange 0 kr om uppdraget är obetalt.")
     async with conn.transaction():
@@ -93,7 +111,9 @@ async def add_fee(*, conn: asyncpg.Connection, pool_id: uuid.UUID, fee: NewFee, 
     return dict(row)
 
 
-async def end_fee(*, conn: asyncpg.Connection, fee_id: uuid.UUID, valid_until: date, scope: Scope) -> Row:
+async def end_fee(
+    *, conn: asyncpg.Connection, fee_id: uuid.UUID, valid_until: date, scope: Scope, today: date
+) -> Row:
     """Give an open (or later-ending) fee period its last day, so a new fee can follow it."""
     async with conn.transaction():
         fee = await q.get_fee_for_update.fetchrow(conn, id=fee_id)
@@ -101,6 +121,8 @@ async def end_fee(*, conn: asyncpg.Connection, fee_id: uuid.UUID, valid_until: d
             raise NotFound("Avgiften finns inte. Ladda om sidan.")
         await _pool(conn, fee["pool_id"], scope, lock=True)
         _check_period(fee["valid_from"], valid_until)
+        # Moving an end that has passed would change days already paid, as would one before today.
+        _not_back_in_time(None, min(valid_until, fee["valid_until"] or valid_until), today)
         if fee["valid_until"] is not None and valid_until > fee["valid_until"]:
             # Lengthening could run into the next period; that is a new period, checked as one.
             clash = await q.overlapping_fees.fetchrow(

@@ -20,7 +20,7 @@ from backbone.paging import fetch_page
 from volunteers.contracts import HOURS_APPROVED, HoursApprovedV1
 from volunteers.model import Scope, UsedLink
 from volunteers.sql_queries import q
-from volunteers.work_links import LinkContext, WorkLink
+from volunteers.work_links import LinkContext, WorkLink, refuse_erased
 
 Row = dict[str, Any]
 
@@ -146,6 +146,7 @@ async def look_up_link(*, conn: asyncpg.Connection, token: str, ctx: LinkContext
     """The assignment a hours link is for, and the hours already reported; changes nothing."""
     link = ctx.signer.read(token, expected="hours", now=ctx.now)
     assignment = await _assignment(conn, link.target_id)
+    refuse_erased(assignment["volunteer_status"])
     standing = await q.standing_hours_of_assignment.fetchrow(conn, assignment_id=link.target_id)
     return assignment, dict(standing) if standing else None
 
@@ -157,6 +158,7 @@ async def propose_hours(*, conn: asyncpg.Connection, token: str, entry: HoursEnt
     async with conn.transaction():
         await q.lock_assignment_for_hours.fetchrow(conn, assignment_id=link.target_id)
         assignment = await _assignment(conn, link.target_id)
+        refuse_erased(assignment["volunteer_status"])
         _check_workable(assignment, ctx.now)
         await _refuse_second(conn, link.target_id)
         row = await q.insert_hours.fetchrow(

@@ -163,13 +163,19 @@ def requirement_problem(requirement: Requirement, held: Iterable[Qualification],
     """Why `held` does not meet `requirement` on the request's dates, or None when it does."""
     day, last_day = need.day, need.last_day
     matching = [h for h in held if h.key == requirement.key and h.completed_on <= day]
-    if matching and any(h.expires_on is None or h.expires_on >= last_day for h in matching):
+    # An expiring requirement is met only by a record that says until when it holds.
+    if matching and any(
+        (h.expires_on >= last_day) if h.expires_on is not None else not requirement.expires
+        for h in matching
+    ):
         return None
     what = f"{_KINDS[requirement.kind]} ”{requirement.label}”"
     if not matching:
         if any(h.key == requirement.key for h in held):
             return f"{what} är klar först efter uppdraget."
         return f"{what} saknas."
+    if all(h.expires_on is None for h in matching):
+        return f"{what} saknar slutdatum. Skriv in datumet då det går ut."
     latest = max(h.expires_on for h in matching if h.expires_on is not None)
     return f"{what} gick ut {_day(latest)}, före uppdraget {_day(need.last_day)}. Ett nytt behövs."
 

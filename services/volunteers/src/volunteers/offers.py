@@ -61,13 +61,7 @@ def about_request(request: Row, ctx: Context) -> dict[str, Any]:
 
 
 def recipient(volunteer: Row) -> c.Recipient:
-    return c.Recipient(
-        name=volunteer["name"],
-        email=volunteer["email"],
-        phone=volunteer["phone"],
-        language=volunteer["language"],
-        channel=volunteer["preferred_channel"],
-    )
+    return c.Recipient.of(volunteer)
 
 
 async def locked_request(conn: asyncpg.Connection, request_id: uuid.UUID) -> Row:

@@ -62,10 +62,10 @@ async def _visible(conn: asyncpg.Connection, volunteer_id: uuid.UUID, scope: Sco
     row = await (q.lock_volunteer if lock else q.get_volunteer).fetchrow(conn, id=volunteer_id)
     if row is None:
         raise _not_found(volunteer_id)
-    if not scope.everything:
-        memberships = await q.memberships_of.fetch(conn, volunteer_id=volunteer_id)
-        if not scope.covers_any(m["pool_id"] for m in memberships):
-            raise _not_found(volunteer_id)
+    if not scope.everything and not await q.standing_in_pools.fetchval(
+        conn, volunteer_id=volunteer_id, pool_ids=scope.sql_pool_ids
+    ):
+        raise _not_found(volunteer_id)
     return dict(row)
 
 
@@ -105,14 +105,24 @@ async def create_volunteer(
 async def get_volunteer(*, conn: asyncpg.Connection, volunteer_id: uuid.UUID, scope: Scope) -> Row:
     """Everything the service holds about the volunteer that a coordinator works with."""
     row = await _visible(conn, volunteer_id, scope, lock=False)
-    row["memberships"] = [dict(m) for m in await q.memberships_of.fetch(conn, volunteer_id=volunteer_id)]
+    memberships = [dict(m) for m in await q.memberships_of.fetch(conn, volunteer_id=volunteer_id)]
+    qualifications = [dict(x) for x in await q.qualifications_of.fetch(conn, volunteer_id=volunteer_id)]
+    assignments = [dict(x) for x in await q.assignments_of.fetch(conn, volunteer_id=volunteer_id)]
+    if not scope.everything:
+        # A coordinator learns nothing of the person's other pools: not that they are members,
+        # not their work there, not the certificates only those pools ask for.
+        keys = {r["key"] for r in await q.requirement_keys_of_pools.fetch(conn, pool_ids=scope.sql_pool_ids)}
+        memberships = [m for m in memberships if scope.covers(m["pool_id"])]
+        assignments = [a for a in assignments if scope.covers(a["pool_id"])]
+        qualifications = [x for x in qualifications if x["key"] in keys]
+    row["memberships"] = memberships
     row["weekly"] = [dict(w) for w in await q.weekly_of.fetch(conn, volunteer_id=volunteer_id)]
     row["exceptions"] = [dict(e) for e in await q.exceptions_of.fetch(conn, volunteer_id=volunteer_id)]
-    row["qualifications"] = [
-        dict(x) for x in await q.qualifications_of.fetch(conn, volunteer_id=volunteer_id)
-    ]
+    row["qualifications"] = qualifications
+    # Consent is given per purpose, not per pool; the coordinator needs it to know whether an offer
+    # may be sent, so it stays.
     row["consents"] = [dict(x) for x in await q.consents_of.fetch(conn, volunteer_id=volunteer_id)]
-    row["assignments"] = [dict(x) for x in await q.assignments_of.fetch(conn, volunteer_id=volunteer_id)]
+    row["assignments"] = assignments
     return row
 
 
@@ -140,7 +150,9 @@ async def list_volunteers(
     )
     memberships = await q.memberships_of_many.fetch(conn, volunteer_ids=[r["id"] for r in rows])
     for row in rows:
-        row["memberships"] = [dict(m) for m in memberships if m["volunteer_id"] == row["id"]]
+        row["memberships"] = [
+            dict(m) for m in memberships if m["volunteer_id"] == row["id"] and scope.covers(m["pool_id"])
+        ]
     return rows, total
 
 
@@ -228,19 +240,25 @@ async def add_qualification(
     scope: Scope,
     by: str,
 ) -> Row:
-    if qualification.kind == "certificate" and qualification.expires_on is None:
-        raise RuleError("Ett intyg behöver ett datum då det går ut. Skriv in datumet från intyget.")
     if qualification.expires_on is not None and qualification.expires_on < qualification.completed_on:
         raise RuleError("Slutdatumet är före datumet då det blev klart. Kontrollera datumen.")
     async with conn.transaction():
         await _visible(conn, volunteer_id, scope, lock=True)
+        # The pool's requirement says what this is and whether it runs out, not the form: a record
+        # check typed in as a training without an end date would otherwise count forever.
+        asked = await q.requirement_of_members_pools.fetchrow(
+            conn, volunteer_id=volunteer_id, key=qualification.key
+        )
+        kind = asked["kind"] if asked else qualification.kind
+        if (kind == "certificate" or (asked and asked["expires"])) and qualification.expires_on is None:
+            raise RuleError("Ett intyg behöver ett datum då det går ut. Skriv in datumet från intyget.")
         return dict(
             await q.insert_qualification.fetchrow(
                 conn,
                 id=uuid.uuid4(),
                 volunteer_id=volunteer_id,
                 key=qualification.key,
-                kind=qualification.kind,
+                kind=kind,
                 completed_on=qualification.completed_on,
                 expires_on=qualification.expires_on,
                 note=qualification.note,

@@ -42,10 +42,16 @@ def next_month(month: date) -> date:
     return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
 def parse_month(text: str) -> date:
     """ "2027-03" → 1 March 2027; anything else is refused in words a person can act on."""
     try:
         year, month = text.split("-")
+        if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+            # Year 9999's December has no next month to end the report at.
+            raise ValueError(year)
         return date(int(year), int(month), 1)
     except ValueError:
         raise RuleError(
@@ -214,6 +220,11 @@ def _decimal(value: Decimal | None) -> str:
 CSV_HEADER = ["Månad", "Person-id", "Namn", "Pool", "Timarvode (kr)", "Minuter", "Timmar", "Belopp (kr)"]
 
 
+def _cell(text: str) -> str:
+    """Names are typed by people: a spreadsheet would run one starting with = + - @ as a formula."""
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
 def fee_report_csv(report: FeeReport) -> str:
     """One line per person, pool and fee, the way a Swedish spreadsheet reads it: semicolons,
     decimal commas, and a byte-order mark so that å, ä and ö survive the opening."""
@@ -227,8 +238,8 @@ def fee_report_csv(report: FeeReport) -> str:
                 [
                     month,
                     str(person.volunteer_id),
-                    person.name,
-                    line.pool_name,
+                    _cell(person.name),
+                    _cell(line.pool_name),
                     _decimal(line.hourly_fee),
                     str(line.minutes),
                     hours_text(line.minutes).replace(".", ","),

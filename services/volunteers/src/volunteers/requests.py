@@ -94,6 +94,10 @@ async def get_request(*, conn: asyncpg.Connection, request_id: uuid.UUID, viewer
     """The request with who has the places; with its offers too for the pool's coordinators."""
     row = await _visible(conn, request_id, viewer)
     assignments = [dict(a) for a in await q.assignments_of_request.fetch(conn, request_id=request_id)]
+    if not viewer.sees_candidates(row["pool_id"]):
+        # Why someone cancelled (often their health) is for the pool's coordinators only.
+        for assignment in assignments:
+            assignment["cancel_reason"] = None
     row["assignments"] = assignments
     row["taken"] = sum(1 for a in assignments if a["status"] != "cancelled")
     row["offers"] = (

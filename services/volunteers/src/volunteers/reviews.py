@@ -34,7 +34,7 @@ from volunteers.contracts import (
 from volunteers.hours import MAX_MINUTES
 from volunteers.model import Scope, UsedLink
 from volunteers.sql_queries import q
-from volunteers.work_links import LinkContext, WorkLink
+from volunteers.work_links import LinkContext, WorkLink, refuse_erased
 
 Row = dict[str, Any]
 ReviewKind = Literal["letter_template", "brochure", "web_page"]
@@ -168,13 +168,7 @@ async def submit_review(
                     review_reviewer_id=str(reviewer_row_id),
                     volunteer_id=str(person["id"]),
                     token=token,
-                    recipient=Recipient(
-                        name=person["name"],
-                        email=person["email"],
-                        phone=person["phone"],
-                        language=person["language"],
-                        channel=person["preferred_channel"],
-                    ),
+                    recipient=Recipient.of(dict(person)),
                 )
             )
         await add_event(
@@ -200,7 +194,12 @@ async def _reviewer_part(conn: asyncpg.Connection, token: str, ctx: LinkContext)
     link = ctx.signer.read(token, expected="review", now=ctx.now)
     part = await q.get_review_reviewer.fetchrow(conn, id=link.target_id)
     if part is None:
-        raise NotFound("Granskningen finns inte längre. Kontakta den som samordnar poolen.")
+        # Open reviews are withdrawn when the reviewer's data is erased, so say that it may be why.
+        raise NotFound(
+            "Granskningen finns inte längre. Den kan ha tagits tillbaka, till exempel för att "
+            "dina uppgifter har raderats. Kontakta den som samordnar poolen."
+        )
+    refuse_erased(part["volunteer_status"])
     return dict(part)
 
 

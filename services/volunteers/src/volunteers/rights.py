@@ -85,7 +85,7 @@ async def export_part(conn: asyncpg.Connection, volunteer_id: uuid.UUID) -> dict
     return jsonable
 
 
-async def _erase_here(conn: asyncpg.Connection, volunteer_id: uuid.UUID, needles: list[str]) -> None:
+async def _erase_here(conn: asyncpg.Connection, volunteer_id: uuid.UUID) -> None:
     for query in (
         q.erase_volunteer_profile,
         q.erase_weekly,
@@ -96,10 +96,11 @@ async def _erase_here(conn: asyncpg.Connection, volunteer_id: uuid.UUID, needles
         q.erase_assignment_reasons,
         q.erase_hours_texts,
         q.erase_review_texts,
+        q.withdraw_open_reviews_of,
         q.erase_export_answers,
     ):
         await query.execute(conn, id=volunteer_id)
-    await q.erase_published_events_naming.execute(conn, keep=None, needles=needles)
+    await q.erase_published_events_naming.execute(conn, keep=None, volunteer_id=volunteer_id)
 
 
 def _check_erasable(volunteer: Row, upcoming: int, waiting: int) -> None:
@@ -148,7 +149,7 @@ async def request_rights(
         if SERVICE in named:
             own = await export_part(conn, volunteer_id) if kind == "export" else None
             if kind == "erasure":
-                await _erase_here(conn, volunteer_id, _needles(person))
+                await _erase_here(conn, volunteer_id)
             await q.insert_rights_answer.execute(
                 conn, request_id=request_id, service=SERVICE, status="done", detail="", data=own
             )
@@ -177,10 +178,6 @@ async def request_rights(
     return row
 
 
-def _needles(person: RightsPerson) -> list[str]:
-    return [value for value in (person.name, person.email, person.phone) if value]
-
-
 async def _complete_if_answered(conn: asyncpg.Connection, request: Row, now: datetime) -> None:
     answers = await q.rights_answers_of.fetch(conn, request_id=request["id"])
     if {a["service"] for a in answers} < set(request["services"]):
@@ -193,9 +190,8 @@ async def _complete_if_answered(conn: asyncpg.Connection, request: Row, now: dat
             conn, aggregate=_aggregate(request["id"]), subject=ERASURE_REQUESTED.subject
         )
         if asked is not None:
-            person = RightsPerson.model_validate(asked["envelope"]["data"]["person"])
             await q.erase_published_events_naming.execute(
-                conn, keep=asked["event_id"], needles=_needles(person)
+                conn, keep=asked["event_id"], volunteer_id=request["volunteer_id"]
             )
             await q.delete_outbox_event.execute(conn, event_id=asked["event_id"])
 
@@ -221,6 +217,9 @@ async def record_answer(conn: asyncpg.Connection, envelope: Envelope, answer: Ri
         log.info("rights answer for no request of ours", service=answer.service)
         return
     data = answer.data if request["kind"] == "export" else None
+    if data is not None and await q.erasure_asked_for.fetchval(conn, volunteer_id=request["volunteer_id"]):
+        # A late export answer must not bring back what the erasure removed; the answer still counts.
+        data = None
     await q.insert_rights_answer.execute(
         conn,
         request_id=answer.request_id,

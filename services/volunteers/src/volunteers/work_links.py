@@ -18,6 +18,7 @@ from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import OctKey
 
+from backbone.errors import RuleError
 from volunteers.model import ExpiredLink, InvalidLink
 
 WorkAction = Literal["hours", "review"]
@@ -36,6 +37,16 @@ class WorkLink:
     target_id: uuid.UUID
     action: WorkAction
     expires_at: datetime
+
+
+
+def refuse_erased(volunteer_status: str) -> None:
+    """A link of someone whose data was erased on their request writes nothing about them again."""
+    if volunteer_status == "erased":
+        raise RuleError(
+            "Länken gäller inte längre, eftersom dina uppgifter har raderats på din begäran. "
+            "Kontakta den som samordnar poolen om du har frågor."
+        )
 
 
 class WorkLinkSigner:

@@ -15,10 +15,18 @@ from volunteers.model import Scope
 
 from .vh_world import EVERYTHING, pool
 
+# The periods below start in December 2026 or later.
+TODAY = date(2026, 12, 1)
+
 
 async def add(conn: asyncpg.Connection, pool_id, fee: str, start: date, end: date | None = None) -> dict:
     return await fees.add_fee(
-        conn=conn, pool_id=pool_id, fee=NewFee(Decimal(fee), start, end), scope=EVERYTHING, by="staff-1"
+        conn=conn,
+        pool_id=pool_id,
+        fee=NewFee(Decimal(fee), start, end),
+        scope=EVERYTHING,
+        by="staff-1",
+        today=TODAY,
     )
 
 
@@ -58,11 +66,15 @@ async def test_an_open_period_is_ended_so_that_a_new_fee_can_follow(conn):
     first = await add(conn, pool_id, "150", date(2027, 1, 1))
     with pytest.raises(RuleError, match="från 2027-01-01 tills vidare"):
         await add(conn, pool_id, "175", date(2027, 7, 1))
-    await fees.end_fee(conn=conn, fee_id=first["id"], valid_until=date(2027, 6, 30), scope=EVERYTHING)
+    await fees.end_fee(
+        conn=conn, fee_id=first["id"], valid_until=date(2027, 6, 30), scope=EVERYTHING, today=TODAY
+    )
     await add(conn, pool_id, "175", date(2027, 7, 1))
     # Lengthening the first period again would run into the second.
     with pytest.raises(RuleError, match="175,00 kr per timme från 2027-07-01 tills vidare"):
-        await fees.end_fee(conn=conn, fee_id=first["id"], valid_until=date(2027, 7, 31), scope=EVERYTHING)
+        await fees.end_fee(
+            conn=conn, fee_id=first["id"], valid_until=date(2027, 7, 31), scope=EVERYTHING, today=TODAY
+        )
 
 
 async def test_other_pools_periods_do_not_count(conn):
@@ -83,11 +95,16 @@ async def test_a_coordinator_sets_fees_of_their_own_pools_only(conn):
     mine, theirs = await pool(conn), await pool(conn)
     scope = Scope(everything=False, pool_ids=frozenset({mine}))
     await fees.add_fee(
-        conn=conn, pool_id=mine, fee=NewFee(Decimal(100), date(2027, 1, 1)), scope=scope, by="c"
+        conn=conn, pool_id=mine, fee=NewFee(Decimal(100), date(2027, 1, 1)), scope=scope, by="c", today=TODAY
     )
     with pytest.raises(NotAllowed):
         await fees.add_fee(
-            conn=conn, pool_id=theirs, fee=NewFee(Decimal(100), date(2027, 1, 1)), scope=scope, by="c"
+            conn=conn,
+            pool_id=theirs,
+            fee=NewFee(Decimal(100), date(2027, 1, 1)),
+            scope=scope,
+            by="c",
+            today=TODAY,
         )
 
 
@@ -99,4 +116,43 @@ async def test_the_database_refuses_overlaps_the_use_case_did_not_see(conn):
             "INSERT INTO pool_fees (id, pool_id, hourly_fee, valid_from, created_by)"
             " VALUES (gen_random_uuid(), $1, 200, '2027-05-01', 'x')",
             pool_id,
+        )
+
+
+async def test_fees_are_not_changed_back_in_time(conn):
+    """A fee report already paid out must not change under payroll's feet (review finding 6)."""
+    pool_id = await pool(conn)
+    today = date(2027, 5, 20)
+    with pytest.raises(RuleError, match="innan den här månaden"):
+        await fees.add_fee(
+            conn=conn,
+            pool_id=pool_id,
+            fee=NewFee(Decimal("150"), date(2027, 4, 30), None),
+            scope=EVERYTHING,
+            by="staff-1",
+            today=today,
+        )
+    first = await fees.add_fee(
+        conn=conn,
+        pool_id=pool_id,
+        fee=NewFee(Decimal("150"), date(2027, 5, 1), None),
+        scope=EVERYTHING,
+        by="staff-1",
+        today=today,
+    )
+    with pytest.raises(RuleError, match="före i dag"):
+        await fees.end_fee(
+            conn=conn, fee_id=first["id"], valid_until=date(2027, 5, 19), scope=EVERYTHING, today=today
+        )
+    ended = await fees.end_fee(
+        conn=conn, fee_id=first["id"], valid_until=date(2027, 5, 31), scope=EVERYTHING, today=today
+    )
+    assert ended["valid_until"] == date(2027, 5, 31)
+    with pytest.raises(RuleError, match="före i dag"):
+        await fees.end_fee(
+            conn=conn,
+            fee_id=first["id"],
+            valid_until=date(2027, 6, 30),
+            scope=EVERYTHING,
+            today=date(2027, 6, 5),
         )

@@ -150,6 +150,10 @@ async def test_a_volunteer_cancels_by_link_and_the_place_is_offered_again(client
     assert cancelled.json()["message"].startswith("Du har lämnat återbud.")
     after = await client.get(f"/v1/requests/{request['id']}", as_=ADMIN)
     assert (after["status"], after["taken"]) == ("open", 0)
+    assert [a["cancel_reason"] for a in after["assignments"]] == ["Sjuk"]
+    # The one who only asked learns that the person cancelled, not why (it may be their health).
+    asker = await client.get(f"/v1/requests/{request['id']}", as_=STAFF, subject="staff-sara")
+    assert [(a["status"], a["cancel_reason"]) for a in asker["assignments"]] == [("cancelled", None)]
     sent = await offers_sent(client, request["id"])
     assert [o["volunteer_id"] for o in sent] == [
         offer["volunteer_id"],

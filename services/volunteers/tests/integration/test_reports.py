@@ -59,7 +59,8 @@ async def fee(
     conn: asyncpg.Connection, pool_id: uuid.UUID, amount: str, start: str, end: str | None = None
 ) -> None:
     period = NewFee(Decimal(amount), date.fromisoformat(start), date.fromisoformat(end) if end else None)
-    await add_fee(conn=conn, pool_id=pool_id, fee=period, scope=EVERYTHING, by="s")
+    # Entered when the period began, as staff would have.
+    await add_fee(conn=conn, pool_id=pool_id, fee=period, scope=EVERYTHING, by="s", today=period.valid_from)
 
 
 async def a_month(conn: asyncpg.Connection) -> dict:

@@ -45,9 +45,13 @@ async def test_a_get_on_the_hours_link_shows_and_never_proposes_the_post_propose
         assert (shown["pool_name"], shown["reported"]) == ("Klarspråksgranskare", None)
     assert (await client.get("/v1/hours", as_=ADMIN))["total"] == 0
 
-    proposed = await client.post("/v1/links/hours", {"token": token, "minutes": 95, "note": "Bra pass"}, as_=())
+    proposed = await client.post(
+        "/v1/links/hours", {"token": token, "minutes": 95, "note": "Bra pass"}, as_=()
+    )
     assert (proposed["status"], proposed["minutes"]) == ("proposed", 95)
-    again = await client.call("POST", "/v1/links/hours", json={"token": token, "minutes": 95}, as_=(), expect=409)
+    again = await client.call(
+        "POST", "/v1/links/hours", json={"token": token, "minutes": 95}, as_=(), expect=409
+    )
     assert "väntar på godkännande" in again.json()["detail"]
     broken = await client.call("GET", "/v1/links/hours?token=nonsense", as_=(), expect=400)
     assert broken.json()["error"] == "invalid_link"
@@ -61,7 +65,14 @@ async def test_a_get_on_the_hours_link_shows_and_never_proposes_the_post_propose
 
 async def test_the_fee_report_as_json_and_csv_and_the_chart_numbers(client):
     w = await world(client)
-    await client.post(f"/v1/pools/{w['pool_id']}/fees", {"hourly_fee": "120", "valid_from": "2000-01-01"}, as_=ADMIN)
+    # A fee from long ago: entered then, so straight into the table (the API refuses past months).
+    async with client.pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO pool_fees (id, pool_id, hourly_fee, valid_from, created_by)"
+            " VALUES ($1, $2, 120, '2000-01-01', 's')",
+            uuid.uuid4(),
+            w["pool_id"],
+        )
     logged = await client.post(f"/v1/assignments/{w['assignment_id']}/hours", {"minutes": 90}, as_=ADMIN)
     month = logged["work_date"][:7]
 
@@ -104,7 +115,12 @@ async def test_a_review_goes_out_comes_back_with_lix_and_an_empty_or_huge_text_c
     assert (shown["text"], shown["returned"]) == (body["text"], False)
     returned = await client.post(
         "/v1/links/review",
-        {"token": token, "comments": "Kortare ord.", "suggested_text": "Det tar ofta fyra veckor.", "minutes": 40},
+        {
+            "token": token,
+            "comments": "Kortare ord.",
+            "suggested_text": "Det tar ofta fyra veckor.",
+            "minutes": 40,
+        },
         as_=(),
     )
     assert float(returned["lix_change"]) < 0

@@ -1,5 +1,5 @@
 -- name: lock_pool_for_fees
-SELECT id, key, name, paid FROM pools WHERE id = :pool_id FOR UPDATE;
+SELECT id, key, name, paid FROM pools WHERE id = :pool_id FOR NO KEY UPDATE;
 
 -- name: get_pool_for_fees
 SELECT id, key, name, paid FROM pools WHERE id = :pool_id;
@@ -17,7 +17,7 @@ VALUES (:id, :pool_id, :hourly_fee, :valid_from, :valid_until, :created_by)
 RETURNING *;
 
 -- name: get_fee_for_update
-SELECT * FROM pool_fees WHERE id = :id FOR UPDATE;
+SELECT * FROM pool_fees WHERE id = :id FOR NO KEY UPDATE;
 
 -- name: end_fee
 UPDATE pool_fees SET valid_until = :valid_until WHERE id = :id RETURNING *;

@@ -7,7 +7,7 @@ JOIN volunteers v ON v.id = a.volunteer_id
 WHERE a.id = :assignment_id;
 
 -- name: lock_assignment_for_hours
-SELECT id FROM assignments WHERE id = :assignment_id FOR UPDATE;
+SELECT id FROM assignments WHERE id = :assignment_id FOR NO KEY UPDATE;
 
 -- name: standing_hours_of_assignment
 SELECT * FROM hours WHERE assignment_id = :assignment_id AND status <> 'rejected';
@@ -23,7 +23,7 @@ VALUES (:id, :assignment_id, :review_reviewer_id, :volunteer_id, :pool_id, :work
 RETURNING *;
 
 -- name: get_hours_for_update
-SELECT * FROM hours WHERE id = :id FOR UPDATE;
+SELECT * FROM hours WHERE id = :id FOR NO KEY UPDATE;
 
 -- name: decide_hours
 UPDATE hours

@@ -7,20 +7,20 @@ RETURNING *;
 SELECT * FROM offers WHERE id = :id;
 
 -- name: lock_offer
-SELECT * FROM offers WHERE id = :id FOR UPDATE;
+SELECT * FROM offers WHERE id = :id FOR NO KEY UPDATE;
 
 -- name: set_offer_status
 UPDATE offers SET status = :status, answered_at = :answered_at WHERE id = :id RETURNING *;
 
 -- name: outstanding_offers
-SELECT * FROM offers WHERE request_id = :request_id AND status = 'sent' ORDER BY rank FOR UPDATE;
+SELECT * FROM offers WHERE request_id = :request_id AND status = 'sent' ORDER BY rank FOR NO KEY UPDATE;
 
 -- name: requests_with_due_offers
 SELECT DISTINCT request_id FROM offers WHERE status = 'sent' AND expires_at <= :now LIMIT :limit;
 
 -- name: due_offers_of_request
 SELECT * FROM offers WHERE request_id = :request_id AND status = 'sent' AND expires_at <= :now
-ORDER BY rank FOR UPDATE;
+ORDER BY rank FOR NO KEY UPDATE;
 
 -- name: insert_assignment
 INSERT INTO assignments (id, volunteer_id, request_id, pool_id, offer_id, starts_at, ends_at)
@@ -31,7 +31,7 @@ RETURNING *;
 SELECT * FROM assignments WHERE id = :id;
 
 -- name: lock_assignment
-SELECT * FROM assignments WHERE id = :id FOR UPDATE;
+SELECT * FROM assignments WHERE id = :id FOR NO KEY UPDATE;
 
 -- name: cancel_assignment
 UPDATE assignments SET status = 'cancelled', cancelled_at = :now, cancelled_by = :cancelled_by,
@@ -55,4 +55,4 @@ SELECT * FROM volunteers WHERE id = ANY(:ids);
 
 -- name: lock_outstanding_offer_of
 SELECT * FROM offers WHERE request_id = :request_id AND volunteer_id = :volunteer_id AND status = 'sent'
-FOR UPDATE;
+FOR NO KEY UPDATE;

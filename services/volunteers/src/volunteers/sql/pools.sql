@@ -17,7 +17,9 @@ SELECT * FROM pools WHERE id = :id;
 SELECT * FROM pools WHERE key = :key;
 
 -- name: lock_pool
-SELECT * FROM pools WHERE id = :id FOR UPDATE;
+-- NO KEY UPDATE: rows that point here (offers, assignments, hours) only take KEY SHARE, so
+-- writing them while another transaction holds this lock does not wait, and cannot deadlock.
+SELECT * FROM pools WHERE id = :id FOR NO KEY UPDATE;
 
 -- name: list_pools
 -- :pool_ids: a coordinator's pools; NULL: every pool.

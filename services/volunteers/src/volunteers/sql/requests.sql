@@ -19,7 +19,7 @@ SELECT * FROM requests WHERE source = :source AND source_ref = :source_ref;
 SELECT r.*, p.key AS pool_key, p.name AS pool_name, p.offer_hours, p.monthly_cap, p.status AS pool_status
 FROM requests r JOIN pools p ON p.id = r.pool_id
 WHERE r.id = :id
-FOR UPDATE OF r;
+FOR NO KEY UPDATE OF r;
 
 -- name: set_request_status
 UPDATE requests SET status = :status, cancel_reason = :cancel_reason, version = version + 1, updated_at = now()

@@ -16,12 +16,12 @@ INSERT INTO review_reviewers (id, review_id, volunteer_id) VALUES (:id, :review_
 
 -- name: get_review_reviewer
 SELECT rr.*, r.pool_id, r.title, r.kind, r.original_text, r.original_lix, r.deadline, r.status AS review_status,
-       r.submitted_by
-FROM review_reviewers rr JOIN reviews r ON r.id = rr.review_id
+       r.submitted_by, v.status AS volunteer_status
+FROM review_reviewers rr JOIN reviews r ON r.id = rr.review_id JOIN volunteers v ON v.id = rr.volunteer_id
 WHERE rr.id = :id;
 
 -- name: lock_review
-SELECT * FROM reviews WHERE id = :id FOR UPDATE;
+SELECT * FROM reviews WHERE id = :id FOR NO KEY UPDATE;
 
 -- name: store_review_answer
 UPDATE review_reviewers

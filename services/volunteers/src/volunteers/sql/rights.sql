@@ -1,5 +1,7 @@
 -- name: lock_volunteer_for_rights
-SELECT id, name, email, phone, status FROM volunteers WHERE id = :id FOR UPDATE;
+-- NO KEY UPDATE: rows that point here (offers, assignments, hours) only take KEY SHARE, so
+-- writing them while another transaction holds this lock does not wait, and cannot deadlock.
+SELECT id, name, email, phone, status FROM volunteers WHERE id = :id FOR NO KEY UPDATE;
 
 -- name: upcoming_assignments_of
 SELECT count(*) FROM assignments WHERE volunteer_id = :id AND status = 'confirmed' AND ends_at > :now;
@@ -13,7 +15,7 @@ VALUES (:id, :kind, :volunteer_id, :services, :requested_by)
 RETURNING *;
 
 -- name: lock_rights_request
-SELECT * FROM rights_requests WHERE id = :id FOR UPDATE;
+SELECT * FROM rights_requests WHERE id = :id FOR NO KEY UPDATE;
 
 -- name: get_rights_request
 SELECT * FROM rights_requests WHERE id = :id;
@@ -121,20 +123,27 @@ UPDATE hours SET note = '', reject_reason = NULL WHERE volunteer_id = :id;
 -- name: erase_review_texts
 UPDATE review_reviewers SET comments = NULL, suggested_text = NULL WHERE volunteer_id = :id;
 
+-- name: erasure_asked_for
+SELECT EXISTS (SELECT 1 FROM volunteers WHERE id = :volunteer_id AND status = 'erased')
+    OR EXISTS (SELECT 1 FROM rights_requests WHERE volunteer_id = :volunteer_id AND kind = 'erasure');
+
+-- name: withdraw_open_reviews_of
+-- A review not yet returned is taken back: its link must not collect the person's words again.
+DELETE FROM review_reviewers WHERE volunteer_id = :id AND status = 'assigned';
+
 -- name: erase_export_answers
 UPDATE rights_answers SET data = NULL
 WHERE request_id IN (SELECT id FROM rights_requests WHERE volunteer_id = :id);
 
 -- name: erase_published_events_naming
--- Events already published that name the person (offers, reviews sent to them). Only published
--- ones: an event still to go out is swept when the request completes.
+-- Events already published about the person (offers, reviews sent to them). Only published
+-- ones: an event still to go out is swept when the request completes. Every such event carries
+-- the volunteer's id as a JSON string; matching that exactly cannot take another person's events,
+-- as matching names did ("Ann Berg" within "Ann Bergström").
 DELETE FROM outbox
 WHERE published_at IS NOT NULL
   AND (:keep::uuid IS NULL OR event_id <> :keep)
-  AND EXISTS (
-      SELECT 1 FROM unnest(:needles::text[]) AS n(needle)
-      WHERE n.needle <> '' AND strpos(lower(envelope::text), lower(n.needle)) > 0
-  );
+  AND strpos(envelope::text, '"' || (:volunteer_id::uuid)::text || '"') > 0;
 
 -- name: rights_request_event
 SELECT event_id, envelope, published_at FROM outbox

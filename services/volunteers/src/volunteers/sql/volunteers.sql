@@ -9,7 +9,9 @@ RETURNING *;
 SELECT * FROM volunteers WHERE id = :id AND status <> 'erased';
 
 -- name: lock_volunteer
-SELECT * FROM volunteers WHERE id = :id AND status <> 'erased' FOR UPDATE;
+-- NO KEY UPDATE: rows that point here (offers, assignments, hours) only take KEY SHARE, so
+-- writing them while another transaction holds this lock does not wait, and cannot deadlock.
+SELECT * FROM volunteers WHERE id = :id AND status <> 'erased' FOR NO KEY UPDATE;
 
 -- name: update_volunteer
 UPDATE volunteers SET
@@ -26,10 +28,13 @@ SELECT v.*, count(*) OVER () AS total,
         WHERE q.volunteer_id = v.id AND q.expires_on >= :today) AS next_expiry
 FROM volunteers v
 WHERE v.status <> 'erased'
+  -- A coordinator reaches only standing members (applicants included): someone who left is gone.
   AND (:pool_ids::uuid[] IS NULL OR EXISTS (
-        SELECT 1 FROM pool_memberships m WHERE m.volunteer_id = v.id AND m.pool_id = ANY(:pool_ids)))
+        SELECT 1 FROM pool_memberships m WHERE m.volunteer_id = v.id AND m.pool_id = ANY(:pool_ids)
+        AND m.status IN ('applied', 'active', 'paused')))
   AND (:pool_id::uuid IS NULL OR EXISTS (
-        SELECT 1 FROM pool_memberships m WHERE m.volunteer_id = v.id AND m.pool_id = :pool_id))
+        SELECT 1 FROM pool_memberships m WHERE m.volunteer_id = v.id AND m.pool_id = :pool_id
+        AND (:pool_ids::uuid[] IS NULL OR m.status IN ('applied', 'active', 'paused'))))
   AND (:search::text IS NULL OR v.name ILIKE '%' || :search || '%')
 ORDER BY v.name, v.id
 LIMIT :limit OFFSET :offset;
@@ -43,6 +48,24 @@ WHERE m.volunteer_id = :volunteer_id ORDER BY p.name;
 SELECT m.volunteer_id, m.pool_id, m.status, p.key AS pool_key, p.name AS pool_name FROM pool_memberships m
 JOIN pools p ON p.id = m.pool_id
 WHERE m.volunteer_id = ANY(:volunteer_ids) ORDER BY p.name;
+
+-- name: standing_in_pools
+-- Does the volunteer stand (applied, active or paused) in one of :pool_ids? Who left is not reached.
+SELECT EXISTS (
+    SELECT 1 FROM pool_memberships
+    WHERE volunteer_id = :volunteer_id AND pool_id = ANY(:pool_ids)
+      AND status IN ('applied', 'active', 'paused'));
+
+-- name: requirement_of_members_pools
+-- What the volunteer's pools ask of a qualification with this key: its kind, and whether it expires.
+SELECT r.kind, r.expires FROM pool_requirements r
+JOIN pool_memberships m ON m.pool_id = r.pool_id AND m.volunteer_id = :volunteer_id
+WHERE r.key = :key
+ORDER BY r.expires DESC, r.kind
+LIMIT 1;
+
+-- name: requirement_keys_of_pools
+SELECT DISTINCT key FROM pool_requirements WHERE pool_id = ANY(:pool_ids);
 
 -- name: get_membership
 SELECT * FROM pool_memberships WHERE pool_id = :pool_id AND volunteer_id = :volunteer_id;

@@ -180,6 +180,7 @@ class ConsentPublic(BaseModel):
 class AssignmentOfVolunteer(BaseModel):
     id: uuid.UUID
     request_id: uuid.UUID
+    pool_id: uuid.UUID
     pool_name: str
     place: str
     starts_at: datetime
