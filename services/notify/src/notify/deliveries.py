@@ -28,6 +28,8 @@ State = Literal["queued", "sent", "deferred", "failed", "bounced"]
 Outcome = Literal["sent", "deferred", "failed", "bounced"]
 # "Failing now": waiting after a failed try, or failed or bounced within this window.
 FAILING_WINDOW_SECONDS = 24 * 3600.0
+# A search reads at most this many matches (newest first): the count and the paging stop there.
+MAX_MATCHES = 10_000
 
 
 async def record_attempt(
@@ -62,6 +64,7 @@ async def search(
         since=search.since,
         until=search.until,
         state=search.state,
+        cap=MAX_MATCHES,
     )
 
 

@@ -4,7 +4,12 @@ category. A digest with nothing in it is never sent.
 
 A digest is an email like any other: its id comes from the address, the frequency and the time
 it is for, so a worker that runs twice (or two workers) queue it once, and the sender sends it
-once. Its items are marked with its id in the same transaction, so none goes in two digests.
+once. Its items are marked with its id in the same transaction, so none goes in two digests; and
+only when the digest was in fact queued: an item that committed after its slot's digest went
+waits for the next one.
+
+Each round first follows changed minds: an item held for a digest the person has since switched
+off is dropped, one switched to "at once" goes now as the email it would have been.
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ async def hold(
     rendered: RenderedEmail,
 ) -> None:
     """Keep an email for the person's next digest; held twice (a redelivery), it is kept once."""
+    # (mailing.queue_email never holds an email with a file or one bound to a time.)
     await q.hold_digest_item.execute(
         conn,
         id=item_id,
@@ -79,6 +85,7 @@ async def hold(
         language=language,
         subject=rendered.subject,
         body_text=rendered.text,
+        body_html=rendered.html,
     )
 
 
@@ -158,6 +165,7 @@ async def send_due_digests(pool: asyncpg.Pool, settings: Settings, *, now: datet
     from notify.mailing import q as mail_q
 
     at = now or datetime.now(UTC)
+    await _follow_changed_choices(pool, settings)
     async with pool.acquire() as conn:
         waiting = await q.waiting_digests.fetch(
             conn, default_hour=DEFAULT_DIGEST_HOUR, default_weekday=DEFAULT_DIGEST_WEEKDAY
@@ -189,7 +197,7 @@ async def send_due_digests(pool: asyncpg.Pool, settings: Settings, *, now: datet
                 language=language,
                 preferences_link=preferences_url(settings, recipient),
             )
-            await mail_q.queue_email.execute(
+            inserted = await mail_q.queue_email.fetchval(
                 conn,
                 id=email_id,
                 cause_event_id=email_id,
@@ -204,9 +212,68 @@ async def send_due_digests(pool: asyncpg.Pool, settings: Settings, *, now: datet
                 attachments=[],
                 category=DIGEST_CATEGORY,
             )
+            if inserted is None:
+                # This slot's digest went already; these items committed after it. The next one.
+                continue
             await q.mark_digest_items.execute(conn, digest_email_id=email_id, ids=[i["id"] for i in items])
             queued += 1
     if queued:
         EMAILS_QUEUED.ring()
         log.info("digests queued", count=queued)
     return queued
+
+
+_CHANGED_BATCH = 500
+
+
+async def _follow_changed_choices(pool: asyncpg.Pool, settings: Settings) -> None:
+    """Held items whose person chose otherwise since: off drops them, at once sends them now, the
+    other digest moves them there."""
+    from notify.mailing import EMAILS_QUEUED, message_id_for
+    from notify.mailing import q as mail_q
+
+    sent = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await q.held_against_choice.fetch(conn, limit=_CHANGED_BATCH)
+            for row in rows:
+                item = dict(row)
+                if item["choice"] in ("daily", "weekly"):
+                    await q.move_digest_item.execute(conn, id=item["id"], frequency=item["choice"])
+                    continue
+                # Gone from the digests first: the queue refuses an id still held for one.
+                await q.drop_digest_item.execute(conn, id=item["id"])
+                if item["choice"] == "off":
+                    continue
+                html = item["body_html"] or _html_of(item, settings)
+                await mail_q.queue_email.fetchval(
+                    conn,
+                    id=item["id"],
+                    cause_event_id=item["cause_event_id"],
+                    template=item["template"],
+                    recipient=item["recipient"],
+                    subject=item["subject"],
+                    body_text=item["body_text"],
+                    body_html=html,
+                    message_id=message_id_for(item["id"], settings.mail_domain),
+                    request_id=None,
+                    language=item["language"],
+                    attachments=[],
+                    category=item["category"],
+                )
+                sent += 1
+        if len(rows) < _CHANGED_BATCH:
+            break
+    if sent:
+        EMAILS_QUEUED.ring()
+        log.info("held emails sent at once after a change of choice", count=sent)
+
+
+def _html_of(item: dict[str, Any], settings: Settings) -> str:
+    """HTML for an item held before items kept theirs: the digest's own, with this one item."""
+    return render_digest(
+        [item],
+        frequency="daily",
+        language=item["language"],
+        preferences_link=preferences_url(settings, item["recipient"]),
+    ).html

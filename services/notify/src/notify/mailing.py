@@ -15,9 +15,20 @@ from backbone.correlation import current_request_id
 from backbone.queries import Queries
 from backbone.wakeups import Wakeup
 from notify import digests, preferences
-from notify.rendering import RenderedEmail
+from notify.rendering import TEMPLATES, RenderedEmail
 
 q = Queries(Path(__file__).parent / "sql")
+# Worth nothing a day late: an invitation, a reminder, an offer waiting for an answer. Never held
+# for a digest, whatever the person chose for their category (switched off still means off).
+TIME_BOUND: frozenset[str] = frozenset(
+    {
+        "meeting_scheduled",
+        "action_item_due_soon",
+        "event_reminder",
+        "offer_made",
+        "volunteer_offer",
+    }
+)
 # Rung when an email is queued, so the sender in this process sends it without waiting for its poll.
 EMAILS_QUEUED = Wakeup()
 
@@ -74,20 +85,23 @@ async def queue_email(
     mail_domain: str,
     language: str = "sv",
     attachments: Sequence[Attachment] = (),
-    category: str = "other",
-    critical: bool = False,
 ) -> None:
     """Queue one email; the same event, template and recipient never queue a second one.
 
-    Unless it is `critical`, the person's choice for its `category` decides (preferences.decide):
-    at once, held for a digest, or not at all.
+    The template says the email's category and whether it is critical (`rendering.TEMPLATES`; an
+    unknown template is a KeyError, not an email that slips past the person's choices). Unless it
+    is critical, the person's choice for that category decides (preferences.decide): at once, held
+    for a digest, or not at all. An email with a file or bound to a time (`TIME_BOUND`) is never
+    held: an invitation or a reminder that comes in tomorrow's digest comes too late.
     """
+    info = TEMPLATES[template]
+    category = info.category
     # The id comes from what caused the email, so a re-run of the handler yields the same Message-ID.
     email_id = uuid.uuid5(uuid.UUID(cause_event_id), f"{template}:{recipient.lower()}")
-    choice = await preferences.decide(conn, recipient=recipient, category=category, critical=critical)
+    choice = await preferences.decide(conn, recipient=recipient, category=category, critical=info.critical)
     if choice == "off":
         return
-    if choice in preferences.DIGESTS:
+    if choice in preferences.DIGESTS and not attachments and template not in TIME_BOUND:
         await digests.hold(
             conn,
             item_id=email_id,

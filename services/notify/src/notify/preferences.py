@@ -15,7 +15,7 @@ from typing import Literal, get_args
 
 import asyncpg
 
-from backbone.errors import RuleError
+from backbone.errors import RuleError, StaleVersion
 from backbone.queries import Queries
 
 q = Queries(Path(__file__).parent / "sql")
@@ -64,6 +64,13 @@ class Preferences:
     choices: dict[str, Choice]  # every category, the default filled in
     digest_hour: int
     digest_weekday: int
+    version: int  # 0 until the person first chose anything; a save names the one it was read at
+
+
+_STALE = (
+    "Dina val har ändrats sedan du öppnade sidan, kanske när du avregistrerade dig i ett mejl. "
+    "Ladda om sidan och gör dina val igen."
+)
 
 
 async def preferences_of(conn: asyncpg.Connection, *, address: str) -> Preferences:
@@ -75,6 +82,7 @@ async def preferences_of(conn: asyncpg.Connection, *, address: str) -> Preferenc
         choices={category: chosen.get(category, IMMEDIATELY) for category in CATEGORIES},
         digest_hour=row["digest_hour"] if row else DEFAULT_DIGEST_HOUR,
         digest_weekday=row["digest_weekday"] if row else DEFAULT_DIGEST_WEEKDAY,
+        version=row["version"] if row else 0,
     )
 
 
@@ -85,8 +93,12 @@ async def save(
     choices: dict[str, Choice],
     digest_hour: int,
     digest_weekday: int,
+    version: int,
 ) -> Preferences:
-    """Keep the person's choices (categories not named stay as they were) and digest time."""
+    """Keep the person's choices (categories not named stay as they were) and digest time.
+
+    StaleVersion unless `version` is the one they are at now: a form opened before a later change
+    (a one-click unsubscribe) would write the old choices back."""
     unknown = sorted(set(choices) - set(CATEGORIES))
     if unknown:
         raise UnknownCategory(
@@ -95,6 +107,9 @@ async def save(
         )
     key = address_key(address)
     async with conn.transaction():
+        current = await q.lock_settings_version.fetchval(conn, address=key)
+        if (current or 0) != version:
+            raise StaleVersion(_STALE)
         await q.upsert_settings.execute(
             conn, address=key, digest_hour=digest_hour, digest_weekday=digest_weekday
         )

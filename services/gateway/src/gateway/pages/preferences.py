@@ -93,7 +93,13 @@ def _problem(request: Request, outcome: Outcome, heading: str) -> Response:
 
 
 def _preferences_page(
-    request: Request, token: str, prefs: dict[str, Any], *, saved: bool = False, status_code: int = 200
+    request: Request,
+    token: str,
+    prefs: dict[str, Any],
+    *,
+    saved: bool = False,
+    stale: str = "",
+    status_code: int = 200,
 ) -> Response:
     return render(
         request,
@@ -102,6 +108,7 @@ def _preferences_page(
         token=token,
         prefs=prefs,
         saved=saved,
+        stale=stale,
         choices=CHOICES,
         weekdays=WEEKDAYS,
         label_of=category_label,
@@ -133,11 +140,29 @@ async def save_preferences(request: Request) -> Response:
         "choices": choices,
         "digest_hour": _number(form.get("digest_hour"), 8, 0, 23),
         "digest_weekday": _number(form.get("digest_weekday"), 1, 1, 7),
+        # The version the form was shown at: notify refuses it (409) after a later change, such as
+        # a one-click unsubscribe, rather than write these older choices over it.
+        "version": _number(form.get("version"), 0, 0, 2**31 - 1),
     }
-    outcome = Outcome(await notify_as_visitor(request, "PUT", "/v1/public/preferences", json=body))
+    answer = await notify_as_visitor(request, "PUT", "/v1/public/preferences", json=body)
+    outcome = Outcome(answer)
+    if outcome.status_code == 409 and _error_of(answer) == "stale_version":
+        fresh = Outcome(
+            await notify_as_visitor(request, "POST", "/v1/public/preferences/look-up", json={"token": token})
+        )
+        if fresh.ok:
+            return _preferences_page(request, token, fresh.data, stale=outcome.message, status_code=409)
     if not outcome.ok:
         return _problem(request, outcome, _("Dina val för e-post"))
     return _preferences_page(request, token, outcome.data, saved=True)
+
+
+def _error_of(answer: Answer) -> str | None:
+    try:
+        kind = answer.json().get("error")
+    except (ValueError, AttributeError):
+        return None
+    return kind if isinstance(kind, str) else None
 
 
 def _number(value: Any, default: int, low: int, high: int) -> int:

@@ -6,13 +6,27 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
+from backbone.access import SYSTEM, Capability, roles_with
+from backbone.identity import Identity, require_roles
 from notify import deliveries
-from notify.api.deps import ERRORS, ConnDep, Limit, Offset, ServiceZone, Staff
+from notify.api.deps import ERRORS, ConnDep, Limit, Offset, ServiceZone
 from notify.api.schemas import BounceReport, DeliveryDetail, DeliveryPublic, FailingNow, Page, State
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"], responses=ERRORS)
+# The log names every address and subject, volunteers' offers and people's registrations among
+# them: for the administrators who look after the mail, not for everyone who runs meetings.
+Administrator = Annotated[Identity, require_roles(*roles_with(Capability.ADMINISTER))]
+# Bounces come from the relay's bounce handling too (local tooling, the system identity).
+BounceReporter = Annotated[Identity, require_roles(*roles_with(Capability.ADMINISTER), SYSTEM)]
+# A shorter start of an address finds half the log; the page says so beside the field.
+MIN_RECIPIENT = 3
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def _invalid(message: str) -> HTTPException:
+    return HTTPException(status_code=422, detail=message)
 
 
 def _day_start(day: date | None, zone: ServiceZone) -> datetime | None:
@@ -22,7 +36,7 @@ def _day_start(day: date | None, zone: ServiceZone) -> datetime | None:
 @router.get("", response_model=Page[DeliveryPublic])
 async def search_deliveries(
     conn: ConnDep,
-    _staff: Staff,
+    _admin: Administrator,
     zone: ServiceZone,
     recipient: Annotated[str | None, Query(max_length=320, description="The start of the address")] = None,
     cause_event_id: Annotated[uuid.UUID | None, Query(description="The event that caused the email")] = None,
@@ -32,7 +46,19 @@ async def search_deliveries(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[DeliveryPublic]:
-    """Newest first; days are read on the service's clock (NOTIFY_TIMEZONE)."""
+    """Newest first; days are read on the service's clock (NOTIFY_TIMEZONE). The total counts up to
+    `deliveries.MAX_MATCHES`: narrow the search to see beyond it."""
+    recipient = recipient.strip() if recipient else None
+    if recipient is not None and len(recipient) < MIN_RECIPIENT:
+        raise _invalid(f"Skriv minst {MIN_RECIPIENT} tecken av adressen för att söka på den.")
+    for day in (since, until):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise _invalid(f"Dagen måste ligga mellan år {FIRST_DAY.year} och {LAST_DAY.year}.")
+    if offset + limit > deliveries.MAX_MATCHES:
+        raise _invalid(
+            f"Det går att bläddra bland de {deliveries.MAX_MATCHES} senaste träffarna. "
+            "Gör sökningen smalare, till exempel med en dag eller en adress."
+        )
     rows, total = await deliveries.search(
         conn,
         search=deliveries.Search(
@@ -49,17 +75,17 @@ async def search_deliveries(
 
 
 @router.get("/failing", response_model=FailingNow)
-async def failing_now(conn: ConnDep, _staff: Staff) -> FailingNow:
+async def failing_now(conn: ConnDep, _admin: Administrator) -> FailingNow:
     return FailingNow(**await deliveries.failing_now(conn))
 
 
 @router.get("/{email_id}", response_model=DeliveryDetail)
-async def get_delivery(conn: ConnDep, _staff: Staff, email_id: uuid.UUID) -> DeliveryDetail:
+async def get_delivery(conn: ConnDep, _admin: Administrator, email_id: uuid.UUID) -> DeliveryDetail:
     return DeliveryDetail(**await deliveries.delivery(conn, email_id=email_id))
 
 
 @router.post("/bounces", response_model=DeliveryPublic)
-async def report_bounce(conn: ConnDep, _staff: Staff, body: BounceReport) -> DeliveryPublic:
+async def report_bounce(conn: ConnDep, _who: BounceReporter, body: BounceReport) -> DeliveryPublic:
     """A bounce for an email the relay took (from the relay's bounce handling, or by hand)."""
     email_id = await deliveries.record_bounce(conn, message_id=body.message_id, reason=body.reason)
     detail = await deliveries.delivery(conn, email_id=email_id)

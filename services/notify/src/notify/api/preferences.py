@@ -24,6 +24,7 @@ def _public(prefs: preferences.Preferences) -> PreferencesPublic:
         address=prefs.address,
         digest_hour=prefs.digest_hour,
         digest_weekday=prefs.digest_weekday,
+        version=prefs.version,
         categories=[
             CategoryChoice(category=c, label=label, choice=prefs.choices[c], bulk=c in preferences.BULK)
             for c, label in preferences.CATEGORIES.items()
@@ -51,6 +52,7 @@ async def save_preferences(
         choices=body.choices,
         digest_hour=body.digest_hour,
         digest_weekday=body.digest_weekday,
+        version=body.version,
     )
     return _public(saved)
 

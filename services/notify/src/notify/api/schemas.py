@@ -82,6 +82,7 @@ class PreferencesPublic(BaseModel):
     digest_hour: int
     digest_weekday: int
     categories: list[CategoryChoice]
+    version: int  # send it back with a change: a stale form is refused (409, stale_version)
 
 
 class PreferencesUpdate(BaseModel):
@@ -89,6 +90,7 @@ class PreferencesUpdate(BaseModel):
     choices: dict[str, Choice]
     digest_hour: int = Field(ge=0, le=23)
     digest_weekday: int = Field(ge=1, le=7)
+    version: int = Field(ge=0, description="The version the form was read at (PreferencesPublic.version)")
 
 
 class Unsubscribed(BaseModel):

@@ -4,21 +4,29 @@ INSERT INTO delivery_attempts (email_id, outcome, reason) VALUES (:email_id, :ou
 -- name: search_deliveries
 -- The delivery log, newest first: by recipient (the start of the address, any case), by the event
 -- that caused the email, by the day it was queued (:since inclusive, :until exclusive), by state.
-SELECT e.id, e.recipient, e.template, e.category, e.cause_event_id, e.message_id, e.attempts,
-       e.last_error, e.created_at, e.sent_at, e.bounced_at, e.next_attempt_at,
-       CASE WHEN e.status <> 'pending' THEN e.status
-            WHEN e.attempts = 0 AND e.last_error IS NULL THEN 'queued'
-            ELSE 'deferred' END AS state,
-       count(*) OVER () AS total
-FROM emails e
-WHERE (:recipient::text IS NULL OR lower(e.recipient) LIKE lower(:recipient::text) || '%')
-  AND (:cause_event_id::uuid IS NULL OR e.cause_event_id = :cause_event_id::uuid)
-  AND (:since::timestamptz IS NULL OR e.created_at >= :since::timestamptz)
-  AND (:until::timestamptz IS NULL OR e.created_at < :until::timestamptz)
-  AND (:state::text IS NULL OR (CASE WHEN e.status <> 'pending' THEN e.status
-                                     WHEN e.attempts = 0 AND e.last_error IS NULL THEN 'queued'
-                                     ELSE 'deferred' END) = :state::text)
-ORDER BY e.created_at DESC, e.id
+-- At most :cap matches are read (the newest), so a wide search neither counts nor skips the whole
+-- table; `total` is then :cap.
+WITH matches AS (
+    SELECT e.id, e.recipient, e.template, e.category, e.cause_event_id, e.message_id, e.attempts,
+           e.last_error, e.created_at, e.sent_at, e.bounced_at, e.next_attempt_at,
+           CASE WHEN e.status <> 'pending' THEN e.status
+                WHEN e.attempts = 0 AND e.last_error IS NULL THEN 'queued'
+                ELSE 'deferred' END AS state
+    FROM emails e
+    -- The prefix is matched on lower(recipient) as it is indexed (text_pattern_ops).
+    WHERE (:recipient::text IS NULL OR lower(e.recipient) LIKE lower(:recipient::text) || '%')
+      AND (:cause_event_id::uuid IS NULL OR e.cause_event_id = :cause_event_id::uuid)
+      AND (:since::timestamptz IS NULL OR e.created_at >= :since::timestamptz)
+      AND (:until::timestamptz IS NULL OR e.created_at < :until::timestamptz)
+      AND (:state::text IS NULL OR (CASE WHEN e.status <> 'pending' THEN e.status
+                                         WHEN e.attempts = 0 AND e.last_error IS NULL THEN 'queued'
+                                         ELSE 'deferred' END) = :state::text)
+    ORDER BY e.created_at DESC, e.id
+    LIMIT :cap
+)
+SELECT *, count(*) OVER () AS total
+FROM matches
+ORDER BY created_at DESC, id
 LIMIT :limit OFFSET :offset;
 
 -- name: delivery_by_id

@@ -1,11 +1,28 @@
 -- name: hold_digest_item
 INSERT INTO digest_items (id, address, recipient, frequency, category, template, cause_event_id, language,
-    subject, body_text)
+    subject, body_text, body_html)
 SELECT :id, :address, :recipient, :frequency, :category, :template, :cause_event_id, :language,
-       :subject, :body_text
+       :subject, :body_text, :body_html
 -- Queued once as an email of its own (the person chose "at once" then): never in a digest as well.
 WHERE NOT EXISTS (SELECT 1 FROM emails WHERE id = :id)
 ON CONFLICT (id) DO NOTHING;
+
+-- name: held_against_choice
+-- Held items whose person has chosen otherwise for their category since (no choice: at once):
+-- switched off, at once, or the other digest. Locked, so two workers do not both act on one.
+SELECT i.id, i.recipient, i.frequency, i.category, i.template, i.cause_event_id, i.language, i.subject,
+       i.body_text, i.body_html, coalesce(c.choice, 'immediately') AS choice
+FROM digest_items i LEFT JOIN category_choices c ON c.address = i.address AND c.category = i.category
+WHERE i.digest_email_id IS NULL AND coalesce(c.choice, 'immediately') <> i.frequency
+ORDER BY i.created_at, i.id
+LIMIT :limit
+FOR UPDATE OF i SKIP LOCKED;
+
+-- name: drop_digest_item
+DELETE FROM digest_items WHERE id = :id;
+
+-- name: move_digest_item
+UPDATE digest_items SET frequency = :frequency WHERE id = :id;
 
 -- name: waiting_digests
 -- Who has items waiting, by frequency, with the time their digests go out.

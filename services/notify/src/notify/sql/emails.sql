@@ -7,7 +7,9 @@ SELECT :id, :cause_event_id, :template, :recipient, :subject, :body_text, :body_
        :request_id, :language, :attachments, :category
 -- Held for a digest once (the person chose a digest then): sent with it, never on its own as well.
 WHERE NOT EXISTS (SELECT 1 FROM digest_items WHERE id = :id)
-ON CONFLICT DO NOTHING;
+ON CONFLICT DO NOTHING
+-- No row: nothing was queued (callers that mark other rows by this email go by it).
+RETURNING id;
 
 -- name: claim_due_emails
 -- Leases the due emails (:limit at most) for :lease_seconds by moving their next attempt past the
