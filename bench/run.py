@@ -27,7 +27,8 @@ from types import FrameType
 
 from backbone.embedded import free_port
 from backbone.logs import configure_logging
-from bench import ceilings, pages, pipeline, stages
+from bench import ceilings, event_pages, fee_report, pages, pipeline, stages, webhooks
+from bench import volunteers as volunteer_bench
 from bench.report import (
     RESULTS,
     Figure,
@@ -66,8 +67,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pages-connections", type=int, default=pages.CONCURRENCY,
                         help=f"wrk connections for the pages and their ceiling (default {pages.CONCURRENCY}; "
                         "1 shows what one page costs alone)")
-    parser.add_argument("--only", choices=["pages", "pipeline"], default=None,
-                        help="run only the page bench or only the pipeline (default both)")
+    parser.add_argument("--only", choices=["pages", "pipeline", "fees", "webhooks", "volunteers", "events"],
+                        default=None, help="run only the page bench, the pipeline, the fee report, the "
+                        "webhooks or volunteer matching and offer clicks (default all)")
     parser.add_argument("--profile-pages", choices=["gateway", "meetings"], action="append", default=[],
                         help="record this service with py-spy while each page is loaded (collapsed stacks, "
                         "<service>-<page>.txt in the kept folder; repeatable)")
@@ -106,14 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     stack = Stack(
         var=var,
         ports=Ports.free(),
-        services=(ServiceSpec("meetings", free_port()), ServiceSpec("notify", free_port()),
-                  ServiceSpec("gateway", free_port())),
+        services=(ServiceSpec("meetings", free_port()), ServiceSpec("events", free_port()),
+                  ServiceSpec("notify", free_port()), ServiceSpec("gateway", free_port())),
         extra_env=dict(item.split("=", 1) for item in args.env),
         durable_postgres=True,
     )
     try:
-        print(f"Starting PostgreSQL, NATS, the SMTP sink, meetings, notify and the gateway in {var} ...",
-              flush=True)
+        print(f"Starting PostgreSQL, NATS, the SMTP sink, meetings, events, notify and the gateway in "
+              f"{var} ...", flush=True)
         start(stack, args.profile)
         return asyncio.run(measure(stack, args))
     except KeyboardInterrupt:
@@ -155,6 +157,22 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
     if args.only == "pages":
         page_figures, page_details = await measure_pages(stack, args)
         return _finish(page_figures, args, {"pages": page_details})
+    if args.only == "fees":
+        only_fees, about_fees = await measure_fee_report(stack)
+        print(table(only_fees))
+        return _finish(only_fees, args, {"fee_report": about_fees})
+    if args.only == "volunteers":
+        only_volunteers, about_volunteers = await measure_volunteers(stack)
+        print(table(only_volunteers))
+        return _finish(only_volunteers, args, {"volunteers": about_volunteers})
+    if args.only == "events":
+        only_events, about_events = await measure_event_pages(stack, args)
+        print(table(only_events))
+        return _finish(only_events, args, {"events": about_events})
+    if args.only == "webhooks":
+        only_webhooks, about_webhooks = await measure_webhooks(stack)
+        print(table(only_webhooks))
+        return _finish(only_webhooks, args, {"webhooks": about_webhooks})
     if args.skip_ceilings:
         figures += _previous_ceilings(args.output)
         tx = figures[0]
@@ -173,9 +191,18 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
             ceiling("js_pull_consume_ack", consumed.per_second, "msgs/s"),
         ]
 
+    fee_details: dict[str, object] = {}
+    webhook_details: dict[str, object] = {}
+    volunteer_details: dict[str, object] = {}
     if args.only != "pipeline":
         page_figures, page_details = await measure_pages(stack, args)
         figures += page_figures
+        fee_figures, fee_details = await measure_fee_report(stack)
+        figures += fee_figures
+        webhook_figures, webhook_details = await measure_webhooks(stack)
+        figures += webhook_figures
+        volunteer_figures, volunteer_details = await measure_volunteers(stack)
+        figures += volunteer_figures
 
     def headers() -> dict[str, str]:
         return stack.system_headers("meetings")
@@ -244,10 +271,52 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
         "stages": [asdict(s) for s in breakdown],
         "cpu_seconds": cpu,
         "pages": page_details,
+        "fee_report": fee_details,
+        "webhooks": webhook_details,
+        "volunteers": volunteer_details,
     }
     path.with_name(path.stem + "-details.json").write_text(json.dumps(details, indent=2) + "\n")
     print(f"\nWrote {path}.")
     return 0
+
+
+async def measure_fee_report(stack: Stack) -> tuple[list[Figure], dict[str, object]]:
+    """Issue 10: the monthly fee report for 5,000 volunteers, at most 1 s (bench/fee_report.py)."""
+    volume = fee_report.Volume()
+    print(f"Seeding a volunteers database ({volume.volunteers:,} volunteers, a year of hours) and "
+          f"building the fee report {volume.runs} times ...", flush=True)
+    return await fee_report.measure(stack.postgres.dsn(fee_report.DATABASE), volume)
+
+
+async def measure_volunteers(stack: Stack) -> tuple[list[Figure], dict[str, object]]:
+    """Issue 10: matching against 5,000 volunteers (p99 at most 100 ms) and 200 concurrent accept
+    clicks for 20 places (exactly 20 accepted, nobody booked twice) (bench/volunteers.py)."""
+    volume = volunteer_bench.Volume()
+    print(f"Seeding a volunteers database ({volume.volunteers:,} volunteers, 50,000 assignments), matching "
+          f"{volume.runs} times and answering {volume.clicks} offers at once ...", flush=True)
+    return await volunteer_bench.measure(stack.postgres.dsn(volunteer_bench.DATABASE), volume)
+
+
+async def measure_event_pages(
+    stack: Stack, args: argparse.Namespace
+) -> tuple[list[Figure], dict[str, object]]:
+    """Issue 9: a visitor's event page through the gateway, and the feed of 1,000 events, cold and 304
+    (bench/event_pages.py)."""
+    print(f"Making {event_pages.EVENTS:,} events, then loading an event page and the feed ...", flush=True)
+    return await event_pages.measure(
+        events_url=stack.url("events"),
+        gateway_url=stack.url("gateway"),
+        sign=lambda: stack.system_headers("events"),
+        seconds=args.pages_seconds,
+        connections=args.pages_connections,
+    )
+
+
+async def measure_webhooks(stack: Stack) -> tuple[list[Figure], dict[str, object]]:
+    """Issue 11: 1,000 webhook deliveries to a local receiver, at least 500/s (bench/webhooks.py)."""
+    print(f"Delivering {webhooks.DELIVERIES:,} webhooks to a receiver that checks each signature ...",
+          flush=True)
+    return await webhooks.measure(stack.postgres.dsn(webhooks.DATABASE))
 
 
 async def measure_pages(stack: Stack, args: argparse.Namespace) -> tuple[list[Figure], dict[str, object]]:
@@ -276,11 +345,14 @@ async def measure_pages(stack: Stack, args: argparse.Namespace) -> tuple[list[Fi
         top = pages.load(PAGE_CEILING, f"{ceiling_url}/meetings/{ceiling_row}", seconds=args.pages_seconds,
                          connections=args.pages_connections)
     runs = []
+    # CPU per page: the gateway with its worker processes, PostgreSQL with its backends.
+    watched = {k: v for k, v in _processes(stack).items() if k in ("gateway", "meetings", "postgres")}
+    meter = stages.CpuMeter(watched, with_children={"gateway", "postgres"})
     for name, (url, _must) in targets.items():
         spies = [_py_spy(stack, service, name, args.pages_seconds + pages.WARMUP_SECONDS)
                  for service in args.profile_pages]
         runs.append(pages.load(name, url, seconds=args.pages_seconds, cookie=cookie,
-                               connections=args.pages_connections))
+                               connections=args.pages_connections, meter=meter))
         for spy in spies:
             spy.wait(60)
     bad = [r for r in [top, *runs] if r.not_ok or r.socket_errors]
@@ -300,6 +372,9 @@ async def measure_pages(stack: Stack, args: argparse.Namespace) -> tuple[list[Fi
     for run in [top, *runs]:
         print(f"{run.name}: {run.requests:,} answers in {run.seconds:.1f} s, p50 {run.p50_ms:,.1f} ms, "
               f"p99 {run.p99_ms:,.1f} ms, max {run.max_ms:,.1f} ms ({run.path})")
+        if run.cpu_ms_per_page:
+            print("    CPU ms per page: " + ", ".join(f"{k} {v:.2f}" for k, v in run.cpu_ms_per_page.items())
+                  + " (other: the rest of the machine, wrk included)")
     print()
     details: dict[str, object] = {
         "seconds": args.pages_seconds,
