@@ -433,7 +433,14 @@ def test_hours_proposed_by_link_are_approved_and_paid_in_the_fee_report(
     gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
 ) -> None:
     pool = _pool(admin, paid=True)
-    admin.send("POST", f"/v1/pools/{pool['id']}/fees", {"hourly_fee": "150.00", "valid_from": "2020-01-01"})
+    # A fee from long ago, written straight into the table: the API refuses a fee back in time.
+    admin.sql(
+        "INSERT INTO pool_fees (id, pool_id, hourly_fee, valid_from, created_by)"
+        " VALUES ($1, $2, 150.00, $3, 's')",
+        uuid.uuid4(),
+        uuid.UUID(pool["id"]),
+        date(2020, 1, 1),
+    )
     person = _volunteer(
         admin, pool, name=f"Tim Timmar {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=300)
     )
