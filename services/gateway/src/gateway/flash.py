@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.i18n import N_
@@ -49,6 +50,13 @@ def flash(response: Response, key: str) -> None:
     response.set_cookie(
         COOKIE, key, httponly=True, samesite="lax", max_age=60, path="/", secure=_secure.get()
     )
+
+
+def redirect(target: str, key: str = "saved") -> RedirectResponse:
+    """The 303 after a POST that did what was asked, carrying the message that says so."""
+    response = RedirectResponse(target, status_code=303)
+    flash(response, key)
+    return response
 
 
 def take(request: Request, response: Response) -> str | None:

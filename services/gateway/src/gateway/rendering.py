@@ -20,9 +20,9 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from gateway import csrf, flash, i18n, roles
-from gateway.i18n import N_
+from gateway.i18n import N_, _
 from gateway.sessions import SignedIn
-from gateway.upstream import Answer, AnswerCache
+from gateway.upstream import Answer, AnswerCache, Outcome
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -212,6 +212,17 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     response.body = response.render(html)
     response.headers["content-length"] = str(len(response.body))
     return response
+
+
+def problem(request: Request, status_code: int, heading: str, message: str) -> HTMLResponse:
+    """The error page: what went wrong (`heading`) and what to do now (`message`)."""
+    return render(request, "pages/error.html", status_code=status_code, heading=heading, message=message)
+
+
+def refused(request: Request, outcome: Outcome) -> HTMLResponse:
+    """The service's reason for refusing a button's POST, on an error page."""
+    status_code = outcome.status_code if 400 <= outcome.status_code < 500 else 502
+    return problem(request, status_code, _("Det gick inte"), outcome.message)
 
 
 def render_kept(

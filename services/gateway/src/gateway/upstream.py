@@ -240,6 +240,42 @@ def identity_headers(request: Request, user: SignedIn, service: str) -> dict[str
     }
 
 
+# The one identity the gateway speaks for every visitor with: the services need no subject for their
+# public routes, and one per browser (from a cookie anybody can make up) would let a robot fill the
+# signed identities and cached answers that staff's pages rely on.
+VISITOR = Identity(subject="visitor", roles=(), name=None)
+
+
+def visitor_headers(request: Request, service: str) -> dict[str, str]:
+    key = request.app.state.settings.signing_key
+    if key is None:
+        raise RuntimeError(
+            "GATEWAY_IDENTITY_SIGNING_KEY is not set, so the gateway cannot speak for visitors."
+        )
+    return {
+        "Authorization": f"Bearer {MINTED.token(VISITOR, key=key, audience=service)}",
+        REQUEST_ID_HEADER: current_request_id() or "",
+    }
+
+
+async def visitor_call(
+    request: Request, service: str, method: str, path: str, *, json: Any = None, kept: bool = False
+) -> Answer:
+    """`service`'s public route as VISITOR; `ServiceUnavailable` on a 5xx. `kept`: a GET's answer is
+    cached and revalidated (only where it is the same for every visitor, never one person's)."""
+    answer: Answer = await request.app.state.upstream.request(
+        service,
+        method,
+        f"{request.app.state.upstreams[service]}{path}",
+        headers={**visitor_headers(request, service), "Accept-Language": current_locale()},
+        json=json,
+        cache_key=(VISITOR, service, path) if kept and method == "GET" else None,
+    )
+    if answer.status_code >= 500:
+        raise ServiceUnavailable(service)
+    return answer
+
+
 class Services:
     """One person's way to the services during one request."""
 
@@ -320,6 +356,11 @@ async def side_by_side(*calls: Awaitable[Any]) -> list[Any]:
 
 async def _awaited(call: Awaitable[Any]) -> Any:
     return await call
+
+
+async def nothing() -> None:
+    """For side_by_side, in the place of a call this person may not make (its answer is None)."""
+    return None
 
 
 async def record_change(request: Request, user: SignedIn, service: str, method: str, path: str) -> None:

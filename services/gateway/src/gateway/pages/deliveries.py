@@ -15,7 +15,7 @@ from gateway.auth import requires
 from gateway.csrf import csrf_protect
 from gateway.i18n import N_, _
 from gateway.navigation import ServiceId
-from gateway.rendering import render
+from gateway.rendering import problem, render
 from gateway.sessions import SignedIn
 from gateway.upstream import ServicesDep
 
@@ -120,11 +120,10 @@ async def delivery_log(
 async def delivery(request: Request, _user: Staff, services: ServicesDep, email_id: ServiceId) -> Response:
     entry = await services.get_json(SERVICE, f"/v1/deliveries/{email_id}")
     if entry is None:
-        return render(
+        return problem(
             request,
-            "pages/error.html",
-            status_code=404,
-            heading=_("Mejlet finns inte i loggen"),
-            message=_("Det kan vara så gammalt att det är borttaget. Gå tillbaka till utskicksloggen."),
+            404,
+            _("Mejlet finns inte i loggen"),
+            _("Det kan vara så gammalt att det är borttaget. Gå tillbaka till utskicksloggen."),
         )
     return render(request, "notify/delivery.html", entry=entry, states=STATES, outcomes=OUTCOMES)

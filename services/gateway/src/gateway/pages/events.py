@@ -14,20 +14,20 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 
-from backbone.correlation import REQUEST_ID_HEADER, current_request_id
-from backbone.identity import Identity
-from gateway import flash, roles, throttle
+from gateway import flash, roles, throttle, upstream
 from gateway.auth import client_ip, requires
 from gateway.csrf import csrf_protect
 from gateway.forms import DATE_HINT, TIME_HINT, ShownAt, parse_date, send_form
-from gateway.i18n import N_, _, current_locale
+from gateway.i18n import N_, _
 from gateway.labels import translated
 from gateway.navigation import ServiceId
 from gateway.pages import feeds
-from gateway.rendering import render
+from gateway.rendering import problem, refused, render
 from gateway.sessions import SignedIn
 from gateway.upstream import (
-    MINTED,
+    VISITOR as VISITOR,  # the volunteers' link pages take it from here
+)
+from gateway.upstream import (
     Answer,
     Outcome,
     Services,
@@ -107,18 +107,8 @@ def _empty_page() -> dict[str, Any]:
     return {"items": [], "total": 0, "limit": PAGE_SIZE, "offset": 0}
 
 
-def _problem(request: Request, status_code: int, heading: str, message: str) -> Response:
-    return render(request, "pages/error.html", status_code=status_code, heading=heading, message=message)
-
-
 def _not_found(request: Request) -> Response:
-    return _problem(request, 404, _("Evenemanget finns inte"), _("Gå tillbaka till listan över evenemang."))
-
-
-def _refused(request: Request, outcome: Outcome) -> Response:
-    """The service's reason for refusing a button's POST, on an error page."""
-    status_code = outcome.status_code if 400 <= outcome.status_code < 500 else 502
-    return _problem(request, status_code, _("Det gick inte"), outcome.message)
+    return problem(request, 404, _("Evenemanget finns inte"), _("Gå tillbaka till listan över evenemang."))
 
 
 # --- Staff -------------------------------------------------------------------------------------------
@@ -479,11 +469,8 @@ async def _act(request: Request, services: Services, path: str, body: Any, saved
     """A button's POST: done and back to the page, or the service's reason on an error page."""
     outcome = await send(services, "POST", path, body, service=SERVICE)
     if outcome.ok:
-        target = saved if saved is not None else f"/events/{outcome.data['id']}"
-        redirect = RedirectResponse(target, status_code=303)
-        flash.flash(redirect, "saved")
-        return redirect
-    return _refused(request, outcome)
+        return flash.redirect(saved if saved is not None else f"/events/{outcome.data['id']}")
+    return refused(request, outcome)
 
 
 @router.post("/{event_id}/publish", response_class=HTMLResponse)
@@ -528,7 +515,7 @@ async def copy_event(
     if event is None:
         return _not_found(request)
     if day is None:
-        return _problem(request, 400, _("Det gick inte"), _(DATE_HINT))
+        return problem(request, 400, _("Det gick inte"), _(DATE_HINT))
     zone = request.app.state.settings.zone
     starts = datetime.fromisoformat(event["starts_at"]).astimezone(zone)
     body = {"starts_at": datetime.combine(day, starts.time(), zone).isoformat()}
@@ -731,7 +718,7 @@ async def _event_and_item(
 
 
 def _no_item(request: Request) -> Response:
-    return _problem(
+    return problem(
         request,
         404,
         _("Programpunkten finns inte"),
@@ -787,10 +774,8 @@ async def remove_programme_item(
     outcome = await send(services, "DELETE", f"/v1/events/{event_id}/programme/{item_id}", service=SERVICE)
     if outcome.ok or outcome.status_code == 404:
         # Gone already (a second tap, or someone else): what the person wanted is done.
-        redirect = RedirectResponse(f"/events/{event_id}/programme", status_code=303)
-        flash.flash(redirect, "saved")
-        return redirect
-    return _refused(request, outcome)
+        return flash.redirect(f"/events/{event_id}/programme")
+    return refused(request, outcome)
 
 
 class HelpForm(BaseModel):
@@ -984,11 +969,7 @@ class CheckInForm(BaseModel):
 
 
 def _back_to_door(event_id: str, search: str) -> Response:
-    redirect = RedirectResponse(
-        with_query(f"/events/{event_id}/check-in", {"name": search} if search else None), status_code=303
-    )
-    flash.flash(redirect, "saved")
-    return redirect
+    return flash.redirect(with_query(f"/events/{event_id}/check-in", {"name": search} if search else None))
 
 
 @router.post("/{event_id}/check-in", response_class=HTMLResponse)
@@ -1123,35 +1104,9 @@ async def export_file(
 # --- The public side ---------------------------------------------------------------------------------
 
 
-# The one identity the gateway speaks for every visitor with: the service needs no subject for its public
-# routes, and one per browser (from a cookie anybody can make up) would let a robot fill the signed
-# identities and cached answers that staff's pages rely on.
-VISITOR = Identity(subject="visitor", roles=(), name=None)
-
-
 async def visitor_call(request: Request, method: str, path: str, *, json: Any = None) -> Answer:
-    key = request.app.state.settings.signing_key
-    if key is None:
-        raise RuntimeError(
-            "GATEWAY_IDENTITY_SIGNING_KEY is not set, so the gateway cannot speak for visitors."
-        )
-    identity = VISITOR
-    headers = {
-        "Authorization": f"Bearer {MINTED.token(identity, key=key, audience=SERVICE)}",
-        REQUEST_ID_HEADER: current_request_id() or "",
-        "Accept-Language": current_locale(),
-    }
-    answer: Answer = await request.app.state.upstream.request(
-        SERVICE,
-        method,
-        f"{request.app.state.upstreams[SERVICE]}{path}",
-        headers=headers,
-        json=json,
-        cache_key=(identity, SERVICE, path) if method == "GET" else None,
-    )
-    if answer.status_code >= 500:
-        raise ServiceUnavailable(SERVICE)
-    return answer
+    # The public events pages are the same for every visitor, so their GETs are kept.
+    return await upstream.visitor_call(request, SERVICE, method, path, json=json, kept=True)
 
 
 async def _visitor_json(request: Request, path: str) -> Any:
@@ -1301,7 +1256,7 @@ async def register(
     values = form.model_dump()
     body, errors = person_body(values)
     if not errors and not await _may_register(request, event_id):
-        refused = _problem(
+        too_many = problem(
             request,
             429,
             _("För många anmälningar"),
@@ -1310,8 +1265,8 @@ async def register(
                 "eller kontakta den som ordnar evenemanget."
             ),
         )
-        refused.headers["Retry-After"] = str(_seconds_to_tomorrow(request.app.state.settings.zone))
-        return refused
+        too_many.headers["Retry-After"] = str(_seconds_to_tomorrow(request.app.state.settings.zone))
+        return too_many
     if not errors:
         body["accessibility"] = [need for need in form.accessibility if need in NEEDS]
         body["food"] = form.food.strip() or None

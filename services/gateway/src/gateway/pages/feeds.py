@@ -16,16 +16,11 @@ from urllib.parse import quote
 import httpx
 from fastapi import APIRouter, Request, Response
 
-from backbone.correlation import REQUEST_ID_HEADER, current_request_id
-from backbone.identity import Identity
 from gateway.i18n import _
-from gateway.upstream import MINTED
+from gateway.upstream import visitor_headers
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 SERVICE = "events"
-# The same identity as gateway.pages.events.VISITOR (equal, so it shares its signed token); not
-# imported, as the events pages import this module for the links.
-VISITOR = Identity(subject="visitor", roles=(), name=None)
 SERVICE_PREFIX = "/v1/public/feeds"
 Kind = Literal["ics", "atom"]
 # What a feed's answer carries on: its type and its validators and caching. Nothing else of the
@@ -55,16 +50,7 @@ def _segment(value: str) -> str:
 async def _pass_on(request: Request, path: str) -> Response:
     if any(part in (".", "..") for part in path.split("/")):
         return _plain(404, _("Kalenderlänken gäller inte. Be om en ny länk från den som gav dig den."))
-    key = request.app.state.settings.signing_key
-    if key is None:
-        raise RuntimeError(
-            "GATEWAY_IDENTITY_SIGNING_KEY is not set, so the gateway cannot speak for visitors."
-        )
-    headers = {
-        "Authorization": f"Bearer {MINTED.token(VISITOR, key=key, audience=SERVICE)}",
-        REQUEST_ID_HEADER: current_request_id() or "",
-        "Accept-Encoding": "identity",
-    }
+    headers = {**visitor_headers(request, SERVICE), "Accept-Encoding": "identity"}
     headers.update({name: value for name in _CONDITIONS if (value := request.headers.get(name))})
     client: httpx.AsyncClient = request.app.state.http
     url = f"{request.app.state.upstreams[SERVICE]}{SERVICE_PREFIX}{path}"

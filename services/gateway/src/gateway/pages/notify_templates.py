@@ -12,7 +12,7 @@ from gateway import roles
 from gateway.auth import requires
 from gateway.csrf import csrf_protect
 from gateway.i18n import N_, _
-from gateway.rendering import render
+from gateway.rendering import problem, render
 from gateway.sessions import SignedIn
 from gateway.upstream import ServicesDep
 
@@ -56,11 +56,10 @@ async def preview(
 ) -> Response:
     shown = await services.get_json(SERVICE, f"/v1/templates/{name}/preview", params={"language": language})
     if shown is None:
-        return render(
+        return problem(
             request,
-            "pages/error.html",
-            status_code=404,
-            heading=_("Mallen finns inte"),
-            message=_("Gå tillbaka till listan över mejlmallar och välj en mall där."),
+            404,
+            _("Mallen finns inte"),
+            _("Gå tillbaka till listan över mejlmallar och välj en mall där."),
         )
     return render(request, "notify/template.html", shown=shown, language_names=LANGUAGES, show_in=SHOW_IN)

@@ -13,12 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from backbone.correlation import REQUEST_ID_HEADER, current_request_id
-from backbone.identity import Identity
 from gateway.csrf import csrf_protect
-from gateway.i18n import N_, _, current_locale
+from gateway.i18n import N_, _
 from gateway.rendering import render
-from gateway.upstream import MINTED, Answer, Outcome, ServiceUnavailable
+from gateway.upstream import Answer, Outcome, visitor_call
 
 SERVICE = "notify"
 PAGE_PATH = "/installningar/e-post"
@@ -27,9 +25,6 @@ UNSUBSCRIBE_PATH = "/installningar/e-post/avregistrera"
 router = APIRouter(prefix=PAGE_PATH, dependencies=[Depends(csrf_protect)], tags=["pages"])
 # No CSRF check here, on purpose (see the module's docstring).
 one_click_router = APIRouter(prefix=PAGE_PATH, tags=["pages"])
-
-# The one identity the gateway speaks for visitors with, as on the events' public pages.
-VISITOR = Identity(subject="visitor", roles=(), name=None)
 
 CHOICES = {
     "immediately": N_("Direkt, ett mejl för varje meddelande"),
@@ -59,22 +54,7 @@ WEEKDAYS = {
 
 
 async def notify_as_visitor(request: Request, method: str, path: str, *, json: Any = None) -> Answer:
-    key = request.app.state.settings.signing_key
-    if key is None:
-        raise RuntimeError(
-            "GATEWAY_IDENTITY_SIGNING_KEY is not set, so the gateway cannot speak for visitors."
-        )
-    headers = {
-        "Authorization": f"Bearer {MINTED.token(VISITOR, key=key, audience=SERVICE)}",
-        REQUEST_ID_HEADER: current_request_id() or "",
-        "Accept-Language": current_locale(),
-    }
-    answer: Answer = await request.app.state.upstream.request(
-        SERVICE, method, f"{request.app.state.upstreams[SERVICE]}{path}", headers=headers, json=json
-    )
-    if answer.status_code >= 500:
-        raise ServiceUnavailable(SERVICE)
-    return answer
+    return await visitor_call(request, SERVICE, method, path, json=json)
 
 
 def category_label(category: dict[str, Any]) -> str:

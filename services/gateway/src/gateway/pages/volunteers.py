@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from gateway import flash, roles
@@ -18,9 +18,9 @@ from gateway.csrf import csrf_protect
 from gateway.i18n import N_, _
 from gateway.labels import translated
 from gateway.navigation import ServiceId
-from gateway.rendering import render
+from gateway.rendering import problem, refused, render
 from gateway.sessions import SignedIn
-from gateway.upstream import Outcome, Services, ServicesDep, send, side_by_side
+from gateway.upstream import Services, ServicesDep, nothing, send, side_by_side
 
 router = APIRouter(prefix="/volunteers", dependencies=[Depends(csrf_protect)], tags=["pages"])
 
@@ -82,16 +82,6 @@ def empty_page(limit: int = PAGE_SIZE) -> dict[str, Any]:
     return {"items": [], "total": 0, "limit": limit, "offset": 0}
 
 
-def problem(request: Request, status_code: int, heading: str, message: str) -> Response:
-    return render(request, "pages/error.html", status_code=status_code, heading=heading, message=message)
-
-
-def refused(request: Request, outcome: Outcome) -> Response:
-    """The service's reason for refusing a button's POST, on an error page."""
-    status_code = outcome.status_code if 400 <= outcome.status_code < 500 else 502
-    return problem(request, status_code, _("Det gick inte"), outcome.message)
-
-
 def not_found(request: Request, heading: str) -> Response:
     return problem(
         request, 404, heading, _("Den kan ha tagits bort, eller så hör den inte till dina pooler.")
@@ -101,11 +91,7 @@ def not_found(request: Request, heading: str) -> Response:
 async def act(services: Services, request: Request, path: str, body: Any, saved: str) -> Response:
     """A button's POST: done and back to `saved`, or the service's reason on an error page."""
     outcome = await send(services, "POST", path, body, service=SERVICE)
-    if outcome.ok:
-        redirect = RedirectResponse(saved, status_code=303)
-        flash.flash(redirect, "saved")
-        return redirect
-    return refused(request, outcome)
+    return flash.redirect(saved) if outcome.ok else refused(request, outcome)
 
 
 def expiring(next_expiry: str | None, today: date) -> str:
@@ -141,7 +127,7 @@ async def pool(request: Request, pool_id: ServiceId, user: Requester, services: 
     coordinates = user.has_role(*roles.COORDINATE_POOLS)
     found, fees = await side_by_side(
         services.get_json(SERVICE, f"/v1/pools/{pool_id}"),
-        services.get_json(SERVICE, f"/v1/pools/{pool_id}/fees") if coordinates else _nothing(),
+        services.get_json(SERVICE, f"/v1/pools/{pool_id}/fees") if coordinates else nothing(),
     )
     if found is None:
         return not_found(request, _("Poolen finns inte"))
@@ -155,10 +141,6 @@ async def pool(request: Request, pool_id: ServiceId, user: Requester, services: 
         memberships=MEMBERSHIP,
         can_coordinate=coordinates,
     )
-
-
-async def _nothing() -> None:
-    return None
 
 
 # --- Volunteers --------------------------------------------------------------------------------------
@@ -276,9 +258,7 @@ async def record_consent(
             services, "POST", f"/v1/volunteers/{volunteer_id}/consents", body, service=SERVICE
         )
         if outcome.ok:
-            redirect = RedirectResponse(f"/volunteers/people/{volunteer_id}#consents", status_code=303)
-            flash.flash(redirect, "saved")
-            return redirect
+            return flash.redirect(f"/volunteers/people/{volunteer_id}#consents")
         errors["text_version"] = outcome.message
     return await _person_page(request, volunteer_id, services, consent=form.model_dump(), errors=errors)
 

@@ -29,7 +29,7 @@ from gateway.pages.volunteers import (
     show,
 )
 from gateway.sessions import SignedIn
-from gateway.upstream import Services, ServicesDep, side_by_side
+from gateway.upstream import Services, ServicesDep, nothing, side_by_side
 
 router = APIRouter(prefix="/volunteers/requests", dependencies=[Depends(csrf_protect)], tags=["pages"])
 PAGE_SIZE = 50
@@ -188,10 +188,6 @@ async def create_request(
     )
 
 
-async def _nothing() -> None:
-    return None
-
-
 @router.get("/{request_id}", response_class=HTMLResponse)
 async def show_request(
     request: Request, request_id: ServiceId, user: Requester, services: ServicesDep
@@ -200,7 +196,7 @@ async def show_request(
     found, candidates = await side_by_side(
         services.get_json(SERVICE, f"/v1/requests/{request_id}"),
         # Only coordinators of the pool may see who could be asked; the service refuses the others.
-        services.get_json(SERVICE, f"/v1/requests/{request_id}/candidates") if coordinates else _nothing(),
+        services.get_json(SERVICE, f"/v1/requests/{request_id}/candidates") if coordinates else nothing(),
     )
     if found is None:
         return not_found(request, _("Förfrågan finns inte"))

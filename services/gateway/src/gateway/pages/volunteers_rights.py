@@ -15,7 +15,8 @@ from gateway.csrf import csrf_protect
 from gateway.i18n import N_, _
 from gateway.labels import translated
 from gateway.navigation import ServiceId
-from gateway.pages.volunteers import SERVICE, Manager, act, empty_page, not_found, problem, show
+from gateway.pages.volunteers import SERVICE, Manager, act, empty_page, not_found, show
+from gateway.rendering import problem
 from gateway.upstream import ServicesDep, ServiceUnavailable
 
 router = APIRouter(prefix="/volunteers/rights", dependencies=[Depends(csrf_protect)], tags=["pages"])

@@ -16,8 +16,9 @@ from gateway.csrf import csrf_protect
 from gateway.i18n import N_, _
 from gateway.labels import translated
 from gateway.navigation import ServiceId
-from gateway.pages.volunteers import SERVICE, Coordinator, act, empty_page, problem, show
+from gateway.pages.volunteers import SERVICE, Coordinator, act, empty_page, show
 from gateway.pages.volunteers_chart import hours_chart
+from gateway.rendering import problem
 from gateway.upstream import ServicesDep, ServiceUnavailable, side_by_side
 
 router = APIRouter(prefix="/volunteers", dependencies=[Depends(csrf_protect)], tags=["pages"])

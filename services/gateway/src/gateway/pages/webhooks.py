@@ -11,14 +11,14 @@ from datetime import datetime, tzinfo
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
 from gateway import flash, roles
 from gateway.auth import requires
 from gateway.csrf import csrf_protect
 from gateway.i18n import N_, _
 from gateway.navigation import ServiceId
-from gateway.rendering import render
+from gateway.rendering import problem, render
 from gateway.sessions import SignedIn
 from gateway.upstream import Services, ServicesDep, send
 
@@ -137,14 +137,11 @@ async def _detail(
 ) -> Response:
     endpoint = await services.get_json(SERVICE, f"{API}/{endpoint_id}")
     if endpoint is None:
-        return render(
+        return problem(
             request,
-            "pages/error.html",
-            status_code=404,
-            heading=_("Webhooken finns inte"),
-            message=_(
-                "Den kan vara borttagen eller höra till en annan organisation. Gå tillbaka till era webhooks."
-            ),
+            404,
+            _("Webhooken finns inte"),
+            _("Den kan vara borttagen eller höra till en annan organisation. Gå tillbaka till era webhooks."),
         )
     params: dict[str, Any] = {"limit": PAGE_SIZE, "offset": offset}
     if status in STATUSES:
@@ -184,9 +181,7 @@ async def _change(
         return await _detail(
             request, services, endpoint_id, errors={"endpoint": outcome.message}, status_code=400
         )
-    redirect = RedirectResponse(f"/webhooks/{endpoint_id}", status_code=303)
-    flash.flash(redirect, done)
-    return redirect
+    return flash.redirect(f"/webhooks/{endpoint_id}", done)
 
 
 @router.post("/{endpoint_id}", response_class=HTMLResponse)
@@ -284,9 +279,7 @@ async def remove(request: Request, _user: Manager, services: ServicesDep, endpoi
         return await _detail(
             request, services, endpoint_id, errors={"endpoint": outcome.message}, status_code=400
         )
-    redirect = RedirectResponse("/webhooks", status_code=303)
-    flash.flash(redirect, "webhook_removed")
-    return redirect
+    return flash.redirect("/webhooks", "webhook_removed")
 
 
 @router.get("/{endpoint_id}/messages/{message_id}", response_class=HTMLResponse)
@@ -295,12 +288,11 @@ async def message(
 ) -> Response:
     entry = await services.get_json(SERVICE, f"{API}/{endpoint_id}/messages/{message_id}")
     if entry is None:
-        return render(
+        return problem(
             request,
-            "pages/error.html",
-            status_code=404,
-            heading=_("Leveransen finns inte"),
-            message=_("Gå tillbaka till webhookens logg."),
+            404,
+            _("Leveransen finns inte"),
+            _("Gå tillbaka till webhookens logg."),
         )
     return render(
         request,
