@@ -24,6 +24,7 @@ PRODID = "-//Delaktig//Notify//SV"
 # in tests/contracts checks the two agree.
 EVENTS_UID_DOMAIN = "delaktig.events"
 MEETINGS_UID_DOMAIN = "delaktig.meetings"
+VOLUNTEERS_UID_DOMAIN = "delaktig.volunteers"
 
 Method = Literal["REQUEST", "CANCEL"]
 _FILENAMES = {"sv": "inbjudan.ics", "en": "invitation.ics"}
@@ -35,6 +36,10 @@ def event_uid(event_id: str) -> str:
 
 def meeting_uid(meeting_id: str) -> str:
     return f"{meeting_id}@{MEETINGS_UID_DOMAIN}"
+
+
+def assignment_uid(assignment_id: str) -> str:
+    return f"{assignment_id}@{VOLUNTEERS_UID_DOMAIN}"
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from notify import calendar, rights
 from notify.calendar import Attendee, Entry, Method
 from notify.links import preferences_url
 from notify.mailing import Attachment, q, queue_email
-from notify.rendering import render
+from notify.rendering import language_of, render
 from notify.settings import Settings
 from notify.webhooks import fanout as webhook
 
@@ -264,6 +264,29 @@ class VolunteerOfferSent(BaseModel):
     accept_token: str
     decline_token: str
     recipient: VolunteerRecipient
+
+
+class VolunteerAssignmentConfirmed(BaseModel):
+    assignment_id: str
+    pool_name: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    place: str
+    cancel_token: str
+    recipient: VolunteerRecipient
+
+
+class VolunteerReviewer(BaseModel):
+    token: str
+    recipient: VolunteerRecipient
+
+
+class VolunteerReviewSubmitted(BaseModel):
+    review_id: str
+    title: str
+    deadline: date
+    reviewers: list[VolunteerReviewer]
 
 
 def distinct(recipients: list[Recipient]) -> list[Recipient]:
@@ -898,6 +921,80 @@ async def volunteer_offer_sent(
     )
 
 
+def _by_email(who: VolunteerRecipient) -> Recipient | None:
+    """The volunteer as an email's recipient; None for one reached by text or phone, by the
+    coordinator (the bus then carries no address)."""
+    if who.channel != "email" or not who.email:
+        return None
+    return Recipient(name=who.name, email=who.email, language=language_of(who.language))
+
+
+def _volunteer_link(settings: Settings, path: str, token: str) -> str:
+    return f"{settings.public_url}/volontar/{path}?token={quote(token, safe='')}"
+
+
+async def volunteer_assignment_confirmed(
+    conn: asyncpg.Connection, event: Envelope, data: VolunteerAssignmentConfirmed, settings: Settings
+) -> None:
+    recipient = _by_email(data.recipient)
+    if recipient is None:
+        return
+    cancel_url = _volunteer_link(settings, "uppdrag/avboka", data.cancel_token)
+    # The assignment's own UID: a volunteer's calendar keeps it apart from the event they help at.
+    entry = Entry(
+        uid=calendar.assignment_uid(data.assignment_id),
+        sequence=0,
+        title=data.pool_name,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        location=data.place,
+    )
+    await send_each(
+        conn,
+        event,
+        settings,
+        template="volunteer_assignment_confirmed",
+        recipients=[recipient],
+        context={
+            "pool_name": data.pool_name,
+            "starts_at": data.starts_at,
+            "ends_at": data.ends_at,
+            "place": data.place,
+            "cancel_url": cancel_url,
+        },
+        timezone=data.timezone,
+        calendar_for=invitation(
+            entry,
+            method="REQUEST",
+            settings=settings,
+            timezone=data.timezone,
+            stamp=event.time,
+            partstat="ACCEPTED",
+        ),
+    )
+
+
+async def volunteer_review_submitted(
+    conn: asyncpg.Connection, event: Envelope, data: VolunteerReviewSubmitted, settings: Settings
+) -> None:
+    links: dict[str, str] = {}
+    recipients = []
+    for reviewer in data.reviewers:
+        recipient = _by_email(reviewer.recipient)
+        if recipient is not None:
+            recipients.append(recipient)
+            links.setdefault(recipient.email.lower(), _volunteer_link(settings, "granskning", reviewer.token))
+    await send_each(
+        conn,
+        event,
+        settings,
+        template="volunteer_review_assigned",
+        recipients=recipients,
+        context={"title": data.title, "deadline": data.deadline},
+        context_for=lambda recipient: {"review_url": links[recipient.email.lower()]},
+    )
+
+
 # A day after an event ended nothing more is sent about it (offers and reminders end at its start).
 FORGET_EVENTS_AFTER_SECONDS = 24 * 3600.0
 # A meeting's SEQUENCE is kept a month past its start: long enough for late minutes or a correction's
@@ -1013,6 +1110,14 @@ SUBSCRIPTIONS: list[NotifySubscription] = [
     ),
     # volunteers: an offer to the volunteer, with its accept and decline links
     NotifySubscription("volunteers.offer.sent.v1", VolunteerOfferSent, volunteer_offer_sent),
+    # volunteers: a place to the volunteer, with the cancel link and the assignment's .ics
+    NotifySubscription(
+        "volunteers.assignment.confirmed.v1", VolunteerAssignmentConfirmed, volunteer_assignment_confirmed
+    ),
+    # volunteers: a text to read, to each reviewer reached by email, with their own review link
+    NotifySubscription(
+        "volunteers.review.submitted.v1", VolunteerReviewSubmitted, volunteer_review_submitted
+    ),
     # volunteers: a rights request (docs/rights.md) answered once, through the outbox:
     # notify.export.completed.v1 with everything held at the address, or, after the erasure,
     # notify.erasure.completed.v1
@@ -1062,10 +1167,8 @@ IGNORED: frozenset[str] = frozenset(
         "volunteers.offer.declined.v1",
         "volunteers.offer.expired.v1",
         "volunteers.offer.withdrawn.v1",
-        "volunteers.assignment.confirmed.v1",
         "volunteers.assignment.cancelled.v1",
         "volunteers.hours.approved.v1",
-        "volunteers.review.submitted.v1",
         "volunteers.review.returned.v1",
         "volunteers.export.completed.v1",
         "volunteers.erasure.completed.v1",

@@ -65,6 +65,12 @@ TEMPLATES: dict[str, TemplateInfo] = {
     "event_cancelled": TemplateInfo("registrations", True, "Ett evenemang är inställt"),
     "event_reminder": TemplateInfo("reminders", False, "Påminnelse före ett evenemang"),
     "volunteer_offer": TemplateInfo("volunteering", True, "Fråga till en volontär: ja eller nej"),
+    "volunteer_assignment_confirmed": TemplateInfo(
+        "volunteering", True, "En volontär har fått en plats, med avbokningslänk och kalenderfil"
+    ),
+    "volunteer_review_assigned": TemplateInfo(
+        "volunteering", True, "Fråga till en volontär: läs en text i klarspråk, med länk"
+    ),
     # notify.webhooks: to an organisation's contact when its endpoint was turned off (410, five days).
     "webhook_endpoint_disabled": TemplateInfo("other", True, "En webhook har stängts av"),
 }

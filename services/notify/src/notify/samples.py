@@ -84,6 +84,18 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "accept_url": "https://delaktig.example.se/volontar/erbjudande/ja?token=exempel",
         "decline_url": "https://delaktig.example.se/volontar/erbjudande/nej?token=exempel",
     },
+    "volunteer_assignment_confirmed": {
+        "pool_name": "Värdar på Kulturnatten",
+        "starts_at": _START,
+        "ends_at": _END,
+        "place": "Stadsbiblioteket, Sveavägen 73",
+        "cancel_url": "https://delaktig.example.se/volontar/uppdrag/avboka?token=exempel",
+    },
+    "volunteer_review_assigned": {
+        "title": "Så söker du bostad",
+        "deadline": date(2017, 3, 20),
+        "review_url": "https://delaktig.example.se/volontar/granskning?token=exempel",
+    },
     "webhook_endpoint_disabled": {  # notify.webhooks
         "url": "https://bryggan.example.se/webhooks/delaktig",
         "reason": "Ingen leverans har lyckats på fem dagar.",

@@ -783,3 +783,87 @@ async def test_a_replayed_older_meeting_change_is_not_sent_with_a_higher_sequenc
     # The first move, dead-lettered, replayed after the second was sent: its time is stale.
     await bus.deliver(first_move)
     assert len(await bus.sent(maildir)) == before == 2
+
+
+def volunteer_assignment(channel: str = "email", language: str = "sv") -> dict[str, Any]:
+    offer = volunteer_offer(channel=channel, language=language)
+    for gone in ("needs", "expires_at", "accept_token", "decline_token"):
+        del offer[gone]
+    return {**offer, "assignment_id": str(uuid.uuid4()), "cancel_token": "can.tok"}
+
+
+async def test_a_volunteer_with_a_place_gets_the_cancel_link_and_the_ics_once(bus, sink):
+    _, maildir = sink
+    confirmed = volunteer_assignment()
+    await bus.publish("volunteers.assignment.confirmed.v1", confirmed)
+    [msg] = await bus.sent(maildir)
+    assert msg["To"] == "vera@example.se"
+    assert msg["Subject"] == "Tack! Du hjälper till: Värdar på Kulturnatten måndag 13 mars"
+    got = parts(msg)
+    assert "När: måndag 13 mars 2028 kl. 13.30–16.30" in got["text"]
+    assert "https://delaktig.example.se/volontar/uppdrag/avboka?token=can.tok" in got["text"]
+    assert 'href="https://delaktig.example.se/volontar/uppdrag/avboka?token=can.tok"' in got["html"]
+    [cal] = got["calendars"]
+    assert cal["METHOD"] == "REQUEST"
+    assert str(vevent(cal)["UID"]) == f"{confirmed['assignment_id']}@delaktig.volunteers"
+    assert vevent(cal).decoded("DTSTART") == MARCH_13
+    assert str(vevent(cal)["LOCATION"]) == "Stadsbiblioteket"
+    counts = deliveries(attempts_log_for(maildir))
+    assert list(counts.values()) == [1]
+
+
+async def test_a_volunteer_with_a_place_reads_it_in_english_and_by_text_gets_no_email(bus, sink):
+    _, maildir = sink
+    await bus.publish("volunteers.assignment.confirmed.v1", volunteer_assignment(language="en"))
+    await bus.publish("volunteers.assignment.confirmed.v1", volunteer_assignment(channel="sms"))
+    [msg] = await bus.sent(maildir)
+    assert msg["Subject"] == "Thank you! You are helping: Värdar på Kulturnatten Monday 13 March"
+    assert "When: Monday 13 March 2028 at 13:30–16:30" in parts(msg)["text"]
+    assert [p.get_filename() for p in parts(msg)["calendar_parts"]] == ["invitation.ics"]
+
+
+def reviewer(name: str, email: str | None, language: str = "sv", channel: str = "email") -> dict[str, Any]:
+    return {
+        "review_reviewer_id": str(uuid.uuid4()),
+        "volunteer_id": str(uuid.uuid4()),
+        "token": f"rev.{name.split()[0].lower()}",
+        "recipient": {
+            "name": name,
+            "email": email,
+            "phone": None if email else "070-123 45 67",
+            "language": language,
+            "channel": channel,
+        },
+    }
+
+
+async def test_each_reviewer_by_email_gets_the_review_link_once_in_their_language(bus, sink):
+    _, maildir = sink
+    submitted = {
+        "review_id": str(uuid.uuid4()),
+        "pool_id": str(uuid.uuid4()),
+        "kind": "brochure",
+        "title": "Så söker du bostad",
+        "deadline": "2028-03-20",
+        "original_lix": 52.0,
+        "submitted_by": "staff-1",
+        "submitted_by_name": "Sara Samordnare",
+        "reviewers": [
+            reviewer("Rut Läsare", "rut@example.se"),
+            reviewer("Ed Reader", "ed@example.se", language="en"),
+            reviewer("Tom Telefon", None, channel="phone"),
+        ],
+    }
+    await bus.publish("volunteers.review.submitted.v1", submitted)
+    by_to = {m["To"]: m for m in await bus.sent(maildir)}
+    assert sorted(by_to) == ["ed@example.se", "rut@example.se"]
+    rut, ed = parts(by_to["rut@example.se"]), parts(by_to["ed@example.se"])
+    assert by_to["rut@example.se"]["Subject"] == "Kan du läsa en text? Så söker du bostad"
+    assert "https://delaktig.example.se/volontar/granskning?token=rev.rut" in rut["text"]
+    assert 'href="https://delaktig.example.se/volontar/granskning?token=rev.rut"' in rut["html"]
+    assert "måndag 20 mars 2028" in rut["text"]
+    assert by_to["ed@example.se"]["Subject"] == "Can you read a text? Så söker du bostad"
+    assert "https://delaktig.example.se/volontar/granskning?token=rev.ed" in ed["text"]
+    assert rut["calendars"] == [] and ed["calendars"] == []
+    counts = deliveries(attempts_log_for(maildir))
+    assert len(counts) == 2 and set(counts.values()) == {1}
