@@ -84,6 +84,7 @@ PUBLIC_PATHS = frozenset(
         "/volontar/uppdrag/avboka",
         "/volontar/timmar",
         "/volontar/granskning",
+        "/volontar/samtycken",
         # Email preferences and one-click unsubscribe, by the signed link in every email.
         "/installningar/e-post",
         "/installningar/e-post/avregistrera",

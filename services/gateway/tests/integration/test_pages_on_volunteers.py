@@ -647,3 +647,33 @@ def test_the_pages_are_in_english_for_who_chose_it(
     visitor.cookies.set(i18n.COOKIE, "en")
     offer = visitor.get("/volontar/erbjudande/ja", params={"token": _offer_token(admin, request_id)})
     assert "Yes, I will take the assignment" in offer.text
+
+
+def test_a_volunteer_sees_their_consents_and_withdraws_one_from_the_link(
+    gateway_on_volunteers: LiveServer, admin: VolunteersAdmin
+) -> None:
+    world, request_id = _offered(admin, f"Siv Samtycke {uuid.uuid4().hex[:4]}")
+    person = world["person"]
+    token = admin.send("POST", f"/v1/volunteers/{person['id']}/consents-link", {}, expect=200)["token"]
+    visitor = browser(gateway_on_volunteers)
+
+    shown = visitor.get("/volontar/samtycken", params={"token": token})
+    assert shown.status_code == 200, shown.text
+    assert "erbjudanden" in _text(shown) and person["name"] not in _text(shown)
+    visitor.get("/volontar/samtycken", params={"token": token})  # a mail scanner
+    [standing] = admin.send("GET", f"/v1/volunteers/{person['id']}", expect=200)["consents"]
+    assert standing["withdrawn_at"] is None
+
+    withdrawn = visitor.post(
+        "/volontar/samtycken",
+        data={"csrf_token": csrf_of(shown.text), "token": token, "purpose": "erbjudanden"},
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert "Du har tagit tillbaka ditt samtycke" in _text(withdrawn)
+    [consent] = admin.send("GET", f"/v1/volunteers/{person['id']}", expect=200)["consents"]
+    assert consent["withdrawn_at"] and consent["withdrawn_how"] == "link"
+    offers = [e for e in admin.outbox("volunteers.offer.withdrawn.v1") if e["request_id"] == request_id]
+    assert [e["volunteer_id"] for e in offers] == [person["id"]]
+
+    broken = visitor.get("/volontar/samtycken", params={"token": token[:-5] + "AAAAA"})
+    assert broken.status_code == 400 and "Länken är trasig" in _text(broken)

@@ -7,7 +7,7 @@ record, so the history of what a person agreed to stays readable.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -15,11 +15,14 @@ import asyncpg
 from backbone.errors import NotFound, RuleError
 from backbone.outbox import add_event
 from volunteers import contracts as c
-from volunteers import people
-from volunteers.model import ConsentHow, NewConsent, Scope
+from volunteers import offers, people
+from volunteers.model import OFFERS_PURPOSE, ConsentHow, NewConsent, Scope
 from volunteers.sql_queries import q
+from volunteers.work_links import LinkContext, WorkLink, refuse_erased
 
 Row = dict[str, Any]
+# Not single-use: a person may come back to see or withdraw another consent.
+LINK_DAYS = 90
 
 
 async def give(
@@ -100,3 +103,57 @@ async def withdraw(
             aggregate_id=str(volunteer_id),
         )
         return dict(row)
+
+
+def consents_link(volunteer_id: uuid.UUID, ctx: LinkContext) -> WorkLink:
+    return WorkLink(target_id=volunteer_id, action="consents", expires_at=ctx.now + timedelta(days=LINK_DAYS))
+
+
+async def _linked_volunteer(conn: asyncpg.Connection, token: str, ctx: LinkContext) -> uuid.UUID:
+    link = ctx.signer.read(token, expected="consents", now=ctx.now)
+    volunteer = await q.consent_link_volunteer.fetchrow(conn, id=link.target_id)
+    if volunteer is None:
+        raise NotFound("Vi hittar inte dina uppgifter längre. Kontakta den som samordnar din pool.")
+    refuse_erased(volunteer["status"])
+    return link.target_id
+
+
+async def standing_by_link(*, conn: asyncpg.Connection, token: str, ctx: LinkContext) -> list[Row]:
+    """The consents the person behind the link has given and not withdrawn; changes nothing."""
+    volunteer_id = await _linked_volunteer(conn, token, ctx)
+    rows = await q.consents_of.fetch(conn, volunteer_id=volunteer_id)
+    return [dict(r) for r in rows if r["withdrawn_at"] is None]
+
+
+async def withdraw_by_link(
+    *, conn: asyncpg.Connection, token: str, purpose: str, ctx: LinkContext, offer_ctx: offers.Context
+) -> tuple[Row, int]:
+    """The person withdraws one purpose themselves. Withdrawing the consent to offers takes back the
+    offers still waiting for their answer, and each request asks its next candidate, as a decline does.
+    Returns the withdrawn consent and how many offers were taken back."""
+    volunteer_id = await _linked_volunteer(conn, token, ctx)
+    async with conn.transaction():
+        # Requests before the person, the order an acceptance takes its locks in. An offer sent in
+        # between cannot be accepted either: acceptance checks the consent again under the person's lock.
+        requests = []
+        if purpose == OFFERS_PURPOSE:
+            for row in await q.requests_with_offers_to.fetch(conn, volunteer_id=volunteer_id):
+                requests.append(await offers.locked_request(conn, row["request_id"]))
+        if await q.lock_volunteer.fetchrow(conn, id=volunteer_id) is None:
+            raise NotFound("Vi hittar inte dina uppgifter längre. Kontakta den som samordnar din pool.")
+        standing = await q.standing_consent.fetchrow(conn, volunteer_id=volunteer_id, purpose=purpose)
+        if standing is None:
+            raise RuleError(f"Du har inget gällande samtycke för ”{purpose}”. Inget har ändrats.")
+        row = await withdraw(
+            conn=conn,
+            volunteer_id=volunteer_id,
+            consent_id=standing["id"],
+            how="link",
+            # The person themselves: every pool's view of their consent is theirs to end.
+            scope=Scope(everything=True),
+            now=ctx.now,
+        )
+        taken_back = 0
+        for request in requests:
+            taken_back += await offers.withdraw_offers_of(conn, request, volunteer_id, offer_ctx)
+    return row, taken_back

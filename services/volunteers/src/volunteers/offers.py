@@ -148,6 +148,31 @@ async def _withdraw_outstanding(conn: asyncpg.Connection, request: Row, ctx: Con
         )
 
 
+async def withdraw_offers_of(
+    conn: asyncpg.Connection, request: Row, volunteer_id: uuid.UUID, ctx: Context
+) -> int:
+    """Take back the offers of `request` still waiting for this person (they withdrew their consent
+    to offers), and ask the next candidates as a decline does. The request is locked by the caller."""
+    taken_back = 0
+    for offer in await q.lock_sent_offers_of.fetch(conn, request_id=request["id"], volunteer_id=volunteer_id):
+        await q.set_offer_status.execute(conn, id=offer["id"], status="withdrawn", answered_at=ctx.now)
+        await add_event(
+            conn,
+            c.OFFER_WITHDRAWN,
+            c.OfferWithdrawnV1(
+                offer_id=str(offer["id"]),
+                request_id=str(request["id"]),
+                volunteer_id=str(volunteer_id),
+                reason="consent_withdrawn",
+            ),
+            aggregate_id=str(request["id"]),
+        )
+        taken_back += 1
+    if taken_back:
+        await send_offers(conn, request, ctx)
+    return taken_back
+
+
 async def _fill_if_full(conn: asyncpg.Connection, request: Row, ctx: Context) -> bool:
     taken = await q.assignments_of_request.fetch(conn, request_id=request["id"])
     confirmed = [a for a in taken if a["status"] != "cancelled"]

@@ -6,11 +6,13 @@ A request goes out on the bus (volunteers.export.requested.v1 / volunteers.erasu
 so that every service named in VOLUNTEERS_RIGHTS_SERVICES does its part and answers
 (`<service>.export.completed.v1` / `<service>.erasure.completed.v1`, docs/rights.md). This
 service does its own part at once, in the request's transaction. A request is complete when every
-named service has answered; failed when one of them could not do its part.
+named service has answered; failed when one of them could not do its part, and then the
+administrator can ask the failed services again (`retry_request`).
 
 The erasure request carries the person's name and contact details, since the other services know
-them by those and not by our id. Once every service has answered, that event is deleted from the
-outbox too, with every published event that still names the person.
+them by those and not by our id. Once every service has done its part, that event is deleted from
+the outbox too, with every published event that still names the person; after a failure it stays,
+since asking again needs it.
 """
 
 from __future__ import annotations
@@ -184,16 +186,47 @@ async def _complete_if_answered(conn: asyncpg.Connection, request: Row, now: dat
         return
     status = "failed" if any(a["status"] == "failed" for a in answers) else "complete"
     await q.complete_rights_request.execute(conn, id=request["id"], status=status, completed_at=now)
-    if request["kind"] == "erasure":
-        # Every service has had the contact details; now they go from here too.
-        asked = await q.rights_request_event.fetchrow(
+    if request["kind"] == "erasure" and status == "complete":
+        # Every service has done its part; now the contact details go from here too. Not after a
+        # failure: the request that names the person is what asking the failed services again needs.
+        await q.erase_published_events_naming.execute(conn, keep=None, volunteer_id=request["volunteer_id"])
+        await q.delete_rights_request_events.execute(
             conn, aggregate=_aggregate(request["id"]), subject=ERASURE_REQUESTED.subject
         )
-        if asked is not None:
-            await q.erase_published_events_naming.execute(
-                conn, keep=asked["event_id"], volunteer_id=request["volunteer_id"]
+
+
+async def retry_request(*, conn: asyncpg.Connection, request_id: uuid.UUID, now: datetime) -> Row:
+    """Ask the services that answered `failed` again, with the request as it first went out; their
+    failed answers go, so that the new ones count."""
+    async with conn.transaction():
+        request = await q.lock_rights_request.fetchrow(conn, id=request_id)
+        if request is None:
+            raise NotFound("Begäran finns inte. Ladda om sidan.")
+        if request["status"] != "failed":
+            raise RuleError(
+                "Bara en begäran där någon tjänst har misslyckats kan skickas igen. "
+                "Den här väntar på svar eller är redan klar."
             )
-            await q.delete_outbox_event.execute(conn, event_id=asked["event_id"])
+        removed = await q.delete_failed_rights_answers.fetch(conn, request_id=request_id)
+        failed = {r["service"] for r in removed}
+        services = [s for s in request["services"] if s in failed]
+        asked = await q.rights_request_event.fetchrow(
+            conn, aggregate=_aggregate(request_id), subject=_REQUESTED[request["kind"]].subject
+        )
+        if asked is None:
+            raise RuleError(
+                "Den ursprungliga begäran finns inte längre kvar att skicka igen. "
+                "Starta en ny begäran för personen."
+            )
+        first = RightsRequestedV1.model_validate(json.loads(asked["envelope"])["data"])
+        await q.reopen_rights_request.execute(conn, id=request_id)
+        await add_event(
+            conn,
+            _REQUESTED[request["kind"]],
+            first.model_copy(update={"services": services, "requested_at": now}),
+            aggregate_id=str(request_id),
+        )
+    return await get_request(conn=conn, request_id=request_id)
 
 
 class RightsAnswer(BaseModel):

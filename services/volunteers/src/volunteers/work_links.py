@@ -1,4 +1,5 @@
-"""Signed links for a volunteer's own work: proposing hours for an assignment, returning a review.
+"""Signed links for a volunteer's own work: proposing hours for an assignment, returning a review,
+seeing and withdrawing their consents.
 
 Signed (HMAC-SHA256, a JWT through joserfc, as the events service's links) with the service's link
 secret, never stored: the hours or the review says whether a link may still be used. Each link names
@@ -21,9 +22,9 @@ from joserfc.jwk import OctKey
 from backbone.errors import RuleError
 from volunteers.model import ExpiredLink, InvalidLink
 
-WorkAction = Literal["hours", "review"]
+WorkAction = Literal["hours", "review", "consents"]
 ALGORITHM = "HS256"
-_ACTIONS: tuple[WorkAction, ...] = ("hours", "review")
+_ACTIONS: tuple[WorkAction, ...] = ("hours", "review", "consents")
 BROKEN = (
     "Länken är trasig eller ofullständig. Kopiera hela länken från mejlet, "
     "eller kontakta den som samordnar din pool om det inte hjälper."
@@ -33,7 +34,7 @@ EXPIRED = "Länken har gått ut. Kontakta den som samordnar din pool, så får d
 
 @dataclass(frozen=True)
 class WorkLink:
-    # The assignment (hours) or the reviewer's row of a review (review) the link is for.
+    # The assignment (hours), the reviewer's row of a review (review) or the volunteer (consents).
     target_id: uuid.UUID
     action: WorkAction
     expires_at: datetime

@@ -352,3 +352,37 @@ async def test_the_fee_report_names_an_erased_person_by_pseudonym_only(conn):
     report = await reports.fee_report(conn=conn, month=day.replace(day=1), scope=EVERYTHING)
     [person] = [p for p in report.people if p.volunteer_id == who["volunteer_id"]]
     assert (person.name, person.erased, person.amount) == ("Raderad person", True, Decimal("300.00"))
+
+
+async def test_a_failed_erasure_keeps_what_it_needs_and_is_asked_again_of_the_failed_services_only(conn):
+    who = await someone_with_a_history(conn)
+    needles = [who["name"], who["email"], who["phone"]]
+    erasure = await rights.request_rights(
+        conn=conn,
+        kind="erasure",
+        volunteer_id=who["volunteer_id"],
+        services=SERVICES,
+        by="admin-1",
+        now=ctx().now,
+    )
+    await conn.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+    await answer(conn, erasure["id"], "events", "erasure", status="failed", detail="Databasen svarade inte")
+    await answer(conn, erasure["id"], "notify", "erasure", status="nothing_held")
+    status = await rights.get_request(conn=conn, request_id=erasure["id"])
+    assert status["status"] == "failed"
+    # Events still has the person; the request that names them must stay, or it can never be asked again.
+    [asked] = await outbox(conn, "volunteers.erasure.requested.v1")
+    assert asked["person"]["email"] == who["email"]
+
+    again = await rights.retry_request(conn=conn, request_id=erasure["id"], now=ctx().now)
+    assert (again["status"], again["waiting_for"]) == ("waiting", ["events"])
+    first, second = await outbox(conn, "volunteers.erasure.requested.v1")
+    assert (second["request_id"], second["services"]) == (str(erasure["id"]), ["events"])
+    assert second["person"] == first["person"]
+
+    await conn.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+    await answer(conn, erasure["id"], "events", "erasure")
+    assert (await rights.get_request(conn=conn, request_id=erasure["id"]))["status"] == "complete"
+    assert await where_it_remains(conn, needles) == []
+    with pytest.raises(RuleError):
+        await rights.retry_request(conn=conn, request_id=erasure["id"], now=ctx().now)

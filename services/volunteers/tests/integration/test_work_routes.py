@@ -147,3 +147,8 @@ async def test_rights_requests_are_the_administrators_and_show_where_they_stand(
         "POST", "/v1/rights/requests", json=body | {"volunteer_id": str(uuid.uuid4())}, as_=ADMIN, expect=404
     )
     assert "ingen volontär" in missing.json()["detail"]
+    retry = f"/v1/rights/requests/{made['id']}/retry"
+    await client.call("POST", retry, as_=("pool_coordinator",), expect=403)
+    # Only a request some service failed is asked again; this one still waits.
+    waiting = await client.call("POST", retry, as_=ADMIN, expect=409)
+    assert "misslyckats" in waiting.json()["detail"]

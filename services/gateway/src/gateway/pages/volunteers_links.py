@@ -1,7 +1,8 @@
 """The volunteer's own pages, from the signed links in their messages (no account): answer an offer,
-cancel an assignment, report hours, return a text review. A GET only shows what the link is for and a
-button (mail scanners follow links); the POST from the button acts. The token decides everything, in
-the volunteers service; an expired, reused or broken link gets a page that says so in plain words."""
+cancel an assignment, report hours, return a text review, see and withdraw their consents. A GET only
+shows what the link is for and a button (mail scanners follow links); the POST from the button acts.
+The token decides everything, in the volunteers service; an expired, reused or broken link gets a page
+that says so in plain words."""
 
 from __future__ import annotations
 
@@ -346,3 +347,48 @@ async def review_by_link(request: Request, form: Annotated[ReviewForm, Form()]) 
     if problem is not None:
         return problem
     return render(request, "volunteers/review_done.html", heading=_(REVIEW_HEADING), done=done)
+
+
+# --- Consents ------------------------------------------------------------------------------------------
+
+CONSENTS_HEADING = N_("Dina samtycken")
+# The purpose whose withdrawal also takes back the offers waiting for an answer (the service's
+# OFFERS_PURPOSE).
+OFFERS_PURPOSE = "erbjudanden"
+CONSENT_HOWS = {
+    "form": N_("på en blankett"),
+    "paper": N_("på papper"),
+    "email": N_("i ett mejl"),
+    "phone": N_("i telefon"),
+    "link": N_("via en länk"),
+}
+
+
+@public_router.get("/samtycken", response_class=HTMLResponse)
+async def consents_link(request: Request, token: str = "") -> Response:
+    seen, problem = await _look_up(request, "/v1/links/consents", token, _(CONSENTS_HEADING))
+    if problem is not None:
+        return problem
+    return render(
+        request,
+        "volunteers/consents.html",
+        heading=_(CONSENTS_HEADING),
+        seen=seen,
+        token=token,
+        hows={key: _(text) for key, text in CONSENT_HOWS.items()},
+        offers_purpose=OFFERS_PURPOSE,
+    )
+
+
+class ConsentForm(BaseModel):
+    token: str = ""
+    purpose: str = ""
+
+
+@public_router.post("/samtycken", response_class=HTMLResponse)
+async def withdraw_consent_by_link(request: Request, form: Annotated[ConsentForm, Form()]) -> Response:
+    body = {"token": form.token, "purpose": form.purpose.strip()[:200]}
+    done, problem = await _answer(request, "/v1/links/consents", body, _(CONSENTS_HEADING))
+    if problem is not None:
+        return problem
+    return render(request, "volunteers/link_done.html", heading=_(CONSENTS_HEADING), message=done["detail"])

@@ -8,17 +8,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from volunteers import offers
+from volunteers import consents, offers
 from volunteers.api.deps import ERRORS, ConnDep, ContextDep, Visitor
 from volunteers.api.schemas import (
     AssignmentCancelled,
     AssignmentView,
     CancelByLink,
+    ConsentForVolunteer,
+    ConsentsView,
+    ConsentWithdrawByLink,
+    ConsentWithdrawnByLink,
     LinkToken,
     OfferAnswer,
     OfferView,
     RequestForVolunteer,
 )
+from volunteers.api.work_deps import LinkContextDep
 from volunteers.offers import Context
 
 router = APIRouter(prefix="/v1/links", tags=["links"], responses=ERRORS)
@@ -27,6 +32,8 @@ Token = Annotated[str, Query(min_length=1, max_length=2000)]
 ACCEPTED = "Tack! Du har fått platsen. Du får en bekräftelse med en länk om du behöver lämna återbud."
 DECLINED = "Tack för beskedet. Vi frågar någon annan den här gången."
 CANCELLED = "Du har lämnat återbud. Tack för att du sa till: vi frågar någon annan."
+WITHDRAWN = "Du har tagit tillbaka ditt samtycke. Vi använder det inte längre."
+WITHDRAWN_OFFERS = " Erbjudanden som väntade på ditt svar har vi tagit tillbaka."
 
 
 def _request(row: dict[str, Any], ctx: Context) -> RequestForVolunteer:
@@ -85,3 +92,26 @@ async def cancel_assignment(
 ) -> AssignmentCancelled:
     row = await offers.cancel_by_link(conn=conn, token=body.token, reason=body.reason, ctx=ctx)
     return AssignmentCancelled(assignment_id=row["id"], status=row["status"], message=CANCELLED)
+
+
+@router.get("/consents", response_model=ConsentsView)
+async def show_consents(token: Token, conn: ConnDep, _who: Visitor, ctx: LinkContextDep) -> ConsentsView:
+    """The consents the person has given and not withdrawn; changes nothing."""
+    rows = await consents.standing_by_link(conn=conn, token=token, ctx=ctx)
+    return ConsentsView(consents=[ConsentForVolunteer.model_validate(r) for r in rows])
+
+
+@router.post("/consents", response_model=ConsentWithdrawnByLink)
+async def withdraw_consent(
+    body: ConsentWithdrawByLink, conn: ConnDep, _who: Visitor, ctx: LinkContextDep, offer_ctx: ContextDep
+) -> ConsentWithdrawnByLink:
+    """The person withdraws one purpose; the consent to offers takes their waiting offers with it."""
+    row, taken_back = await consents.withdraw_by_link(
+        conn=conn, token=body.token, purpose=body.purpose, ctx=ctx, offer_ctx=offer_ctx
+    )
+    return ConsentWithdrawnByLink(
+        detail=WITHDRAWN + (WITHDRAWN_OFFERS if taken_back else ""),
+        purpose=row["purpose"],
+        withdrawn_at=row["withdrawn_at"],
+        offers_withdrawn=taken_back,
+    )

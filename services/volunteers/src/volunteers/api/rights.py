@@ -61,3 +61,10 @@ async def read_request(request_id: uuid.UUID, conn: ConnDep, _who: Manager) -> R
 async def read_export(request_id: uuid.UUID, conn: ConnDep, _who: Manager) -> dict[str, Any]:
     """Every answered service's part, by service; `complete` says whether all have answered."""
     return await rights.export_document(conn=conn, request_id=request_id)
+
+
+@router.post("/{request_id}/retry", response_model=RightsRequestPublic)
+async def retry_request(request_id: uuid.UUID, conn: ConnDep, _who: Manager) -> RightsRequestPublic:
+    """Ask the services that could not do their part again; the request waits for them anew."""
+    row = await rights.retry_request(conn=conn, request_id=request_id, now=datetime.now(UTC))
+    return RightsRequestPublic.model_validate(row)

@@ -15,6 +15,7 @@ from volunteers.api.deps import ERRORS, ConnDep, ContextDep, Coordinator, Limit,
 from volunteers.api.schemas import (
     ConsentCreate,
     ConsentPublic,
+    ConsentsLinkIssued,
     ConsentWithdraw,
     ExceptionCreate,
     ExceptionPublic,
@@ -30,6 +31,7 @@ from volunteers.api.schemas import (
     WeeklySlotPublic,
     WeeklyUpdate,
 )
+from volunteers.api.work_deps import LinkContextDep
 
 router = APIRouter(prefix="/v1/volunteers", tags=["volunteers"], responses=ERRORS)
 
@@ -182,3 +184,14 @@ async def withdraw_consent(
         now=datetime.now(UTC),
     )
     return ConsentPublic.model_validate(row)
+
+
+@router.post("/{volunteer_id}/consents-link", response_model=ConsentsLinkIssued)
+async def issue_consents_link(
+    volunteer_id: uuid.UUID, conn: ConnDep, who: Coordinator, ctx: LinkContextDep
+) -> ConsentsLinkIssued:
+    """The link the volunteer sees and withdraws their consents with (`<public page>/…?token=<token>`);
+    it works until it expires, as often as they come back."""
+    await people.visible(conn=conn, volunteer_id=volunteer_id, scope=await scope_of(conn, who))
+    link = consents.consents_link(volunteer_id, ctx)
+    return ConsentsLinkIssued(token=ctx.signer.sign(link, now=ctx.now), expires_at=link.expires_at)

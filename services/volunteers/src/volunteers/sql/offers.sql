@@ -56,3 +56,11 @@ SELECT * FROM volunteers WHERE id = ANY(:ids);
 -- name: lock_outstanding_offer_of
 SELECT * FROM offers WHERE request_id = :request_id AND volunteer_id = :volunteer_id AND status = 'sent'
 FOR NO KEY UPDATE;
+
+-- name: requests_with_offers_to
+-- The open requests waiting for this person's answer, in id order so that locks are taken in one order.
+SELECT DISTINCT request_id FROM offers WHERE volunteer_id = :volunteer_id AND status = 'sent' ORDER BY request_id;
+
+-- name: lock_sent_offers_of
+SELECT id FROM offers WHERE request_id = :request_id AND volunteer_id = :volunteer_id AND status = 'sent'
+FOR UPDATE;

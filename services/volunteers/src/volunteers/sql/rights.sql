@@ -146,9 +146,16 @@ WHERE published_at IS NOT NULL
   AND strpos(envelope::text, '"' || (:volunteer_id::uuid)::text || '"') > 0;
 
 -- name: rights_request_event
-SELECT event_id, envelope, published_at FROM outbox
+SELECT event_id, envelope::text AS envelope, published_at FROM outbox
 WHERE aggregate = :aggregate AND subject = :subject
 ORDER BY id LIMIT 1;
 
--- name: delete_outbox_event
-DELETE FROM outbox WHERE event_id = :event_id;
+-- name: delete_rights_request_events
+-- The request and every time it was asked again: each names the person.
+DELETE FROM outbox WHERE aggregate = :aggregate AND subject = :subject;
+
+-- name: delete_failed_rights_answers
+DELETE FROM rights_answers WHERE request_id = :request_id AND status = 'failed' RETURNING service;
+
+-- name: reopen_rights_request
+UPDATE rights_requests SET status = 'waiting', completed_at = NULL WHERE id = :id;

@@ -134,3 +134,6 @@ SELECT * FROM consents WHERE id = :id AND volunteer_id = :volunteer_id;
 SELECT a.*, p.name AS pool_name, r.place FROM assignments a
 JOIN pools p ON p.id = a.pool_id JOIN requests r ON r.id = a.request_id
 WHERE a.volunteer_id = :volunteer_id ORDER BY a.starts_at DESC LIMIT 50;
+
+-- name: consent_link_volunteer
+SELECT id, status FROM volunteers WHERE id = :id;

@@ -62,3 +62,32 @@ class AssignmentCancelled(BaseModel):
     assignment_id: uuid.UUID
     status: AssignmentStatus
     message: str
+
+
+class ConsentForVolunteer(BaseModel):
+    """One standing consent as its giver sees it: nothing else about them."""
+
+    purpose: str
+    text_version: str
+    given_at: datetime
+    given_how: str
+
+
+class ConsentsView(BaseModel):
+    consents: list[ConsentForVolunteer]
+
+
+class ConsentWithdrawByLink(LinkToken):
+    purpose: ShortText
+
+
+class ConsentWithdrawnByLink(BaseModel):
+    detail: str
+    purpose: str
+    withdrawn_at: datetime
+    offers_withdrawn: int
+
+
+class ConsentsLinkIssued(BaseModel):
+    token: str
+    expires_at: datetime
