@@ -60,8 +60,9 @@ class Clock:
     """The service's "now", moved by the test."""
 
     def __init__(self) -> None:
-        # A little ahead of the real clock, so what was just queued (at the real time) is due.
-        self.now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+        # Ahead of the real clock, so what a test queues (at the real time) is due even when the test's
+        # setup takes a while on a busy machine (one second ahead was not enough under load).
+        self.now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=60)
 
     def __call__(self) -> datetime:
         return self.now
