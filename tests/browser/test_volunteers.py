@@ -191,6 +191,25 @@ def test_a_volunteer_answers_an_offer_on_a_phone_by_keyboard(browser: Browser, s
         ctx.close()
 
 
+def _old_fee(stack: Stack, pool_id: str) -> None:
+    """A fee from long ago, written straight into the table: the API refuses a fee back in time."""
+
+    async def write() -> None:
+        conn = await asyncpg.connect(stack.postgres.dsn("volunteers"))
+        try:
+            await conn.execute(
+                "INSERT INTO pool_fees (id, pool_id, hourly_fee, valid_from, created_by)"
+                " VALUES ($1, $2, 150.00, $3, 'browser-test')",
+                uuid.uuid4(),
+                uuid.UUID(pool_id),
+                date(2020, 1, 1),
+            )
+        finally:
+            await conn.close()
+
+    run_async(write())
+
+
 def _past_assignment(stack: Stack, pool_id: str, volunteer_id: str) -> str:
     async def write() -> str:
         starts = datetime.now(UTC) - timedelta(days=1)
@@ -229,11 +248,7 @@ def test_hours_fees_and_a_review_pass_axe(
     pool = world["pool"]
     able = next(iter(world["people"].values()))
     with _service(stack) as service:
-        _sent(
-            service.post(
-                f"/v1/pools/{pool['id']}/fees", json={"hourly_fee": "150.00", "valid_from": "2020-01-01"}
-            )
-        )
+        _old_fee(stack, pool["id"])
         assignment_id = _past_assignment(stack, pool["id"], able["id"])
         token = _sent(service.post(f"/v1/assignments/{assignment_id}/hours-link"))["token"]
 

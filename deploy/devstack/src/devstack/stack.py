@@ -107,6 +107,10 @@ class Stack:
         """Headers that let local tooling (demo data, tests) call a service as the system."""
         return bearer_headers(SYSTEM, key=self._signing_key, audience=service)
 
+    def headers_as(self, identity: Identity, service: str) -> dict[str, str]:
+        """Headers that call a service as the given identity (tests of what one role may see)."""
+        return bearer_headers(identity, key=self._signing_key, audience=service)
+
     def _has(self, service: str) -> bool:
         return any(spec.name == service for spec in self.services)
 
