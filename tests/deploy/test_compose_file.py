@@ -86,10 +86,11 @@ def test_the_service_image_is_built_here_never_pulled(tmp_path):
     config = _config(tmp_path, dev=False)
     built = re.findall(r"^    image: (\S+)\n((?:      .*\n|    (?!image).*\n)*)", config, re.M)
     ours = [(image, body) for image, body in built if "delaktig/service" in image]
-    assert len(ours) == 6, config
+    # Five services, their five migrate one-shots, and volunteers' second provisioning step.
+    assert len(ours) == 11, config
     for image, _body in ours:
         assert image.startswith("localhost/"), image
-    assert config.count("pull_policy: build") == 6, config
+    assert config.count("pull_policy: build") == 11, config
 
 
 def test_nats_monitoring_listens_on_loopback_only():
@@ -99,14 +100,23 @@ def test_nats_monitoring_listens_on_loopback_only():
 
 def test_streams_are_provisioned_by_the_migrate_one_shots_as_ops_and_only_checked_by_services(tmp_path):
     services = _parsed(_config(tmp_path, dev=False))["services"]
-    for name in ("meetings", "notify", "gateway"):
+    for name in ("meetings", "events", "volunteers", "notify", "gateway"):
         one_shot, service = services[f"{name}-migrate"], services[name]
         assert one_shot["command"] == [name, "migrate", "--provision"]
         assert one_shot["environment"][f"{name.upper()}_NATS_URL"].startswith("nats://ops:")
         assert service["environment"][f"{name.upper()}_NATS_URL"].startswith(f"nats://{name}:")
         assert service["environment"][f"{name.upper()}_MANAGE_STREAMS"] == "false"
-        reads = {"notify": {"meetings-migrate"}}.get(name, set())
+        reads = {
+            "notify": {"meetings-migrate", "events-migrate", "volunteers-migrate"},
+            "volunteers": {"events-migrate"},
+        }.get(name, set())
         assert set(one_shot["depends_on"]) == {"postgres", "nats"} | reads, "the streams it reads first"
+    # Volunteers' durable on NOTIFY once notify made that stream (notify reads VOLUNTEERS too).
+    last = services["volunteers-provision"]
+    assert last["command"] == ["volunteers", "provision"]
+    assert last["environment"]["VOLUNTEERS_NATS_URL"].startswith("nats://ops:")
+    assert set(last["depends_on"]) == {"postgres", "nats", "volunteers-migrate", "notify-migrate"}
+    assert set(services["volunteers"]["depends_on"]) == {"postgres", "nats", "volunteers-provision"}
 
 
 def test_the_cluster_routes_need_a_password(tmp_path):

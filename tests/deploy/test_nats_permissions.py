@@ -30,8 +30,17 @@ from backbone.testing import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "deploy" / "nats.conf"
-USERS = ("meetings", "notify", "gateway", "ops")
+USERS = ("meetings", "events", "volunteers", "notify", "gateway", "ops")
 MEETINGS_EVENT = "meetings.meeting.scheduled.v1"
+# Who reads whose stream through a durable of its own (each service's consumers.py SUBSCRIPTIONS,
+# volunteers' rights answers), with one subject of each.
+READS = [
+    ("notify", "meetings.meeting.scheduled.v1"),
+    ("notify", "events.registration.created.v1"),
+    ("notify", "volunteers.offer.sent.v1"),
+    ("volunteers", "events.helpers.requested.v1"),
+    ("volunteers", "notify.export.completed.v1"),
+]
 
 
 class Seen(BaseModel):
@@ -117,11 +126,16 @@ def provisioned(server: Server) -> None:
     async def provision() -> None:
         await Runtime(_settings(server, "meetings", as_user="ops")).provision()
         await Runtime(_settings(server, "gateway", as_user="ops")).provision()
-        notify = Runtime(
-            _settings(server, "notify", as_user="ops"),
-            subscriptions=[Subscription(MEETINGS_EVENT, Seen, _noop)],
-        )
-        await notify.provision()
+        await Runtime(_settings(server, "events", as_user="ops")).provision()
+        # Streams first: notify and volunteers read each other's.
+        await Runtime(_settings(server, "volunteers", as_user="ops")).provision()
+        await Runtime(_settings(server, "notify", as_user="ops")).provision()
+        for reader in ("notify", "volunteers"):
+            subjects = [subject for who, subject in READS if who == reader]
+            await Runtime(
+                _settings(server, reader, as_user="ops"),
+                subscriptions=[Subscription(subject, Seen, _noop) for subject in subjects],
+            ).provision()
 
     asyncio.run(provision())
 
@@ -261,3 +275,35 @@ async def test_each_service_does_its_work_with_what_it_may(server, provisioned):
     finally:
         await meetings.close()
         await notify.close()
+
+
+@pytest.mark.parametrize(("reader", "subject"), READS)
+async def test_a_consumer_reads_another_services_stream_through_its_durable(
+    server, provisioned, reader, subject
+):
+    owner = subject.split(".", 1)[0]
+    stream = owner.upper()
+    publisher = await connect_nats(server.url(owner), owner)
+    consumer = await connect_nats(server.url(reader), reader)
+    try:
+        ack = await publisher.jetstream().publish(subject, b'{"n": 1}')
+        assert ack.stream == stream
+        durable = Consumer(
+            pool=None,  # type: ignore[arg-type]  # ensure and fetch need no database
+            nc=consumer,
+            service=reader,
+            durable=reader,
+            stream=stream,
+            subscriptions=[Subscription(subject, Seen, _noop)],
+            manage=False,
+        )
+        await durable.ensure()
+        sub = await consumer.jetstream().pull_subscribe_bind(durable=reader, stream=stream)
+        # The durable gets the owner's whole prefix: what the other cases published comes too.
+        msgs = await sub.fetch(10, timeout=5)
+        assert subject in [m.subject for m in msgs]
+        for msg in msgs:
+            await msg.ack()
+    finally:
+        await publisher.close()
+        await consumer.close()

@@ -17,7 +17,8 @@ def containers(stack, service: str) -> list:
 
 def test_three_nats_nodes_and_two_replicas_of_each_service_run_healthy(cluster):
     status = cluster.wait_until_fine()
-    for service, count in (("nats", 1), ("nats-2", 1), ("nats-3", 1), ("meetings", 2), ("notify", 2)):
+    expected = {"nats": 1, "nats-2": 1, "nats-3": 1, "meetings": 2, "events": 2, "volunteers": 2, "notify": 2}
+    for service, count in expected.items():
         assert len(containers(cluster, service)) == count, status
 
 

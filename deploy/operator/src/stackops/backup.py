@@ -6,8 +6,8 @@ their hashes) and one `<database>.dump` (pg_dump's custom format) per service da
 --drill` restores every dump into a scratch database beside the real one, compares the number of
 tables and rows, and drops the scratch database again: the proof that the backup restores, without
 touching the live data. Without `--drill` the databases themselves are replaced: only while the
-services that use them are stopped (`docker compose stop meetings notify gateway`), unless the
-operator forces it and types the project's name (see cli.py).
+services that use them are stopped (`docker compose stop meetings events volunteers notify
+gateway`), unless the operator forces it and types the project's name (see cli.py).
 
 Every command runs in the container as an argument list (never a shell line), and a database name
 from the container's SERVICE_DATABASES must be a plain identifier, so nothing in the container's
