@@ -8,7 +8,6 @@ another service read.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import subprocess
@@ -26,7 +25,7 @@ from backbone.embedded import EmbeddedNats, free_port, wait_until_ready
 from backbone.runtime import Runtime, connect_nats
 from backbone.settings import ServiceSettings
 from backbone.streams import DEAD_LETTER_STREAM
-from backbone.testing import eventually
+from backbone.testing import eventually, run_async
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "deploy" / "nats.conf"
@@ -137,7 +136,7 @@ def provisioned(server: Server) -> None:
                 subscriptions=[Subscription(subject, Seen, _noop) for subject in subjects],
             ).provision()
 
-    asyncio.run(provision())
+    run_async(provision())
 
 
 class Client:

@@ -6,7 +6,6 @@ where every role may connect by default), and its migrate step still works with 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import pytest
 from backbone.embedded import EmbeddedPostgres, free_port
 from backbone.runtime import apply_migrations
 from backbone.settings import ServiceSettings
+from backbone.testing import run_async
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "deploy" / "postgres" / "10-databases.sh"
@@ -67,8 +67,8 @@ async def _connects(dsn: str) -> str:
 
 @pytest.mark.parametrize("database", ["postgres", "template1", "notify"])
 def test_a_services_role_reaches_no_other_database(server, database):
-    assert asyncio.run(_connects(_dsn(server, "meetings", "meetings"))) == "connected"
-    outcome = asyncio.run(_connects(_dsn(server, "meetings", database)))
+    assert run_async(_connects(_dsn(server, "meetings", "meetings"))) == "connected"
+    outcome = run_async(_connects(_dsn(server, "meetings", database)))
     assert outcome.startswith("refused: permission denied for database"), outcome
 
 
@@ -76,5 +76,5 @@ def test_the_migrate_step_works_with_only_its_own_database(server):
     settings = ServiceSettings(
         environment="test", service_name="notify", database_url=_dsn(server, "notify", "notify")
     )
-    applied = asyncio.run(apply_migrations(settings, None))
+    applied = run_async(apply_migrations(settings, None))
     assert applied, "the backbone's own migrations were applied"
