@@ -86,8 +86,10 @@ def make_account(stack: Stack) -> Callable[..., Account]:
     return make
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per test module: Playwright's sync API runs an event loop in this thread while
+    it is open, and the async tests collected after the browser tests need the thread free."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is not installed at {CHROMIUM}. Install Debian's package: apt-get install chromium."
