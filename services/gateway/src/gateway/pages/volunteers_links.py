@@ -16,14 +16,12 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from backbone.correlation import REQUEST_ID_HEADER, current_request_id
-from gateway import throttle
+from gateway import throttle, upstream
 from gateway.auth import client_ip
 from gateway.csrf import csrf_protect
-from gateway.i18n import N_, _, current_locale
-from gateway.pages.events import VISITOR
+from gateway.i18n import N_, _
 from gateway.rendering import render
-from gateway.upstream import MINTED, Answer, ServiceUnavailable
+from gateway.upstream import Answer
 
 SERVICE = "volunteers"
 public_router = APIRouter(prefix="/volontar", dependencies=[Depends(csrf_protect)], tags=["pages"])
@@ -45,24 +43,8 @@ REVIEW_KINDS = {"letter_template": N_("Brevmall"), "brochure": N_("Broschyr"), "
 
 
 async def visitor_call(request: Request, method: str, path: str, *, json: Any = None) -> Answer:
-    """The volunteers service as the one visitor identity (see events.VISITOR); never cached, since
-    each answer is one person's."""
-    key = request.app.state.settings.signing_key
-    if key is None:
-        raise RuntimeError(
-            "GATEWAY_IDENTITY_SIGNING_KEY is not set, so the gateway cannot speak for visitors."
-        )
-    headers = {
-        "Authorization": f"Bearer {MINTED.token(VISITOR, key=key, audience=SERVICE)}",
-        REQUEST_ID_HEADER: current_request_id() or "",
-        "Accept-Language": current_locale(),
-    }
-    answer: Answer = await request.app.state.upstream.request(
-        SERVICE, method, f"{request.app.state.upstreams[SERVICE]}{path}", headers=headers, json=json
-    )
-    if answer.status_code >= 500:
-        raise ServiceUnavailable(SERVICE)
-    return answer
+    """The volunteers service as the one visitor identity; never kept, since each answer is one person's."""
+    return await upstream.visitor_call(request, SERVICE, method, path, json=json)
 
 
 def _detail(answer: Answer) -> str:
