@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 import meetings
 from backbone.embedded import free_port
+from backbone.testing import server_folder
 from devstack.stack import Ports, ServiceSpec, Stack
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,17 +38,16 @@ SEED_MINUTES = Path(meetings.__file__).parent / "demo" / "minutes"
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack() -> Iterator[Stack]:
     names = ("meetings", "events", "volunteers", "notify", "gateway")
     services = tuple(ServiceSpec(name, free_port()) for name in names)
-    running = Stack(
-        var=tmp_path_factory.mktemp("stack"), ports=Ports.free(), services=services, durable_postgres=False
-    )
-    try:
-        running.start_all()
-        yield running
-    finally:
-        running.stop_all()
+    with server_folder("browser-stack") as var:
+        running = Stack(var=var, ports=Ports.free(), services=services, durable_postgres=False)
+        try:
+            running.start_all()
+            yield running
+        finally:
+            running.stop_all()
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
 from backbone.embedded import free_port
-from backbone.testing import run_async
+from backbone.testing import run_async, server_folder
 from devstack.mailsink import deliveries, read_attempts, read_maildir
 from devstack.stack import Ports, ServiceSpec, Stack
 
@@ -19,9 +20,14 @@ SEND_LOOPS = 4
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[Stack]:
+def stack() -> Iterator[Stack]:
+    with server_folder("e2e-stack") as var:
+        yield from _running(var)
+
+
+def _running(var: Path) -> Iterator[Stack]:
     s = Stack(
-        var=tmp_path_factory.mktemp("stack"),
+        var=var,
         ports=Ports.free(),
         services=(ServiceSpec("meetings", free_port()), ServiceSpec("notify", free_port())),
         # These journeys kill and restart processes and PostgreSQL itself: what they prove about

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,12 +30,30 @@ from backbone.migrations import Migration, backbone_migrations, ensure_database,
 T = TypeVar("T")
 
 
+@contextmanager
+def server_folder(name: str) -> Iterator[Path]:
+    """A folder for a server's data outside `/tmp/pytest-of-<user>`, removed afterwards.
+
+    Every pytest session that starts makes that folder private again (0700), and PostgreSQL runs as
+    another user when we are root: below it, a long session's database lost its files the moment a
+    second session started beside it ("global/pg_control: Permission denied").
+    """
+    folder = Path(tempfile.mkdtemp(prefix=f"delaktig-{name}-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostgres]:
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port(), durable=False)
-    server.start()
-    yield server
-    server.stop()
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    with server_folder("pg") as folder:
+        server = EmbeddedPostgres(folder / "data", free_port(), durable=False)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="session")
