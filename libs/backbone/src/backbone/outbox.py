@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -80,6 +82,72 @@ async def add_event(
         envelope=env.model_dump(mode="json", exclude_none=True),
     )
     OUTBOX_WRITTEN.ring()
+    return env
+
+
+async def add_events(
+    conn: asyncpg.Connection,
+    event: EventType,
+    items: Sequence[tuple[BaseModel | dict[str, Any], str]],
+    *,
+    max_bytes: int = MAX_EVENT_BYTES,
+) -> list[Envelope]:
+    """`add_event` for many events of one type, each `(data, aggregate_id)`, in two statements
+    instead of two per event (a cancelled event tells 10,000 people: 20,000 round trips before).
+
+    The same checks, numbers and order as `add_event` one after another. The aggregates' counter
+    rows are taken in aggregate order; aggregates named more than once go through `add_event`.
+    """
+    if not conn.is_in_transaction():
+        raise RuntimeError("add_events must run inside the transaction that makes the change.")
+    aggregates = [f"{event.aggregate}/{aggregate_id}" for _data, aggregate_id in items]
+    if len(set(aggregates)) != len(aggregates):
+        return [await add_event(conn, event, data, aggregate_id=aggregate_id, max_bytes=max_bytes)
+                for data, aggregate_id in items]
+    drafts = [_draft(event, data, aggregate, max_bytes) for (data, _id), aggregate in zip(items, aggregates,
+                                                                                            strict=True)]
+    if not drafts:
+        return []
+    numbers = {row["aggregate"]: int(row["last_seq"])
+               for row in await q.next_aggregate_seqs.fetch(conn, aggregates=aggregates)}
+    envelopes = [env.model_copy(update={"aggregateseq": numbers[aggregate]})
+                 for env, aggregate in zip(drafts, aggregates, strict=True)]
+    await q.insert_outbox_events.execute(
+        conn,
+        event_ids=[env.id for env in envelopes],
+        subjects=[event.subject] * len(envelopes),
+        aggregates=aggregates,
+        envelopes=[json.dumps(env.model_dump(mode="json", exclude_none=True)) for env in envelopes],
+    )
+    OUTBOX_WRITTEN.ring()
+    return envelopes
+
+
+def _draft(event: EventType, data: BaseModel | dict[str, Any], aggregate: str, max_bytes: int) -> Envelope:
+    """The envelope of one event, checked as `add_event` checks it, still without its number."""
+    if isinstance(data, BaseModel):
+        if not isinstance(data, event.payload):
+            raise SchemaViolation(
+                f"{event.subject} takes {event.payload.__name__}, not {type(data).__name__}."
+            )
+        payload = data.model_dump(mode="json")
+    else:
+        payload = data
+    event.validate(payload)
+    env = new_envelope(
+        subject=event.subject,
+        source=f"/{event.owner}",
+        data=payload,
+        aggregate=aggregate,
+        correlation_id=current_request_id(),
+        sequence=1,
+    )
+    size = len(env.to_json())
+    if size > max_bytes:
+        raise EventTooLarge(
+            f"{event.subject} for {aggregate} is {size} bytes; events are at most {max_bytes} bytes."
+            " Put less in the event (ids, or a link the consumer can fetch) or split it."
+        )
     return env
 
 

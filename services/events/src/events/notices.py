@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from backbone.outbox import add_event
+from backbone.outbox import add_events
 from events import contracts as c
 from events.registrations import Context, about, cancel_token
 from events.sql_queries import q
@@ -27,10 +27,9 @@ async def tell_changed(
     """Tell everyone concerned that the event changed; the caller holds the event's lock and has
     written the change. How many were told."""
     people = await concerned(conn, after)
-    for reg in people:
-        await add_event(
-            conn,
-            c.REGISTRATION_EVENT_CHANGED,
+    # One statement for everyone's notice, not two each: an event may have thousands of people.
+    notices = [
+        (
             c.RegistrationEventChangedV1(
                 **about(after, reg, ctx),
                 ends_at=after["ends_at"],
@@ -46,8 +45,11 @@ async def tell_changed(
                 cancel_token=cancel_token(after, reg, ctx),
                 sequence=after["sequence"],
             ),
-            aggregate_id=str(reg["id"]),
+            str(reg["id"]),
         )
+        for reg in people
+    ]
+    await add_events(conn, c.REGISTRATION_EVENT_CHANGED, notices)
     return len(people)
 
 
@@ -55,15 +57,16 @@ async def tell_cancelled(
     conn: asyncpg.Connection, *, event: Row, people: list[Row], reason: str | None, ctx: Context
 ) -> None:
     """Tell each of `people` (as they stood before the cancellation) that the event is cancelled."""
-    for reg in people:
-        await add_event(
-            conn,
-            c.REGISTRATION_EVENT_CANCELLED,
+    notices = [
+        (
             c.RegistrationEventCancelledV1(
                 **about(event, reg, ctx),
                 previous_status=reg["status"],
                 reason=reason,
                 sequence=event["sequence"],
             ),
-            aggregate_id=str(reg["id"]),
+            str(reg["id"]),
         )
+        for reg in people
+    ]
+    await add_events(conn, c.REGISTRATION_EVENT_CANCELLED, notices)

@@ -14,8 +14,9 @@ from email.utils import parseaddr
 from functools import lru_cache
 from typing import Literal
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, vCalAddress, vDDDTypes, vText
 from icalendar.parser import Contentline
+from icalendar.timezone import tzp
 
 from notify.mailing import Attachment
 
@@ -77,17 +78,26 @@ def ics(entry: Entry, *, method: Method, organizer: str, attendee: Attendee, sta
 
     A fan-out writes one entry to thousands of people, and icalendar takes milliseconds per file:
     the file without its ATTENDEE is written once per entry, and each attendee's line (written by
-    icalendar too) goes in before its END:VEVENT.
+    icalendar too) goes in before its END:VEVENT. So is the DTSTAMP line: each person's notice is
+    an event of its own, with its own time.
     """
-    before, after = _without_attendee(entry, method, organizer, stamp)
-    return before + _attendee_lines(attendee) + after
+    before, after = _without_attendee(entry, method, organizer)
+    # In UTC, as icalendar's own `add` writes DTSTAMP (RFC 5545 asks it).
+    stamp_line = _property_line("DTSTAMP", vDDDTypes(tzp.localize_utc(stamp)))
+    return before.replace(_STAMP_LINE, "\r\n" + stamp_line, 1) + (
+        _attendee_lines(attendee) + after
+    )
 
 
 _END_OF_EVENT = "END:VEVENT\r\n"
+# Written by icalendar in the cached entry, and replaced by the notice's own DTSTAMP.
+_STAMP_STAND_IN = datetime(1970, 1, 1, tzinfo=UTC)
+# At the start of a line (a folded line starts with a space): never text inside another property.
+_STAMP_LINE = "\r\nDTSTAMP:19700101T000000Z\r\n"
 
 
 @lru_cache(maxsize=256)
-def _without_attendee(entry: Entry, method: Method, organizer: str, stamp: datetime) -> tuple[str, str]:
+def _without_attendee(entry: Entry, method: Method, organizer: str) -> tuple[str, str]:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -96,7 +106,7 @@ def _without_attendee(entry: Entry, method: Method, organizer: str, stamp: datet
     ev = Event()
     ev.add("uid", entry.uid)
     ev.add("sequence", entry.sequence)
-    ev.add("dtstamp", stamp)
+    ev.add("dtstamp", _STAMP_STAND_IN)
     ev.add("dtstart", entry.starts_at.astimezone(UTC))
     if entry.ends_at is not None:
         ev.add("dtend", entry.ends_at.astimezone(UTC))
@@ -113,7 +123,13 @@ def _without_attendee(entry: Entry, method: Method, organizer: str, stamp: datet
     cal.add_component(ev)
     text = cal.to_ical().decode("utf-8")
     at = text.index(_END_OF_EVENT)  # the first: the only VEVENT
+    assert text.count(_STAMP_LINE) == 1, "icalendar writes DTSTAMP otherwise; update _STAMP_LINE"
     return text[:at], text[at:]
+
+
+def _property_line(name: str, value: vDDDTypes) -> str:
+    """One property as icalendar writes it in a component."""
+    return Contentline.from_parts(name, value.params, value, sorted=True).to_ical().decode("utf-8") + "\r\n"
 
 
 def _attendee_lines(attendee: Attendee) -> str:

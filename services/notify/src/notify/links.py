@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -85,7 +86,14 @@ class Signer:
 
 
 def signer_for(settings: Settings) -> Signer:
-    return Signer(settings.link_key)
+    return _signer(settings.link_key)
+
+
+@lru_cache(maxsize=8)
+def _signer(secret: str) -> Signer:
+    # One per key: every email's footer link is signed, and importing the key each time cost as much
+    # as the signing.
+    return Signer(secret)
 
 
 def preferences_url(settings: Settings, address: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
@@ -10,6 +11,7 @@ from notify import calendar
 from notify.calendar import Attendee, Entry
 
 START = datetime(2017, 3, 13, 12, 30, tzinfo=UTC)
+ZONE = ZoneInfo("America/New_York")  # any zone but UTC
 ENTRY = Entry(
     uid=calendar.event_uid("e1"),
     sequence=3,
@@ -99,3 +101,19 @@ def test_an_entry_in_the_autumn_fold_is_read_back_at_its_exact_instant():
     assert event.decoded("DTSTART") == second_half_past_two
     assert event.decoded("DTEND") == second_half_past_two + timedelta(hours=1)
     assert "DTSTART:20261025T013000Z" in text
+
+
+def test_one_entry_for_many_people_is_written_once_whatever_each_notices_time():
+    """A fan-out's notices each carry their own time (DTSTAMP): the entry is still written by icalendar
+    once, and each file still has its own notice's DTSTAMP."""
+    calendar._without_attendee.cache_clear()
+    stamps = [START + timedelta(microseconds=n * 1001) for n in range(5)]
+    texts = [calendar.ics(ENTRY, method="CANCEL", organizer="x@y.se", attendee=ANNA, stamp=s) for s in stamps]
+    assert calendar._without_attendee.cache_info().misses == 1
+    for stamp, text in zip(stamps, texts, strict=True):
+        [event] = Calendar.from_ical(text).walk("VEVENT")
+        assert event.decoded("DTSTAMP") == stamp.replace(microsecond=0)
+    [local] = Calendar.from_ical(
+        calendar.ics(ENTRY, method="CANCEL", organizer="x@y.se", attendee=ANNA, stamp=START.astimezone(ZONE))
+    ).walk("VEVENT")
+    assert local.decoded("DTSTAMP") == START and local.decoded("DTSTAMP").utcoffset() == timedelta(0)

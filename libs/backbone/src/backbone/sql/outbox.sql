@@ -12,10 +12,33 @@ RETURNING last_seq;
 INSERT INTO outbox (event_id, subject, aggregate, envelope)
 VALUES (:event_id, :subject, :aggregate, :envelope);
 
+-- name: next_aggregate_seqs
+-- next_aggregate_seq for many aggregates (:aggregates, each once) in one statement, taken in
+-- aggregate order (sorted) as a transaction about several aggregates must.
+INSERT INTO aggregate_sequence (aggregate, last_seq)
+SELECT a, 1 FROM unnest(:aggregates::text[]) AS a ORDER BY a
+ON CONFLICT (aggregate) DO UPDATE SET last_seq = aggregate_sequence.last_seq + 1
+RETURNING aggregate, last_seq;
+
+-- name: insert_outbox_events
+-- insert_outbox_event for many events in one statement, in the order given (the outbox id is the
+-- publishing order).
+INSERT INTO outbox (event_id, subject, aggregate, envelope)
+SELECT e.event_id, e.subject, e.aggregate, e.envelope::jsonb
+FROM unnest(:event_ids::uuid[], :subjects::text[], :aggregates::text[], :envelopes::text[])
+     WITH ORDINALITY AS e (event_id, subject, aggregate, envelope, n)
+ORDER BY e.n;
+
 -- name: outbox_backlog
 -- What is still to be published. Set-aside rows are never published, so they are no backlog: they
 -- are counted apart (outbox_set_aside_count) and wait for an operator.
 SELECT count(*) FROM outbox WHERE published_at IS NULL AND set_aside_at IS NULL;
+
+-- name: oldest_unsent_outbox_age
+-- Seconds since the oldest row still to be published was written (NULL: none waits), for readiness:
+-- the partial index outbox_unpublished finds it at once however long the outbox is.
+SELECT extract(epoch FROM now() - created_at)::float8 FROM outbox
+WHERE published_at IS NULL AND set_aside_at IS NULL ORDER BY id LIMIT 1;
 
 -- name: try_relay_lock
 SELECT pg_try_advisory_lock(:key);

@@ -36,6 +36,12 @@ SET next_attempt_at = now() + make_interval(secs => :lease_seconds)
 WHERE id = :id AND lease_token = :lease_token AND status = 'pending'
 RETURNING id;
 
+-- name: lease_holds
+-- Just before an email is sent, while its claim's lease has room for the send and its mark: whether
+-- this claim (:lease_token) still holds it, pending (not erased, bounced or taken over). A read, so
+-- no commit to wait for; `extend_lease` when the lease runs short.
+SELECT id FROM emails WHERE id = :id AND lease_token = :lease_token AND status = 'pending';
+
 -- name: mark_sent
 -- Only a pending row of this claim (:lease_token): a row taken over by another sender, or already
 -- marked (a commit whose answer was lost), adds no second event.
