@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def values(*, images: dict[str, str], publish: str, project: str) -> dict[str, s
         # The mail catcher the smoke test reads, as deploy/env.example brings it to try the stack out.
         COMPOSE_PROFILES="dev",
         NOTIFY_SMTP_ALLOW_PLAIN="true",
+        NOTIFY_WEBHOOKS_SECRET_KEYS="1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         **images,
     )
     return env

@@ -6,6 +6,7 @@ temporary folder), so both exercise the same processes the same way.
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import subprocess
@@ -150,6 +151,8 @@ class Stack:
             own["PUBLIC_URL"] = self.url("gateway") if self._has("gateway") else "http://127.0.0.1:8000"
             # Local development: a webhook receiver on this machine may be registered and reached.
             own["WEBHOOKS_ALLOW_PRIVATE"] = "true"
+            # A key of this stack's own, kept with its state, seals the webhook secrets.
+            own["WEBHOOKS_SECRET_KEYS_FILE"] = str(ensure_webhook_keys(self.var / "notify-webhook-keys"))
         others = tuple(other.prefix for other in DEFAULT_SERVICES + self.services if other.name != spec.name)
         extra = {k: v for k, v in self.extra_env.items() if not k.startswith(others)}
         return {**os.environ, **{p + name: value for name, value in own.items()}, **extra}
@@ -236,6 +239,16 @@ class Stack:
 
     def crashed(self) -> list[str]:
         return [name for name, proc in self.procs.items() if proc.poll() is not None]
+
+
+def ensure_webhook_keys(path: Path) -> Path:
+    """A file with one random webhook sealing key (`<id>:<base64>`), made once and then kept."""
+    if not path.exists():
+        # Made readable by its owner only from the start, never for a moment by anyone.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(f"devstack:{base64.b64encode(os.urandom(32)).decode()}\n")
+    return path
 
 
 def _answers_200(url: str) -> bool:

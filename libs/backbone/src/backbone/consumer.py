@@ -39,7 +39,7 @@ from backbone.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_HANDLED
 from backbone.outbox import AGGREGATE_HEADER
 from backbone.queries import backbone_queries as q
 from backbone.streams import DEAD_LETTER_PREFIX, PROVISION_HINT, NotProvisioned
-from backbone.workers import Backoff, run_forever
+from backbone.workers import Backoff, LoopHealth, run_forever
 
 log = get_logger(__name__)
 
@@ -178,6 +178,9 @@ class Consumer:
         self._concurrency = concurrency
         # False: the durable is made by the provisioning step, and this only checks it (see ensure).
         self._manage = manage
+        # A turn: a batch handled, or JetStream answering the consumer's periodic look at its durable.
+        # Not an empty fetch alone: with NATS away that times out just the same.
+        self.health = LoopHealth(f"consumer:{durable}:{stream}")
 
     @property
     def subjects(self) -> list[str]:
@@ -305,7 +308,10 @@ class Consumer:
                         msgs = []
                     _raise_if_cancelling()
                     await self.handle_batch(msgs)
-                    await self._every_few_seconds(psub)
+                    if msgs:
+                        self.health.turned()
+                    if await self._every_few_seconds(psub):
+                        self.health.turned()
             finally:
                 # Each start makes a new subscription (and its inbox); drop the old one, or every
                 # restart leaves one more behind on the connection.
@@ -314,19 +320,27 @@ class Consumer:
                         await psub.unsubscribe()
 
         await run_forever(
-            consume, name=f"consumer:{self.durable}:{self.stream}", backoff=backoff, expected=(Exception,)
+            consume,
+            name=self.health.name,
+            backoff=backoff,
+            expected=(Exception,),
+            health=self.health,
         )
 
-    async def _every_few_seconds(self, psub: Any) -> None:
-        """Report the lag, put back our subjects if another version's write took them away, prune."""
+    async def _every_few_seconds(self, psub: Any) -> bool:
+        """Report the lag, put back our subjects if another version's write took them away, prune.
+
+        True when it looked and JetStream answered: a turn of the loop even when nothing arrives.
+        """
         now = monotonic()
         if self._last_lag_check is not None and now - self._last_lag_check < 5.0:
-            return
+            return False
         self._last_lag_check = now
         try:
             info = await psub.consumer_info()
-        except Exception:  # noqa: BLE001 - lag is best effort
-            return
+        except Exception as exc:  # noqa: BLE001 - lag is best effort; readiness hears of it
+            self.health.failed(f"JetStream did not answer for the durable: {exc!r}")
+            return False
         CONSUMER_LAG.labels(self._service, self.durable).set(info.num_pending + info.num_ack_pending)
         ACK_PENDING.labels(self._service, self.durable).set(info.num_ack_pending)
         if not self._covered_by(_filters_of(info.config)):
@@ -340,6 +354,7 @@ class Consumer:
                 await self.prune()
             except Exception:  # pruning is housekeeping; it tries again in an hour
                 log.warning("could not prune the inbox", consumer=self.durable, exc_info=True)
+        return True
 
     async def prune(self) -> None:
         """Forget inbox rows the stream can no longer redeliver, and the failures of applied events.
@@ -621,6 +636,20 @@ class Consumer:
             "Dead-Letter-Stream-Sequence": str(meta.sequence.stream),
             "Dead-Letter-Delivery-Count": str(meta.num_delivered),
         }
+        # Kept in the service's own database too, where its administrators see it and have this
+        # consumer handle it again (backbone.deadletter_admin). Recorded before the ack, like the publish.
+        async with self._pool.acquire() as conn:
+            await q.record_dead_letter.execute(
+                conn,
+                consumer=self.durable,
+                stream=meta.stream,
+                stream_seq=meta.sequence.stream,
+                subject=msg.subject,
+                headers={k: v for k, v in headers.items() if not k.startswith(("Nats-", "Dead-Letter-"))},
+                data=msg.data,
+                reason=reason[:2000],
+                delivery_count=meta.num_delivered,
+            )
         # Publish before acking: if this fails the message is redelivered, never lost.
         await self._nc.jetstream().publish(
             f"{DEAD_LETTER_PREFIX}.{self._service}.{self.durable}", msg.data, headers=headers

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backbone.conditional import ConditionalGets
 from backbone.correlation import REQUEST_ID_HEADER, bind_request_id, clean_request_id
 from backbone.db import CONNECTION_ERRORS
+from backbone.deadletter_admin import dead_letter_router
 from backbone.identity import InvalidIdentity, VerifiedTokens
 from backbone.logs import get_logger
 from backbone.metrics import HTTP_LATENCY, HTTP_REQUESTS, method_label
@@ -228,9 +229,10 @@ def health_router(runtime: Runtime) -> APIRouter:
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
-        checks = await runtime.readiness()
-        ok = all(checks.values())
-        return JSONResponse(status_code=200 if ok else 503, content={"ready": ok, "checks": checks})
+        # Besides the connections: a background loop that stopped turning, an outbox not emptied.
+        report = await runtime.readiness_report()
+        content = {"ready": report.ready, "checks": report.checks, "reasons": report.reasons}
+        return JSONResponse(status_code=200 if report.ready else 503, content=content)
 
     @router.get("/metrics")
     async def metrics(request: Request) -> Response:
@@ -276,4 +278,7 @@ def install_platform(
     app.add_middleware(RequestContext, service=runtime.settings.service_name)
     install_error_handlers(app)
     app.include_router(health_router(runtime))
+    if require_identity:
+        # Administrators see and replay this service's dead letters (the gateway gathers them).
+        app.include_router(dead_letter_router(settings.service_name))
     app.state.runtime = runtime

@@ -28,6 +28,7 @@ from gateway.locale_middleware import LocaleMiddleware
 from gateway.pages import (
     admin,
     auth,
+    deadletters,
     deliveries,
     events,
     feeds,
@@ -45,6 +46,7 @@ from gateway.pages import (
     start,
     statistics,
     volunteers,
+    volunteers_forms,
     volunteers_links,
     volunteers_requests,
     volunteers_reviews,
@@ -287,6 +289,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(events.router)
     app.include_router(events.public_router)
     app.include_router(feeds.router)
+    # Before volunteers.router: "/volunteers/pools/new" is not a pool's id.
+    app.include_router(volunteers_forms.router)
     app.include_router(volunteers.router)
     app.include_router(volunteers_requests.router)
     app.include_router(volunteers_work.router)
@@ -299,6 +303,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(statistics.router)
     app.include_router(registers.router)
     app.include_router(admin.router)
+    app.include_router(deadletters.router)
     app.include_router(deliveries.router)
     app.include_router(notify_templates.router)
     app.include_router(webhooks.router)

@@ -41,6 +41,9 @@ MESSAGES = {
     "webhook_test_queued": N_("Ett testmeddelande är på väg. Se loggen nedan om en stund."),
     "webhook_replayed": N_("Leveranserna skickas igen."),
     "webhook_removed": N_("Webhooken är borttagen."),
+    "dead_letter_replayed": N_("Meddelandet är hanterat nu."),
+    "dead_letter_not_handled": N_("Det gick inte den här gången heller. Se skälet i listan."),
+    "dead_letter_discarded": N_("Meddelandet är kastat."),
 }
 
 

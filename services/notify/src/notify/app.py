@@ -10,6 +10,7 @@ from backbone.http import install_platform
 from backbone.runtime import Runtime
 from backbone.workers import run_forever
 from notify import digests
+from notify.api import bounces as bounces_api
 from notify.api import deliveries as deliveries_api
 from notify.api import preferences as preferences_api
 from notify.api import templates as templates_api
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse(status_code=400, content={"detail": str(exc), "error": "invalid_link"})
 
     app.include_router(deliveries_api.router)
+    app.include_router(bounces_api.router)
     app.include_router(preferences_api.router)
     app.include_router(templates_api.router)
     webhooks_api.install(app, runtime, settings)

@@ -14,7 +14,7 @@ import asyncpg
 from backbone.correlation import current_request_id
 from backbone.queries import Queries
 from backbone.wakeups import Wakeup
-from notify import digests, preferences
+from notify import bounces, digests, preferences
 from notify.rendering import TEMPLATES, RenderedEmail
 
 q = Queries(Path(__file__).parent / "sql")
@@ -101,7 +101,13 @@ async def queue_email(
     choice = await preferences.decide(conn, recipient=recipient, category=category, critical=info.critical)
     if choice == "off":
         return
-    if choice in preferences.DIGESTS and not attachments and template not in TIME_BOUND:
+    # After a permanent bounce no bulk email goes to the address; the log says so (notify.bounces).
+    not_sent = (
+        await bounces.bounced_reason(conn, recipient=recipient)
+        if category in preferences.BULK and not info.critical
+        else None
+    )
+    if not_sent is None and choice in preferences.DIGESTS and not attachments and template not in TIME_BOUND:
         await digests.hold(
             conn,
             item_id=email_id,
@@ -129,4 +135,8 @@ async def queue_email(
         attachments=[asdict(a) for a in attachments],
         category=category,
     )
+    if not_sent is not None:
+        if await q.mark_not_sent.fetchval(conn, id=email_id, reason=not_sent) is not None:
+            await q.record_attempt.execute(conn, email_id=email_id, outcome="failed", reason=not_sent)
+        return
     EMAILS_QUEUED.ring()

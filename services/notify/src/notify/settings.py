@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -10,12 +11,15 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from backbone.settings import ServiceSettings
+from notify.webhooks.sealing import SecretBox, parse_keys
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 DAY = 24 * 3600.0
 # Signs the preference links of development and test stacks only; production must set its own.
 DEVELOPMENT_LINK_SECRET = "development-only-notify-link-secret-not-for-production"
 MIN_LINK_SECRET_LENGTH = 32
+# Seals webhook secrets in development and test stacks only; production sets its own keys.
+DEVELOPMENT_WEBHOOK_KEYS = "dev:ZGV2ZWxvcG1lbnQtb25seS13ZWJob29rLWtleS0zMmI="
 
 
 def is_local_host(host: str) -> bool:
@@ -74,6 +78,13 @@ class Settings(ServiceSettings):
     webhooks_lease_seconds: float = Field(default=60, gt=0)
     # After a rotation the old secret goes on signing (beside the new one) this long.
     webhooks_secret_overlap_seconds: float = Field(default=DAY, ge=0)
+    # The keys that seal webhook secrets at rest (notify.webhooks.sealing): `<id>:<base64 of 32
+    # bytes>` entries, the first sealing, the others only opening (rotation), in the variable or in a
+    # file (`..._FILE`, read at start). Development and tests fall back to a fixed key.
+    webhooks_secret_keys: SecretStr | None = None
+    webhooks_secret_keys_file: Path | None = None
+    # How often secrets sealed under an older key, or still in plain text, are sealed again.
+    webhooks_reseal_seconds: float = Field(default=3600, gt=0)
     # Delivered and failed webhook messages, with their log, are deleted this long after they were made.
     webhooks_retention_seconds: float = Field(default=90 * DAY, gt=0)
     # At most this many emails a second toward the relay, over all send loops of one process
@@ -87,7 +98,10 @@ class Settings(ServiceSettings):
     # How often the digest worker looks for digests whose time has come.
     digest_check_seconds: float = Field(default=60, gt=0)
 
-    @field_validator("smtp_username", "smtp_password", "smtp_ca_file", "unsubscribe_mailto", mode="before")
+    @field_validator(
+        "smtp_username", "smtp_password", "smtp_ca_file", "unsubscribe_mailto", "webhooks_secret_keys",
+        "webhooks_secret_keys_file", mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # docker compose passes an unset variable on as an empty string.
@@ -115,6 +129,36 @@ class Settings(ServiceSettings):
         if self.link_secret is None:
             return DEVELOPMENT_LINK_SECRET
         return self.link_secret.get_secret_value()
+
+    @model_validator(mode="after")
+    def _webhook_secret_keys_are_readable(self) -> Settings:
+        _ = self.webhook_secret_box  # raises SealingKeyProblem (a ValueError) with what to do
+        return self
+
+    @cached_property
+    def webhook_secret_box(self) -> SecretBox:
+        """The keys webhook secrets are sealed and opened with (a key file is read once, at start)."""
+        if self.webhooks_secret_keys is not None and self.webhooks_secret_keys_file is not None:
+            raise ValueError(
+                f"Both {self.env_name('webhooks_secret_keys')} and "
+                f"{self.env_name('webhooks_secret_keys_file')} are set; give the keys in one of them."
+            )
+        if self.webhooks_secret_keys_file is not None:
+            try:
+                return parse_keys(self.webhooks_secret_keys_file.read_text())
+            except OSError as exc:
+                raise ValueError(
+                    f"{self.env_name('webhooks_secret_keys_file')}: cannot read {exc.filename}: "
+                    f"{exc.strerror}."
+                ) from None
+        if self.webhooks_secret_keys is not None:
+            return parse_keys(self.webhooks_secret_keys.get_secret_value())
+        if not self.development:
+            raise ValueError(
+                f"{self.env_name('webhooks_secret_keys')} is not set. Give notify a key to seal webhook "
+                "secrets with: 1:$(openssl rand -base64 32) (see deploy/env.example)."
+            )
+        return parse_keys(DEVELOPMENT_WEBHOOK_KEYS)
 
     @model_validator(mode="after")
     def _webhooks_reach_private_addresses_only_in_development(self) -> Settings:

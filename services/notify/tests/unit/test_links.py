@@ -58,4 +58,9 @@ def test_production_refuses_to_start_without_a_link_secret_or_with_a_short_one(i
         Settings(environment="production", identity_public_key=key)
     with pytest.raises(ValueError, match="NOTIFY_LINK_SECRET is too short"):
         Settings(environment="production", identity_public_key=key, link_secret="short")
-    assert Settings(environment="production", identity_public_key=key, link_secret=SECRET).link_key == SECRET
+    # Production needs the webhook sealing keys too (notify.webhooks.sealing).
+    keys = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+    made = Settings(
+        environment="production", identity_public_key=key, link_secret=SECRET, webhooks_secret_keys=keys
+    )
+    assert made.link_key == SECRET

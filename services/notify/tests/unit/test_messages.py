@@ -136,7 +136,10 @@ def production(identity_keys):
         key = str(identity_keys.public)
         secret = "a production link secret of 32 characters or more"
         return Settings(
-            **{"environment": "production", "identity_public_key": key, "link_secret": secret} | over
+            **{"environment": "production", "identity_public_key": key, "link_secret": secret}
+            # Production needs the webhook sealing keys too (notify.webhooks.sealing).
+            | {"webhooks_secret_keys": "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}
+            | over
         )
 
     return make

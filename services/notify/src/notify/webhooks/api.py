@@ -37,6 +37,7 @@ from notify.webhooks.schemas import (
     ReplayFailed,
     Topic,
 )
+from notify.webhooks.sealing import reseal_stored_secrets
 from notify.webhooks.topics import TOPICS
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=ERRORS)
@@ -141,6 +142,7 @@ async def register_endpoint(
         created_by=identity.subject,
         now=at,
         guard=guard_of(request),
+        box=_settings(request).webhook_secret_box,
     )
     return EndpointWithSecret(**EndpointPublic.of(row, at).model_dump(), secret=row["secret"])
 
@@ -180,7 +182,12 @@ async def rotate_secret(
     at = now()
     overlap = timedelta(seconds=_settings(request).webhooks_secret_overlap_seconds)
     row = await endpoints.rotate_secret(
-        conn=conn, endpoint_id=endpoint_id, scope=scope_of(identity), now=at, overlap=overlap
+        conn=conn,
+        endpoint_id=endpoint_id,
+        scope=scope_of(identity),
+        now=at,
+        overlap=overlap,
+        box=_settings(request).webhook_secret_box,
     )
     return EndpointWithSecret(**EndpointPublic.of(row, at).model_dump(), secret=row["secret"])
 
@@ -276,6 +283,18 @@ def install(app: FastAPI, runtime: Runtime, settings: Settings) -> None:
 
     async def prune() -> None:
         await WebhookDeliverer(pool=runtime.pool, settings=settings).prune()
+
+    async def reseal() -> None:
+        await reseal_stored_secrets(runtime.pool, settings.webhook_secret_box)
+
+    # Secrets from before migration 0013, or sealed under a key since replaced, are sealed anew:
+    # at start, then every `webhooks_reseal_seconds`.
+    runtime.add_worker(
+        "webhook-reseal",
+        lambda: run_forever(
+            reseal, name="webhook-reseal", every=settings.webhooks_reseal_seconds, expected=(Exception,)
+        ),
+    )
 
     # A failed round is a warning; the next round, one interval later, tries again.
     runtime.add_worker(

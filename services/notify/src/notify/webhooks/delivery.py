@@ -85,6 +85,7 @@ class WebhookDeliverer:
         self._random = random
         self._resolve = resolve
         self._allow_private = settings.webhooks_allow_private
+        self._box = settings.webhook_secret_box
 
     def session(self) -> aiohttp.ClientSession:
         """The HTTP client: connects only to addresses the guard checked, never through a proxy."""
@@ -145,7 +146,10 @@ class WebhookDeliverer:
         at = self._clock()
         body: str = row["body"]
         headers = signed_headers(
-            message_id=webhook_id(row["id"]), at=at, body=body, secrets=signing_secrets(row, at)
+            message_id=webhook_id(row["id"]),
+            at=at,
+            body=body,
+            secrets=signing_secrets(row, at, endpoint_id=row["endpoint_id"], box=self._box),
         )
         headers["Content-Type"] = "application/json"
         status: int | None = None

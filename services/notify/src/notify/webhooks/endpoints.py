@@ -19,6 +19,7 @@ from backbone.errors import NotFound, RuleError
 from backbone.paging import fetch_page
 from notify.webhooks import topics as topic_table
 from notify.webhooks.guard import Resolve, check_url
+from notify.webhooks.sealing import SecretBox
 from notify.webhooks.signing import new_secret
 from notify.webhooks.store import q
 
@@ -99,20 +100,27 @@ async def register(
     created_by: str,
     now: datetime,
     guard: Guard,
-) -> asyncpg.Record:
-    """A new endpoint with a fresh secret; the caller shows the secret once, it is not shown again."""
-    return await q.insert_endpoint.fetchrow(
+    box: SecretBox,
+) -> dict[str, Any]:
+    """A new endpoint with a fresh secret; the caller shows the secret once, it is not shown again.
+
+    Stored sealed; the row returned carries it open, for that one showing.
+    """
+    endpoint_id = uuid.uuid4()
+    secret = new_secret()
+    row = await q.insert_endpoint.fetchrow(
         conn,
-        id=uuid.uuid4(),
+        id=endpoint_id,
         organisation_id=organisation_id,
         url=await _checked_url(url, guard),
         description=_checked_description(description),
         topics=_checked_topics(topics),
-        secret=new_secret(),
+        secret=box.seal(secret, endpoint_id=endpoint_id),
         contact_email=_checked_contact(contact_email),
         created_by=created_by,
         now=now,
     )
+    return {**dict(row), "secret": secret}
 
 
 async def get(*, conn: asyncpg.Connection, endpoint_id: uuid.UUID, scope: uuid.UUID | None) -> asyncpg.Record:
@@ -178,13 +186,23 @@ async def rotate_secret(
     scope: uuid.UUID | None,
     now: datetime,
     overlap: timedelta,
-) -> asyncpg.Record:
-    """A new secret; the one it replaces goes on signing beside it for `overlap` (24 hours)."""
+    box: SecretBox,
+) -> dict[str, Any]:
+    """A new secret; the one it replaces goes on signing beside it for `overlap` (24 hours).
+
+    Stored sealed; the row returned carries the new one open, for its one showing.
+    """
+    secret = new_secret()
     async with conn.transaction():
         await _locked(conn, endpoint_id, scope)
-        return await q.rotate_secret.fetchrow(
-            conn, id=endpoint_id, secret=new_secret(), overlap_until=now + overlap, now=now
+        row = await q.rotate_secret.fetchrow(
+            conn,
+            id=endpoint_id,
+            secret=box.seal(secret, endpoint_id=endpoint_id),
+            overlap_until=now + overlap,
+            now=now,
         )
+    return {**dict(row), "secret": secret}
 
 
 async def remove(*, conn: asyncpg.Connection, endpoint_id: uuid.UUID, scope: uuid.UUID | None) -> None:
@@ -194,12 +212,12 @@ async def remove(*, conn: asyncpg.Connection, endpoint_id: uuid.UUID, scope: uui
         await q.delete_endpoint.execute(conn, id=endpoint_id)
 
 
-def signing_secrets(row: Any, now: datetime) -> list[str]:
+def signing_secrets(row: Any, now: datetime, *, endpoint_id: uuid.UUID, box: SecretBox) -> list[str]:
     """The secrets that sign a message sent at `now`: the current one, and during a rotation the old one."""
-    secrets = [row["secret"]]
+    secrets = [box.open(row["secret"], endpoint_id=endpoint_id)]
     until = row["previous_secret_until"]
     if row["previous_secret"] and until is not None and now < until:
-        secrets.append(row["previous_secret"])
+        secrets.append(box.open(row["previous_secret"], endpoint_id=endpoint_id))
     return secrets
 
 

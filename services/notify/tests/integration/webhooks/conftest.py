@@ -20,6 +20,9 @@ from notify.settings import MIGRATIONS_DIR, Settings
 from notify.webhooks import endpoints
 from notify.webhooks.endpoints import Guard
 
+# What the test settings seal with (the development key), for use cases called directly.
+TEST_BOX = Settings(environment="test").webhook_secret_box
+
 
 @dataclass
 class Received:
@@ -140,6 +143,7 @@ async def add_endpoint(
             created_by="test",
             now=now or datetime.now(UTC),
             guard=Guard(resolve=resolver, allow_private=allow_private),
+            box=TEST_BOX,
         )
 
 

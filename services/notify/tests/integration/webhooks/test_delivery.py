@@ -207,7 +207,12 @@ async def test_during_a_rotation_both_secrets_sign_and_after_24_hours_only_the_n
     endpoint = await add_endpoint(pool, resolver, url=f"http://receiver.test:{receiver.port}/in")
     async with pool.acquire() as conn:
         rotated = await endpoints.rotate_secret(
-            conn=conn, endpoint_id=endpoint["id"], scope=None, now=clock.now, overlap=timedelta(hours=24)
+            conn=conn,
+            endpoint_id=endpoint["id"],
+            scope=None,
+            now=clock.now,
+            overlap=timedelta(hours=24),
+            box=settings.webhook_secret_box,
         )
     old, new = endpoint["secret"], rotated["secret"]
     assert old != new

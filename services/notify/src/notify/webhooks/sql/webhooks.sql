@@ -163,3 +163,17 @@ RETURNING id;
 -- Delivered and failed messages (with their attempts) created before :before; pending ones stay.
 DELETE FROM webhook_messages
 WHERE status <> 'pending' AND created_at < :before;
+
+-- name: endpoints_not_sealed_with
+-- Secrets still in plain text (from before migration 0013) or sealed under another key than :prefix's.
+SELECT id FROM webhook_endpoints
+WHERE NOT starts_with(secret, :prefix)
+   OR (previous_secret IS NOT NULL AND NOT starts_with(previous_secret, :prefix))
+ORDER BY id
+LIMIT :limit;
+
+-- name: lock_endpoint_secrets
+SELECT id, secret, previous_secret FROM webhook_endpoints WHERE id = :id FOR UPDATE;
+
+-- name: store_sealed_secrets
+UPDATE webhook_endpoints SET secret = :secret, previous_secret = :previous_secret WHERE id = :id;

@@ -1,0 +1,51 @@
+-- name: record_dead_letter
+-- The same message dead-lettered again (a redelivery before the ack, or a replay that failed the
+-- same way) is one row, open again, with the newest reason.
+INSERT INTO dead_letters (consumer, stream, stream_seq, subject, headers, data, reason, delivery_count)
+VALUES (:consumer, :stream, :stream_seq, :subject, :headers, :data, :reason, :delivery_count)
+ON CONFLICT (consumer, stream, stream_seq) DO UPDATE
+SET reason = EXCLUDED.reason, delivery_count = EXCLUDED.delivery_count,
+    times = dead_letters.times + 1, dead_lettered_at = now(), status = 'open',
+    replay_started_at = NULL, resolved_at = NULL, resolved_by = NULL;
+
+-- name: list_dead_letters
+SELECT id, consumer, stream, stream_seq, subject, data, reason, delivery_count, times,
+       dead_lettered_at, status, resolved_at, resolved_by, outcome
+FROM dead_letters
+WHERE (:include_resolved OR status IN ('open', 'replaying'))
+ORDER BY dead_lettered_at DESC, id DESC
+LIMIT :limit;
+
+-- name: get_dead_letter
+SELECT id, consumer, stream, stream_seq, subject, headers, data, reason, delivery_count, times,
+       dead_lettered_at, status, resolved_at, resolved_by, outcome
+FROM dead_letters WHERE id = :id;
+
+-- name: claim_dead_letter_for_replay
+-- One replay at a time: a second click finds it claimed or done. A claim older than
+-- :stale_seconds belonged to a process that stopped mid-replay and may be taken again.
+UPDATE dead_letters SET status = 'replaying', replay_started_at = now()
+WHERE id = :id
+  AND (status = 'open'
+       OR (status = 'replaying' AND replay_started_at < now() - make_interval(secs => :stale_seconds)))
+RETURNING id, consumer, stream, stream_seq, subject, headers, data, delivery_count;
+
+-- name: finish_replay
+-- Only while still claimed: a replay that dead-lettered the message again has opened it anew.
+UPDATE dead_letters
+SET status = :status, outcome = :outcome, replay_started_at = NULL,
+    resolved_at = CASE WHEN :status = 'replayed' THEN now() END,
+    resolved_by = CASE WHEN :status = 'replayed' THEN :who END
+WHERE id = :id AND status = 'replaying';
+
+-- name: note_replay_outcome
+UPDATE dead_letters SET outcome = :outcome WHERE id = :id;
+
+-- name: discard_dead_letter
+UPDATE dead_letters
+SET status = 'discarded', resolved_at = now(), resolved_by = :who, outcome = :outcome
+WHERE id = :id AND status = 'open'
+RETURNING id;
+
+-- name: last_handler_error
+SELECT last_error FROM inbox_attempts WHERE consumer = :consumer AND event_id = :event_id;

@@ -1,0 +1,139 @@
+"""A service keeps its dead letters, and its administrators have it handle one again, once."""
+
+import asyncio
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from backbone.consumer import Consumer, Subscription
+from backbone.deadletter_admin import NotReplayable, discard_dead_letter, replay_dead_letter
+from backbone.queries import backbone_queries as q
+from backbone.testing import eventually
+
+from .consuming import consumer, publish, running, stop
+
+
+class ReadsText(BaseModel):
+    """The fixed consumer: it reads `n` as text, as the publisher has come to send it."""
+
+    n: str
+
+
+async def _effects(pool) -> list:
+    async with pool.acquire() as conn:
+        return [r["n"] for r in await conn.fetch("SELECT n FROM effects ORDER BY n")]
+
+
+async def _open_letters(pool) -> list:
+    async with pool.acquire() as conn:
+        return await q.list_dead_letters.fetch(conn, include_resolved=False, limit=10)
+
+
+async def test_a_malformed_message_is_kept_and_replayed_once_after_the_fix(pool, nc, owner):
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE TABLE effects (n text)")
+
+    async def handler(conn, event, data) -> None:
+        await conn.execute("INSERT INTO effects (n) VALUES ($1)", str(data.n))
+
+    await publish(nc, owner, "seven", aggregate="a/1", seq=1)
+    tasks = running(consumer(pool, nc, owner, handler))
+    try:
+        [letter] = await eventually(lambda: _open_letters(pool), "the malformed message kept")
+        # The consumer went on: the next event of the same aggregate is handled.
+        await publish(nc, owner, 8, aggregate="a/1", seq=2)
+        assert await eventually(lambda: _effects(pool), "the next event handled") == ["8"]
+    finally:
+        await stop(tasks)
+    assert letter["subject"] == owner.happened.subject
+    assert "cannot read" in letter["reason"] and "n:" in letter["reason"]
+    assert b'"seven"' in bytes(letter["data"])
+
+    # The consumer is fixed (a new version reads the field as text), and the letter replayed.
+    fixed = Consumer(
+        pool=pool, nc=nc, service=owner.name, durable=owner.name, stream=owner.stream,
+        subscriptions=[Subscription(owner.happened.subject, ReadsText, handler)],
+    )
+    def again() -> Any:
+        return replay_dead_letter(pool=pool, nc=nc, consumers=[fixed], letter_id=letter["id"], who="admin-1")
+
+    first = await again()
+    assert (first.status, first.outcome) == ("replayed", "Handled.")
+    with pytest.raises(NotReplayable, match="already been replayed"):
+        await again()
+    assert await _effects(pool) == ["8", "seven"]
+    assert await _open_letters(pool) == []
+    async with pool.acquire() as conn:
+        done = await q.get_dead_letter.fetchrow(conn, id=letter["id"])
+    assert (done["status"], done["resolved_by"]) == ("replayed", "admin-1")
+
+
+async def test_a_double_click_on_replay_handles_a_transient_failure_once(pool, nc, owner):
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE TABLE effects (n int)")
+    broken = True
+
+    async def handler(conn, event, data) -> None:
+        if broken:
+            raise RuntimeError("the mail relay is away")
+        await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
+
+    await publish(nc, owner, 7, aggregate="a/1")
+    the_consumer = consumer(pool, nc, owner, handler, backoff=[0.05], max_deliver=2, ack_wait=2.0)
+    tasks = running(the_consumer)
+    try:
+        [letter] = await eventually(lambda: _open_letters(pool), "the failing event dead-lettered")
+    finally:
+        await stop(tasks)
+    assert "the mail relay is away" in letter["reason"]
+
+    broken = False
+    results = await asyncio.gather(
+        *(
+            replay_dead_letter(pool=pool, nc=nc, consumers=[the_consumer], letter_id=letter["id"], who="a")
+            for _ in range(2)
+        ),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["NotReplayable", "ReplayResult"]
+    assert await _effects(pool) == [7]
+
+
+async def test_a_replay_that_fails_again_stays_open_with_why(pool, nc, owner):
+    async def handler(conn, event, data) -> None:
+        raise RuntimeError("still broken")
+
+    await publish(nc, owner, 7, aggregate="a/1")
+    the_consumer = consumer(pool, nc, owner, handler, backoff=[0.05], max_deliver=2, ack_wait=2.0)
+    tasks = running(the_consumer)
+    try:
+        [letter] = await eventually(lambda: _open_letters(pool), "the failing event dead-lettered")
+    finally:
+        await stop(tasks)
+
+    result = await replay_dead_letter(
+        pool=pool, nc=nc, consumers=[the_consumer], letter_id=letter["id"], who="a"
+    )
+    assert result.status == "open"
+    assert "still broken" in result.outcome
+    [still] = await _open_letters(pool)
+    assert still["outcome"] == result.outcome
+
+
+async def test_a_discarded_letter_is_never_replayed(pool, nc, owner):
+    async def handler(conn, event, data) -> None:
+        raise AssertionError("never called")
+
+    await publish(nc, owner, "x", aggregate="a/1")
+    the_consumer = consumer(pool, nc, owner, handler)
+    tasks = running(the_consumer)
+    try:
+        [letter] = await eventually(lambda: _open_letters(pool), "the malformed message kept")
+    finally:
+        await stop(tasks)
+    await discard_dead_letter(pool=pool, letter_id=letter["id"], who="a", note="test data")
+    with pytest.raises(NotReplayable, match="discarded"):
+        await replay_dead_letter(pool=pool, nc=nc, consumers=[the_consumer], letter_id=letter["id"], who="a")
+    with pytest.raises(LookupError):
+        await discard_dead_letter(pool=pool, letter_id=999_999, who="a")

@@ -1,0 +1,91 @@
+"""Hand a bounce from an MTA's pipe transport to notify: `python -m notify.bounce_pipe < message`.
+
+For example in Postfix's master.cf, with the bounces address routed to this transport:
+
+    delaktig-bounces unix - n n - - pipe flags=q user=delaktig
+      argv=/opt/delaktig/bin/python -m notify.bounce_pipe --url http://notify:8104
+           --signing-key /etc/delaktig/identity-signing.pem
+
+The message is read whole from standard input and sent to notify's `/v1/bounces` as the system.
+Exit 0 when notify took it (acted on or ignored: an out-of-office reply is not an error), and 75
+(EX_TEMPFAIL) when notify could not be reached or refused it, so the MTA keeps the message and tries
+again later rather than bouncing the bounce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+
+from backbone.identity import Identity, load_signing_key, mint
+
+EX_TEMPFAIL = 75
+# A DSN carries at most the original's headers or the original itself; larger is not a bounce.
+MAX_BYTES = 1_048_576
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m notify.bounce_pipe",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--url",
+        default=os.environ.get("NOTIFY_URL", "http://127.0.0.1:8104"),
+        help="notify's address (env NOTIFY_URL)",
+    )
+    parser.add_argument(
+        "--signing-key",
+        default=os.environ.get("BOUNCE_PIPE_SIGNING_KEY"),
+        help="the gateway's identity signing key, PEM or its path (env BOUNCE_PIPE_SIGNING_KEY)",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0)
+    args = parser.parse_args(argv)
+    if not args.signing_key:
+        print(
+            "Give --signing-key (or BOUNCE_PIPE_SIGNING_KEY): notify takes bounces only from the system.",
+            file=sys.stderr,
+        )
+        return EX_TEMPFAIL
+    raw = sys.stdin.buffer.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        print(
+            f"The message is larger than {MAX_BYTES} bytes; not a bounce notify reads. Dropped.",
+            file=sys.stderr,
+        )
+        return 0
+    token = mint(
+        Identity(subject="bounce-pipe", roles=("system",), name="Bounce pipe"),
+        key=load_signing_key(args.signing_key),
+        audience="notify",
+    )
+    request = urllib.request.Request(
+        f"{args.url.rstrip('/')}/v1/bounces",
+        data=raw,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "message/rfc822"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=args.timeout) as answer:
+            results = json.loads(answer.read())["results"]
+    except urllib.error.HTTPError as exc:
+        print(
+            f"notify refused the bounce ({exc.code}): {exc.read()[:500]!r}. The MTA will try again.",
+            file=sys.stderr,
+        )
+        return EX_TEMPFAIL
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        print(f"Could not reach notify at {args.url}: {exc}. The MTA will try again.", file=sys.stderr)
+        return EX_TEMPFAIL
+    for result in results:
+        print(f"{result['outcome']}: {result.get('recipient') or '-'} {result['detail']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Bounces handed over raw, as an MTA's pipe would: DSNs from Postfix and Exchange mark the email
+bounced, a delay records a deferred try, an out-of-office reply changes nothing, and after a
+permanent bounce bulk email to the address is not sent (critical email still is), with why."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import test_delivery_log as delivery_log
+
+# The delivery log's fixtures: notify over HTTP without its workers, and a real SMTP sink.
+make_sink = delivery_log.make_sink
+notify_factory = delivery_log.notify_factory
+notify = delivery_log.notify
+
+SAMPLES = Path(__file__).parents[1] / "samples" / "dsn"
+
+
+def sample(name: str, *, message_id: str, recipient: str) -> bytes:
+    text = (SAMPLES / name).read_text()
+    return text.replace("{message_id}", message_id).replace("{recipient}", recipient).encode()
+
+
+async def hand_over(notify: Any, raw: bytes, *, as_: tuple[str, ...] = ("system",), expect: int = 200) -> Any:
+    response = await notify.http.post(
+        "/v1/bounces",
+        content=raw,
+        headers={**notify.headers(*as_), "Content-Type": "message/rfc822"},
+    )
+    assert response.status_code == expect, response.text
+    return response.json()
+
+
+async def _sent(notify: Any, recipient: str, template: str = "minutes_published") -> str:
+    message_id = await notify.queue(recipient, template=template)
+    assert await notify.sender().send_due() == 1
+    return message_id
+
+
+async def _detail(notify: Any, message_id: str) -> dict[str, Any]:
+    page = await notify.get("/v1/deliveries")
+    [entry] = [e for e in page["items"] if e["message_id"] == message_id]
+    return await notify.get(f"/v1/deliveries/{entry['id']}")
+
+
+async def test_postfix_and_exchange_bounces_mark_the_email_bounced_once(notify) -> None:
+    for name, status, address in (
+        ("postfix_user_unknown.eml", "5.1.1", "gone@example.se"),
+        ("exchange_recipient_not_found.eml", "5.1.10", "Left.Company@Kommun.example.se"),
+    ):
+        message_id = await _sent(notify, address)
+        raw = sample(name, message_id=message_id, recipient=address.lower())
+        [first] = (await hand_over(notify, raw))["results"]
+        assert (first["outcome"], first["status"]) == ("bounced", status)
+        [again] = (await hand_over(notify, raw))["results"]
+        assert again["outcome"] == "bounced"
+        detail = await _detail(notify, message_id)
+        assert detail["state"] == "bounced"
+        assert [a["outcome"] for a in detail["attempts_log"]] == ["sent", "bounced"]
+        assert detail["attempts_log"][1]["reason"].startswith(status)
+
+
+async def test_a_delay_is_logged_as_deferred_and_the_email_stays_sent(notify) -> None:
+    message_id = await _sent(notify, "slow@example.se")
+    [result] = (await hand_over(notify, sample("postfix_delayed.eml", message_id=message_id,
+                                                recipient="slow@example.se")))["results"]
+    assert (result["outcome"], result["status"]) == ("deferred", "4.4.1")
+    detail = await _detail(notify, message_id)
+    assert detail["state"] == "sent"
+    assert [a["outcome"] for a in detail["attempts_log"]] == ["sent", "deferred"]
+    assert "Connection timed out" in detail["attempts_log"][1]["reason"]
+    # A delay stops nothing: the next bulk email goes out.
+    assert await notify.queue("slow@example.se", template="minutes_published")
+    assert await notify.sender().send_due() == 1
+
+
+async def test_an_out_of_office_reply_and_a_stranger_s_dsn_are_ignored(notify) -> None:
+    message_id = await _sent(notify, "away@example.se")
+    [reply] = (await hand_over(notify, sample("out_of_office.eml", message_id=message_id,
+                                               recipient="away@example.se")))["results"]
+    assert reply["outcome"] == "ignored" and "Not a delivery status notification" in reply["detail"]
+    [stranger] = (await hand_over(notify, sample("postfix_user_unknown.eml", message_id="<not-ours@x>",
+                                                  recipient="away@example.se")))["results"]
+    assert stranger["outcome"] == "ignored" and "No email of ours" in stranger["detail"]
+    [other] = (await hand_over(notify, sample("postfix_user_unknown.eml", message_id=message_id,
+                                               recipient="someone.else@example.se")))["results"]
+    assert other["outcome"] == "ignored" and "another recipient" in other["detail"]
+    assert (await _detail(notify, message_id))["state"] == "sent"
+    assert await notify.queue("away@example.se", template="minutes_published")
+    assert await notify.sender().send_due() == 1
+
+
+async def test_after_a_permanent_bounce_bulk_email_stops_and_critical_email_still_goes(notify) -> None:
+    address = "bounced@example.se"
+    message_id = await _sent(notify, address)
+    await hand_over(notify, sample("postfix_user_unknown.eml", message_id=message_id, recipient=address))
+
+    bulk = await notify.queue(address, template="minutes_published")
+    critical = await notify.queue(address, template="event_cancelled")
+    assert await notify.sender().send_due() == 1
+    assert list(notify.sink.deliveries()) == [message_id, critical]
+    held_back = await _detail(notify, bulk)
+    assert held_back["state"] == "failed"
+    [why] = held_back["attempts_log"]
+    assert why["outcome"] == "failed" and "studsade permanent" in why["reason"] and "5.1.1" in why["reason"]
+    assert (await _detail(notify, critical))["state"] == "sent"
+
+
+async def test_only_the_system_or_an_administrator_hands_over_bounces(notify) -> None:
+    await hand_over(notify, b"From: x\n\nhi", as_=("staff",), expect=403)
+    await hand_over(notify, b"From: x\n\nhi", as_=("administrator",))
+    await hand_over(notify, b"  ", expect=422)
+
+
+def test_the_pipe_command_without_a_key_says_so_and_asks_the_mta_to_try_again() -> None:
+    missing_key = subprocess.run(
+        [sys.executable, "-m", "notify.bounce_pipe", "--url", "http://127.0.0.1:9"],
+        input=b"From: x\n\nhi", capture_output=True, env={"PATH": "/usr/bin:/bin"}, check=False,
+    )
+    assert missing_key.returncode == 75 and b"--signing-key" in missing_key.stderr
