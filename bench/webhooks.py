@@ -113,6 +113,7 @@ async def measure(dsn: str, deliveries: int = DELIVERIES) -> tuple[list[Figure],
                 created_by="bench",
                 now=datetime.now(UTC),
                 guard=Guard(resolve=system_resolve, allow_private=True),
+                box=settings.webhook_secret_box,
             )
         secret = endpoint["secret"]
         context = multiprocessing.get_context("spawn")
