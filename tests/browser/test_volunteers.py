@@ -1,10 +1,14 @@
-"""Volunteers in a real browser, checked with axe: a coordinator asks for volunteers and sees the
-ranked and excluded candidates with their reasons; a volunteer with no account answers an offer on a
-phone by keyboard; hours, the fee report with its chart, and a plain-language review."""
+"""Volunteers in a real browser, checked with axe: staff create a pool, add a trained volunteer and
+edit them by keyboard, and another pool's coordinator is told why not; a coordinator asks for
+volunteers and sees the ranked and excluded candidates with their reasons; a volunteer with no account
+answers an offer on a phone by keyboard; hours, the fee report with its chart, and a plain-language
+review."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +22,7 @@ from playwright.sync_api import Browser, expect
 from backbone.testing import run_async
 from devstack.stack import Stack
 
-from .conftest import AccessiblePage, Account
+from .conftest import PASSWORD, AccessiblePage, Account
 
 pytestmark = pytest.mark.browser
 
@@ -304,3 +308,112 @@ def test_hours_fees_and_a_review_pass_axe(
     expect(page.locator("main")).to_contain_text("Godtagen")
     ui.check()
     ui.goto("/volunteers/rights")
+
+
+def _coordinator_of(stack: Stack, pool_key: str) -> Account:
+    """A pool coordinator for `pool_key`, made with the gateway's command as an operator would."""
+    gateway = next(spec for spec in stack.services if spec.name == "gateway")
+    email = f"coordinator-{uuid.uuid4().hex[:8]}@example.se"
+    argv = [sys.executable, "-m", "gateway", "create-user", "--email", email, "--name", "Kim Samordnare"]
+    argv += ["--password-stdin", "--role", "pool_coordinator", "--pool", pool_key]
+    subprocess.run(
+        argv, env=stack.env_for(gateway), input=f"{PASSWORD}\n", text=True, check=True, capture_output=True
+    )
+    return Account(email, PASSWORD, "Kim Samordnare")
+
+
+# A dozen pages, each checked by axe: on a loaded machine more than the default 300 s.
+@pytest.mark.timeout(900)
+def test_staff_create_a_pool_and_add_a_trained_volunteer_and_edit_them_by_keyboard(
+    ui: AccessiblePage, stack: Stack, make_account: Callable[..., Account]
+) -> None:
+    name = f"Digitala handledare {uuid.uuid4().hex[:4]}"
+    ui.sign_in(make_account("administrator"))
+    page = ui.page
+    ui.goto("/volunteers")
+    page.get_by_role("link", name="Ny pool").click()
+    ui.check()
+    page.get_by_label("Namn", exact=True).fill(name)
+    page.get_by_label("Högst antal uppdrag per person och månad").fill("fyra")
+    page.locator("#field-req-0-label").fill("Utdrag ur belastningsregistret")
+    page.locator("#field-req-0-kind").select_option("certificate")
+    page.locator("#field-req-0-expires-on").check()
+    page.get_by_role("button", name="Skapa poolen").click()
+    # The error is summarised on top and tied to its field.
+    expect(page.get_by_role("alert")).to_contain_text("Skriv ett heltal")
+    cap = page.get_by_label("Högst antal uppdrag per person och månad")
+    expect(cap).to_have_attribute("aria-invalid", "true")
+    ui.check()
+    cap.fill("4")
+    page.get_by_role("button", name="Skapa poolen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    expect(page.get_by_role("table", name="Krav")).to_contain_text("Utdrag ur belastningsregistret")
+    ui.check()
+
+    page.get_by_role("link", name="Lägg till en person i poolen").click()
+    person = f"Ines Ny {uuid.uuid4().hex[:4]}"
+    page.get_by_label("Namn", exact=True).fill(person)
+    page.get_by_label("E-post").fill(f"ines-{uuid.uuid4().hex[:6]}@example.se")
+    page.get_by_label("Språk personen talar").fill("sv, ar")
+    expect(page.get_by_label(name)).to_have_value("active")
+    ui.check()
+    page.get_by_role("button", name="Spara personen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(person)
+    ui.check()
+
+    page.get_by_role("link", name="Ändra uppgifter, pooler, tider och utbildningar").click()
+    ui.check()
+    page.get_by_label("Vad gäller det?").select_option(label=f"Utdrag ur belastningsregistret ({name})")
+    page.get_by_label("Klart den").fill(date.today().isoformat())
+    page.get_by_role("button", name="Spara", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("Ett intyg behöver ett datum")
+    ui.check()
+    page.get_by_label("Går ut den").fill((date.today() + timedelta(days=20)).isoformat())
+    page.get_by_role("button", name="Spara", exact=True).click()
+    qualifications = page.get_by_role("table", name="Utbildningar, avtal och intyg")
+    expect(qualifications).to_contain_text("Utdrag ur belastningsregistret")
+    expect(qualifications).to_contain_text("Går ut snart")
+
+    # Editing by keyboard alone: into the field, type, Enter sends the form.
+    page.get_by_role("link", name="Ändra uppgifter, pooler, tider och utbildningar").focus()
+    page.keyboard.press("Enter")
+    areas = page.get_by_label("Stadsdelar")
+    areas.focus()
+    page.keyboard.type("Kronan")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(person)
+    expect(page.locator("main")).to_contain_text("Kronan")
+    ui.check()
+
+
+# A dozen pages, each checked by axe: on a loaded machine more than the default 300 s.
+@pytest.mark.timeout(900)
+def test_another_pools_coordinator_is_told_why_not_on_a_phone(browser: Browser, stack: Stack) -> None:
+    """A coordinator changes only their own pools and people: the page gives the service's reason."""
+    world = _pool_with_people(stack)
+    pool = world["pool"]
+    elsewhere = f"annan-{uuid.uuid4().hex[:8]}"
+    with _service(stack) as service:
+        _sent(service.post("/v1/pools", json={"key": elsewhere, "name": f"Mentorer {elsewhere}"}))
+    coordinator = _coordinator_of(stack, elsewhere)
+    phone = browser.new_context(
+        base_url=stack.url("gateway"), viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+    )
+    phone.set_default_timeout(15_000)
+    try:
+        other = AccessiblePage(phone.new_page())
+        other.sign_in(coordinator)
+        other.goto(f"/volunteers/pools/{pool['id']}/edit")
+        expect(other.page.locator("main")).to_contain_text("Du samordnar inte den här poolen")
+        other.goto("/volunteers/people/new")
+        assert other.page.evaluate("document.documentElement.scrollWidth") <= 375
+        other.page.get_by_label("Namn", exact=True).fill(f"Pia Fel {uuid.uuid4().hex[:4]}")
+        other.page.get_by_label("E-post").fill(f"pia-{uuid.uuid4().hex[:6]}@example.se")
+        other.page.get_by_label(pool["name"]).select_option("active")
+        other.page.get_by_role("button", name="Spara personen").click()
+        expect(other.page.get_by_role("alert")).to_contain_text(
+            "Lägg till personen i minst en av dina pooler"
+        )
+        other.check()
+    finally:
+        phone.close()

@@ -17,14 +17,24 @@ import pytest
 from fastapi import FastAPI
 
 from backbone.identity import Identity, KeyFiles, bearer_headers
-from gateway import i18n
+from gateway import accounts, i18n
 from gateway.app import create_app
 from gateway.settings import Settings
 from volunteers.app import create_app as create_volunteers_app
 from volunteers.settings import MIGRATIONS_DIR as VOLUNTEERS_MIGRATIONS_DIR
 from volunteers.settings import Settings as VolunteersSettings
 
-from .conftest import LiveServer, ServiceStaff, browser, csrf_of, run, settings_in_front_of, signed_in_as
+from .conftest import (
+    PASSWORD,
+    LiveServer,
+    ServiceStaff,
+    browser,
+    csrf_of,
+    run,
+    settings_in_front_of,
+    sign_in,
+    signed_in_as,
+)
 
 
 @pytest.fixture(scope="module")
@@ -642,7 +652,7 @@ def test_the_pages_are_in_english_for_who_chose_it(
     client = _administrator(gateway_on_volunteers, volunteers_settings)
     client.cookies.set(i18n.COOKIE, "en")
     assert "<h1>Volunteer pools</h1>" in client.get("/volunteers").text
-    assert "<h2 id=\"candidates\">Candidates</h2>" in client.get(f"/volunteers/requests/{request_id}").text
+    assert '<h2 id="candidates">Candidates</h2>' in client.get(f"/volunteers/requests/{request_id}").text
     visitor = browser(gateway_on_volunteers)
     visitor.cookies.set(i18n.COOKIE, "en")
     offer = visitor.get("/volontar/erbjudande/ja", params={"token": _offer_token(admin, request_id)})
@@ -677,3 +687,307 @@ def test_a_volunteer_sees_their_consents_and_withdraws_one_from_the_link(
 
     broken = visitor.get("/volontar/samtycken", params={"token": token[:-5] + "AAAAA"})
     assert broken.status_code == 400 and "Länken är trasig" in _text(broken)
+
+
+# --- The staff forms: pools, volunteers, trainings ---------------------------------------------------
+
+
+def _coordinator_of(gateway: LiveServer, settings: Settings, *pool_keys: str) -> httpx.Client:
+    """A pool coordinator signed in, for the pools named (as an administrator sets them on Users)."""
+    email = f"coordinator-{uuid.uuid4().hex[:10]}@example.se"
+
+    async def make() -> None:
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            new = accounts.NewUser(
+                email=email,
+                name="Kim Samordnare",
+                roles=("pool_coordinator",),
+                password=PASSWORD,
+                pool_ids=pool_keys,
+            )
+            await accounts.create_user(conn, new=new, actor=(None, "test"), ip=None)
+        finally:
+            await conn.close()
+
+    run(make())
+    client = browser(gateway)
+    assert sign_in(client, email).status_code == 303
+    return client
+
+
+def _post(client: httpx.Client, page: str, to: str, **fields: Any) -> httpx.Response:
+    """Posts `fields` to `to` from the form on `page`, as a person who opened it would."""
+    shown = client.get(page)
+    assert shown.status_code == 200, shown.text
+    return client.post(to, data={"csrf_token": csrf_of(shown.text), **fields})
+
+
+def _first_of_month() -> str:
+    return date.today().replace(day=1).isoformat()
+
+
+def test_an_administrator_creates_a_pool_with_requirements_and_a_fee_and_edits_it(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    assert 'href="/volunteers/pools/new"' in client.get("/volunteers").text
+    name = f"Klarspråksgranskare {uuid.uuid4().hex[:6]}"
+    fields = {
+        "name": name,
+        "description": "Granskar texter hemifrån.",
+        "coordinator_name": "Kim Samordnare",
+        "monthly_cap": "fyra",
+        "offer_hours": "48",
+        "paid": "on",
+        "req-0-label": "Utdrag ur belastningsregistret",
+        "req-0-kind": "certificate",
+        "req-0-expires": "on",
+        "req-1-label": "Klarspråksutbildning",
+        "req-1-kind": "training",
+        "hourly_fee": "162,50",
+        "fee_from": _first_of_month(),
+    }
+    wrong = _post(client, "/volunteers/pools/new", "/volunteers/pools", **fields)
+    assert wrong.status_code == 400 and "Skriv ett heltal, till exempel 4." in _text(wrong)
+    assert 'value="Klarspråksutbildning"' in _text(wrong)  # what was typed stays
+    created = _post(client, "/volunteers/pools/new", "/volunteers/pools", **(fields | {"monthly_cap": "3"}))
+    assert created.status_code == 303, created.text
+    pool_id = created.headers["location"].rsplit("/", 1)[1]
+    pool = admin.send("GET", f"/v1/pools/{pool_id}", expect=200)
+    assert pool["monthly_cap"] == 3 and pool["paid"] and pool["key"].startswith("klarspraksgranskare-")
+    assert {(r["label"], r["kind"], r["expires"]) for r in pool["requirements"]} == {
+        ("Utdrag ur belastningsregistret", "certificate", True),
+        ("Klarspråksutbildning", "training", False),
+    }
+    [fee] = admin.send("GET", f"/v1/pools/{pool_id}/fees", expect=200)
+    assert fee["hourly_fee"] == "162.50" and fee["valid_from"] == _first_of_month()
+
+    again = _post(client, "/volunteers/pools/new", "/volunteers/pools", **(fields | {"monthly_cap": "3"}))
+    assert again.status_code == 400 and "Det finns redan en pool med nyckeln" in _text(again)
+
+    edit = f"/volunteers/pools/{pool_id}/edit"
+    page = client.get(edit)
+    assert page.status_code == 200 and "Klarspråksutbildning" in _text(page)
+    form = {
+        "version": str(pool["version"]),
+        "name": name,
+        "description": "Granskar brev och broschyrer.",
+        "coordinator_name": "Alex Ny",
+        "monthly_cap": "2",
+        "offer_hours": "24",
+        "paid": "on",
+        "status": "active",
+    }
+    saved = _post(client, edit, f"/volunteers/pools/{pool_id}", **form)
+    assert saved.status_code == 303, saved.text
+    assert admin.send("GET", f"/v1/pools/{pool_id}", expect=200)["coordinator_name"] == "Alex Ny"
+    stale = _post(client, edit, f"/volunteers/pools/{pool_id}", **form)
+    assert stale.status_code == 400 and "Någon annan har ändrat poolen" in _text(stale)
+
+    added = _post(
+        client,
+        edit,
+        f"/volunteers/pools/{pool_id}/requirements",
+        req_label="Avtal om tystnadsplikt",
+        req_kind="agreement",
+    )
+    assert added.status_code == 303, added.text
+    overlapping = _post(
+        client, edit, f"/volunteers/pools/{pool_id}/fees", hourly_fee="170", fee_from=_in_days(40)
+    )
+    assert overlapping.status_code == 400 and "Avgiften överlappar en annan avgift" in _text(overlapping)
+    assert 'id="error-hourly_fee"' in overlapping.text  # the reason sits at its field
+    ended = _post(client, edit, f"/volunteers/pools/{pool_id}/fees/{fee['id']}/end", valid_until=_in_days(30))
+    assert ended.status_code == 303, ended.text
+    later = _post(client, edit, f"/volunteers/pools/{pool_id}/fees", hourly_fee="170", fee_from=_in_days(31))
+    assert later.status_code == 303, later.text
+    assert len(admin.send("GET", f"/v1/pools/{pool_id}/fees", expect=200)) == 2
+
+
+def test_a_coordinator_adds_a_volunteer_edits_them_and_records_their_training(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    mine, other = _pool(admin), _pool(admin)
+    client = _coordinator_of(gateway_on_volunteers, volunteers_settings, mine["key"])
+    new = f"/volunteers/people/new?pool_id={mine['id']}"
+    assert '<option value="active" selected>' in client.get(new).text
+    name = f"Mona Ny {uuid.uuid4().hex[:4]}"
+    profile = {
+        "name": name,
+        "preferred_channel": "sms",
+        "language": "sv",
+        "languages": "sv, ar",
+        "areas": "Kronan, Centrum",
+        "does_not_want": "Kvällar",
+        "client_units": "Försörjningsstöd",
+    }
+    unreachable = _post(client, new, "/volunteers/people", **profile, **{f"pool-{mine['id']}": "active"})
+    assert unreachable.status_code == 400 and "Ange en e-postadress eller ett telefonnummer" in _text(
+        unreachable
+    )
+    contact = {"email": f"mona-{uuid.uuid4().hex[:6]}@example.se", "phone": "070-123 45 67"}
+    outside = _post(
+        client, new, "/volunteers/people", **profile, **contact, **{f"pool-{other['id']}": "active"}
+    )
+    assert outside.status_code == 400 and "Lägg till personen i minst en av dina pooler" in _text(outside)
+    created = _post(
+        client, new, "/volunteers/people", **profile, **contact, **{f"pool-{mine['id']}": "active"}
+    )
+    assert created.status_code == 303, created.text
+    person_id = created.headers["location"].rsplit("/", 1)[1]
+    person = admin.send("GET", f"/v1/volunteers/{person_id}", expect=200)
+    assert person["languages"] == ["sv", "ar"] and person["areas"] == ["Kronan", "Centrum"]
+    assert person["preferred_channel"] == "sms" and person["client_units"] == ["Försörjningsstöd"]
+    assert [m["status"] for m in person["memberships"]] == ["active"]
+
+    edit = f"/volunteers/people/{person_id}/edit"
+    changed = _post(
+        client,
+        edit,
+        f"/volunteers/people/{person_id}",
+        **(profile | contact | {"version": str(person["version"]), "status": "paused", "areas": "Väster"}),
+    )
+    assert changed.status_code == 303, changed.text
+    assert admin.send("GET", f"/v1/volunteers/{person_id}", expect=200)["areas"] == ["Väster"]
+
+    backwards = _post(
+        client,
+        edit,
+        f"/volunteers/people/{person_id}/weekly",
+        **{"slot-0-weekday": "2", "slot-0-starts": "15:00", "slot-0-ends": "09:00"},
+    )
+    assert backwards.status_code == 400 and "slutar innan den börjar" in _text(backwards)
+    weekly = _post(
+        client,
+        edit,
+        f"/volunteers/people/{person_id}/weekly",
+        **{"slot-0-weekday": "2", "slot-0-starts": "09:00", "slot-0-ends": "12:00", "slot-1-weekday": ""},
+    )
+    assert weekly.status_code == 303, weekly.text
+    away = _post(
+        client,
+        edit,
+        f"/volunteers/people/{person_id}/exceptions",
+        x_from=_in_days(20),
+        x_to=_in_days(27),
+        x_available="0",
+        x_note="Semester",
+    )
+    assert away.status_code == 303, away.text
+    person = admin.send("GET", f"/v1/volunteers/{person_id}", expect=200)
+    assert [(s["weekday"], s["starts"]) for s in person["weekly"]] == [(2, "09:00:00")]
+    assert [x["note"] for x in person["exceptions"]] == ["Semester"]
+
+    certificate = _post(
+        client,
+        edit,
+        f"/volunteers/people/{person_id}/qualifications",
+        q_key="belastningsregister",
+        q_completed=_in_days(-10),
+    )
+    assert certificate.status_code == 400 and "Ett intyg behöver ett datum" in _text(certificate)
+    assert 'id="error-q_expires"' in certificate.text
+    recorded = _post(
+        client,
+        edit,
+        f"/volunteers/people/{person_id}/qualifications",
+        q_key="belastningsregister",
+        q_completed=_in_days(-10),
+        q_expires=_in_days(300),
+    )
+    assert recorded.status_code == 303, recorded.text
+    shown = _text(client.get(f"/volunteers/people/{person_id}"))
+    assert "Semester" in shown and "Väster" in shown
+    assert "<td>Utdrag ur belastningsregistret</td>" in shown  # the pool's label, not the record's key
+
+    second = _volunteer(
+        admin, mine, name=f"Nils Kurs {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=90)
+    )
+    training = f"/volunteers/pools/{mine['id']}/training"
+    nobody = _post(client, training, training, key="intervjuteknik", completed_on=_in_days(-1))
+    assert nobody.status_code == 400 and "Kryssa i vilka som var med." in _text(nobody)
+    both = client.post(
+        training,
+        data={
+            "csrf_token": csrf_of(client.get(training).text),
+            "key": "intervjuteknik",
+            "completed_on": _in_days(-1),
+            "note": "Kurs i stadshuset",
+            "volunteer_ids": [person_id, second["id"]],
+        },
+    )
+    assert both.status_code == 303, both.text
+    for someone in (person_id, second["id"]):
+        notes = [
+            q["note"] for q in admin.send("GET", f"/v1/volunteers/{someone}", expect=200)["qualifications"]
+        ]
+        assert "Kurs i stadshuset" in notes
+
+
+def test_a_coordinator_is_told_why_they_cannot_change_another_pool_or_its_people(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    mine, other = _pool(admin), _pool(admin)
+    theirs = _volunteer(
+        admin, other, name=f"Olle Annan {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=90)
+    )
+    client = _coordinator_of(gateway_on_volunteers, volunteers_settings, mine["key"])
+    assert client.get("/volunteers/pools/new").status_code == 403
+    refused = client.get(f"/volunteers/pools/{other['id']}/edit")
+    assert refused.status_code == 403 and "Du samordnar inte den här poolen" in _text(refused)
+    page = client.get(f"/volunteers/pools/{mine['id']}/edit")
+    posted = client.post(
+        f"/volunteers/pools/{other['id']}",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "version": str(other["version"]),
+            "name": "Kapad",
+            "monthly_cap": "4",
+            "offer_hours": "48",
+        },
+    )
+    assert "Du samordnar inte den här poolen" in _text(posted)
+    assert admin.send("GET", f"/v1/pools/{other['id']}", expect=200)["name"] == other["name"]
+    hidden = client.get(f"/volunteers/people/{theirs['id']}/edit")
+    assert hidden.status_code == 404 and "hör den inte till dina pooler" in _text(hidden)
+
+
+def test_a_persons_page_title_is_their_name_only(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    person = _volunteer(
+        admin, pool, name=f"Tea Titel {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=90)
+    )
+    page = _administrator(gateway_on_volunteers, volunteers_settings).get(
+        f"/volunteers/people/{person['id']}"
+    )
+    title = page.text.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert person["name"] in title and "Registerutdrag" not in title and "<form" not in title
+
+
+def test_ids_from_the_volunteer_forms_that_are_not_uuids_are_refused(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    person = _volunteer(
+        admin, pool, name=f"Ida Id {uuid.uuid4().hex[:4]}", until=date.today() + timedelta(days=90)
+    )
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    token = csrf_of(client.get("/volunteers").text)
+    bad = f"{pool['id']}/../../../pools"
+    for url, form in (
+        (f"/volunteers/people/{person['id']}/pools", {"pool_id": bad, "status": "active"}),
+        (
+            f"/volunteers/pools/{pool['id']}/training",
+            {"key": "intervjuteknik", "completed_on": _in_days(-1), "volunteer_ids": bad},
+        ),
+    ):
+        response = client.post(url, data={**form, "csrf_token": token})
+        assert response.status_code == 422 and "Adressen är inte giltig" in _text(response), (
+            url,
+            response.text,
+        )
+    empty = client.post(f"/volunteers/people/{person['id']}/pools", data={"pool_id": "", "csrf_token": token})
+    assert empty.status_code == 400 and "Välj en pool." in _text(empty)

@@ -107,8 +107,10 @@ async def add_requirement(
 
 async def _locked(conn: asyncpg.Connection, pool_id: uuid.UUID, scope: Scope) -> Row:
     row = await q.lock_pool.fetchrow(conn, id=pool_id)
-    if row is None or not scope.covers(pool_id):
+    if row is None:
         raise NotFound(f"Det finns ingen pool med id {pool_id}.")
+    # Every pool is listed for all staff, so "not found" would be untrue: say whose it is to change.
+    scope.require(pool_id)
     return dict(row)
 
 

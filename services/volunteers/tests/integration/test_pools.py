@@ -29,11 +29,37 @@ async def test_a_coordinator_adds_requirements_to_their_own_pool_only(client: Cl
         f"/v1/pools/{mine['id']}/requirements", requirement, as_=COORDINATOR, pools=(mine["key"],)
     )
     assert added["kind"] == "agreement"
-    await client.call(
+    # Every pool is on the list for all staff, so "not found" would be untrue: the refusal says why.
+    refused = await client.call(
         "POST",
         f"/v1/pools/{other['id']}/requirements",
         json=requirement,
         as_=COORDINATOR,
         pools=(mine["key"],),
-        expect=404,
+        expect=403,
     )
+    assert "Du samordnar inte den här poolen" in refused.json()["detail"]
+
+
+async def test_a_coordinator_edits_their_own_pool_only_and_is_told_why_not_another(client: Client) -> None:
+    mine, other = await a_pool(client), await a_pool(client)
+    body = {"name": "Nytt namn", "monthly_cap": 3, "offer_hours": 24, "description": "Ny beskrivning"}
+    edited = await client.call(
+        "PUT",
+        f"/v1/pools/{mine['id']}",
+        json={**body, "version": mine["version"]},
+        as_=COORDINATOR,
+        pools=(mine["key"],),
+        expect=200,
+    )
+    assert edited.json()["name"] == "Nytt namn" and edited.json()["version"] == mine["version"] + 1
+    refused = await client.call(
+        "PUT",
+        f"/v1/pools/{other['id']}",
+        json={**body, "version": other["version"]},
+        as_=COORDINATOR,
+        pools=(mine["key"],),
+        expect=403,
+    )
+    assert "Du samordnar inte den här poolen" in refused.json()["detail"]
+    assert (await client.get(f"/v1/pools/{other['id']}", as_=COORDINATOR))["name"] == other["name"]

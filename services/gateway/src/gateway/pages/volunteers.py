@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from gateway import flash, roles
 from gateway.auth import requires
 from gateway.csrf import csrf_protect
+from gateway.forms import ShownAt, send_form
 from gateway.i18n import N_, _
 from gateway.labels import translated
 from gateway.navigation import ServiceId
@@ -189,12 +190,18 @@ async def _person_page(
     consent: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    person = await services.get_json(SERVICE, f"/v1/volunteers/{volunteer_id}")
+    person, pools = await side_by_side(
+        services.get_json(SERVICE, f"/v1/volunteers/{volunteer_id}"),
+        services.get_json(SERVICE, "/v1/pools", params={"limit": 200}),
+    )
     if person is None:
         return not_found(request, _("Personen finns inte"))
     today = date.today()
+    # A record holds the requirement's key; the person reads the label the pool gave it.
+    labels = {r["key"]: r["label"] for p in (pools or {}).get("items", []) for r in p["requirements"]}
     qualifications = [
-        {**q, "expiring": expiring(q.get("expires_on"), today)} for q in person.get("qualifications", [])
+        {**q, "label": labels.get(q["key"], q["key"]), "expiring": expiring(q.get("expires_on"), today)}
+        for q in person.get("qualifications", [])
     ]
     return show(
         request,
@@ -226,6 +233,15 @@ async def person(
     return await _person_page(request, volunteer_id, services)
 
 
+CONSENT_FIELDS = {
+    "purpose": ShownAt("purpose", N_("Välj vad samtycket gäller.")),
+    "text_version": ShownAt(
+        "text_version", N_("Skriv vilken version av texten personen godkände, till exempel 2026-1.")
+    ),
+    "given_how": ShownAt("given_how", N_("Välj hur personen gav sitt samtycke.")),
+}
+
+
 class ConsentForm(BaseModel):
     purpose: str = ""
     text_version: str = ""
@@ -240,27 +256,29 @@ async def record_consent(
     services: ServicesDep,
     form: Annotated[ConsentForm, Form()],
 ) -> Response:
-    """Consent given on paper, by phone or by email, recorded by the coordinator with the text's version."""
-    errors: dict[str, str] = {}
-    if form.purpose not in PURPOSES:
-        errors["purpose"] = _("Välj vad samtycket gäller.")
-    if not form.text_version.strip():
-        errors["text_version"] = _("Skriv vilken version av texten personen godkände, till exempel 2026-1.")
-    if form.given_how not in GIVEN_HOW:
-        errors["given_how"] = _("Välj hur personen gav sitt samtycke.")
-    if not errors:
-        body = {
-            "purpose": form.purpose,
-            "text_version": form.text_version.strip(),
-            "given_how": form.given_how,
-        }
-        outcome = await send(
-            services, "POST", f"/v1/volunteers/{volunteer_id}/consents", body, service=SERVICE
-        )
-        if outcome.ok:
-            return flash.redirect(f"/volunteers/people/{volunteer_id}#consents")
-        errors["text_version"] = outcome.message
-    return await _person_page(request, volunteer_id, services, consent=form.model_dump(), errors=errors)
+    """Consent given on paper, by phone or by email, recorded by the coordinator with the text's version.
+    What a consent needs is the service's rule; its reason is shown beside the field."""
+    body = {
+        "purpose": form.purpose,
+        "text_version": form.text_version.strip(),
+        "given_how": form.given_how,
+    }
+
+    async def again(errors: dict[str, str]) -> Response:
+        return await _person_page(request, volunteer_id, services, consent=form.model_dump(), errors=errors)
+
+    return await send_form(
+        services,
+        "POST",
+        f"/v1/volunteers/{volunteer_id}/consents",
+        body,
+        errors={},
+        saved=f"/volunteers/people/{volunteer_id}#consents",
+        again=again,
+        refused_at="text_version",
+        fields=CONSENT_FIELDS,
+        service=SERVICE,
+    )
 
 
 class WithdrawForm(BaseModel):
