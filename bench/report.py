@@ -101,10 +101,21 @@ def _target(f: Figure) -> str:
     return f"<= {f.target:,.0f} {f.unit}"
 
 
-def write_json(figures: list[Figure], path: Path = RESULTS / "latest.json") -> Path:
-    """Write atomically, so a run stopped half-way never leaves half a file behind."""
+def write_json(
+    figures: list[Figure], path: Path = RESULTS / "latest.json", *, keep_others: bool = False
+) -> Path:
+    """Write atomically, so a run stopped half-way never leaves half a file behind.
+
+    `keep_others` (a run of one part, `--only`): the file's rows of other names stay where they are,
+    rows of the same name are replaced by this run's, new ones come last."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [asdict(f) for f in figures]
+    if keep_others and path.exists():
+        mine = {row["name"]: row for row in rows}
+        old = json.loads(path.read_text())
+        kept = [mine.pop(row["name"], row) for row in old]
+        rows = kept + [row for row in rows if row["name"] in mine]
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps([asdict(f) for f in figures], indent=2, ensure_ascii=False) + "\n")
+    tmp.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
     os.replace(tmp, path)
     return path

@@ -65,8 +65,12 @@ BACKBONE_TABLES = frozenset(
         "inbox_aggregate",
         "aggregate_sequence",
         "data_version",
+        "dead_letters",
     }
 )
+# GETs that read backbone's own tables (above), which no data version tracks: never tagged, so a 304
+# cannot hide what came in since. The dead letters every service lists (backbone.deadletter_admin).
+UNTAGGED_PATHS = ("/v1/admin/dead-letters",)
 
 
 def etag(
@@ -145,7 +149,7 @@ class ConditionalGets:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         identity = scope.get("state", {}).get("identity") if scope["type"] == "http" else None
-        if identity is None or scope["method"] != "GET":
+        if identity is None or scope["method"] != "GET" or scope["path"].startswith(UNTAGGED_PATHS):
             await self._app(scope, receive, send)
             return
         pool = self._runtime.pool

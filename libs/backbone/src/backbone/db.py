@@ -31,6 +31,19 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """What a pooled connection needs when it is given back: nothing beyond asyncpg's own step
+    before this, which rolls back a transaction left open and drops its listener callbacks.
+
+    asyncpg's default also sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`:
+    a round trip on every release, which cost as much as a page's session lookup itself (py-spy,
+    bench/README.md). Pooled connections carry no session state to undo: settings are set with
+    `SET LOCAL` or `set_config(..., true)` inside a transaction, cursors live inside one, and
+    advisory locks and LISTEN have connections of their own (migrations, the relay).
+    `tests/unit/test_pooled_sessions.py` keeps it so.
+    """
+
+
 async def create_pool(
     dsn: str, *, min_size: int = 1, max_size: int = 10, wait_seconds: float = 60.0
 ) -> asyncpg.Pool:
@@ -44,6 +57,7 @@ async def create_pool(
                 min_size=min_size,
                 max_size=max_size,
                 init=_init_connection,
+                reset=_keep_session,
                 max_inactive_connection_lifetime=60.0,
                 command_timeout=30.0,
             )

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
+from backbone.access import ADMINISTRATOR
 from backbone.conditional import data_version, untracked_tables
 from backbone.dependencies import ConnDep
 from backbone.http import install_platform
@@ -275,11 +276,11 @@ async def serving(dsn: str, nats_url: str, keys: Any, **options: Any) -> AsyncIt
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as http,
     ):
 
-        async def get(who: Identity = STAFF, tag: str | None = None) -> httpx.Response:
+        async def get(who: Identity = STAFF, tag: str | None = None, path: str = "/notes") -> httpx.Response:
             headers = bearer_headers(who, key=key, audience="notes")
             if tag is not None:
                 headers["If-None-Match"] = tag
-            return await http.get("/notes", headers=headers)
+            return await http.get(path, headers=headers)
 
         yield get, app
 
@@ -302,6 +303,21 @@ async def test_a_matching_tag_gets_304_without_a_body_and_without_running_the_ro
     assert app.state.route_runs == runs
     listed = await get(tag=f'"other", {first.headers["ETag"].removeprefix("W/")}')
     assert listed.status_code == 304
+
+
+async def test_a_new_dead_letter_is_never_hidden_behind_a_304(client, tracked, dsn):
+    # The dead-letter routes every service mounts read backbone's own table, which no data version
+    # tracks: an ETag there would answer 304 over a letter that came in since.
+    get, _app = client
+    admin = Identity(subject="a1", roles=(ADMINISTRATOR,), name="Ada")
+    first = await get(admin, path="/v1/admin/dead-letters")
+    assert first.status_code == 200 and first.json()["items"] == []
+    await tracked.execute(
+        "INSERT INTO dead_letters (consumer, stream, stream_seq, subject, data, reason)"
+        " VALUES ('c', 'NOTES', 1, 'notes.note.written.v1', ''::bytea, 'broken')"
+    )
+    again = await get(admin, tag=first.headers.get("ETag"), path="/v1/admin/dead-letters")
+    assert again.status_code == 200 and len(again.json()["items"]) == 1
 
 
 async def test_a_write_by_anyone_changes_the_tag(client, tracked):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -228,7 +229,7 @@ def refused(request: Request, outcome: Outcome) -> HTMLResponse:
 def render_kept(
     request: Request,
     template: str,
-    answers: Sequence[Answer],
+    answers: Sequence[Answer | None],
     context: Callable[[], Mapping[str, Any]],
 ) -> HTMLResponse:
     """`render`, or the page this person was last shown for the same answers, without rendering again.
@@ -236,10 +237,13 @@ def render_kept(
     A page made only from the services' answers is a function of those answers, the person and
     their session (name, roles, CSRF token), the language and the address. Each answer's ETag is the
     service's word that its body is still what it would answer now (it is asked again on every
-    request), so with the same tags the same page comes out. Kept in the gateway's answer cache
-    (`AnswerCache`, bounded by its entries and bytes), keyed by all of that: nobody else's page,
-    never one from before a change. Pages carrying a flash message, or from answers without an ETag,
-    are rendered every time. `context` is only called when the page is rendered.
+    request), so with the same tags the same page comes out. An answer without an ETag (notify's)
+    stands in the key by a digest of its status and body, which is just as exact; a part that could
+    not be loaded (None: its card says so) by that fact, so the page renders again once it answers.
+    Kept in the gateway's answer cache (`AnswerCache`, bounded by its entries and bytes), keyed by all
+    of that: nobody else's page, never one from before a change. Pages carrying a flash message, or
+    made from no answer at all, are rendered every time. `context` is only called when the page is
+    rendered.
     """
     key = _page_key(request, template, answers)
     cache: AnswerCache | None = getattr(getattr(request.app.state, "upstream", None), "cache", None)
@@ -253,13 +257,11 @@ def render_kept(
     return response
 
 
-def _page_key(request: Request, template: str, answers: Sequence[Answer]) -> Hashable | None:
+def _page_key(request: Request, template: str, answers: Sequence[Answer | None]) -> Hashable | None:
     user: SignedIn | None = getattr(request.state, "user", None)
-    if user is None or flash.COOKIE in request.cookies:
+    if user is None or not answers or flash.COOKIE in request.cookies:
         return None
-    tags = tuple((answer.status_code, answer.etag) for answer in answers)
-    if not tags or any(tag is None for _status, tag in tags):
-        return None
+    tags = tuple(_tag(answer) for answer in answers)
     return (
         "page",
         template,
@@ -269,3 +271,12 @@ def _page_key(request: Request, template: str, answers: Sequence[Answer]) -> Has
         request.scope.get("query_string", b""),
         tags,
     )
+
+
+def _tag(answer: Answer | None) -> Hashable:
+    """What stands for one answer in a kept page's key: what the page could differ by."""
+    if answer is None:
+        return ("unavailable",)
+    if answer.etag is not None:
+        return (answer.status_code, answer.etag)
+    return (answer.status_code, "body", hashlib.blake2b(answer.content, digest_size=16).digest())

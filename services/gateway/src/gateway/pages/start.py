@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from gateway import roles
 from gateway.auth import CurrentUser
-from gateway.rendering import render, render_kept
+from gateway.rendering import render_kept
 from gateway.upstream import Answer, Services, ServicesDep, ServiceUnavailable
 
 router = APIRouter(tags=["pages"])
@@ -90,12 +90,9 @@ async def start_page(request: Request, user: CurrentUser, services: ServicesDep)
             "cards": {name: _card_data(answer) for name, answer in card_answers.items()},
         }
 
-    present = [answer for answer in answers if answer is not None]
-    if len(present) < len(answers) or not present:
-        # A card that could not be loaded holds no ETag to vouch for it: rendered afresh each time.
-        return render(request, "pages/start.html", **context())
-    # Kept only while every answer's ETag holds; an answer without one (notify) renders every time.
-    return render_kept(request, "pages/start.html", present, context)
+    # Kept while every answer is what it was (by ETag, or by body where a service gives none) and
+    # every card that could not be loaded still cannot; the first change renders it again.
+    return render_kept(request, "pages/start.html", answers, context)
 
 
 async def _answer(call: Awaitable[Answer]) -> Answer | None:
