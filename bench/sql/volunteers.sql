@@ -101,3 +101,11 @@ WHERE subject = 'volunteers.offer.sent.v1' AND envelope->'data'->>'request_id' =
 -- $1 id, $2 pool, $3 seats, $4 start, $5 offers per place: a request at the unit ten in a hundred are clients of.
 INSERT INTO requests (id, pool_id, seats, starts_at, ends_at, place, unit, offers_per_place, requested_by)
 VALUES ($1, $2, $3, $4::timestamptz, $4::timestamptz + interval '2 hours', 'Stadshuset', 'Kronans boende', $5, 'bench');
+
+-- name: bench_matching_floor
+-- What any exact matching must read, read plainly: the pool's members and their year of assignments.
+-- $1 the pool, $2 a year before the request.
+SELECT (SELECT count(*) FROM pool_memberships m JOIN volunteers v ON v.id = m.volunteer_id
+         WHERE m.pool_id = $1) AS members,
+       (SELECT count(*) FROM assignments a WHERE a.pool_id = $1 AND a.starts_at >= $2
+         AND a.status <> 'cancelled') AS assignments;

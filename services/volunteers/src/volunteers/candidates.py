@@ -1,7 +1,10 @@
-"""Reading what matching needs from the database: the request as a `Need`, the pool's members as
-`Candidate`s. One query over the pool's members only, with what is read about each person as
-arrays on their row, so the cost follows the pool's size and the assignments of the year before the
-request, not the whole register."""
+"""Matching on the database: the request as a `Need`, and the candidates' lists.
+
+`match_request` judges every member of the pool in SQL (`match_page`: the rules of matching.py, with
+reason codes) and reads back one page of the ranked and of the excluded, the counts per reason and
+the totals; only the page's rows are made into sentences here. `candidates_for` reads members as the
+pure rules take them (`Candidate`s, what is read about each person as arrays on their row): for one
+person (is this offer's answer still allowed?) and for the tests that hold the SQL to the rules."""
 
 from __future__ import annotations
 
@@ -127,8 +130,106 @@ async def candidates_for(
     return found
 
 
+def _reasons(codes: list[str], row: asyncpg.Record) -> list[matching.Reason]:
+    """The codes of one excluded person back as `Reason`s, with what their sentences need."""
+    latest = dict(zip(row["latest_keys"] or (), row["latest_on"] or (), strict=True))
+    found: list[matching.Reason] = []
+    for name in codes:
+        code, key = matching.parse_name(name)
+        if code == "requirement_expired":
+            found.append(matching.Reason(code, key, on=latest.get(key)))
+        elif code == "away":
+            away = row["away_starts"], row["away_ends"], row["away_note"]
+            found.append(matching.Reason(code, starts_at=away[0], ends_at=away[1], note=away[2]))
+        elif code == "busy":
+            found.append(matching.Reason(code, starts_at=row["busy_starts"], ends_at=row["busy_ends"]))
+        elif code == "monthly_cap":
+            found.append(matching.Reason(code, assignments=row["this_month"]))
+        else:
+            found.append(matching.Reason(code, key))
+    return found
+
+
 async def match_request(
-    conn: asyncpg.Connection, request: Mapping[str, Any], *, zone: ZoneInfo, window_days: int
+    conn: asyncpg.Connection,
+    request: Mapping[str, Any],
+    *,
+    zone: ZoneInfo,
+    window_days: int,
+    page: matching.Page = matching.Page(),
 ) -> matching.Result:
+    """`matching.match` of the pool's members for `request`, computed by the database: `page` of
+    each list, the totals and the counts per reason."""
     need = await need_of(conn, request, zone=zone, window_days=window_days)
-    return matching.match(need, await candidates_for(conn, request, need))
+    month_starts, month_ends = month_of(need.starts_at, need.zone)
+    local_starts, local_ends = need.local_starts, need.local_ends
+    rows = await q.match_page.fetch(
+        conn,
+        pool_id=request["pool_id"],
+        request_id=request["id"],
+        purpose=OFFERS_PURPOSE,
+        window_starts=need.starts_at - timedelta(days=need.window_days),
+        history_starts=need.starts_at - timedelta(days=matching.HISTORY_DAYS),
+        month_starts=month_starts,
+        month_ends=month_ends,
+        keys=[r.key for r in need.requirements],
+        expires=[r.expires for r in need.requirements],
+        # One bit per requirement, from 1 << 1 (see `held` in match_page).
+        all_met=sum(1 << at for at in range(1, len(need.requirements) + 1)),
+        day=need.day,
+        last_day=need.last_day,
+        weekday=local_starts.isoweekday(),
+        same_day=local_starts.date() == local_ends.date(),
+        local_starts=local_starts.time(),
+        local_ends=local_ends.time(),
+        starts_at=need.starts_at,
+        ends_at=need.ends_at,
+        # As the rules read them: an empty text asks for nothing.
+        unit=need.unit or None,
+        language=need.language or None,
+        area=need.area or None,
+        monthly_cap=need.monthly_cap,
+        reason=page.reason,
+        ranked_limit=page.ranked_limit,
+        ranked_offset=page.ranked_offset,
+        excluded_limit=page.excluded_limit,
+        excluded_offset=page.excluded_offset,
+    )
+    ranked: list[matching.Ranked] = []
+    excluded: list[matching.Excluded] = []
+    by_reason: list[matching.ReasonCount] = []
+    ranked_total = excluded_total = 0
+    for row in rows:
+        part = row["part"]
+        if part == "ranked":
+            ranked.append(
+                matching.Ranked(
+                    row["id"],
+                    row["name"],
+                    row["at"],
+                    matching.fairness_reason(row["recent"], row["this_month"], row["last_assigned_at"], need),
+                )
+            )
+        elif part == "excluded":
+            reasons = _reasons(row["codes"], row)
+            excluded.append(
+                matching.Excluded(
+                    row["id"],
+                    row["name"],
+                    tuple(matching.phrase(r, need) for r in reasons),
+                    tuple(row["codes"]),
+                )
+            )
+        elif part == "reason":
+            heading = matching.summary(matching.Reason(*matching.parse_name(row["name"])), need)
+            by_reason.append(matching.ReasonCount(row["name"], heading, row["count"]))
+        else:
+            ranked_total, excluded_total = row["at"], row["count"]
+    by_reason.sort(key=lambda c: (-c.count, c.code))
+    return matching.Result(
+        ranked=ranked,
+        excluded=excluded,
+        ranked_total=ranked_total,
+        excluded_total=excluded_total,
+        by_reason=by_reason,
+    )

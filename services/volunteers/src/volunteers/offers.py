@@ -89,8 +89,15 @@ async def send_offers(conn: asyncpg.Connection, request: Row, ctx: Context) -> i
     wanted = (int(request["seats"]) - taken) * int(request["offers_per_place"]) - outstanding
     if wanted <= 0:
         return 0
-    result = await candidates.match_request(conn, request, zone=ctx.zone, window_days=ctx.window_days)
-    chosen = result.ranked[:wanted]
+    # Only the first `wanted` of the ranked are read (and phrased), none of the excluded.
+    result = await candidates.match_request(
+        conn,
+        request,
+        zone=ctx.zone,
+        window_days=ctx.window_days,
+        page=matching.Page(ranked_limit=wanted, excluded_limit=0),
+    )
+    chosen = result.ranked
     if not chosen:
         return 0
     people = {
@@ -189,6 +196,9 @@ async def _fill_if_full(conn: asyncpg.Connection, request: Row, ctx: Context) ->
             requested_by=request["requested_by"],
             requested_by_name=request["requested_by_name"],
             volunteer_ids=[str(a["volunteer_id"]) for a in confirmed],
+            requested_by_contact=c.StaffContact.of(
+                request["requested_by_name"], request["requested_by_email"], request["requested_by_language"]
+            ),
         ),
         aggregate_id=str(request["id"]),
     )

@@ -36,9 +36,12 @@ async def create_request(
     source: RequestSource = "staff",
     source_ref: str | None = None,
     offer_now: bool = True,
+    requested_by_email: str | None = None,
+    requested_by_language: str | None = None,
 ) -> Row:
     """A new request, and (unless told not to) its first offers. A second ask with the same
-    `source_ref` (a redelivered event) returns the first request and changes nothing."""
+    `source_ref` (a redelivered event) returns the first request and changes nothing.
+    `requested_by_email`, `requested_by_language`: where to tell the one who asked that it is filled."""
     check_times(request.starts_at, request.ends_at)
     if request.starts_at <= ctx.now:
         raise RuleError("Starttiden har redan varit. Ange en tid i framtiden.")
@@ -63,6 +66,8 @@ async def create_request(
             offers_per_place=request.offers_per_place,
             requested_by=requested_by,
             requested_by_name=requested_by_name,
+            requested_by_email=requested_by_email,
+            requested_by_language=requested_by_language,
             source=source,
             source_ref=source_ref,
         )
@@ -133,13 +138,20 @@ async def list_requests(
 
 
 async def match(
-    *, conn: asyncpg.Connection, request_id: uuid.UUID, viewer: RequestViewer, ctx: Context
+    *,
+    conn: asyncpg.Connection,
+    request_id: uuid.UUID,
+    viewer: RequestViewer,
+    ctx: Context,
+    page: matching.Page = matching.Page(),
 ) -> tuple[Row, matching.Result]:
     """The ranked candidates and the excluded, each with why: for the pool's coordinators only."""
     row = await _visible(conn, request_id, viewer)
     if not viewer.sees_candidates(row["pool_id"]):
         raise _not_found(request_id)
-    return row, await candidates.match_request(conn, row, zone=ctx.zone, window_days=ctx.window_days)
+    return row, await candidates.match_request(
+        conn, row, zone=ctx.zone, window_days=ctx.window_days, page=page
+    )
 
 
 async def require_coordinated(

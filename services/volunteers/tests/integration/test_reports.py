@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -138,6 +139,30 @@ async def test_a_coordinator_sees_only_their_pools(conn):
     scope = Scope(everything=False, pool_ids=frozenset({world["y"]}))
     report = await reports.fee_report(conn=conn, month=date(2027, 3, 1), scope=scope)
     assert [(p.name, p.amount) for p in report.people] == [("Anna Andersson", money("100.00"))]
+
+
+async def test_the_json_the_route_answers_is_the_report_document_built_in_python(conn):
+    """The route answers with the document built by the database (fee_report_json); it must be the
+    one report_document makes from the report: every person, line, sum, rounding and order, a
+    pseudonym for the erased, a coordinator's pools only, and an empty month."""
+    world = await a_month(conn)
+    unfair = await volunteer(conn, name="Åke Ärlig", pools=(world["x"],))
+    await worked(conn, unfair, world["x"], "2027-03-05", 50)
+    await worked(conn, unfair, world["x"], "2027-04-03", 7)
+    await conn.execute(
+        "UPDATE volunteers SET status = 'erased', email = NULL, phone = NULL WHERE id = $1", unfair
+    )
+    coordinator = Scope(everything=False, pool_ids=frozenset({world["y"], world["z"]}))
+    for month, scope in (
+        (date(2027, 3, 1), EVERYTHING),
+        (date(2027, 4, 1), EVERYTHING),
+        (date(2027, 3, 1), coordinator),
+        (date(2026, 3, 1), EVERYTHING),
+    ):
+        built = reports.report_document(await reports.fee_report(conn=conn, month=month, scope=scope))
+        answered = json.loads(await reports.fee_report_json(conn=conn, month=month, scope=scope))
+        assert answered == built, (month, scope)
+    assert built["people"] == [] and built["total"] == {"minutes": 0, "hours": "0.00", "amount": "0.00"}
 
 
 async def test_the_csv_has_a_line_per_person_pool_and_fee_in_swedish_spreadsheet_form(conn):

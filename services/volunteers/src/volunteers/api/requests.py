@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
-from volunteers import offers, requests
+from volunteers import matching, offers, requests
 from volunteers.api.deps import (
     ERRORS,
     ConnDep,
@@ -46,6 +47,8 @@ async def create_request(
         requested_by=who.subject,
         requested_by_name=who.name,
         offer_now=body.offer_now,
+        requested_by_email=who.email,
+        requested_by_language=who.language,
     )
     viewer = await request_viewer(conn, who)
     return RequestPublic.of(await requests.get_request(conn=conn, request_id=row["id"], viewer=viewer))
@@ -81,11 +84,22 @@ async def read_request(request_id: uuid.UUID, conn: ConnDep, who: Requester) -> 
 
 @router.get("/{request_id}/candidates", response_model=CandidatesPublic)
 async def candidates(
-    request_id: uuid.UUID, conn: ConnDep, who: Coordinator, ctx: ContextDep
+    request_id: uuid.UUID,
+    conn: ConnDep,
+    who: Coordinator,
+    ctx: ContextDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    excluded_limit: Limit = 50,
+    excluded_offset: Offset = 0,
+    reason: Annotated[str | None, Query(max_length=200, description="Only those excluded for it")] = None,
 ) -> CandidatesPublic:
-    """Who may take it, in the order they are asked, and who may not; each with why."""
+    """Who may take it, in the order they are asked, and who may not; each with why. One page of
+    each list (`limit`/`offset` for the ranked, `excluded_*` for the excluded, `reason` to list
+    those excluded for one reason code), with the totals and how many are excluded for each reason."""
+    page = matching.Page(limit, offset, excluded_limit, excluded_offset, reason)
     _row, result = await requests.match(
-        conn=conn, request_id=request_id, viewer=await request_viewer(conn, who), ctx=ctx
+        conn=conn, request_id=request_id, viewer=await request_viewer(conn, who), ctx=ctx, page=page
     )
     return CandidatesPublic.of(request_id, result)
 

@@ -127,12 +127,26 @@ class ExcludedPublic(BaseModel):
     volunteer_id: uuid.UUID
     name: str
     reasons: list[str]
+    # The reasons' codes, in the same order (matching.ReasonCode, ":key" for a requirement's).
+    codes: list[str]
+
+
+class ReasonCountPublic(BaseModel):
+    code: str
+    reason: str
+    count: int
 
 
 class CandidatesPublic(BaseModel):
+    """One page of the ranked and of the excluded (those with `reason`, if asked), with totals."""
+
     request_id: uuid.UUID
     ranked: list[RankedPublic]
+    ranked_total: int
     excluded: list[ExcludedPublic]
+    excluded_total: int
+    # How many are excluded for each reason, most common first (one person can have several).
+    excluded_by_reason: list[ReasonCountPublic]
 
     @classmethod
     def of(cls, request_id: uuid.UUID, result: matching.Result) -> CandidatesPublic:
@@ -142,9 +156,16 @@ class CandidatesPublic(BaseModel):
                 RankedPublic(volunteer_id=r.volunteer_id, name=r.name, rank=r.rank, reason=r.reason)
                 for r in result.ranked
             ],
+            ranked_total=result.ranked_total,
             excluded=[
-                ExcludedPublic(volunteer_id=e.volunteer_id, name=e.name, reasons=list(e.reasons))
+                ExcludedPublic(
+                    volunteer_id=e.volunteer_id, name=e.name, reasons=list(e.reasons), codes=list(e.codes)
+                )
                 for e in result.excluded
+            ],
+            excluded_total=result.excluded_total,
+            excluded_by_reason=[
+                ReasonCountPublic(code=c.code, reason=c.reason, count=c.count) for c in result.by_reason
             ],
         )
 
