@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from backbone.identity import Identity, KeyFiles, bearer_headers
 from gateway import accounts, i18n
 from gateway.app import create_app
+from gateway.pages import volunteers_requests
 from gateway.settings import Settings
 from volunteers.app import create_app as create_volunteers_app
 from volunteers.settings import MIGRATIONS_DIR as VOLUNTEERS_MIGRATIONS_DIR
@@ -323,6 +324,53 @@ def test_a_request_shows_ranked_and_excluded_candidates_and_sends_offers(
 
     listed = _text(client.get("/volunteers/requests"))
     assert pool["name"] in listed and "0 av 1" in listed
+
+
+def test_a_long_candidate_list_is_paged_and_the_excluded_are_counted_by_reason(
+    gateway_on_volunteers: LiveServer,
+    volunteers_settings: Settings,
+    admin: VolunteersAdmin,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(volunteers_requests, "CANDIDATES_PER_PAGE", 2)
+    pool = _pool(admin)
+    tag = uuid.uuid4().hex[:4]
+    for n in range(3):
+        _volunteer(admin, pool, name=f"Kan {n} {tag}", until=date.today() + timedelta(days=300))
+    for n in range(3):
+        _volunteer(admin, pool, name=f"Utgått {n} {tag}", until=date.today() + timedelta(days=5))
+    _volunteer(
+        admin, pool, name=f"Utan samtycke {tag}", until=date.today() + timedelta(days=300), consent=False
+    )
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    created = _ask(client, pool, offer_now="")
+    assert created.status_code == 303, created.text
+    where = created.headers["location"]
+
+    first = _text(client.get(where))
+    able = {f"Kan {n} {tag}" for n in range(3)}
+    assert "Visar 1–2 av 3" in first
+    assert "Visar 1–2 av 4" in first  # the excluded: three expired, one without consent
+    on_first = {name for name in able if name in first.split("<caption>Kan inte tillfrågas</caption>")[0]}
+    assert len(on_first) == 2
+    # The next page of the ranked: the one left, in the same order.
+    second = _text(client.get(f"{where}?ranked_from=2&excluded_from=0"))
+    ranked_second = second.split("<caption>Kan inte tillfrågas</caption>")[0]
+    assert "Visar 3–3 av 3" in second
+    assert {name for name in able if name in ranked_second} == able - on_first
+
+    # Each reason with its count links to those excluded for it alone.
+    answer = admin.send("GET", f"/v1/requests/{where.rsplit('/', 1)[1]}/candidates", expect=200)
+    codes = [r["code"] for r in answer["excluded_by_reason"]]
+    assert len(codes) == 2
+    consent_only = [c for c in codes if "consent" in c]
+    assert consent_only, codes
+    only = _text(client.get(f"{where}?reason={consent_only[0]}"))
+    excluded = only.split("<caption>Kan inte tillfrågas</caption>")[1]
+    assert f"Utan samtycke {tag}" in excluded and f"Utgått 0 {tag}" not in excluded
+    assert "Visa alla som inte kan tillfrågas" in only
+    for odd in ("reason=%3Cscript%3E", "ranked_from=-1", "excluded_from=many"):
+        assert 400 <= client.get(f"{where}?{odd}").status_code < 500, odd
 
 
 def test_staff_ask_for_volunteers_but_see_no_candidates(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -188,15 +189,38 @@ async def create_request(
     )
 
 
+# One page of each list: a pool of thousands would make a page nobody reads.
+CANDIDATES_PER_PAGE = 50
+# A reason code as the service writes them ("pool_paused", ":key" for a requirement's).
+REASON_CODE = r"^[a-z0-9_:\-]{1,100}$"
+
+
 @router.get("/{request_id}", response_class=HTMLResponse)
 async def show_request(
-    request: Request, request_id: ServiceId, user: Requester, services: ServicesDep
+    request: Request,
+    request_id: ServiceId,
+    user: Requester,
+    services: ServicesDep,
+    ranked_from: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    excluded_from: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    reason: Annotated[str | None, Query(pattern=REASON_CODE)] = None,
 ) -> Response:
     coordinates = user.has_role(*roles.COORDINATE_POOLS)
+    paging = urlencode(
+        {
+            "limit": CANDIDATES_PER_PAGE,
+            "offset": ranked_from,
+            "excluded_limit": CANDIDATES_PER_PAGE,
+            "excluded_offset": excluded_from,
+            **({"reason": reason} if reason else {}),
+        }
+    )
     found, candidates = await side_by_side(
         services.get_json(SERVICE, f"/v1/requests/{request_id}"),
         # Only coordinators of the pool may see who could be asked; the service refuses the others.
-        services.get_json(SERVICE, f"/v1/requests/{request_id}/candidates") if coordinates else nothing(),
+        services.get_json(SERVICE, f"/v1/requests/{request_id}/candidates?{paging}")
+        if coordinates
+        else nothing(),
     )
     if found is None:
         return not_found(request, _("Förfrågan finns inte"))
@@ -205,6 +229,12 @@ async def show_request(
         "volunteers/request.html",
         found=found,
         candidates=candidates,
+        paging={
+            "per_page": CANDIDATES_PER_PAGE,
+            "ranked_from": ranked_from,
+            "excluded_from": excluded_from,
+            "reason": reason,
+        },
         statuses=REQUEST_STATUS,
         offer_statuses=OFFER_STATUS,
         assignment_statuses=ASSIGNMENT_STATUS,
