@@ -86,11 +86,27 @@ def test_the_service_image_is_built_here_never_pulled(tmp_path):
     config = _config(tmp_path, dev=False)
     built = re.findall(r"^    image: (\S+)\n((?:      .*\n|    (?!image).*\n)*)", config, re.M)
     ours = [(image, body) for image, body in built if "delaktig/service" in image]
-    # Five services, their five migrate one-shots, and volunteers' second provisioning step.
-    assert len(ours) == 11, config
+    # Five services, their five migrate one-shots, volunteers' and events' second provisioning
+    # steps, the demo.
+    assert len(ours) == 13, config
     for image, _body in ours:
         assert image.startswith("localhost/"), image
-    assert config.count("pull_policy: build") == 11, config
+    assert config.count("pull_policy: build") == 13, config
+
+
+def test_the_demo_one_shot_waits_for_the_services_and_loads_only_when_asked(tmp_path):
+    demo = _parsed(_config(tmp_path, dev=False))["services"]["demo"]
+    assert demo["command"] == ["devstack.compose_demo"]
+    assert demo["restart"] == "no"
+    assert {name: c["condition"] for name, c in demo["depends_on"].items()} == {
+        "meetings": "service_healthy",
+        "events": "service_healthy",
+        "volunteers": "service_healthy",
+    }
+    assert demo["environment"]["DELAKTIG_DEMO"] == "", "unset in .env: nothing is loaded"
+    assert demo["environment"]["DEMO_IDENTITY_SIGNING_KEY"].startswith("-----BEGIN PRIVATE KEY-----")
+    example = (ROOT / "deploy" / "env.example").read_text()
+    assert re.findall(r"^# DELAKTIG_DEMO=1$", example, re.M), "documented, and off in a copy of it"
 
 
 def test_nats_monitoring_listens_on_loopback_only():
@@ -117,6 +133,14 @@ def test_streams_are_provisioned_by_the_migrate_one_shots_as_ops_and_only_checke
     assert last["environment"]["VOLUNTEERS_NATS_URL"].startswith("nats://ops:")
     assert set(last["depends_on"]) == {"postgres", "nats", "volunteers-migrate", "notify-migrate"}
     assert set(services["volunteers"]["depends_on"]) == {"postgres", "nats", "volunteers-provision"}
+    # Events' durable on VOLUNTEERS once volunteers made that stream (volunteers reads EVENTS too).
+    assert services["events-migrate"]["environment"]["EVENTS_ANSWERS_RIGHTS_REQUESTS"] == "false"
+    second = services["events-provision"]
+    assert second["command"] == ["events", "provision"]
+    assert second["environment"]["EVENTS_NATS_URL"].startswith("nats://ops:")
+    assert "EVENTS_ANSWERS_RIGHTS_REQUESTS" not in second["environment"]
+    assert set(second["depends_on"]) == {"postgres", "nats", "events-migrate", "volunteers-migrate"}
+    assert set(services["events"]["depends_on"]) == {"postgres", "nats", "events-provision"}
 
 
 def test_the_cluster_routes_need_a_password(tmp_path):

@@ -39,6 +39,9 @@ READS = [
     ("notify", "volunteers.offer.sent.v1"),
     ("volunteers", "events.helpers.requested.v1"),
     ("volunteers", "notify.export.completed.v1"),
+    ("volunteers", "events.erasure.completed.v1"),
+    ("events", "volunteers.erasure.requested.v1"),
+    ("events", "volunteers.assignment.confirmed.v1"),
 ]
 
 
@@ -126,10 +129,10 @@ def provisioned(server: Server) -> None:
         await Runtime(_settings(server, "meetings", as_user="ops")).provision()
         await Runtime(_settings(server, "gateway", as_user="ops")).provision()
         await Runtime(_settings(server, "events", as_user="ops")).provision()
-        # Streams first: notify and volunteers read each other's.
+        # Streams first: notify, volunteers and events read each other's.
         await Runtime(_settings(server, "volunteers", as_user="ops")).provision()
         await Runtime(_settings(server, "notify", as_user="ops")).provision()
-        for reader in ("notify", "volunteers"):
+        for reader in ("notify", "volunteers", "events"):
             subjects = [subject for who, subject in READS if who == reader]
             await Runtime(
                 _settings(server, reader, as_user="ops"),

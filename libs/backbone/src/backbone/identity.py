@@ -51,6 +51,10 @@ class Identity:
     organisation_id: str | None = None
     pool_ids: tuple[str, ...] = field(default_factory=tuple)
     name: str | None = None
+    # A staff member's work address and the language they read the pages in ("sv", "en"): a service
+    # that tells them of something later (a request filled, a review returned) keeps these two.
+    email: str | None = None
+    language: str | None = None
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
@@ -177,6 +181,8 @@ def mint(identity: Identity, *, key: OKPKey, audience: str, ttl: int = DEFAULT_T
         "org": identity.organisation_id,
         "pools": list(identity.pool_ids),
         "name": identity.name,
+        "email": identity.email,
+        "lang": identity.language,
         "iat": now,
         "exp": now + ttl,
         "jti": uuid.uuid4().hex,
@@ -297,6 +303,8 @@ def _verified(token: str, *, key: OKPKey, audience: str, leeway: int) -> tuple[I
         organisation_id=claims.get("org"),
         pool_ids=tuple(claims.get("pools") or ()),
         name=claims.get("name"),
+        email=claims.get("email"),
+        language=claims.get("lang"),
     )
     return identity, float(claims["exp"])
 

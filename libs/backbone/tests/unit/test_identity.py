@@ -58,6 +58,13 @@ def test_a_fresh_identity_verifies_for_its_audience(keys):
     assert got == ALICE
 
 
+def test_a_staff_members_work_address_and_language_travel_with_the_identity(keys):
+    private, public, _ = keys
+    sara = Identity(subject="u2", roles=("staff",), email="sara@kommun.example.se", language="en")
+    got = verify(mint(sara, key=private, audience="volunteers"), key=public, audience="volunteers")
+    assert (got.email, got.language) == ("sara@kommun.example.se", "en")
+
+
 def test_an_identity_for_another_service_is_refused(keys):
     private, public, _ = keys
     with pytest.raises(InvalidIdentity, match="meant for 'events'"):

@@ -19,7 +19,8 @@ from backbone.workers import run_forever
 from events import registrations, reminders, retention
 from events.api import check_in, events, feeds, helpers, programme, public
 from events.api import registrations as registrations_api
-from events.consumers import IGNORED, SUBSCRIPTIONS
+from events.consumers import IGNORED, subscriptions
+from events.feed_cache import FeedCache
 from events.feed_tokens import MalformedFeedToken
 from events.links import Signer
 from events.model import InvalidLink
@@ -61,7 +62,7 @@ def _forever(
 
 
 def create_app(settings: Settings) -> FastAPI:
-    runtime = Runtime(settings, subscriptions=SUBSCRIPTIONS, ignored=IGNORED)
+    runtime = Runtime(settings, subscriptions=subscriptions(settings), ignored=IGNORED)
     signer = Signer(settings.link_key)
 
     async def anonymise(conn: asyncpg.Connection, ctx: registrations.Context) -> int:
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.signer = signer
     # Keys the feeds' own ETags (events.api.feeds), made once per process like the platform's.
     app.state.feed_key = secrets.token_bytes(32)
+    app.state.feed_cache = FeedCache(max_bytes=settings.feed_cache_megabytes * 2**20)
 
     # A link that is not one of ours is bad input (400), not a state that forbids it (409).
     @app.exception_handler(InvalidLink)

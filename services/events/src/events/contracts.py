@@ -10,7 +10,7 @@ emails carry the person's name and address and the personal links' tokens: the l
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -338,4 +338,34 @@ HELPERS_REQUESTED = event_type(
     HelpersRequestedV1,
     aggregate="event",
     description="An event asks a volunteers pool for helpers or instructors (how many, when, where, needs).",
+)
+
+
+class RightsCompletedV1(_Payload):
+    """The events service's answer to a volunteer's export or erasure request (the shape every
+    service answers with, docs/rights.md; copied from the volunteers service's, not imported)."""
+
+    request_id: str
+    service: str  # always "events": the volunteers service ignores an answer whose prefix differs
+    # "done", "nothing_held" (nothing about the person here) or "failed" (detail says why)
+    status: str
+    detail: str
+    # An export's part: what the events service holds about the person; None for an erasure.
+    data: dict[str, Any] | None
+
+
+# An aggregate of its own, not the request's `rights_request`: the volunteers service keeps one
+# order per aggregate across the streams it reads, so two services' answers to one request under
+# one aggregate would be taken for events 1 and 1 of one sequence, and the second dead-lettered.
+EXPORT_COMPLETED = event_type(
+    "events.export.completed.v1",
+    RightsCompletedV1,
+    aggregate="events_rights_answer",
+    description="The events service's part of a volunteer's export: registrations, queues, check-ins.",
+)
+ERASURE_COMPLETED = event_type(
+    "events.erasure.completed.v1",
+    RightsCompletedV1,
+    aggregate="events_rights_answer",
+    description="The events service has erased a volunteer: registrations anonymised, places given on.",
 )

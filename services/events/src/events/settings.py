@@ -38,6 +38,13 @@ class Settings(ServiceSettings):
     feed_refresh_minutes: int = Field(default=60, ge=5)
     # Feeds hold events that ended at most this many days ago, and every later one.
     feed_past_days: int = Field(default=90, ge=0)
+    # Written feeds kept in memory until an event changes (events.feed_cache); a feed of 1,000 events
+    # is about half a megabyte.
+    feed_cache_megabytes: int = Field(default=64, ge=1)
+    # Read the volunteers service's export and erasure requests and answer them (events.rights).
+    # Off only for the first provisioning step of a stack, made before the volunteers stream
+    # exists (docker-compose.yml: events-migrate, then events-provision).
+    answers_rights_requests: bool = True
 
     @model_validator(mode="after")
     def _link_secret_is_set_and_long_outside_development(self) -> Settings:

@@ -192,6 +192,9 @@ def identity_of(user: SignedIn) -> Identity:
         organisation_id=user.organisation_id,
         pool_ids=user.pool_ids,
         name=user.name,
+        # For the messages a service sends them later (volunteers: a request filled, a review back).
+        email=user.email,
+        language=current_locale(),
     )
 
 

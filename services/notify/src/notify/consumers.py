@@ -289,6 +289,40 @@ class VolunteerReviewSubmitted(BaseModel):
     reviewers: list[VolunteerReviewer]
 
 
+class StaffContact(BaseModel):
+    """The staff member who asked: their work address and the language they read the pages in."""
+
+    name: str | None = None
+    email: str | None
+    language: str = "sv"
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _an_address_or_none(cls, value: Any) -> Any:
+        """An address no mail server would take is no address (as for a registered person)."""
+        return Person._an_address_or_none(value)
+
+
+class VolunteerRequestFilled(BaseModel):
+    request_id: str
+    pool_name: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    place: str = ""
+    seats: int
+    requested_by_contact: StaffContact | None = None  # None: nobody to write to
+
+
+class VolunteerReviewReturned(BaseModel):
+    review_id: str
+    title: str
+    original_lix: float
+    suggested_lix: float | None = None
+    lix_change: float | None = None
+    submitted_by_contact: StaffContact | None = None  # None: nobody to write to
+
+
 def distinct(recipients: list[Recipient]) -> list[Recipient]:
     """One recipient per address, compared without case (`A@x.se` and `a@x.se` are one mailbox).
 
@@ -995,6 +1029,47 @@ async def volunteer_review_submitted(
     )
 
 
+def _staff(contact: StaffContact | None) -> list[Recipient]:
+    """The staff member as an email's recipient; nobody when the event carries no address (asked
+    over the bus by another service, or before the gateway sent addresses): their page shows it."""
+    if contact is None or not contact.email:
+        return []
+    return [Recipient(name=contact.name or "", email=contact.email, language=language_of(contact.language))]
+
+
+async def volunteer_request_filled(
+    conn: asyncpg.Connection, event: Envelope, data: VolunteerRequestFilled, settings: Settings
+) -> None:
+    await send_each(
+        conn,
+        event,
+        settings,
+        template="volunteer_request_filled",
+        recipients=_staff(data.requested_by_contact),
+        context={
+            **data.model_dump(exclude={"requested_by_contact"}),
+            "request_url": f"{settings.public_url}/volunteers/requests/{quote(data.request_id, safe='')}",
+        },
+        timezone=data.timezone,
+    )
+
+
+async def volunteer_review_returned(
+    conn: asyncpg.Connection, event: Envelope, data: VolunteerReviewReturned, settings: Settings
+) -> None:
+    await send_each(
+        conn,
+        event,
+        settings,
+        template="volunteer_review_returned",
+        recipients=_staff(data.submitted_by_contact),
+        context={
+            **data.model_dump(exclude={"submitted_by_contact"}),
+            "review_url": f"{settings.public_url}/volunteers/reviews/{quote(data.review_id, safe='')}",
+        },
+    )
+
+
 # A day after an event ended nothing more is sent about it (offers and reminders end at its start).
 FORGET_EVENTS_AFTER_SECONDS = 24 * 3600.0
 # A meeting's SEQUENCE is kept a month past its start: long enough for late minutes or a correction's
@@ -1118,6 +1193,10 @@ SUBSCRIPTIONS: list[NotifySubscription] = [
     NotifySubscription(
         "volunteers.review.submitted.v1", VolunteerReviewSubmitted, volunteer_review_submitted
     ),
+    # volunteers: to the staff member who asked, at the work address the event carries: every place
+    # of their request is filled; a reviewer answered their text (with LIX before and after)
+    NotifySubscription("volunteers.request.filled.v1", VolunteerRequestFilled, volunteer_request_filled),
+    NotifySubscription("volunteers.review.returned.v1", VolunteerReviewReturned, volunteer_review_returned),
     # volunteers: a rights request (docs/rights.md) answered once, through the outbox:
     # notify.export.completed.v1 with everything held at the address, or, after the erasure,
     # notify.erasure.completed.v1
@@ -1156,12 +1235,13 @@ IGNORED: frozenset[str] = frozenset(
         "meetings.action_item.closed.v1",
         "events.registration.checked_in.v1",
         "events.helpers.requested.v1",
+        "events.export.completed.v1",
+        "events.erasure.completed.v1",
         "volunteers.volunteer.joined_pool.v1",
         "volunteers.volunteer.left_pool.v1",
         "volunteers.consent.given.v1",
         "volunteers.consent.withdrawn.v1",
         "volunteers.request.created.v1",
-        "volunteers.request.filled.v1",
         "volunteers.request.cancelled.v1",
         "volunteers.offer.accepted.v1",
         "volunteers.offer.declined.v1",
@@ -1169,7 +1249,6 @@ IGNORED: frozenset[str] = frozenset(
         "volunteers.offer.withdrawn.v1",
         "volunteers.assignment.cancelled.v1",
         "volunteers.hours.approved.v1",
-        "volunteers.review.returned.v1",
         "volunteers.export.completed.v1",
         "volunteers.erasure.completed.v1",
     }

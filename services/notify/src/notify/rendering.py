@@ -71,6 +71,13 @@ TEMPLATES: dict[str, TemplateInfo] = {
     "volunteer_review_assigned": TemplateInfo(
         "volunteering", True, "Fråga till en volontär: läs en text i klarspråk, med länk"
     ),
+    # To the staff member who asked (their work address travels in the volunteers service's event).
+    "volunteer_request_filled": TemplateInfo(
+        "volunteering", False, "Till den som bad om volontärer: alla platser är tillsatta"
+    ),
+    "volunteer_review_returned": TemplateInfo(
+        "volunteering", False, "Till den som skickade en text: en granskare har svarat, med LIX"
+    ),
     # notify.webhooks: to an organisation's contact when its endpoint was turned off (410, five days).
     "webhook_endpoint_disabled": TemplateInfo("other", True, "En webhook har stängts av"),
 }

@@ -96,6 +96,21 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "deadline": date(2017, 3, 20),
         "review_url": "https://delaktig.example.se/volontar/granskning?token=exempel",
     },
+    "volunteer_request_filled": {
+        "pool_name": "Värdar på Kulturnatten",
+        "starts_at": _START,
+        "ends_at": _END,
+        "place": "Stadsbiblioteket, Sveavägen 73",
+        "seats": 2,
+        "request_url": "https://delaktig.example.se/volunteers/requests/00000000-0000-4000-8000-000000000005",
+    },
+    "volunteer_review_returned": {
+        "title": "Så söker du bostad",
+        "original_lix": 52.4,
+        "suggested_lix": 38.1,
+        "lix_change": -14.3,
+        "review_url": "https://delaktig.example.se/volunteers/reviews/00000000-0000-4000-8000-000000000006",
+    },
     "webhook_endpoint_disabled": {  # notify.webhooks
         "url": "https://bryggan.example.se/webhooks/delaktig",
         "reason": "Ingen leverans har lyckats på fem dagar.",

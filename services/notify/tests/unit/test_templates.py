@@ -100,6 +100,9 @@ BRANCHES: list[tuple[str, dict[str, object]]] = [
     ("minutes_published", {"correction_note": "Ett beslut stod fel.", "decision_count": 0}),
     ("action_item_assigned", {"due_date": None}),
     ("offer_accepted", {"place": None, "cancel_url": None}),
+    ("volunteer_request_filled", {"place": ""}),
+    ("volunteer_review_returned", {"suggested_lix": None, "lix_change": None}),
+    ("volunteer_review_returned", {"suggested_lix": 60.0, "lix_change": 7.6}),
 ]
 
 

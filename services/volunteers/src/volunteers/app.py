@@ -41,7 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
     runtime = Runtime(
         settings,
         subscriptions=[*subscriptions(settings), *answers.subscriptions],
-        ignored=IGNORED | answers.ignored,
+        # A service's answers that the wiring reads are no longer ignored (consumers.IGNORED).
+        ignored=(IGNORED | answers.ignored) - {s.subject for s in answers.subscriptions},
     )
     signer = Signer(settings.link_key)
 

@@ -122,5 +122,9 @@ IGNORED: frozenset[str] = frozenset(
         "events.offer.declined.v1",
         "events.offer.expired.v1",
         "events.reminder.due.v1",
+        # The events service's answers to rights requests: read by the answer wiring instead
+        # (rights.answer_wiring, in create_app) while events is among VOLUNTEERS_RIGHTS_SERVICES.
+        "events.export.completed.v1",
+        "events.erasure.completed.v1",
     }
 )

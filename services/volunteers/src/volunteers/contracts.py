@@ -92,12 +92,30 @@ class RequestCreatedV1(_AboutRequest):
     requested_by: str
 
 
+class StaffContact(_Payload):
+    """Where notify tells a staff member of what they asked for: their work address and the language
+    they read the pages in. Work data, not a volunteer's: it travels in the event, so notify needs no
+    lookup (and no HTTP call to anyone) to tell them."""
+
+    name: str | None
+    email: str
+    language: str
+
+    @classmethod
+    def of(cls, name: str | None, email: str | None, language: str | None) -> StaffContact | None:
+        """None when the one who asked left no address (a service asking over the bus, or before
+        the gateway sent addresses): nobody to write to."""
+        return cls(name=name, email=email, language=language or "sv") if email else None
+
+
 class RequestFilledV1(_AboutRequest):
     seats: int
     # Who asked (an identity subject of the gateway, or the asking service), to be told.
     requested_by: str
     requested_by_name: str | None
     volunteer_ids: list[str]
+    # How to reach the one who asked (None: no address known, nobody is told by email).
+    requested_by_contact: StaffContact | None = None
 
 
 class RequestCancelledV1(_AboutRequest):
@@ -290,6 +308,8 @@ class ReviewReturnedV1(_Payload):
     lix_change: float | None
     # Who submitted the text (an identity subject of the gateway), to be told.
     submitted_by: str
+    # How to reach them (None: no address known, nobody is told by email).
+    submitted_by_contact: StaffContact | None = None
 
 
 REVIEW_SUBMITTED = event_type(

@@ -30,6 +30,7 @@ from volunteers.contracts import (
     ReviewerNotice,
     ReviewReturnedV1,
     ReviewSubmittedV1,
+    StaffContact,
 )
 from volunteers.hours import MAX_MINUTES
 from volunteers.model import Scope, UsedLink
@@ -129,8 +130,11 @@ async def submit_review(
     by: str,
     by_name: str | None,
     ctx: LinkContext,
+    by_email: str | None = None,
+    by_language: str | None = None,
 ) -> Row:
-    """Send a text to named reviewers of a pool; each gets a link (in the event, for notify)."""
+    """Send a text to named reviewers of a pool; each gets a link (in the event, for notify).
+    `by_email`, `by_language`: where to tell the one who sent it that an answer came back."""
     _check_review(review, ctx.now.astimezone(ctx.zone).date())
     scope.require(review.pool_id)
     wanted = sorted(set(review.reviewer_ids))
@@ -153,6 +157,8 @@ async def submit_review(
                 deadline=review.deadline,
                 submitted_by=by,
                 submitted_by_name=by_name,
+                submitted_by_email=by_email,
+                submitted_by_language=by_language,
             )
         )
         notices = []
@@ -292,6 +298,9 @@ async def return_review(
                 suggested_lix=float(suggested_lix) if suggested_lix is not None else None,
                 lix_change=float(change) if change is not None else None,
                 submitted_by=review["submitted_by"],
+                submitted_by_contact=StaffContact.of(
+                    review["submitted_by_name"], review["submitted_by_email"], review["submitted_by_language"]
+                ),
             ),
             aggregate_id=str(review["id"]),
         )

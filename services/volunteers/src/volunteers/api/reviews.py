@@ -48,7 +48,14 @@ async def submit_review(
     50 000 characters, is refused (409) and nothing is stored."""
     scope = await scope_of(conn, who)
     row = await reviews.submit_review(
-        conn=conn, review=body.to_domain(), scope=scope, by=who.subject, by_name=who.name, ctx=ctx
+        conn=conn,
+        review=body.to_domain(),
+        scope=scope,
+        by=who.subject,
+        by_name=who.name,
+        ctx=ctx,
+        by_email=who.email,
+        by_language=who.language,
     )
     return _public(await reviews.get_review(conn=conn, review_id=row["id"], scope=scope))
 

@@ -1,8 +1,10 @@
 -- name: insert_request
 INSERT INTO requests (id, pool_id, seats, starts_at, ends_at, place, area, language, needs, unit,
-                      offers_per_place, requested_by, requested_by_name, source, source_ref)
+                      offers_per_place, requested_by, requested_by_name, requested_by_email,
+                      requested_by_language, source, source_ref)
 VALUES (:id, :pool_id, :seats, :starts_at, :ends_at, :place, :area, :language, :needs, :unit,
-        :offers_per_place, :requested_by, :requested_by_name, :source, :source_ref)
+        :offers_per_place, :requested_by, :requested_by_name, :requested_by_email,
+        :requested_by_language, :source, :source_ref)
 ON CONFLICT (source, source_ref) WHERE source_ref IS NOT NULL DO NOTHING
 RETURNING *;
 

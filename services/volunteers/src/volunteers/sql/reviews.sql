@@ -7,8 +7,10 @@ WHERE v.id = ANY(:ids::uuid[]) AND v.status = 'active'
 ORDER BY v.id;
 
 -- name: insert_review
-INSERT INTO reviews (id, pool_id, kind, title, original_text, original_lix, deadline, submitted_by, submitted_by_name)
-VALUES (:id, :pool_id, :kind, :title, :original_text, :original_lix, :deadline, :submitted_by, :submitted_by_name)
+INSERT INTO reviews (id, pool_id, kind, title, original_text, original_lix, deadline, submitted_by, submitted_by_name,
+                     submitted_by_email, submitted_by_language)
+VALUES (:id, :pool_id, :kind, :title, :original_text, :original_lix, :deadline, :submitted_by, :submitted_by_name,
+        :submitted_by_email, :submitted_by_language)
 RETURNING *;
 
 -- name: insert_review_reviewer
