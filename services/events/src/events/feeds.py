@@ -7,13 +7,15 @@ remove it instead of keeping an old copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from feedgen.feed import FeedGenerator
 from icalendar import Calendar, Event, vText
 
@@ -66,19 +68,60 @@ def icalendar(rows: Iterable[Mapping[str, Any]], feed: Feed) -> bytes:
     the feed is written. The bytes are those icalendar writes for the whole calendar at once (a test
     compares them).
     """
-    stamp = _stamp_line(feed.now)
-    entries: list[str] = []
-    for row in rows:
+    entries: list[Entry] = []
+    for key, row in _keyed(rows):
         try:
-            text = _entry_text(_key(row), feed.zone, feed.public_url)
-            entries.append(text.replace(_SENTINEL_LINE, stamp, 1))
+            entries.append(_entry_text(key, feed.zone, feed.public_url))
         except Exception as exc:  # noqa: BLE001 - one bad entry must not take the feed from everyone
-            _skipped(row, exc)
+            skipped(row, exc)
+    return calendar(entries, feed)
+
+
+def calendar(entries: Iterable[Entry], feed: Feed) -> bytes:
+    """The calendar of entries as written (`entry`), in their order, stamped `feed.now`."""
+    stamp = _stamp_line(feed.now)
+    parts: list[str] = []
+    for before, after in entries:
+        parts += (before, stamp, after)
     head = _head(feed.name, feed.page_url, feed.feed_url, feed.zone.key, feed.refresh)
     # VTIMEZONE for the zone the events use (the service's), from the zone database; icalendar puts
     # it first, and only when an entry refers to it.
-    zone = _vtimezone(feed.zone) if entries else ""
-    return (head + zone + "".join(entries) + _END_OF_CALENDAR).encode("utf-8")
+    zone = _vtimezone(feed.zone) if parts else ""
+    return (head + zone + "".join(parts) + _END_OF_CALENDAR).encode("utf-8")
+
+
+# An entry as icalendar writes it, cut where its DTSTAMP goes: the text before and after.
+Entry = tuple[str, str]
+
+
+def entry(row: Mapping[str, Any], zone: ZoneInfo, public_url: str) -> Entry:
+    text = _vevent(row, zone, public_url, _SENTINEL).to_ical().decode("utf-8")
+    before, found, after = text.partition(_SENTINEL_LINE)
+    if not found:
+        raise ValueError("icalendar wrote the entry without its DTSTAMP line")
+    return before, after
+
+
+class Entries:
+    """Entries as written, by the version of the row they were written from (the feed queries' `key`:
+    the event's id and its row version, which PostgreSQL changes with every write of the row), at
+    most `max_entries`, the least recently used dropped first. Used from the event loop only."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._max = max_entries
+        self._kept: OrderedDict[Hashable, Entry] = OrderedDict()
+
+    def get(self, key: Hashable) -> Entry | None:
+        found = self._kept.get(key)
+        if found is not None:
+            self._kept.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, written: Entry) -> None:
+        self._kept[key] = written
+        self._kept.move_to_end(key)
+        while len(self._kept) > self._max:
+            self._kept.popitem(last=False)
 
 
 _END_OF_CALENDAR = "END:VCALENDAR\r\n"
@@ -86,8 +129,8 @@ _END_OF_CALENDAR = "END:VCALENDAR\r\n"
 # carry their line breaks escaped and folded lines go on with a space), is found and replaced.
 _SENTINEL = datetime(1970, 1, 1, tzinfo=UTC)
 _SENTINEL_LINE = "\r\nDTSTAMP:19700101T000000Z\r\n"
-# The columns an entry is written from: the key it is kept by.
-_FIELDS = (
+# The columns an entry is written from, in the order the feed queries select them: the key it is kept by.
+FIELDS = (
     "id",
     "created_at",
     "updated_at",
@@ -106,8 +149,14 @@ _FIELDS = (
 )
 
 
-def _key(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    return tuple(row.get(name) for name in _FIELDS)
+def _keyed(rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[tuple[Any, ...], Mapping[str, Any]]]:
+    """Each row with its entry's key. A row of the feed queries holds the key as it is (its columns
+    are FIELDS, in order), read at C speed; any other mapping is read field by field."""
+    as_selected: bool | None = None
+    for row in rows:
+        if as_selected is None:
+            as_selected = isinstance(row, asyncpg.Record) and tuple(row.keys()) == FIELDS
+        yield (tuple(row) if as_selected else tuple(row.get(name) for name in FIELDS)), row
 
 
 def _stamp_line(now: datetime) -> str:
@@ -154,9 +203,8 @@ def _vtimezone(zone: ZoneInfo) -> str:
 # A thousand feeds' worth of entries is a few megabytes; an entry that changed is written anew under
 # its new key (updated_at), and the old one falls out in time.
 @lru_cache(maxsize=8192)
-def _entry_text(key: tuple[Any, ...], zone: ZoneInfo, public_url: str) -> str:
-    row = dict(zip(_FIELDS, key, strict=True))
-    return _vevent(row, zone, public_url, _SENTINEL).to_ical().decode("utf-8")
+def _entry_text(key: tuple[Any, ...], zone: ZoneInfo, public_url: str) -> Entry:
+    return entry(dict(zip(FIELDS, key, strict=True)), zone, public_url)
 
 
 def _vevent(row: Mapping[str, Any], zone: ZoneInfo, public_url: str, stamp: datetime) -> Event:
@@ -187,7 +235,7 @@ def _vevent(row: Mapping[str, Any], zone: ZoneInfo, public_url: str, stamp: date
     return ev
 
 
-def _skipped(row: Mapping[str, Any], exc: Exception) -> None:
+def skipped(row: Mapping[str, Any], exc: Exception) -> None:
     log.warning("feed entry skipped", event_id=str(row.get("id")), error=type(exc).__name__)
 
 
@@ -211,7 +259,7 @@ def atom(rows: Iterable[Mapping[str, Any]], feed: Feed) -> bytes:
             _entry(entry, row, feed)
         except Exception as exc:  # noqa: BLE001 - one bad entry must not take the feed from everyone
             fg.remove_entry(entry)
-            _skipped(row, exc)
+            skipped(row, exc)
     return bytes(fg.atom_str(pretty=True))
 
 

@@ -1,6 +1,6 @@
 """Help needed: an event asks a volunteers pool for helpers or instructors. The request is kept here and
 put on the bus as a fact (`events.helpers.requested.v1`); the volunteers service, which owns its pools,
-answers it."""
+answers it, and its assignment events (confirmed, cancelled) keep the count of confirmed helpers."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel
 
+from backbone.envelope import Envelope
 from backbone.errors import NotFound, RuleError
+from backbone.logs import get_logger
 from backbone.outbox import add_event
 from events import contracts as c
 from events.registrations import Context
 from events.sql_queries import q
 
 Row = dict[str, Any]
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,3 +95,46 @@ async def request_helpers(
 
 async def help_requests(*, conn: asyncpg.Connection, event_id: uuid.UUID) -> list[Row]:
     return [dict(r) for r in await q.list_help_requests.fetch(conn, event_id=event_id)]
+
+
+# What the volunteers service tells back (its contracts.py), read as far as the count needs.
+class AssignmentConfirmed(BaseModel):
+    assignment_id: uuid.UUID
+    volunteer_id: uuid.UUID
+    # "events" and our request's id when the request came from here; anything else is not ours.
+    source: str
+    source_ref: str | None
+
+
+class AssignmentCancelled(BaseModel):
+    assignment_id: uuid.UUID
+
+
+async def assignment_confirmed(
+    conn: asyncpg.Connection, _event: Envelope, data: AssignmentConfirmed, ctx: Context
+) -> None:
+    """A volunteer has a place on one of our requests: one more confirmed (once per assignment)."""
+    if data.source != "events" or data.source_ref is None:
+        return  # a request staff made in the volunteers service: no event here counts it
+    try:
+        request_id = uuid.UUID(data.source_ref)
+    except ValueError:
+        log.warning("assignment for a request that is not ours", source_ref=data.source_ref)
+        return
+    if not await q.help_request_exists.fetchval(conn, id=request_id):
+        log.warning("assignment for an unknown request for helpers", request_id=str(request_id))
+        return
+    await q.confirm_help_assignment.execute(
+        conn,
+        assignment_id=data.assignment_id,
+        help_request_id=request_id,
+        volunteer_id=data.volunteer_id,
+        at=ctx.now,
+    )
+
+
+async def assignment_cancelled(
+    conn: asyncpg.Connection, _event: Envelope, data: AssignmentCancelled, ctx: Context
+) -> None:
+    """The volunteer (or staff) cancelled: one fewer confirmed, however often it is told."""
+    await q.cancel_help_assignment.execute(conn, assignment_id=data.assignment_id, at=ctx.now)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
+
+from backbone.envelope import new_envelope
+from events.consumers import subscriptions
 
 from .world import published_event
 
@@ -53,3 +57,73 @@ async def test_a_request_for_helpers_that_cannot_be_met_is_refused_and_nothing_i
         "POST", url, json={"pool_key": "värdar", "seats": 2}, as_=("org_representative",), expect=403
     )
     assert await client.outbox(REQUESTED) == []
+
+
+async def _confirmed_counts(client: Any, event_id: str) -> list[tuple[int, int]]:
+    listed = await client.get(f"/v1/events/{event_id}/helpers")
+    return [(r["confirmed"], r["seats"]) for r in listed]
+
+
+async def deliver(client: Any, subject: str, data: dict[str, Any], *, times: int = 2) -> None:
+    """Hand a volunteers event to its handler as the consumer does (twice: as a redelivery would)."""
+    [sub] = [s for s in subscriptions(client.settings) if s.subject == subject]
+    env = new_envelope(
+        subject=subject, source="/volunteers", data=data, aggregate="request/x", correlation_id=None
+    )
+    for _ in range(times):
+        async with client.pool.acquire() as conn, conn.transaction():
+            await sub.handler(conn, env, sub.model.model_validate(env.data))
+
+
+def _confirmed(request_id: str, assignment_id: str, *, source: str = "events") -> dict[str, Any]:
+    # Every field volunteers.assignment.confirmed.v1 carries (its contracts.py); events reads a few.
+    return {
+        "request_id": str(uuid.uuid4()),
+        "pool_id": str(uuid.uuid4()),
+        "pool_key": "grillvardar",
+        "pool_name": "Grillvärdar",
+        "starts_at": "2027-05-01T10:00:00+00:00",
+        "ends_at": "2027-05-01T14:00:00+00:00",
+        "timezone": "Europe/Stockholm",
+        "place": "Gröningen",
+        "source": source,
+        "source_ref": request_id,
+        "assignment_id": assignment_id,
+        "offer_id": None,
+        "volunteer_id": str(uuid.uuid4()),
+        "cancel_token": "t",
+        "recipient": {
+            "name": "Ada",
+            "email": "ada@example.se",
+            "phone": None,
+            "language": "sv",
+            "channel": "email",
+        },
+    }
+
+
+async def test_confirmed_helpers_are_counted_once_each_and_a_cancellation_lowers_the_count(
+    client: Any,
+) -> None:
+    event = await published_event(client)
+    asked = await client.post(f"/v1/events/{event['id']}/helpers", {"pool_key": "grillvardar", "seats": 3})
+    assert await _confirmed_counts(client, event["id"]) == [(0, 3)]
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    await deliver(client, "volunteers.assignment.confirmed.v1", _confirmed(asked["id"], first))
+    await deliver(client, "volunteers.assignment.confirmed.v1", _confirmed(asked["id"], second))
+    # Another request's assignment, made in the volunteers service by staff, counts nowhere here.
+    staff_made = _confirmed("staff-ask", str(uuid.uuid4()), source="staff")
+    await deliver(client, "volunteers.assignment.confirmed.v1", staff_made)
+    assert await _confirmed_counts(client, event["id"]) == [(2, 3)]
+    cancelled = {
+        "assignment_id": first,
+        "request_id": str(uuid.uuid4()),
+        "volunteer_id": str(uuid.uuid4()),
+        "cancelled_by": "volunteer",
+        "reason": None,
+    }
+    await deliver(client, "volunteers.assignment.cancelled.v1", cancelled)
+    assert await _confirmed_counts(client, event["id"]) == [(1, 3)]
+    # A confirmation told again after the cancellation (a replayed message) does not bring it back.
+    await deliver(client, "volunteers.assignment.confirmed.v1", _confirmed(asked["id"], first), times=1)
+    assert await _confirmed_counts(client, event["id"]) == [(1, 3)]

@@ -3,16 +3,18 @@ secret link per organisation and per group.
 
 A feed's validators come from what it shows, not from the platform's data version: a registration
 (which no feed shows) must not make every calendar client that polls download the feed again. The
-ETag is a keyed hash of the feed's address and of each event in it (id and last change; every change
-of an event moves its `updated_at`), so it changes exactly when an event enters, leaves or changes.
-It is checked before the feed is written, so a 304 costs one query. Last-Modified is the newest
-change; `If-Modified-Since` is honoured when no `If-None-Match` is sent (RFC 9110 13.2.2)."""
+ETag is a keyed hash of the feed's address and of each event in it (id and row version, `xmin`, which
+PostgreSQL changes with every write of the row), so it changes exactly when an event enters, leaves or
+changes.
+Last-Modified is the newest change; `If-Modified-Since` is honoured when no `If-None-Match` is sent
+(RFC 9110 13.2.2). A feed once read is kept with its validators (events.feed_cache) until an event
+is written, so a poll costs one query of one row, whether it is answered 304 or in full."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Literal
@@ -23,6 +25,7 @@ from backbone.conditional import matches
 from events import feed_tokens, feeds
 from events.api.deps import ERRORS, ConnDep, Registrar, Staff, Visitor, organisation_scope
 from events.api.schemas import FeedTokenPublic, GroupFeedTokenPublic
+from events.feed_cache import FeedCache, Validators
 from events.settings import Settings
 from events.sql_queries import q
 
@@ -36,8 +39,10 @@ ATOM = "application/atom+xml; charset=utf-8"
 
 
 def _since(request: Request) -> datetime:
-    """Feeds keep events that ended up to `feed_past_days` ago (calendars keep the recent past)."""
-    return datetime.now(UTC) - timedelta(days=request.app.state.runtime.settings.feed_past_days)
+    """Feeds keep events that ended up to `feed_past_days` ago (calendars keep the recent past), from
+    the start of the current minute: a feed is kept for a minute at most even when nothing changes."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    return now - timedelta(days=request.app.state.runtime.settings.feed_past_days)
 
 
 def _feed(request: Request, settings: Settings, name: str, page: str) -> feeds.Feed:
@@ -55,34 +60,32 @@ def _feed(request: Request, settings: Settings, name: str, page: str) -> feeds.F
     )
 
 
-def feed_etag(key: bytes, path: str, rows: list[dict[str, Any]]) -> str:
-    """The feed's tag: weak (DTSTAMP differs between two answers that mean the same), keyed per process
-    so that new code never answers 304 to a tag of the old."""
-    data = repr((path, [(str(r["id"]), r["updated_at"].isoformat()) for r in rows])).encode()
+def feed_etag(key: bytes, path: str, keys: str) -> str:
+    """The feed's tag, from its events' keys (id and row version, in order): weak (DTSTAMP differs
+    between two answers that mean the same), keyed per process so that new code never answers 304 to a
+    tag of the old."""
+    data = f"{path}\n{keys}".encode()
     return f'W/"{hashlib.blake2b(data, key=key, digest_size=16).hexdigest()}"'
 
 
-def _headers(
-    request: Request, rows: list[dict[str, Any]], settings: Settings, *, private: bool
-) -> dict[str, str]:
+def _headers(validators: Validators, settings: Settings, *, private: bool) -> dict[str, str]:
     # A private feed (a secret link) must not be kept by shared caches, where others could get it.
     scope = "private" if private else "public"
     headers = {
         "Cache-Control": f"{scope}, max-age={settings.feed_refresh_minutes * 60 // 4}",
-        "ETag": feed_etag(request.app.state.feed_key, request.url.path, rows),
+        "ETag": validators.etag,
     }
-    modified = feeds.last_modified(rows)
-    if modified is not None:
-        headers["Last-Modified"] = format_datetime(modified.astimezone(UTC), usegmt=True)
+    if validators.last_modified is not None:
+        headers["Last-Modified"] = format_datetime(validators.last_modified.astimezone(UTC), usegmt=True)
     return headers
 
 
-def _not_modified(request: Request, rows: list[dict[str, Any]], headers: dict[str, str]) -> bool:
+def _not_modified(request: Request, validators: Validators) -> bool:
     given = request.headers.get("if-none-match")
     if given is not None:
-        return matches(given, headers["ETag"])
+        return matches(given, validators.etag)
     since = request.headers.get("if-modified-since")
-    modified = feeds.last_modified(rows)
+    modified = validators.last_modified
     if since is None or modified is None:
         return False
     try:
@@ -95,38 +98,82 @@ def _not_modified(request: Request, rows: list[dict[str, Any]], headers: dict[st
 
 
 FeedKind = Literal["ics", "atom"]
-RENDERERS: dict[str, tuple[Callable[[list[dict[str, Any]], feeds.Feed], bytes], str]] = {
-    "ics": (feeds.icalendar, ICS),
-    "atom": (feeds.atom, ATOM),
-}
+MEDIA_TYPES = {"ics": ICS, "atom": ATOM}
 
 
 async def _serve(
     request: Request,
     conn: Any,
     kind: FeedKind,
-    feed: tuple[Any, Any, dict[str, Any]],
+    feed: tuple[Any, dict[str, Any]],
     name: str,
     page: str,
     *,
     private: bool = False,
 ) -> Response:
-    """`feed`: the query of the feed's validators, the query of its rows, and their parameters. The
-    validators come first, so a poll answered 304 reads two columns and writes nothing."""
-    versions_query, rows_query, params = feed
+    """`feed`: the query of its events' keys, and its parameters. The feed version is read first (see
+    events.feed_cache): while it stands, the kept validators and bytes answer."""
+    keys_query, params = feed
     settings = request.app.state.runtime.settings
-    versions = [dict(r) for r in await versions_query.fetch(conn, since=_since(request), **params)]
-    headers = _headers(request, versions, settings, private=private)
-    if _not_modified(request, versions, headers):
+    cache: FeedCache = request.app.state.feed_cache
+    path = request.url.path
+    since = _since(request)
+    stamp = (await q.feed_version.fetchval(conn), since)
+    kept = cache.get(path, stamp)
+    if kept is not None and (kept.body is not None or _not_modified(request, kept.validators)):
+        validators, body = kept.validators, kept.body
+    else:
+        # The keys and the rows of the events to write from one snapshot, so that the entries are
+        # those of the events the keys name, in the feed as the keys found it.
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            found = await keys_query.fetchrow(conn, since=since, **params)
+            validators = Validators(
+                etag=feed_etag(request.app.state.feed_key, path, found["keys"]),
+                last_modified=found["last_modified"],
+            )
+            body = None
+            if not _not_modified(request, validators):
+                keys = found["keys"].split(",") if found["keys"] else []
+                about = _feed(request, settings, name, page)
+                if kind == "ics":
+                    body = await _icalendar(conn, keys, about, cache.entries)
+                else:
+                    body = await _atom(conn, keys, about)
+        cache.put(path, stamp, validators, body)
+    headers = _headers(validators, settings, private=private)
+    if body is None or _not_modified(request, validators):
         return Response(status_code=304, headers=headers)
-    rows = [dict(r) for r in await rows_query.fetch(conn, since=_since(request), **params)]
-    render, media_type = RENDERERS[kind]
-    body = render(rows, _feed(request, settings, name, page))
-    return Response(content=body, media_type=media_type, headers=headers)
+    return Response(content=body, media_type=MEDIA_TYPES[kind], headers=headers)
 
 
-def _public(organisation_id: uuid.UUID | None) -> tuple[Any, Any, dict[str, Any]]:
-    return q.feed_event_versions, q.list_feed_events, {"organisation_id": organisation_id}
+def _id_of(key: str) -> str:
+    return key.partition("/")[0]
+
+
+async def _icalendar(conn: Any, keys: Sequence[str], feed: feeds.Feed, entries: feeds.Entries) -> bytes:
+    """Entries written before are kept; only the events changed since are read and written."""
+    place = (feed.zone.key, feed.public_url)
+    written: dict[str, feeds.Entry | None] = {key: entries.get((place, key)) for key in keys}
+    missing = {_id_of(key): key for key, found in written.items() if found is None}
+    if missing:
+        for row in await q.feed_events_by_id.fetch(conn, ids=list(missing)):
+            try:
+                entry = feeds.entry(row, feed.zone, feed.public_url)
+            except Exception as exc:  # noqa: BLE001 - one bad entry must not take the feed from everyone
+                feeds.skipped(row, exc)
+                continue
+            entries.put((place, row["key"]), entry)
+            written[missing[str(row["id"])]] = entry
+    return feeds.calendar((entry for entry in written.values() if entry is not None), feed)
+
+
+async def _atom(conn: Any, keys: Sequence[str], feed: feeds.Feed) -> bytes:
+    rows = await q.feed_events_by_id.fetch(conn, ids=[_id_of(key) for key in keys])
+    return feeds.atom(rows, feed)
+
+
+def _public(organisation_id: uuid.UUID | None) -> tuple[Any, dict[str, Any]]:
+    return q.feed_event_keys, {"organisation_id": organisation_id}
 
 
 @router.get("/events.{kind}", response_class=Response)
@@ -151,7 +198,7 @@ async def private_events(
 ) -> Response:
     """Every event an organisation organises, whatever the audience, for whoever holds its secret link."""
     organisation_id = await feed_tokens.organisation_of(conn=conn, token=token)
-    feed = (q.private_feed_event_versions, q.list_private_feed_events, {"organisation_id": organisation_id})
+    feed = (q.private_feed_event_keys, {"organisation_id": organisation_id})
     name = "Delaktig – organisationens alla evenemang"
     return await _serve(request, conn, kind, feed, name, "/evenemang", private=True)
 
@@ -175,7 +222,7 @@ async def group_events(
 ) -> Response:
     """The events for the members of a group, for whoever holds the group's secret link."""
     group_id = await feed_tokens.group_of(conn=conn, token=token)
-    feed = (q.group_feed_event_versions, q.list_group_feed_events, {"group_id": group_id})
+    feed = (q.group_feed_event_keys, {"group_id": group_id})
     return await _serve(
         request, conn, kind, feed, "Delaktig – gruppens evenemang", "/evenemang", private=True
     )

@@ -468,6 +468,8 @@ class HelpRequestPublic(BaseModel):
     needs: str
     requested_by: str | None
     created_at: datetime
+    # Helpers the volunteers service has confirmed (and not cancelled) so far.
+    confirmed: int = 0
 
 
 class GroupFeedTokenPublic(BaseModel):

@@ -65,13 +65,29 @@ WHERE audience = 'public' AND status <> 'draft' AND ends_at >= :start
 ORDER BY starts_at, id
 LIMIT :limit OFFSET :offset;
 
--- name: list_feed_events
+-- name: feed_event_keys
 -- A feed: public events that are not drafts, from a while back on. Cancelled ones stay, as
--- STATUS:CANCELLED, so calendars remove them instead of keeping a stale copy.
-SELECT * FROM events
+-- STATUS:CANCELLED, so calendars remove them instead of keeping a stale copy. One row: each event's
+-- key (its id and row version: xmin changes with every write of the row) in the feed's order, and the
+-- newest change; the events whose entries are not written yet are read by feed_events_by_id.
+SELECT coalesce(string_agg(id::text || '/' || xmin::text, ',' ORDER BY starts_at, id), '') AS keys,
+       max(updated_at) AS last_modified
+FROM events
 WHERE audience = 'public' AND status <> 'draft' AND ends_at >= :since
-  AND (:organisation_id::uuid IS NULL OR :organisation_id = ANY (organiser_ids))
+  AND (:organisation_id::uuid IS NULL OR :organisation_id = ANY (organiser_ids));
+
+-- name: feed_events_by_id
+-- Events of a feed with the columns an entry is written from (events.feeds.FIELDS), and their key.
+SELECT id, created_at, updated_at, sequence, starts_at, ends_at, title, description_sv, status, cancel_reason,
+       venue_name, venue_address, external_url, kind, audience,
+       id::text || '/' || xmin::text AS key
+FROM events
+WHERE id = ANY (:ids::uuid[])
 ORDER BY starts_at, id;
+
+-- name: feed_version
+-- What kept feeds are written from (migration 0010); 0 before any event was written.
+SELECT coalesce(sum(version), 0)::bigint FROM feed_version;
 
 -- name: insert_change
 INSERT INTO event_changes (event_id, change, before, after, changed_by)
@@ -82,11 +98,3 @@ SELECT * FROM event_changes WHERE event_id = :event_id ORDER BY id;
 
 -- name: last_change_of_kind
 SELECT max(changed_at) FROM event_changes WHERE event_id = :event_id AND change = :change;
-
--- name: feed_event_versions
--- What a feed's validators are made of (list_feed_events, without the rest of the row): a poll that
--- ends in 304 reads only these.
-SELECT id, updated_at FROM events
-WHERE audience = 'public' AND status <> 'draft' AND ends_at >= :since
-  AND (:organisation_id::uuid IS NULL OR :organisation_id = ANY (organiser_ids))
-ORDER BY starts_at, id;

@@ -8,11 +8,13 @@ RETURNING *;
 -- name: organisation_of_feed_token
 SELECT organisation_id FROM feed_tokens WHERE token_hash = :token_hash;
 
--- name: list_private_feed_events
--- An organisation's own feed: every event it organises that is not a draft, whatever the audience.
-SELECT * FROM events
-WHERE status <> 'draft' AND ends_at >= :since AND :organisation_id = ANY (organiser_ids)
-ORDER BY starts_at, id;
+-- name: private_feed_event_keys
+-- An organisation's own feed: every event it organises that is not a draft, whatever the audience
+-- (as feed_event_keys).
+SELECT coalesce(string_agg(id::text || '/' || xmin::text, ',' ORDER BY starts_at, id), '') AS keys,
+       max(updated_at) AS last_modified
+FROM events
+WHERE status <> 'draft' AND ends_at >= :since AND :organisation_id = ANY (organiser_ids);
 
 -- name: put_group_feed_token
 INSERT INTO group_feed_tokens (group_id, token_hash, rotated_by)
@@ -24,20 +26,10 @@ RETURNING *;
 -- name: group_of_feed_token
 SELECT group_id FROM group_feed_tokens WHERE token_hash = :token_hash;
 
--- name: list_group_feed_events
--- A group's feed: the events for its members (audience 'groups' naming it) that are not drafts.
-SELECT * FROM events
-WHERE status <> 'draft' AND ends_at >= :since AND audience = 'groups' AND :group_id = ANY (audience_group_ids)
-ORDER BY starts_at, id;
-
--- name: private_feed_event_versions
--- list_private_feed_events' validators (see feed_event_versions).
-SELECT id, updated_at FROM events
-WHERE status <> 'draft' AND ends_at >= :since AND :organisation_id = ANY (organiser_ids)
-ORDER BY starts_at, id;
-
--- name: group_feed_event_versions
--- list_group_feed_events' validators (see feed_event_versions).
-SELECT id, updated_at FROM events
-WHERE status <> 'draft' AND ends_at >= :since AND audience = 'groups' AND :group_id = ANY (audience_group_ids)
-ORDER BY starts_at, id;
+-- name: group_feed_event_keys
+-- A group's feed: the events for its members (audience 'groups' naming it) that are not drafts
+-- (as feed_event_keys).
+SELECT coalesce(string_agg(id::text || '/' || xmin::text, ',' ORDER BY starts_at, id), '') AS keys,
+       max(updated_at) AS last_modified
+FROM events
+WHERE status <> 'draft' AND ends_at >= :since AND audience = 'groups' AND :group_id = ANY (audience_group_ids);
