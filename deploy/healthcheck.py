@@ -4,6 +4,7 @@ The port is the one <SERVICE>_HTTP_PORT variable the container has (docker-compo
 service only its own). Standard library only, so it costs no start-up time of the service.
 """
 
+import json
 import os
 import sys
 import urllib.error
@@ -19,9 +20,22 @@ def main() -> int:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port()}/readyz", timeout=3) as answer:
             return 0 if answer.status == 200 else 1
-    except (OSError, urllib.error.URLError) as exc:
-        print(f"not ready: {exc}", file=sys.stderr)
+    except urllib.error.HTTPError as exc:
+        # The engine keeps this output with the check (docker inspect, `stackops status`): say why.
+        print(f"not ready: {reasons(exc.read())}")
         return 1
+    except (OSError, urllib.error.URLError) as exc:
+        print(f"not ready: {exc}")
+        return 1
+
+
+def reasons(body: bytes) -> str:
+    """The sentences /readyz gives for a 503, or the answer itself when it has none."""
+    try:
+        said = json.loads(body).get("reasons") or []
+    except (ValueError, AttributeError):
+        said = []
+    return " ".join(str(r) for r in said) or body.decode("utf-8", "replace")[:500]
 
 
 if __name__ == "__main__":

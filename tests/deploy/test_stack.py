@@ -52,10 +52,58 @@ def test_every_service_in_compose_runs_healthy(stack):
         c.labels["com.docker.compose.service"]: (c.attrs["State"].get("Health") or {}).get("Status")
         for c in running
     }
-    one_shots = {name for name in listed if name.endswith(("-migrate", "-provision"))}
+    one_shots = {name for name in listed if name.endswith(("-migrate", "-provision")) or name == "demo"}
     assert set(health) == listed - one_shots, (listed, health)
     unhealthy = {name: status for name, status in health.items() if name != "mailpit" and status != "healthy"}
     assert not unhealthy, unhealthy
+
+
+DEMO_EVENT = "CurioCity Mashup"
+PROXY = {"X-Forwarded-Proto": "https"}
+
+
+def psql(stack, database: str, query: str) -> str:
+    (postgres,) = stack.containers("postgres")
+    argv = ["psql", "-U", "postgres", "-d", database, "-At", "-c", query]
+    code, output = postgres.exec_run(argv, user="postgres")
+    assert code == 0, output.decode()
+    return output.decode().strip()
+
+
+def demo_counts(stack) -> dict[str, str]:
+    return {
+        "meetings": psql(stack, "meetings", "SELECT count(*) FROM meetings"),
+        "minutes": psql(stack, "meetings", "SELECT count(*) FROM imports"),
+        "events": psql(stack, "events", "SELECT count(*) FROM events"),
+        "pools": psql(stack, "volunteers", "SELECT count(*) FROM pools"),
+        "volunteers": psql(stack, "volunteers", "SELECT count(*) FROM volunteers"),
+    }
+
+
+def test_the_demo_data_asked_for_is_loaded_once_and_a_demo_event_page_answers_through_the_gateway(stack):
+    import httpx
+
+    first = stack.one_shot_done("demo")
+    output = first.logs().decode("utf-8", "replace")
+    assert "events published" in output and "old minutes imported" in output, output
+    assert "volunteer pools" in output, output
+    counts = demo_counts(stack)
+    assert all(int(n) > 0 for n in counts.values()), counts
+
+    listing = httpx.get(stack.gateway_url + "/evenemang", headers=PROXY, timeout=30)
+    assert listing.status_code == 200, listing.text[:2000]
+    found = re.search(rf'href="(/evenemang/[0-9a-f-]{{36}})">{DEMO_EVENT}</a>', listing.text)
+    assert found, listing.text[:3000]
+    page = httpx.get(stack.gateway_url + found.group(1), headers=PROXY, timeout=30)
+    assert page.status_code == 200 and DEMO_EVENT in page.text, page.text[:2000]
+
+    # A second `up` runs the one-shot again, and it adds nothing.
+    stack.compose("up", "-d", "--no-build")
+    again = stack.one_shot_done("demo", after=first.attrs["State"]["FinishedAt"])
+    output = again.logs().decode("utf-8", "replace")
+    assert output.count("events published") == 1, output
+    assert demo_counts(stack) == counts
+    stack.wait_until_fine()
 
 
 @pytest.mark.parametrize("path", ["/evenemang", "/volontar/erbjudande/ja?token=not-a-token"])

@@ -199,7 +199,10 @@ def test_every_service_reports_ready_and_exposes_metrics(stack):
 
     for name in ("meetings", "notify"):
         ready = httpx.get(stack.url(name) + "/readyz").json()
-        assert ready == {"ready": True, "checks": {"database": True, "nats": True, "streams": True}}
+        assert ready["ready"] is True and ready["reasons"] == [], ready
+        assert all(ready["checks"].values()) and {"database", "nats", "streams", "loops", "outbox"} <= set(
+            ready["checks"]
+        ), ready
         metrics = httpx.get(stack.url(name) + "/metrics").text
         assert "outbox_backlog" in metrics
     assert "events_handled_total" in httpx.get(stack.url("notify") + "/metrics").text

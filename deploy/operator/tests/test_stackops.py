@@ -323,3 +323,18 @@ def test_a_one_shot_that_exited_zero_is_completed_and_fine_but_a_failed_one_is_n
     stopped.attrs["HostConfig"] = {"RestartPolicy": {"Name": "unless-stopped"}}
     rows = [row_for(c) for c in (done, failed, stopped)]
     assert [(r.state, r.fine) for r in rows] == [("completed", True), ("exited", False), ("exited", False)]
+
+
+def test_status_says_why_a_container_is_not_healthy_from_its_last_healthcheck() -> None:
+    sick = container("notify", health="unhealthy")
+    said = "not ready: The background loop relay has not completed a turn for 130 s (allowed 120 s)."
+    sick.attrs["State"]["Health"]["Log"] = [
+        {"ExitCode": 0, "Output": ""},
+        {"ExitCode": 1, "Output": said + "\n"},
+    ]
+    well = container("meetings")
+    well.attrs["State"]["Health"]["Log"] = [{"ExitCode": 0, "Output": "old words\n"}]
+    code, out, _, _ = run(["status", "--no-flow"], [well, sick])
+    assert code == EXIT_NOT_HEALTHY
+    assert f"delaktig-notify-1: {said}" in out.splitlines()
+    assert "old words" not in out, "a healthy container's last output is not shown"

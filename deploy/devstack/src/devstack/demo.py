@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from backbone.settings import ServiceSettings
-from devstack.stack import Stack
+
+
+class Stack(Protocol):
+    """Where the services answer and how to call them as the system: devstack's Stack, or the demo
+    one-shot of docker-compose.yml (devstack.compose_demo), which has no more of the devstack."""
+
+    def url(self, service: str) -> str: ...
+
+    def system_headers(self, service: str) -> dict[str, str]: ...
 
 # The services' default zone (ServiceSettings.timezone), which the devstack leaves as it is: the
 # demo's meetings are at 13:30 on that clock.

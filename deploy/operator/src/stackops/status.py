@@ -24,6 +24,8 @@ class StatusRow:
     state: str
     health: str
     restarts: int
+    # What the container's last healthcheck said, when it is not healthy: /readyz's reasons.
+    why: str = ""
 
     @property
     def fine(self) -> bool:
@@ -53,14 +55,26 @@ def state_of(container: Container) -> str:
     return container.status
 
 
+def last_check_output(container: Container) -> str:
+    """The output of the container's latest healthcheck (the image's prints /readyz's reasons)."""
+    state = container.attrs.get("State")
+    health = (state.get("Health") or state.get("Healthcheck") or {}) if isinstance(state, dict) else {}
+    checks = health.get("Log") or []
+    if not checks or not isinstance(checks[-1], dict):
+        return ""
+    return " ".join(str(checks[-1].get("Output") or "").split())
+
+
 def row_for(container: Container) -> StatusRow:
+    health = health_of(container)
     return StatusRow(
         service=service_of(container),
         replica=replica_of(container),
         container=container.name,
         state=state_of(container),
-        health=health_of(container),
+        health=health,
         restarts=int(container.attrs.get("RestartCount") or 0),
+        why=last_check_output(container) if health in ("unhealthy", "starting") else "",
     )
 
 
@@ -74,9 +88,11 @@ def render(rows: Sequence[StatusRow]) -> str:
         (r.service, str(r.replica), r.container, r.state, r.health, str(r.restarts)) for r in rows
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join(
+    table = "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines
     )
+    notes = [f"{r.container}: {r.why}" for r in rows if r.why]
+    return "\n".join([table, *notes])
 
 
 # What flows between the services, besides the containers: read inside the nats and postgres

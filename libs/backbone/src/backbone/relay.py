@@ -40,7 +40,7 @@ from backbone.logs import get_logger
 from backbone.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_SET_ASIDE, OUTBOX_SET_ASIDE_ROWS
 from backbone.outbox import AGGREGATE_HEADER, OUTBOX_WRITTEN, backlog
 from backbone.queries import backbone_queries as q
-from backbone.workers import Backoff, run_forever
+from backbone.workers import Backoff, LoopHealth, run_forever
 
 log = get_logger(__name__)
 
@@ -151,6 +151,8 @@ class OutboxRelay:
         self.is_leader = False
         self.is_standing_by = False
         self.backoff = Backoff(0.2, 5.0)
+        # A turn: a pass that went through, or a standby's look at the lock (readiness, see Loops).
+        self.health = LoopHealth("relay")
 
     async def run(self) -> None:
         """Relay until cancelled, reconnecting to PostgreSQL and NATS as often as it takes.
@@ -159,7 +161,9 @@ class OutboxRelay:
         resets it after each pass that went through, so only failures in a row (nothing relayed
         between them) wait longer, up to 5 s.
         """
-        await run_forever(self._lead, name="relay", backoff=self.backoff, expected=_RETRYABLE)
+        await run_forever(
+            self._lead, name="relay", backoff=self.backoff, expected=_RETRYABLE, health=self.health
+        )
 
     async def connect_for_lock(self) -> asyncpg.Connection:
         """A connection that gives its advisory lock up within `lock_timeout` of its peer vanishing.
@@ -181,7 +185,8 @@ class OutboxRelay:
         try:
             self.is_standing_by = True
             while not await q.try_relay_lock.fetchval(conn, key=self._lock_key):
-                await asyncio.sleep(self._poll_seconds)  # another replica relays; stand by
+                self.health.turned()  # standing by is this replica's work while another relays
+                await asyncio.sleep(self._poll_seconds)
             self.is_standing_by = False
             self.is_leader = True
             log.info("relay leading", service=self._service)
@@ -193,6 +198,7 @@ class OutboxRelay:
                     # Leading and relaying: the next failure waits the shortest time again. Not on
                     # gaining the lock alone, or a row that fails every pass would retry at once.
                     self.backoff.reset()
+                    self.health.turned()
                     if handled < self._batch_size:
                         self._maybe_clean()
                     await wake.wait(found_work=handled > 0)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,6 +21,7 @@ from backbone.consumer import Consumer, Subscription
 from backbone.db import create_pool, is_reachable
 from backbone.logs import get_logger
 from backbone.migrations import backbone_migrations, ensure_database, migrate, read_migrations
+from backbone.queries import backbone_queries as q
 from backbone.relay import OutboxRelay
 from backbone.settings import ServiceSettings
 from backbone.streams import (
@@ -28,8 +31,21 @@ from backbone.streams import (
     service_stream,
     streams_exist,
 )
+from backbone.workers import CURRENT_LOOPS, Loops
 
 log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """What /readyz answers: each check, and a sentence for each one that failed."""
+
+    checks: dict[str, bool]
+    reasons: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return all(self.checks.values())
 
 
 def inbox_prefix(service: str) -> str:
@@ -147,6 +163,8 @@ class Runtime:
         self.consumers: list[Consumer] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = []
+        # Every forever-loop started below lists itself here (see workers.CURRENT_LOOPS), for /readyz.
+        self.loops = Loops()
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -255,7 +273,11 @@ class Runtime:
         ]
 
     def _spawn(self, coro: Any, name: str) -> None:
-        task = asyncio.create_task(coro, name=name)
+        # In a context of its own that names this runtime's Loops, so the loops the task runs list
+        # themselves there, and not in another runtime's of the same process (tests run several).
+        context = contextvars.copy_context()
+        context.run(CURRENT_LOOPS.set, self.loops)
+        task = asyncio.create_task(coro, name=name, context=context)
         self._tasks.append(task)
 
     async def stop(self) -> None:
@@ -268,12 +290,51 @@ class Runtime:
         log.info("service stopped")
 
     async def readiness(self) -> dict[str, bool]:
+        return (await self.readiness_report()).checks
+
+    async def readiness_report(self) -> Readiness:
+        """The connections, and whether the work goes on: every loop turning, the outbox moving."""
+        s = self.settings
         db_ok = self._pool is not None and await is_reachable(self._pool)
         nats_ok = self._nc is not None and self._nc.is_connected
         streams_ok = nats_ok and await streams_exist(
             self.nc.jetstream(), [c.name or "" for c in self.streams]
         )
-        return {"database": db_ok, "nats": nats_ok, "streams": bool(streams_ok)}
+        reasons = []
+        if not db_ok:
+            reasons.append("The service cannot reach its database.")
+        if not nats_ok:
+            reasons.append("The service is not connected to NATS.")
+        elif not streams_ok:
+            reasons.append("A stream of the service is missing in NATS (or JetStream does not answer).")
+        stuck = self.loops.stuck(s.readiness_stuck_loop_seconds) if s.readiness_stuck_loop_seconds else []
+        reasons += stuck
+        outbox_ok = True
+        if db_ok and s.run_relay and s.readiness_outbox_age_seconds:
+            age = await self._oldest_unsent_age()
+            if age is not None and age > s.readiness_outbox_age_seconds:
+                outbox_ok = False
+                reasons.append(
+                    f"The oldest event in the outbox has waited {age:.0f} s to be published (allowed "
+                    f"{s.readiness_outbox_age_seconds:.0f} s): the relay is not getting events out; "
+                    "its log lines say why."
+                )
+        checks = {
+            "database": db_ok,
+            "nats": nats_ok,
+            "streams": bool(streams_ok),
+            "loops": not stuck,
+            "outbox": outbox_ok,
+        }
+        return Readiness(checks=checks, reasons=reasons)
+
+    async def _oldest_unsent_age(self) -> float | None:
+        try:
+            async with self.pool.acquire(timeout=2.0) as conn:
+                age = await q.oldest_unsent_outbox_age.fetchval(conn)
+        except Exception:  # noqa: BLE001 - the database check above reports a lost database
+            return None
+        return None if age is None else float(age)
 
     @asynccontextmanager
     async def lifespan(self, _app: Any) -> AsyncIterator[None]:

@@ -75,6 +75,11 @@ class ServiceSettings(BaseSettings):
     consumer_unhandled_give_up_seconds: float = Field(default=3600.0, gt=0)
     # Events about different aggregates handled at once; one aggregate's events always in order.
     consumer_concurrency: int = Field(default=8, ge=1, le=64)
+    # /readyz answers 503 when a background loop (relay, consumer, a service's worker) has not
+    # completed a turn for this long beyond its own pause, or when the oldest event in the outbox has
+    # waited this long to be published; 0 turns the check off.
+    readiness_stuck_loop_seconds: float = Field(default=120.0, ge=0)
+    readiness_outbox_age_seconds: float = Field(default=300.0, ge=0)
     pool_min_size: int = Field(default=1, ge=0)
     pool_max_size: int = Field(default=16, ge=1)
 

@@ -4,12 +4,19 @@ that grow after failures, and an end only when cancelled or told to stop.
 The outbox relay, the consumers, the email sender and the services' periodic jobs (the due check,
 the session cleanup) all run in it, so a failure never ends a worker, a failing worker never spins,
 and a stop always ends it.
+
+Each loop also keeps its `LoopHealth`: when it last completed a turn, and the last error. A loop
+started inside a `Runtime` is listed in the runtime's `Loops`, so /readyz can say which loop has
+stopped turning (stuck on a lost NATS, a mail server away, a hung query) instead of only whether
+the connections are up.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextvars
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from backbone.logs import get_logger
@@ -42,6 +49,70 @@ class Backoff:
         self._next = self.first
 
 
+class LoopHealth:
+    """When a loop last completed a turn, and what went wrong since; monotonic seconds.
+
+    A loop whose step never returns (the relay leading, a consumer reading) calls `turned` itself
+    after each pass that did its work; for the others run_forever calls it after each step.
+    """
+
+    def __init__(self, name: str, every: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        # The loop's own pause between turns: a job that runs hourly is not stuck after a minute.
+        self.every = every
+        self._clock = clock
+        self.last_turn = clock()  # the start counts as a turn: a loop is given time to make its first
+        self.last_error: str | None = None
+
+    def turned(self) -> None:
+        self.last_turn = self._clock()
+        self.last_error = None
+
+    def failed(self, error: str) -> None:
+        self.last_error = error
+
+    def stuck_for(self, allowed: float) -> float | None:
+        """Seconds since the last turn when that is more than `allowed` beyond the loop's pause, else None."""
+        quiet = self._clock() - self.last_turn
+        return quiet if quiet > allowed + self.every else None
+
+
+class Loops:
+    """The loops a runtime runs (each one listed while it runs), for the readiness check."""
+
+    def __init__(self) -> None:
+        self._running: list[LoopHealth] = []
+
+    def __iter__(self) -> Iterator[LoopHealth]:
+        return iter(list(self._running))
+
+    def add(self, health: LoopHealth) -> None:
+        self._running.append(health)
+
+    def remove(self, health: LoopHealth) -> None:
+        if health in self._running:
+            self._running.remove(health)
+
+    def stuck(self, allowed: float) -> list[str]:
+        """A sentence for each loop that has not turned for longer than `allowed` (plus its pause)."""
+        reasons = []
+        for health in self:
+            quiet = health.stuck_for(allowed)
+            if quiet is None:
+                continue
+            error = f"; last error: {health.last_error}" if health.last_error else ""
+            reasons.append(
+                f"The background loop {health.name} has not completed a turn for {quiet:.0f} s"
+                f" (allowed {allowed + health.every:.0f} s){error}."
+            )
+        return reasons
+
+
+# The Loops of the runtime whose task runs this code: Runtime sets it in the context of each task it
+# starts, so every run_forever inside (the services' own workers too) lists itself without being told.
+CURRENT_LOOPS: contextvars.ContextVar[Loops | None] = contextvars.ContextVar("current_loops", default=None)
+
+
 class TryLater(Exception):
     """Raised by a step that cannot do its work now though nothing broke (the mail server is away,
     an earlier result must be recorded first): the loop backs off, and says `reason` as a warning
@@ -61,6 +132,7 @@ async def run_forever(
     backoff: Backoff | None = None,
     expected: tuple[type[BaseException], ...] = (),
     stop: asyncio.Event | None = None,
+    health: LoopHealth | None = None,
 ) -> None:
     """Run `step` until cancelled or until `stop` is set.
 
@@ -69,26 +141,40 @@ async def run_forever(
     `TryLater`, with the traceback for anything else) and waits the back-off's next wait, or `every`
     without a back-off. Cancellation is never caught: it ends the loop at once, in a step or in a
     wait. Setting `stop` lets the step in progress finish, ends a wait at once, and ends the loop.
+
+    Each step that returns is a turn of `health` (one of its own unless given), and each failure
+    its last error; the loop is listed in the runtime's Loops (CURRENT_LOOPS) while it runs.
     """
-    while stop is None or not stop.is_set():
-        try:
-            await step()
-        except TryLater as exc:
-            if exc.reason:
-                log.warning(exc.reason, loop=name, **exc.fields)
-            pause = backoff.next() if backoff is not None else every
-        except Exception as exc:
-            pause = backoff.next() if backoff is not None else every
-            if isinstance(exc, expected):
+    health = health or LoopHealth(name, every)
+    loops = CURRENT_LOOPS.get()
+    if loops is not None:
+        loops.add(health)
+    try:
+        while stop is None or not stop.is_set():
+            try:
+                await step()
+            except TryLater as exc:
+                if exc.reason:
+                    log.warning(exc.reason, loop=name, **exc.fields)
+                    health.failed(exc.reason)
+                pause = backoff.next() if backoff is not None else every
+            except Exception as exc:
+                pause = backoff.next() if backoff is not None else every
                 error = str(exc) or type(exc).__name__
-                log.warning("background loop failed, retrying", loop=name, error=error, retry_in=pause)
+                health.failed(error)
+                if isinstance(exc, expected):
+                    log.warning("background loop failed, retrying", loop=name, error=error, retry_in=pause)
+                else:
+                    log.exception("background loop failed, retrying", loop=name, retry_in=pause)
             else:
-                log.exception("background loop failed, retrying", loop=name, retry_in=pause)
-        else:
-            if backoff is not None:
-                backoff.reset()
-            pause = every
-        await _pause(pause, stop)
+                health.turned()
+                if backoff is not None:
+                    backoff.reset()
+                pause = every
+            await _pause(pause, stop)
+    finally:
+        if loops is not None:
+            loops.remove(health)
 
 
 async def _pause(seconds: float, stop: asyncio.Event | None) -> None:

@@ -1,5 +1,7 @@
 """Health: alive while the process runs; ready only while the database, NATS and streams are there."""
 
+import asyncio
+
 import httpx
 from fastapi import FastAPI
 
@@ -31,7 +33,11 @@ async def test_ready_only_while_database_and_nats_are_reachable(dsn, nats_server
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
         ready = await client.get("/readyz")
         assert ready.status_code == 200
-        assert ready.json() == {"ready": True, "checks": {"database": True, "nats": True, "streams": True}}
+        assert ready.json() == {
+            "ready": True,
+            "checks": {"database": True, "nats": True, "streams": True, "loops": True, "outbox": True},
+            "reasons": [],
+        }
         assert (await client.get("/livez")).status_code == 200
         metrics = (await client.get("/metrics")).text
         assert "http_requests_total" in metrics
@@ -44,7 +50,17 @@ async def test_ready_only_while_database_and_nats_are_reachable(dsn, nats_server
 
         await runtime.nc.close()
         down = await client.get("/readyz")
-        assert down.json()["checks"] == {"database": False, "nats": False, "streams": False}
+        assert down.json()["checks"] == {
+            "database": False,
+            "nats": False,
+            "streams": False,
+            "loops": True,
+            "outbox": True,
+        }
+        assert down.json()["reasons"] == [
+            "The service cannot reach its database.",
+            "The service is not connected to NATS.",
+        ]
         assert (await client.get("/livez")).status_code == 200
 
 
@@ -90,3 +106,130 @@ async def test_metrics_can_be_closed_to_all_but_the_scraper(dsn, nats_server, id
         right = await client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
         assert right.status_code == 200
         assert "outbox_backlog" in right.text
+
+
+async def test_ready_reports_a_relay_stuck_without_nats_and_recovers_when_it_returns(
+    dsn, identity_keys, tmp_path
+):
+    import uuid
+
+    from pydantic import BaseModel
+
+    from backbone.contracts import event_type
+    from backbone.embedded import EmbeddedNats, free_port
+    from backbone.outbox import add_event
+    from backbone.testing import eventually
+
+    class Noted(BaseModel):
+        n: int
+
+    server = EmbeddedNats(tmp_path / "js", free_port())
+    server.start()
+    name = "stuck" + uuid.uuid4().hex[:8]
+    try:
+        runtime, app = _service(
+            name,
+            dsn,
+            server,
+            identity_keys,
+            readiness_stuck_loop_seconds=1.0,
+            readiness_outbox_age_seconds=2.0,
+            relay_lock_timeout_seconds=4.0,
+        )
+        noted = event_type(f"{name}.thing.noted.v1", Noted, aggregate="thing", description="test")
+        async with app.router.lifespan_context(app):
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
+            assert (await client.get("/readyz")).json()["reasons"] == []
+
+            server.stop()
+            async with runtime.pool.acquire() as conn, conn.transaction():
+                await add_event(conn, noted, Noted(n=1), aggregate_id="a")
+
+            async def reasons_once_stuck() -> list[str]:
+                answer = await client.get("/readyz")
+                reasons = answer.json()["reasons"]
+                stuck = any("outbox has waited" in r for r in reasons)
+                return reasons if answer.status_code == 503 and stuck else []
+
+            reasons = await eventually(reasons_once_stuck, "the relay reported stuck", timeout=30)
+            assert any(r.startswith("The background loop relay has not completed a turn") for r in reasons)
+            checks = (await client.get("/readyz")).json()["checks"]
+            assert checks["loops"] is False and checks["outbox"] is False and checks["database"] is True
+            assert (await client.get("/livez")).status_code == 200
+
+            server.start()
+
+            async def ready_again() -> bool:
+                answer = await client.get("/readyz")
+                return answer.status_code == 200 and answer.json()["reasons"] == []
+
+            await eventually(ready_again, "ready again once NATS is back", timeout=60, interval=0.2)
+            async with runtime.pool.acquire() as conn:
+                assert await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    finally:
+        server.stop()
+
+
+async def test_ready_reports_a_consumer_whose_jetstream_is_gone_and_recovers_when_it_returns(
+    dsn, identity_keys, tmp_path
+):
+    import uuid
+
+    from pydantic import BaseModel
+
+    from backbone.consumer import Subscription
+    from backbone.embedded import EmbeddedNats, free_port
+    from backbone.testing import eventually
+
+    class Noted(BaseModel):
+        n: int
+
+    async def handle(conn, event, data: Noted) -> None:
+        pass
+
+    server = EmbeddedNats(tmp_path / "js", free_port())
+    server.start()
+    name = "idle" + uuid.uuid4().hex[:8]
+    try:
+        # Longer than the few seconds between an idle consumer's looks at its durable, its turns.
+        runtime = Runtime(
+            ServiceSettings(
+                service_name=name,
+                environment="test",
+                database_url=dsn,
+                nats_url=server.url,
+                identity_public_key=str(identity_keys.public),
+                readiness_stuck_loop_seconds=8.0,
+                run_relay=False,
+            ),
+            subscriptions=[Subscription(f"{name}.thing.noted.v1", Noted, handle)],
+        )
+        app = FastAPI(lifespan=runtime.lifespan)
+        install_platform(app, runtime)
+        async with app.router.lifespan_context(app):
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t")
+
+            async def stays_ready() -> bool:
+                return (await client.get("/readyz")).status_code == 200
+
+            await eventually(stays_ready, "ready at start")
+            consumer = f"The background loop consumer:{name}:{name.upper()} has not completed a turn"
+
+            server.stop()
+
+            async def reasons_once_stuck() -> list[str]:
+                reasons = (await client.get("/readyz")).json()["reasons"]
+                return reasons if any(r.startswith(consumer) for r in reasons) else []
+
+            await eventually(reasons_once_stuck, "the consumer reported stuck", timeout=40)
+
+            server.start()
+            await eventually(stays_ready, "ready again once NATS is back", timeout=60, interval=0.2)
+            # Idle, it goes on turning by itself (its looks at the durable), and stays ready.
+            [reading] = runtime.consumers
+            back = asyncio.get_running_loop().time()
+            await eventually(lambda: reading.health.last_turn > back + 5, "two idle turns", timeout=30)
+            answer = await client.get("/readyz")
+            assert answer.status_code == 200, answer.json()
+    finally:
+        server.stop()

@@ -352,7 +352,11 @@ async def test_the_relays_retry_wait_starts_again_once_it_leads(pool, dsn, nc, o
     task = asyncio.create_task(relay.run())
     try:
         await _add(pool, owner, 1)
-        await _stream_messages(nc, owner.stream, 1)  # it leads, and a pass went through
+        await _stream_messages(nc, owner.stream, 1)  # it leads, and published
+        # The message is on the stream before the pass has marked its row and ended: wait for a turn
+        # of the relay after that (the same step that resets the back-off).
+        published = asyncio.get_running_loop().time()
+        await eventually(lambda: relay.health.last_turn > published, "a pass of the relay after the publish")
         assert relay.backoff.next() == relay.backoff.first
     finally:
         task.cancel()

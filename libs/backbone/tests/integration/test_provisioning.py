@@ -65,7 +65,13 @@ async def test_after_provisioning_the_service_starts_and_only_checks(dsn, nats_s
     )
     await checking.start()
     try:
-        assert await checking.readiness() == {"database": True, "nats": True, "streams": True}
+        assert await checking.readiness() == {
+            "database": True,
+            "nats": True,
+            "streams": True,
+            "loops": True,
+            "outbox": True,
+        }
         [consumer] = checking.consumers
         await consumer.ensure()
     finally:

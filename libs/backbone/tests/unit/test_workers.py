@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from backbone.workers import Backoff, TryLater, run_forever
+from backbone.workers import CURRENT_LOOPS, Backoff, LoopHealth, Loops, TryLater, run_forever
 
 
 class RecordingBackoff(Backoff):
@@ -163,3 +163,66 @@ async def test_a_cancellation_raised_inside_a_step_is_not_taken_for_a_failure():
 
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(run_forever(step, name="test", backoff=Backoff(0.0, 0.0)), 5)
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_loop_is_stuck_once_it_has_not_turned_for_longer_than_allowed_beyond_its_pause():
+    clock = Clock()
+    hourly = LoopHealth("due-check", every=3600, clock=clock)
+    busy = LoopHealth("relay", clock=clock)
+    loops = Loops()
+    loops.add(hourly)
+    loops.add(busy)
+    clock.now += 100
+    assert loops.stuck(120) == []
+    clock.now += 30
+    busy.failed("JetStream did not acknowledge every event")
+    assert loops.stuck(120) == [
+        "The background loop relay has not completed a turn for 130 s (allowed 120 s);"
+        " last error: JetStream did not acknowledge every event."
+    ]
+    busy.turned()
+    assert loops.stuck(120) == [], "a turn clears it, and its last error"
+    assert busy.last_error is None
+    clock.now += 3600
+    assert [reason.split(" has")[0] for reason in loops.stuck(120)] == [
+        "The background loop due-check",
+        "The background loop relay",
+    ]
+
+
+async def test_run_forever_records_each_turn_and_failure_and_lists_itself_while_it_runs():
+    loops = Loops()
+    outcomes = iter([None, RuntimeError("db away"), TryLater("mail server unreachable"), None])
+    seen: list[tuple[float, str | None]] = []
+    health = LoopHealth("sender")
+    stop = asyncio.Event()
+
+    async def step() -> None:
+        seen.append((health.last_turn, health.last_error))
+        assert list(loops) == [health]
+        outcome = next(outcomes, None)
+        if len(seen) == 4:
+            stop.set()
+        if outcome is not None:
+            raise outcome
+
+    CURRENT_LOOPS.set(loops)
+    await asyncio.wait_for(
+        run_forever(step, name="sender", backoff=Backoff(0.0, 0.0), stop=stop, health=health), 5
+    )
+    errors = [error for _, error in seen]
+    assert errors == [None, None, "db away", "mail server unreachable"]
+    assert seen[1][0] > seen[0][0], "the first step's return was a turn"
+    assert seen[2][0] == seen[3][0], "failures are no turns"
+    assert health.last_error is None, "the last step returned"
+    assert list(loops) == [], "a loop that ended is no longer listed"
