@@ -13,6 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from backbone.identity import Identity
 from backbone.testing import run_async
 from devstack.stack import Stack
 
@@ -192,3 +193,37 @@ def test_the_personal_link_pages_show_on_get_and_act_only_on_the_button(
         ui.goto(f"/evenemang/erbjudande/nej?token={offer['decline_token']}")
         expect(page.locator("main")).to_contain_text("redan tackat ja")
         expect(page.get_by_role("button", name="Nej tack, ge platsen till någon annan")).to_have_count(0)
+
+
+def test_a_representative_makes_the_secret_calendar_link_and_a_new_one_ends_the_old(
+    browser_page_for: Callable[[Account], AccessiblePage], make_account: Callable[..., Account], stack: Stack
+) -> None:
+    staff = Identity(subject="seed-staff", roles=("staff",), name="Seed")
+    made = httpx.post(
+        stack.url("meetings") + "/v1/organisations",
+        json={"name": f"Kalenderföreningen {uuid.uuid4().hex[:6]}", "kind": "user_organisation"},
+        headers=stack.headers_as(staff, "meetings"),
+    )
+    assert made.status_code == 201, made.text
+    organisation = made.json()["id"]
+    representative = make_account("org_representative", organisation=organisation, name="Kalle Kalender")
+    rep = browser_page_for(representative)
+    page = rep.page
+    rep.goto(f"/organisations/{organisation}")
+    page.get_by_role("button", name="Skapa en ny hemlig länk").click()
+    shown = page.get_by_role("status")
+    expect(shown).to_contain_text("visas bara den här gången")
+    rep.check()
+    first = page.get_by_role("status").locator("code").first.inner_text()
+    assert "/feeds/private/" in first and first.endswith("/events.ics")
+    webcal = page.get_by_role("status").locator('a[href^="webcal:"]').get_attribute("href")
+    assert webcal is not None and webcal.removeprefix("webcal://") == first.split("://", 1)[1]
+    feed = httpx.get(first)
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+
+    page.get_by_role("button", name="Skapa en ny hemlig länk").click()
+    expect(page.get_by_role("status")).to_contain_text("En tidigare länk fungerar inte längre")
+    second = page.get_by_role("status").locator("code").first.inner_text()
+    assert second != first
+    assert httpx.get(first).status_code == 404
+    assert httpx.get(second).status_code == 200

@@ -14,13 +14,18 @@ from gateway.forms import ShownAt, send_form
 from gateway.i18n import N_, _
 from gateway.labels import translated
 from gateway.navigation import ServiceId
+from gateway.pages import feeds
 from gateway.rendering import render
 from gateway.sessions import SignedIn
-from gateway.upstream import Services, ServicesDep
+from gateway.upstream import Services, ServicesDep, send
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], tags=["pages"])
 Reader = Annotated[SignedIn, requires(*roles.READ_MEETINGS)]
 Manager = Annotated[SignedIn, requires(*roles.MANAGE_MEETINGS)]
+# Who may make an organisation's secret calendar link: its representatives and staff (the events
+# service says which organisation each may do it for).
+FeedKeeper = Annotated[SignedIn, requires(*roles.REGISTER_FOR_EVENTS)]
+KINDS = ("ics", "atom")
 
 ORGANISATION_KINDS = {
     "municipal": N_("Kommunal förvaltning"),
@@ -102,6 +107,8 @@ async def _organisation(
     organisation_id: ServiceId,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    feed_links: dict[str, dict[str, str]] | None = None,
+    feed_problem: str = "",
 ) -> Response:
     own_organisation_only(user, organisation_id)
     organisation = await services.get_json("meetings", f"/v1/organisations/{organisation_id}")
@@ -125,7 +132,29 @@ async def _organisation(
         kinds=ORGANISATION_KINDS,
         errors=errors or {},
         can_manage=user.has_role(*roles.MANAGE_MEETINGS),
+        can_keep_feed=user.has_role(*roles.REGISTER_FOR_EVENTS),
+        feed_links=feed_links,
+        feed_problem=feed_problem,
     )
+
+
+@router.post("/organisations/{organisation_id}/feed-link", response_class=HTMLResponse)
+async def new_feed_link(
+    request: Request, organisation_id: ServiceId, user: FeedKeeper, services: ServicesDep
+) -> Response:
+    """A new secret calendar link with all the organisation's events; the old one stops at once.
+
+    The service keeps only a hash of it, so the link is shown this once, on the page that answers."""
+    own_organisation_only(user, organisation_id)
+    path = f"/v1/organisations/{organisation_id}/feed-token"
+    outcome = await send(services, "POST", path, service="events")
+    if not outcome.ok:
+        return await _organisation(
+            request, services, user, organisation_id, status_code=outcome.status_code,
+            feed_problem=outcome.message,
+        )
+    made = {kind: feeds.links(request, feeds.public_path(outcome.data[f"{kind}_path"])) for kind in KINDS}
+    return await _organisation(request, services, user, organisation_id, feed_links=made)
 
 
 @router.get("/organisations/{organisation_id}", response_class=HTMLResponse)
