@@ -179,13 +179,16 @@ def _event_id(data: bytes) -> str | None:
 
 def payload_text(data: bytes) -> str:
     """The payload for people to read: JSON indented, anything else as text with odd bytes marked."""
-    shown = data[:PAYLOAD_SHOWN_BYTES]
+    return _shown(data[:PAYLOAD_SHOWN_BYTES], len(data))
+
+
+def _shown(shown: bytes, size: int) -> str:
     try:
         text = json.dumps(json.loads(shown), indent=2, ensure_ascii=False)
-    except ValueError:
+    except Exception:  # noqa: BLE001 - not only ValueError: JSON nested deep raises RecursionError
         text = shown.decode("utf-8", errors="backslashreplace")
-    if len(data) > PAYLOAD_SHOWN_BYTES:
-        text += f"\n… ({len(data) - PAYLOAD_SHOWN_BYTES} more bytes not shown)"
+    if size > len(shown):
+        text += f"\n… ({size - len(shown)} more bytes not shown)"
     return text
 
 
@@ -208,9 +211,52 @@ class DeadLetterPublic(BaseModel):
     payload_bytes: int
 
 
+class DeadLetterCursor(BaseModel):
+    """Where the next page starts: the letters dead-lettered before this one (keyset paging)."""
+
+    before_at: dt.datetime
+    before_id: int
+
+
 class DeadLetterPage(BaseModel):
     service: str
     items: list[DeadLetterPublic]
+    # None when this page is the last.
+    next: DeadLetterCursor | None = None
+
+
+# Small pages: the gateway gathers one from every service, each payload up to PAYLOAD_SHOWN_BYTES.
+PAGE_DEFAULT = 25
+PAGE_MAX = 100
+
+
+async def list_dead_letters(
+    *,
+    pool: asyncpg.Pool,
+    service: str,
+    include_resolved: bool,
+    limit: int = PAGE_DEFAULT,
+    before_at: dt.datetime | None = None,
+    before_id: int | None = None,
+) -> DeadLetterPage:
+    """One page of dead letters, newest first; `next` says where the following page begins."""
+    async with pool.acquire() as conn:
+        rows = await q.list_dead_letters.fetch(
+            conn,
+            include_resolved=include_resolved,
+            # One more than asked, to know whether another page follows.
+            limit=limit + 1,
+            before_at=before_at,
+            before_id=before_id if before_id is not None else 0,
+            shown_bytes=PAYLOAD_SHOWN_BYTES,
+        )
+    items = [_public(service, r) for r in rows[:limit]]
+    last = items[-1] if len(rows) > limit else None
+    return DeadLetterPage(
+        service=service,
+        items=items,
+        next=DeadLetterCursor(before_at=last.dead_lettered_at, before_id=last.id) if last else None,
+    )
 
 
 # Administrators only: payloads may carry names and addresses.
@@ -225,12 +271,14 @@ _NOT_STORED = {"service", "payload", "payload_bytes"}
 
 
 def _public(service: str, row: asyncpg.Record) -> DeadLetterPublic:
-    data = bytes(row["data"])
+    """`data` is the whole payload, or (from list_dead_letters) its start with `data_bytes` its size."""
+    data = bytes(row["data"])[:PAYLOAD_SHOWN_BYTES]
+    size = row.get("data_bytes") or len(row["data"])
     return DeadLetterPublic(
         service=service,
         **{k: row[k] for k in DeadLetterPublic.model_fields if k not in _NOT_STORED},
-        payload=payload_text(data),
-        payload_bytes=len(data),
+        payload=_shown(data, size),
+        payload_bytes=size,
     )
 
 
@@ -242,11 +290,18 @@ def dead_letter_router(service: str) -> APIRouter:
         request: Request,
         _who: Admin,
         include_resolved: bool = False,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+        before_at: dt.datetime | None = None,
+        before_id: Annotated[int, Query(ge=0)] = 0,
     ) -> DeadLetterPage:
-        async with request.app.state.runtime.pool.acquire() as conn:
-            rows = await q.list_dead_letters.fetch(conn, include_resolved=include_resolved, limit=limit)
-        return DeadLetterPage(service=service, items=[_public(service, r) for r in rows])
+        return await list_dead_letters(
+            pool=request.app.state.runtime.pool,
+            service=service,
+            include_resolved=include_resolved,
+            limit=limit,
+            before_at=before_at,
+            before_id=before_id,
+        )
 
     @router.get("/{letter_id}", response_model=DeadLetterPublic)
     async def one_letter(request: Request, _who: Admin, letter_id: int) -> DeadLetterPublic:

@@ -76,11 +76,19 @@ def new_envelope(
 
 
 def parse_envelope(raw: bytes) -> Envelope:
-    """Read a message from the bus, or say plainly why it is not an event."""
+    """Read a message from the bus, or say plainly why it is not an event.
+
+    Whatever goes wrong reading it is a BadEnvelope: any other exception would never be dead-lettered
+    and would restart the consumer on the same message again and again.
+    """
     try:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadEnvelope(f"not JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise BadEnvelope("not JSON we read: nested too deep") from exc
+    except Exception as exc:  # noqa: BLE001 - see above
+        raise BadEnvelope(f"not JSON: {exc!r}") from exc
     if not isinstance(doc, dict):
         raise BadEnvelope("not a JSON object")
     if doc.get("specversion") != "1.0":
@@ -92,6 +100,8 @@ def parse_envelope(raw: bytes) -> Envelope:
         raise BadEnvelope(f"not a valid CloudEvent: {_first_error(exc)}") from exc
     except ValueError as exc:
         raise BadEnvelope(f"id must be a UUID: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - see above
+        raise BadEnvelope(f"not a CloudEvent we can read: {exc!r}") from exc
     return env
 
 

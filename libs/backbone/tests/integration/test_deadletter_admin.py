@@ -7,7 +7,13 @@ import pytest
 from pydantic import BaseModel
 
 from backbone.consumer import Consumer, Subscription
-from backbone.deadletter_admin import NotReplayable, discard_dead_letter, replay_dead_letter
+from backbone.deadletter_admin import (
+    PAYLOAD_SHOWN_BYTES,
+    NotReplayable,
+    discard_dead_letter,
+    list_dead_letters,
+    replay_dead_letter,
+)
 from backbone.queries import backbone_queries as q
 from backbone.testing import eventually
 
@@ -27,7 +33,9 @@ async def _effects(pool) -> list:
 
 async def _open_letters(pool) -> list:
     async with pool.acquire() as conn:
-        return await q.list_dead_letters.fetch(conn, include_resolved=False, limit=10)
+        return await conn.fetch(
+            "SELECT * FROM dead_letters WHERE status IN ('open', 'replaying') ORDER BY id"
+        )
 
 
 async def test_a_malformed_message_is_kept_and_replayed_once_after_the_fix(pool, nc, owner):
@@ -137,3 +145,51 @@ async def test_a_discarded_letter_is_never_replayed(pool, nc, owner):
         await replay_dead_letter(pool=pool, nc=nc, consumers=[the_consumer], letter_id=letter["id"], who="a")
     with pytest.raises(LookupError):
         await discard_dead_letter(pool=pool, letter_id=999_999, who="a")
+
+
+async def _record(pool, *, seq: int, data: bytes, reason: str) -> None:
+    async with pool.acquire() as conn:
+        await q.record_dead_letter.execute(
+            conn, consumer="c", stream="S", stream_seq=seq, subject="s.x.v1", headers={},
+            data=data, reason=reason, delivery_count=1,
+        )
+
+
+async def test_a_new_message_at_an_old_stream_sequence_is_a_new_dead_letter(pool):
+    # A stream made anew numbers its messages from 1 again: that must not reopen an old letter.
+    await _record(pool, seq=1, data=b'{"old": 1}', reason="old reason")
+    [old] = await _open_letters(pool)
+    await discard_dead_letter(pool=pool, letter_id=old["id"], who="a")
+    await _record(pool, seq=1, data=b'{"new": 2}', reason="new reason")
+    [new] = await _open_letters(pool)
+    assert new["id"] != old["id"]
+    assert (bytes(new["data"]), new["reason"]) == (b'{"new": 2}', "new reason")
+    async with pool.acquire() as conn:
+        kept = await q.get_dead_letter.fetchrow(conn, id=old["id"])
+    assert (kept["status"], bytes(kept["data"])) == ("discarded", b'{"old": 1}')
+    # The same message again (a redelivery) is still the one row.
+    await _record(pool, seq=1, data=b'{"new": 2}', reason="again")
+    [same] = await _open_letters(pool)
+    assert (same["id"], same["times"], same["reason"]) == (new["id"], 2, "again")
+
+
+async def test_the_list_comes_in_pages_with_each_payload_cut_but_its_size_told(pool):
+    big = b'{"n": "' + b"x" * 100_000 + b'"}'
+    deep = b"[" * 100_000
+    for seq, data in enumerate([b'{"n": 1}', big, deep], start=1):
+        await _record(pool, seq=seq, data=data, reason=f"reason {seq}")
+
+    first = await list_dead_letters(pool=pool, service="svc", include_resolved=False, limit=2)
+    assert [d.reason for d in first.items] == ["reason 3", "reason 2"]
+    assert first.next is not None
+    assert first.items[0].payload_bytes == len(deep)
+    assert first.items[1].payload_bytes == len(big)
+    assert len(first.items[1].payload.encode()) < PAYLOAD_SHOWN_BYTES + 200
+    assert first.items[1].payload.endswith(f"({len(big) - PAYLOAD_SHOWN_BYTES} more bytes not shown)")
+
+    rest = await list_dead_letters(
+        pool=pool, service="svc", include_resolved=False, limit=2,
+        before_at=first.next.before_at, before_id=first.next.before_id,
+    )
+    assert [d.reason for d in rest.items] == ["reason 1"]
+    assert rest.next is None

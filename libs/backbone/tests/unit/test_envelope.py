@@ -84,3 +84,10 @@ def test_an_aggregate_sequence_below_one_is_not_an_event_we_read():
     doc = {**json.loads(env.to_json()), "aggregateseq": 0}
     with pytest.raises(BadEnvelope, match="aggregateseq"):
         parse_envelope(json.dumps(doc).encode())
+
+
+@pytest.mark.parametrize("raw", [b"[" * 100_000, b'{"a":' * 100_000])
+def test_a_message_nested_too_deep_to_read_is_a_bad_envelope_not_a_crash(raw):
+    # Anything else than BadEnvelope would never be dead-lettered and would restart the consumer.
+    with pytest.raises(BadEnvelope, match="not JSON"):
+        parse_envelope(raw)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -831,7 +832,9 @@ def test_an_administrator_creates_a_pool_with_requirements_and_a_fee_and_edits_i
     assert saved.status_code == 303, saved.text
     assert admin.send("GET", f"/v1/pools/{pool_id}", expect=200)["coordinator_name"] == "Alex Ny"
     stale = _post(client, edit, f"/volunteers/pools/{pool_id}", **form)
-    assert stale.status_code == 400 and "Någon annan har ändrat poolen" in _text(stale)
+    assert stale.status_code == 409 and "Någon annan har ändrat uppgifterna" in _text(stale)
+    # The typed values come back with the version now saved, so a second try goes through.
+    assert _hidden_version(stale.text) == str(pool["version"] + 1)
 
     added = _post(
         client,
@@ -1039,3 +1042,82 @@ def test_ids_from_the_volunteer_forms_that_are_not_uuids_are_refused(
         )
     empty = client.post(f"/volunteers/people/{person['id']}/pools", data={"pool_id": "", "csrf_token": token})
     assert empty.status_code == 400 and "Välj en pool." in _text(empty)
+
+
+def test_a_pools_training_form_records_only_that_pools_members_and_requirements(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    """The bulk form took any ticked id and any key (an unknown one as a 'training'): someone in the
+    coordinator's other pool could be recorded from this pool's form."""
+    mine, other = _pool(admin), _pool(admin)
+    member = _volunteer(admin, mine, name=f"Pia Med {uuid.uuid4().hex[:4]}", until=date.today())
+    outsider = _volunteer(admin, other, name=f"Ove Utanför {uuid.uuid4().hex[:4]}", until=date.today())
+    client = _coordinator_of(gateway_on_volunteers, volunteers_settings, mine["key"], other["key"])
+    training = f"/volunteers/pools/{mine['id']}/training"
+
+    def notes_of(person: dict[str, Any]) -> list[str]:
+        seen = admin.send("GET", f"/v1/volunteers/{person['id']}", expect=200)
+        return [q["note"] for q in seen["qualifications"]]
+
+    def tick(key: str, *ids: str) -> httpx.Response:
+        return client.post(
+            training,
+            data={
+                "csrf_token": csrf_of(client.get(training).text),
+                "key": key,
+                "completed_on": _in_days(-1),
+                "note": "Fel pool",
+                "volunteer_ids": list(ids),
+            },
+        )
+
+    stranger = tick("intervjuteknik", member["id"], outsider["id"])
+    assert stranger.status_code == 400, stranger.text
+    assert "inte med i poolen" in _text(stranger)
+    unknown = tick("pahittad", member["id"])
+    assert unknown.status_code == 400 and 'id="error-key"' in unknown.text
+    assert "Fel pool" not in notes_of(member) and "Fel pool" not in notes_of(outsider)
+
+
+def test_after_someone_else_saved_the_typed_profile_comes_back_and_saves_on_the_second_try(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    """After a 409 the form kept the old version, so every new try was refused again."""
+    pool = _pool(admin)
+    person = _volunteer(admin, pool, name=f"Rut Krock {uuid.uuid4().hex[:4]}", until=date.today())
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    edit = f"/volunteers/people/{person['id']}/edit"
+    page = client.get(edit)
+    seen = admin.send("GET", f"/v1/volunteers/{person['id']}", expect=200)
+    fields = {
+        "name": seen["name"],
+        "email": seen["email"],
+        "preferred_channel": "email",
+        "language": "sv",
+        "languages": "sv",
+        "status": "active",
+    }
+    admin.send(
+        "PUT",
+        f"/v1/volunteers/{person['id']}",
+        {**fields, "languages": ["sv"], "areas": ["Norr"], "version": seen["version"]},
+        expect=200,
+    )
+    typed = fields | {"areas": "Söder", "version": str(seen["version"])}
+    stale = client.post(
+        f"/volunteers/people/{person['id']}", data={"csrf_token": csrf_of(page.text), **typed}
+    )
+    assert stale.status_code == 409, stale.text
+    assert "Någon annan har ändrat" in _text(stale) and 'value="Söder"' in stale.text
+    again = client.post(
+        f"/volunteers/people/{person['id']}",
+        data={"csrf_token": csrf_of(stale.text), **typed, "version": _hidden_version(stale.text)},
+    )
+    assert again.status_code == 303, again.text
+    assert admin.send("GET", f"/v1/volunteers/{person['id']}", expect=200)["areas"] == ["Söder"]
+
+
+def _hidden_version(page: str) -> str:
+    found = re.search(r'name="version" value="(\d+)"', page)
+    assert found, "the form carries its version"
+    return found.group(1)

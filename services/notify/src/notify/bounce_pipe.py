@@ -7,9 +7,10 @@ For example in Postfix's master.cf, with the bounces address routed to this tran
            --signing-key /etc/delaktig/identity-signing.pem
 
 The message is read whole from standard input and sent to notify's `/v1/bounces` as the system.
-Exit 0 when notify took it (acted on or ignored: an out-of-office reply is not an error), and 75
-(EX_TEMPFAIL) when notify could not be reached or refused it, so the MTA keeps the message and tries
-again later rather than bouncing the bounce.
+Exit 0 when notify took it (acted on or ignored: an out-of-office reply is not an error); 75
+(EX_TEMPFAIL) when notify could not be reached, failed (5xx), or refused this host's key, so the MTA
+keeps the message and tries again later; and 65 (EX_DATAERR) when notify refused the message itself
+(too large, unreadable), which no retry would change, so the MTA does not retry it for days.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ import urllib.request
 from backbone.identity import Identity, load_signing_key, mint
 
 EX_TEMPFAIL = 75
+EX_DATAERR = 65
+# Refusals that are about this host or the moment, not the message: a key notify does not accept
+# (fixed by an administrator), or being asked to slow down. The MTA keeps the message for those.
+RETRY_LATER = frozenset({401, 403, 408, 429})
 # A DSN carries at most the original's headers or the original itself; larger is not a bounce.
-MAX_BYTES = 1_048_576
+MAX_BYTES = 262_144  # as notify's limit for /v1/bounces (Settings.bounce_max_bytes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,11 +79,14 @@ def main(argv: list[str] | None = None) -> int:
         with urllib.request.urlopen(request, timeout=args.timeout) as answer:
             results = json.loads(answer.read())["results"]
     except urllib.error.HTTPError as exc:
-        print(
-            f"notify refused the bounce ({exc.code}): {exc.read()[:500]!r}. The MTA will try again.",
-            file=sys.stderr,
-        )
-        return EX_TEMPFAIL
+        said = exc.read()[:500]
+        if exc.code >= 500 or exc.code in RETRY_LATER:
+            print(f"notify could not take the bounce ({exc.code}): {said!r}. The MTA will try again.",
+                  file=sys.stderr)
+            return EX_TEMPFAIL
+        # The message itself is refused (too large, unreadable): the same bytes will never do better.
+        print(f"notify refused the message ({exc.code}): {said!r}. Not tried again.", file=sys.stderr)
+        return EX_DATAERR
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         print(f"Could not reach notify at {args.url}: {exc}. The MTA will try again.", file=sys.stderr)
         return EX_TEMPFAIL

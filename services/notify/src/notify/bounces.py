@@ -15,10 +15,12 @@ recorded in the delivery log as not sent, with why. Critical ones are still trie
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
 from typing import Literal
@@ -31,6 +33,13 @@ from notify.deliveries import NotBounceable, q
 
 Outcome = Literal["bounced", "deferred", "ignored"]
 _STATUS = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})")
+# A DSN names the recipients of one message; no MTA writes hundreds of blocks or nests reports.
+MAX_RECIPIENTS = 100
+# A DSN has three or four parts (text, report, original or its headers, and the original's own).
+# More Content-Type headers than this is not a DSN; it is refused before the email package parses
+# it, whose parser recurses once per level of nesting.
+MAX_PARTS = 40
+_CONTENT_TYPE = re.compile(rb"^content-type\s*:", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,20 @@ class Report:
 
 
 def parse_report(raw: bytes) -> Report:
-    """Read a raw message (as an MTA's pipe or a mailbox hands it over) as a DSN, if it is one."""
+    """Read a raw message (as an MTA's pipe or a mailbox hands it over) as a DSN, if it is one.
+
+    Never raises: a message the email package cannot read is reported as not a DSN, with why.
+    """
+    parts = len(_CONTENT_TYPE.findall(raw))
+    if parts > MAX_PARTS:
+        return Report(False, None, why_not=f"Not a delivery status notification ({parts} parts; a DSN has a few).")
+    try:
+        return _parsed(raw)
+    except Exception as exc:  # noqa: BLE001 - anything may arrive; a message we cannot read is ignored
+        return Report(False, None, why_not=f"The message cannot be read as email ({type(exc).__name__}).")
+
+
+def _parsed(raw: bytes) -> Report:
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     if msg.get_content_type() != "multipart/report" or (msg.get_param("report-type") or "") != (
         "delivery-status"
@@ -81,7 +103,7 @@ def parse_report(raw: bytes) -> Report:
     for part in msg.walk():
         kind = part.get_content_type()
         if kind in ("message/delivery-status", "message/global-delivery-status"):
-            recipients += _recipient_blocks(part)
+            recipients += _recipient_blocks(part)[: MAX_RECIPIENTS - len(recipients)]
         elif kind in ("message/rfc822", "message/global") and message_id is None:
             inner = part.get_payload(0) if part.is_multipart() else None
             if isinstance(inner, Message):
@@ -99,14 +121,18 @@ def _recipient_blocks(part: Message) -> list[RecipientReport]:
     """The per-recipient blocks (the first block is about the message, and has no Action)."""
     payload = part.get_payload()
     listed = payload if isinstance(payload, list) else []
-    blocks: list[Message] = [b for b in listed if isinstance(b, Message)]
-    if not blocks:
+    blocks: Iterable[Message] = [b for b in listed if isinstance(b, Message)]
+    if not listed:
         # Some MTAs send the part as plain text; it is still header blocks separated by blank lines.
+        # Read lazily: only as many blocks as are kept are parsed.
         text = part.get_payload(decode=True)
         body = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text or "")
-        blocks = [email.message_from_string(chunk) for chunk in re.split(r"\r?\n\s*\r?\n", body) if chunk]
-    found = []
+        chunks = re.split(r"\r?\n\s*\r?\n", body, maxsplit=MAX_RECIPIENTS + 1)[: MAX_RECIPIENTS + 1]
+        blocks = (email.message_from_string(chunk) for chunk in chunks if chunk)
+    found: list[RecipientReport] = []
     for block in blocks:
+        if len(found) >= MAX_RECIPIENTS:
+            break
         action = str(block.get("Action", "")).strip().lower()
         if not action:
             continue
@@ -158,9 +184,21 @@ class Handled:
     email_id: uuid.UUID | None = None
 
 
-async def handle_report(conn: asyncpg.Connection, raw: bytes) -> list[Handled]:
+async def read_report(raw: bytes, *, timeout: float) -> Report:
+    """`parse_report` in a worker thread, so a large or odd message does not hold up the event loop.
+
+    A message that takes longer than `timeout` is reported as not read (its thread runs on to the
+    end, bounded by the body limit and the caps above).
+    """
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(parse_report, raw), timeout)
+    except TimeoutError:
+        return Report(False, None, why_not=f"Reading the message took longer than {timeout:g} s; not a DSN.")
+
+
+async def handle_report(conn: asyncpg.Connection, raw: bytes, *, timeout: float = 5.0) -> list[Handled]:
     """Act on a message handed over as a bounce: one outcome per recipient block, or one `ignored`."""
-    report = parse_report(raw)
+    report = await read_report(raw, timeout=timeout)
     if not report.is_dsn or not report.recipients:
         return [Handled("ignored", report.why_not)]
     if report.message_id is None:

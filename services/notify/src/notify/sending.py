@@ -64,7 +64,7 @@ from notify.deliveries import record_attempt
 from notify.links import Signer, signer_for, unsubscribe_url
 from notify.mailing import EMAILS_QUEUED, add_attachments, q
 from notify.preferences import BULK
-from notify.settings import Settings
+from notify.settings import SEND_STEPS, Settings
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -226,19 +226,42 @@ def _boundary() -> str:
 class _WirePolicy(Compat32):
     """compat32 as aiosmtplib writes it (CRLF), but a short ASCII header is written as it is instead
     of through `email.header.Header` (a fold that finds nothing to fold), and a header that is not
-    ASCII as base64 encoded words (the quoted-printable ones are written a character at a time)."""
+    ASCII as base64 encoded words (the quoted-printable ones are written a character at a time).
+
+    compat32 folds only at spaces (and `,;`): a run without one that does not fit a line stays
+    whole, past SMTP's 998 characters if long enough (a relay refuses or cuts the email), and one
+    that does not fit beside the name is folded right after it (read back with a leading space).
+    Free text with such a run is written as encoded words, which fold anywhere; any other header
+    with a line too long is refused (ValueError) before the connection is touched."""
 
     def fold_binary(self, name: str, value: Any) -> bytes:
         if isinstance(value, str):
             if value.isascii():
                 if len(name) + 2 + len(value) <= _FOLD_AT:
                     return f"{name}: {value}{self.linesep}".encode("ascii")
+                if name.lower() in _FREE_TEXT and _longest_run(value) > _FOLD_AT - len(name) - 2:
+                    value = Header(value, _UTF8_BASE64, header_name=name)
             else:
                 value = Header(value, _UTF8_BASE64, header_name=name)
-        return super().fold_binary(name, value)
+        folded = super().fold_binary(name, value)
+        if max(len(line) for line in folded.split(self.linesep.encode("ascii"))) <= _LINE_LIMIT:
+            return folded
+        raise ValueError(
+            f"the {name} header cannot be written in lines of at most {_LINE_LIMIT} characters "
+            "(SMTP's limit); shorten it"
+        )
+
+
+def _longest_run(value: str) -> int:
+    """The longest stretch without whitespace, where compat32 cannot fold."""
+    return max((len(word) for word in value.split()), default=0)
 
 
 _FOLD_AT = 78
+_LINE_LIMIT = 998  # RFC 5322 2.1.1, without the CRLF
+# Headers of free text, which read back the same as encoded words (RFC 2047); never an address or a
+# link, which encoded words would break.
+_FREE_TEXT = frozenset({"subject", REQUEST_ID_HEADER.lower()})
 _UTF8_BASE64 = Charset("utf-8")
 _UTF8_BASE64.header_encoding = BASE64
 WIRE_POLICY = _WirePolicy(linesep="\r\n")
@@ -668,14 +691,19 @@ class EmailSender:
     ) -> Refusal | object | None:
         s = self._settings
         await self._rate.wait()
+        needed = SEND_STEPS * s.smtp_timeout_seconds  # reaching the server, DATA, the mark
         leased_at = time.monotonic()
-        if leased_at - claimed_at < s.send_lease_seconds - 2 * s.smtp_timeout_seconds:
-            # The claim's lease still covers this send and its mark: only ask whether the email is
-            # still ours and pending (a read; an UPDATE here was a durable commit per email).
-            leased_at = claimed_at
-            held = await q.lease_holds.fetchval(conn, id=row["id"], lease_token=token)
-        else:
+        held = None
+        if leased_at - claimed_at < s.send_lease_seconds - needed:
+            # The claim's lease should still cover this send and its mark: only ask whether the email
+            # is still ours with that much lease left in the database (a read; an UPDATE here was a
+            # durable commit per email). This process's clock is only a hint: the database decides.
+            held = await q.lease_holds.fetchval(conn, id=row["id"], lease_token=token, needed=needed)
+            if held is not None:
+                leased_at = claimed_at
+        if held is None:
             # A full lease for this email's send and mark, unless another sender took it meanwhile.
+            leased_at = time.monotonic()
             held = await q.extend_lease.fetchval(
                 conn, id=row["id"], lease_token=token, lease_seconds=s.send_lease_seconds
             )

@@ -15,6 +15,9 @@ from notify.webhooks.sealing import SecretBox, parse_keys
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 DAY = 24 * 3600.0
+# The steps of one send that may each take up to the SMTP timeout: reaching the server (connect or
+# NOOP), DATA, and the mark. The lease must outlast them all, or another sender sends the email again.
+SEND_STEPS = 3
 # Signs the preference links of development and test stacks only; production must set its own.
 DEVELOPMENT_LINK_SECRET = "development-only-notify-link-secret-not-for-production"
 MIN_LINK_SECRET_LENGTH = 32
@@ -97,6 +100,11 @@ class Settings(ServiceSettings):
     unsubscribe_mailto: str | None = None
     # How often the digest worker looks for digests whose time has come.
     digest_check_seconds: float = Field(default=60, gt=0)
+    # A bounce handed to /v1/bounces larger than this is refused (413) before it is read: a DSN
+    # carries the original's headers, or at most the original itself.
+    bounce_max_bytes: int = Field(default=262_144, ge=1_024)
+    # The longest reading one bounce may take (in a worker thread); longer, it is ignored.
+    bounce_parse_timeout_seconds: float = Field(default=5, gt=0)
 
     @field_validator(
         "smtp_username", "smtp_password", "smtp_ca_file", "unsubscribe_mailto", "webhooks_secret_keys",
@@ -170,8 +178,14 @@ class Settings(ServiceSettings):
         return self
 
     @model_validator(mode="after")
+    def _bounces_have_a_body_limit_of_their_own(self) -> Settings:
+        # Unless NOTIFY_MAX_REQUEST_BYTES_BY_PATH names the route itself.
+        self.max_request_bytes_by_path.setdefault("/v1/bounces", self.bounce_max_bytes)
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> Settings:
-        if self.send_lease_seconds < 3 * self.smtp_timeout_seconds:
+        if self.send_lease_seconds < SEND_STEPS * self.smtp_timeout_seconds:
             raise ValueError(
                 f"NOTIFY_SEND_LEASE_SECONDS ({self.send_lease_seconds:g}) must be at least three times "
                 f"NOTIFY_SMTP_TIMEOUT_SECONDS ({self.smtp_timeout_seconds:g}): an email must be sent and "

@@ -4,8 +4,10 @@ permanent bounce bulk email to the address is not sent (critical email still is)
 
 from __future__ import annotations
 
+import http.server
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -121,3 +123,52 @@ def test_the_pipe_command_without_a_key_says_so_and_asks_the_mta_to_try_again() 
         input=b"From: x\n\nhi", capture_output=True, env={"PATH": "/usr/bin:/bin"}, check=False,
     )
     assert missing_key.returncode == 75 and b"--signing-key" in missing_key.stderr
+
+
+async def test_a_report_nested_a_thousand_deep_is_ignored_not_an_error(notify) -> None:
+    body = "Action: failed\n"
+    for level in range(1000):
+        body = (
+            f'Content-Type: multipart/report; report-type=delivery-status; boundary="b{level}"\n\n'
+            f"--b{level}\n{body}\n--b{level}--\n"
+        )
+    [result] = (await hand_over(notify, ("MIME-Version: 1.0\n" + body).encode()))["results"]
+    assert result["outcome"] == "ignored"
+
+
+async def test_a_body_larger_than_any_dsn_is_refused_before_it_is_read(notify) -> None:
+    huge = b"From: x\n\n" + b"x" * (300 * 1024)
+    await hand_over(notify, huge, expect=413)
+
+
+def _answering(status: int) -> Any:
+    """A local HTTP server that answers every POST with `status`, as notify would."""
+
+    class Answer(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b'{"detail": "no"}')
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_the_pipe_asks_the_mta_to_try_again_only_when_notify_fails_not_when_it_refuses(identity_keys) -> None:
+    for status, code in ((413, 65), (422, 65), (503, 75)):
+        server = _answering(status)
+        try:
+            ran = subprocess.run(
+                [sys.executable, "-m", "notify.bounce_pipe", "--url", f"http://127.0.0.1:{server.server_port}"],
+                input=b"From: x\n\nhi", capture_output=True, check=False,
+                env={"PATH": "/usr/bin:/bin", "BOUNCE_PIPE_SIGNING_KEY": str(identity_keys.signing)},
+            )
+        finally:
+            server.shutdown()
+        assert ran.returncode == code, (status, ran.stderr)

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from backbone import paging
-from backbone.errors import NotFound, RuleError, StaleVersion
+from backbone.errors import NotAllowed, NotFound, RuleError, StaleVersion
 from backbone.outbox import add_event
 from volunteers import contracts as c
 from volunteers.model import (
@@ -247,10 +247,18 @@ async def add_qualification(
         # The pool's requirement says what this is and whether it runs out, not the form: a record
         # check typed in as a training without an end date would otherwise count forever.
         asked = await q.requirement_of_members_pools.fetchrow(
-            conn, volunteer_id=volunteer_id, key=qualification.key
+            conn, volunteer_id=volunteer_id, key=qualification.key, pool_ids=scope.sql_pool_ids
         )
-        kind = asked["kind"] if asked else qualification.kind
-        if (kind == "certificate" or (asked and asked["expires"])) and qualification.expires_on is None:
+        if asked is None:
+            # Matching reads records by key: one recorded for a pool that does not ask for it, or
+            # by someone not coordinating the pool that does, would make the person eligible there
+            # without that pool's coordinator checking anything.
+            raise NotAllowed(
+                f"Ingen av dina pooler som personen är med i kräver {qualification.key!r}, så du kan "
+                "inte registrera det. Den som samordnar poolen som kräver det får göra det."
+            )
+        kind = asked["kind"]
+        if (kind == "certificate" or asked["expires"]) and qualification.expires_on is None:
             raise RuleError("Ett intyg behöver ett datum då det går ut. Skriv in datumet från intyget.")
         return dict(
             await q.insert_qualification.fetchrow(

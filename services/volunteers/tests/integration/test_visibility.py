@@ -63,3 +63,29 @@ async def test_a_qualification_takes_its_kind_and_expiry_rule_from_the_pools_req
     assert "går ut" in refused.json()["detail"]
     stored = await client.post(url, body | {"expires_on": "2027-11-01"}, as_=ADMIN)
     assert stored["kind"] == "certificate"
+
+
+async def test_a_coordinator_records_only_what_their_own_pools_ask_for(client: Client) -> None:
+    """A coordinator of one pool could record a certificate only another pool asks for on someone in
+    both, and so make them eligible there without that pool's coordinator checking anything."""
+    mine = await a_pool(
+        client, requirements=[{"key": "intervjuteknik", "kind": "training", "label": "Intervju"}]
+    )
+    other = await a_pool(client)
+    person = await a_volunteer(client, mine)
+    url = f"/v1/volunteers/{person['id']}/qualifications"
+    await client.call(
+        "PUT", f"/v1/volunteers/{person['id']}/pools/{other['id']}", json={"status": "active"}, as_=ADMIN,
+        expect=200,
+    )
+    body = {"key": "belastningsregister", "kind": "certificate", "completed_on": "2026-11-01",
+            "expires_on": "2027-11-01"}
+    refused = await client.call("POST", url, json=body, as_=COORDINATOR, pools=(mine["key"],), expect=403)
+    assert "belastningsregister" in refused.json()["detail"]
+    unknown = body | {"key": "pahittad"}
+    await client.call("POST", url, json=unknown, as_=ADMIN, expect=403)
+    seen = await client.get(f"/v1/volunteers/{person['id']}", as_=ADMIN)
+    assert "belastningsregister" not in [x["key"] for x in seen["qualifications"]]
+    # The pool's own coordinator, and an administrator, may record it.
+    await client.post(url, body, as_=COORDINATOR, pools=(other["key"],))
+    await client.post(url, body | {"completed_on": "2026-11-02"}, as_=ADMIN)

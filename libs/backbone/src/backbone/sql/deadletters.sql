@@ -1,18 +1,25 @@
 -- name: record_dead_letter
 -- The same message dead-lettered again (a redelivery before the ack, or a replay that failed the
--- same way) is one row, open again, with the newest reason.
+-- same way) is one row, open again, with the newest reason. Another message at the same stream
+-- sequence (the stream was made anew) is a new row (migration 0009).
 INSERT INTO dead_letters (consumer, stream, stream_seq, subject, headers, data, reason, delivery_count)
 VALUES (:consumer, :stream, :stream_seq, :subject, :headers, :data, :reason, :delivery_count)
-ON CONFLICT (consumer, stream, stream_seq) DO UPDATE
+ON CONFLICT (consumer, stream, stream_seq, sha256(data)) DO UPDATE
 SET reason = EXCLUDED.reason, delivery_count = EXCLUDED.delivery_count,
     times = dead_letters.times + 1, dead_lettered_at = now(), status = 'open',
     replay_started_at = NULL, resolved_at = NULL, resolved_by = NULL;
 
 -- name: list_dead_letters
-SELECT id, consumer, stream, stream_seq, subject, data, reason, delivery_count, times,
+-- Newest first, a page at a time (keyset: those before :before_at, :before_id; NULL for the first),
+-- each payload only as far as the page shows it (:shown_bytes) and its whole size: a payload may be
+-- a MiB, and a page of them would be more than the gateway takes from a service.
+SELECT id, consumer, stream, stream_seq, subject, substring(data FOR :shown_bytes) AS data,
+       octet_length(data) AS data_bytes, reason, delivery_count, times,
        dead_lettered_at, status, resolved_at, resolved_by, outcome
 FROM dead_letters
 WHERE (:include_resolved OR status IN ('open', 'replaying'))
+  AND (:before_at::timestamptz IS NULL
+       OR (dead_lettered_at, id) < (:before_at::timestamptz, :before_id::bigint))
 ORDER BY dead_lettered_at DESC, id DESC
 LIMIT :limit;
 

@@ -165,6 +165,42 @@ async def _finish(
     )
 
 
+STALE = N_(
+    "Någon annan har ändrat uppgifterna medan du skrev. Det du skrev står kvar: kontrollera det mot "
+    "det som nu är sparat och spara igen."
+)
+
+
+async def _save_edit(
+    services: Services,
+    path: str,
+    body: Any,
+    *,
+    saved: str,
+    again: Callable[[dict[str, str], bool], Awaitable[Response]],
+    refused_at: str,
+    fields: Mapping[str, ShownAt],
+) -> Response:
+    """A PUT of a versioned form. After a stale-version refusal the form comes back with what was
+    typed and the version now saved (`again(errors, True)`): with the old one every new try would
+    be refused again."""
+    answer = await services.call(SERVICE, "PUT", path, json=body)
+    outcome = Outcome(answer)
+    if outcome.ok:
+        return flash.redirect(saved)
+    if outcome.status_code == 409 and _error_kind(answer) == "stale_version":
+        return await again({refused_at: _(STALE)}, True)
+    return await again(_field_errors(outcome, refused_at, fields), False)
+
+
+def _error_kind(answer: Any) -> str | None:
+    try:
+        kind = answer.json().get("error")
+    except (ValueError, AttributeError):
+        return None
+    return kind if isinstance(kind, str) else None
+
+
 # --- Pools -------------------------------------------------------------------------------------------
 
 
@@ -327,6 +363,7 @@ async def _edit_pool_page(
     requirement: dict[str, str] | None = None,
     fee_values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    stale: bool = False,
 ) -> Response:
     pool_answer, fees_answer = await side_by_side(
         services.get(SERVICE, f"/v1/pools/{pool_id}"), services.get(SERVICE, f"/v1/pools/{pool_id}/fees")
@@ -349,13 +386,16 @@ async def _edit_pool_page(
         "paid": "on" if pool["paid"] else "",
         "status": pool["status"],
     }
+    shown = current | (values or {})
+    if stale:
+        shown["version"] = current["version"]
     return show(
         request,
         "volunteers/pool_edit.html",
-        status_code=400 if errors else 200,
+        status_code=409 if stale else 400 if errors else 200,
         pool=pool,
         fees=fees_answer.data() or [],
-        values=current | (values or {}),
+        values=shown,
         requirement=requirement or {"req_label": "", "req_kind": "training", "req_expires": ""},
         fee=fee_values or {"hourly_fee": "", "fee_from": "", "fee_until": ""},
         errors=errors or {},
@@ -385,15 +425,17 @@ async def update_pool(
     body["status"] = form.status
     body["version"] = _number(form.version)
 
-    async def again(errors: dict[str, str]) -> Response:
-        return await _edit_pool_page(request, services, pool_id, values=form.model_dump(), errors=errors)
+    async def again(errors: dict[str, str], stale: bool = False) -> Response:
+        return await _edit_pool_page(
+            request, services, pool_id, values=form.model_dump(), errors=errors, stale=stale
+        )
 
-    return await _finish(
+    if errors:
+        return await again(errors)
+    return await _save_edit(
         services,
-        "PUT",
         f"/v1/pools/{pool_id}",
         body,
-        errors=errors,
         saved=f"/volunteers/pools/{pool_id}",
         again=again,
         refused_at="name",
@@ -579,7 +621,27 @@ async def record_training(
     pool = await services.get_json(SERVICE, f"/v1/pools/{pool_id}")
     if pool is None:
         return not_found(request, _("Poolen finns inte"))
-    kind = next((r["kind"] for r in pool["requirements"] if r["key"] == form.key), "training")
+    # Only what this pool asks for, and only its members: the service would take a key another of
+    # the coordinator's pools asks for, and someone who stands only there.
+    kind = next((r["kind"] for r in pool["requirements"] if r["key"] == form.key), None)
+    if kind is None:
+        errors["key"] = _("Poolen kräver inte det. Välj något av det som poolen kräver.")
+    people = await side_by_side(
+        *(services.get_json(SERVICE, f"/v1/volunteers/{v}") for v in form.volunteer_ids)
+    )
+    strangers = [
+        v
+        for v, person in zip(form.volunteer_ids, people, strict=True)
+        if person is None
+        or not any(m["pool_id"] == pool_id and m["status"] != "left" for m in person["memberships"])
+    ]
+    if strangers:
+        errors["volunteer_ids"] = _(
+            "%(count)s av dem som är ikryssade är inte med i poolen. Ladda om sidan och kryssa i igen."
+        ) % {"count": len(strangers)}
+    if errors:
+        values = form.model_dump() | {"volunteer_ids": [v for v in form.volunteer_ids if v not in strangers]}
+        return await _training_page(request, services, pool_id, values, errors)
     body = {
         "key": form.key,
         "kind": kind,
@@ -717,6 +779,7 @@ async def _edit_person_page(
     exception: dict[str, str] | None = None,
     qualification: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    stale: bool = False,
 ) -> Response:
     person, pools = await side_by_side(
         services.get_json(SERVICE, f"/v1/volunteers/{volunteer_id}"),
@@ -749,12 +812,15 @@ async def _edit_person_page(
         for s in person["weekly"]
     ]
     slots = slots + [{"weekday": "", "starts": "", "ends": ""} for _i in range(BLANK_SLOTS)]
+    shown = current | (values or {})
+    if stale:
+        shown["version"] = current["version"]
     return show(
         request,
         "volunteers/person_edit.html",
-        status_code=400 if errors else 200,
+        status_code=409 if stale else 400 if errors else 200,
         person=person,
-        values=current | (values or {}),
+        values=shown,
         slots=slots,
         weekday_options=[("", _("Ingen dag"))] + [(str(k), _(v)) for k, v in WEEKDAYS.items()],
         exception=exception
@@ -788,17 +854,15 @@ async def update_person(
 ) -> Response:
     body = _profile_body(form) | {"status": form.status, "version": _number(form.version)}
 
-    async def again(errors: dict[str, str]) -> Response:
+    async def again(errors: dict[str, str], stale: bool = False) -> Response:
         return await _edit_person_page(
-            request, services, volunteer_id, values=form.model_dump(), errors=errors
+            request, services, volunteer_id, values=form.model_dump(), errors=errors, stale=stale
         )
 
-    return await _finish(
+    return await _save_edit(
         services,
-        "PUT",
         f"/v1/volunteers/{volunteer_id}",
         body,
-        errors={},
         saved=f"/volunteers/people/{volunteer_id}",
         again=again,
         refused_at="email" if not (form.email.strip() or form.phone.strip()) else "name",

@@ -44,7 +44,8 @@ async def hand_over_bounce(request: Request, conn: ConnDep, _who: BounceReporter
     raw = await request.body()
     if not raw.strip():
         raise HTTPException(status_code=422, detail="Skicka hela meddelandet, som det kom, i anropets kropp.")
-    handled = await bounces.handle_report(conn, raw)
+    settings = request.app.state.runtime.settings
+    handled = await bounces.handle_report(conn, raw, timeout=settings.bounce_parse_timeout_seconds)
     return BounceAnswer(
         results=[
             BounceOutcome(

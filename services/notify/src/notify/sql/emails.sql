@@ -37,10 +37,13 @@ WHERE id = :id AND lease_token = :lease_token AND status = 'pending'
 RETURNING id;
 
 -- name: lease_holds
--- Just before an email is sent, while its claim's lease has room for the send and its mark: whether
--- this claim (:lease_token) still holds it, pending (not erased, bounced or taken over). A read, so
--- no commit to wait for; `extend_lease` when the lease runs short.
-SELECT id FROM emails WHERE id = :id AND lease_token = :lease_token AND status = 'pending';
+-- Just before an email is sent: whether this claim (:lease_token) still holds it, pending (not erased,
+-- bounced or taken over), with at least :needed seconds of its lease left by the database's clock (the
+-- one other senders go by). A read, so no commit to wait for; no row: `extend_lease`, which says
+-- whether the email is still ours.
+SELECT id FROM emails
+WHERE id = :id AND lease_token = :lease_token AND status = 'pending'
+  AND next_attempt_at >= now() + make_interval(secs => :needed);
 
 -- name: mark_sent
 -- Only a pending row of this claim (:lease_token): a row taken over by another sender, or already

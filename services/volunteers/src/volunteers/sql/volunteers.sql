@@ -58,9 +58,12 @@ SELECT EXISTS (
 
 -- name: requirement_of_members_pools
 -- What the volunteer's pools ask of a qualification with this key: its kind, and whether it expires.
+-- Only pools they stand in (applied, active, paused) and, with :pool_ids, that the caller works with
+-- (NULL: every pool): no row means the caller may not record it.
 SELECT r.kind, r.expires FROM pool_requirements r
 JOIN pool_memberships m ON m.pool_id = r.pool_id AND m.volunteer_id = :volunteer_id
-WHERE r.key = :key
+                       AND m.status IN ('applied', 'active', 'paused')
+WHERE r.key = :key AND (:pool_ids::uuid[] IS NULL OR r.pool_id = ANY(:pool_ids))
 ORDER BY r.expires DESC, r.kind
 LIMIT 1;
 

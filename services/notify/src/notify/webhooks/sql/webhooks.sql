@@ -165,15 +165,22 @@ DELETE FROM webhook_messages
 WHERE status <> 'pending' AND created_at < :before;
 
 -- name: endpoints_not_sealed_with
--- Secrets still in plain text (from before migration 0013) or sealed under another key than :prefix's.
+-- Secrets still in plain text (from before migration 0013) or sealed under another key than :prefix's,
+-- in id order after :after (NULL: from the start), so a row that cannot be resealed is passed once.
 SELECT id FROM webhook_endpoints
-WHERE NOT starts_with(secret, :prefix)
-   OR (previous_secret IS NOT NULL AND NOT starts_with(previous_secret, :prefix))
+WHERE (:after::uuid IS NULL OR id > :after)
+  AND (NOT starts_with(secret, :prefix)
+       OR (previous_secret IS NOT NULL AND NOT starts_with(previous_secret, :prefix)))
 ORDER BY id
 LIMIT :limit;
 
+-- name: count_not_sealed_with
+SELECT count(*) FROM webhook_endpoints
+WHERE NOT starts_with(secret, :prefix)
+   OR (previous_secret IS NOT NULL AND NOT starts_with(previous_secret, :prefix));
+
 -- name: lock_endpoint_secrets
-SELECT id, secret, previous_secret FROM webhook_endpoints WHERE id = :id FOR UPDATE;
+SELECT id, secret, previous_secret, previous_secret_until FROM webhook_endpoints WHERE id = :id FOR UPDATE;
 
 -- name: store_sealed_secrets
 UPDATE webhook_endpoints SET secret = :secret, previous_secret = :previous_secret WHERE id = :id;
