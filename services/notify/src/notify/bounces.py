@@ -83,7 +83,8 @@ def parse_report(raw: bytes) -> Report:
     """
     parts = len(_CONTENT_TYPE.findall(raw))
     if parts > MAX_PARTS:
-        return Report(False, None, why_not=f"Not a delivery status notification ({parts} parts; a DSN has a few).")
+        why = f"Not a delivery status notification ({parts} parts; a DSN has a few)."
+        return Report(False, None, why_not=why)
     try:
         return _parsed(raw)
     except Exception as exc:  # noqa: BLE001 - anything may arrive; a message we cannot read is ignored

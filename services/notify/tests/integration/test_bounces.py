@@ -145,7 +145,7 @@ def _answering(status: int) -> Any:
     """A local HTTP server that answers every POST with `status`, as notify would."""
 
     class Answer(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the standard library's name
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

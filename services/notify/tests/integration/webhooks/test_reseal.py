@@ -33,7 +33,8 @@ async def stored(pool: asyncpg.Pool, endpoint_id: uuid.UUID) -> asyncpg.Record:
 
 async def as_before_sealing(pool: asyncpg.Pool, endpoint_id: uuid.UUID) -> None:
     async with pool.acquire() as conn:
-        await conn.execute("UPDATE webhook_endpoints SET secret = $2 WHERE id = $1", endpoint_id, new_secret())
+        query = "UPDATE webhook_endpoints SET secret = $2 WHERE id = $1"
+        await conn.execute(query, endpoint_id, new_secret())
 
 
 def remaining_gauge() -> float | None:
