@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from backbone.logs import get_logger
 from backbone.queries import Queries
+from notify import bounces
 from notify.links import preferences_url
 from notify.preferences import CATEGORIES, DEFAULT_DIGEST_HOUR, DEFAULT_DIGEST_WEEKDAY, address_key
 from notify.rendering import RenderedEmail
@@ -216,6 +217,15 @@ async def send_due_digests(pool: asyncpg.Pool, settings: Settings, *, now: datet
                 # This slot's digest went already; these items committed after it. The next one.
                 continue
             await q.mark_digest_items.execute(conn, digest_email_id=email_id, ids=[i["id"] for i in items])
+            # A digest is bulk email: after a permanent bounce it is logged as not sent, with why,
+            # and its items with it (held before the bounce, they would go nowhere either).
+            not_sent = await bounces.bounced_reason(conn, recipient=recipient)
+            if not_sent is not None:
+                if await mail_q.mark_not_sent.fetchval(conn, id=email_id, reason=not_sent) is not None:
+                    await mail_q.record_attempt.execute(
+                        conn, email_id=email_id, outcome="failed", reason=not_sent
+                    )
+                continue
             queued += 1
     if queued:
         EMAILS_QUEUED.ring()

@@ -8,8 +8,12 @@ import http.server
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from notify.digests import send_due_digests
+from notify.preferences import address_key
 
 from . import test_delivery_log as delivery_log
 
@@ -172,3 +176,27 @@ def test_the_pipe_asks_the_mta_to_try_again_only_when_notify_fails_not_when_it_r
         finally:
             server.shutdown()
         assert ran.returncode == code, (status, ran.stderr)
+
+
+async def test_a_digest_to_an_address_that_bounced_is_not_sent_and_says_why(notify) -> None:
+    address = "digested@example.se"
+    async with notify.pool.acquire() as conn:
+        await conn.execute("INSERT INTO recipient_settings (address) VALUES ($1)", address_key(address))
+        await conn.execute(
+            "INSERT INTO category_choices (address, category, choice) VALUES ($1, 'minutes', 'daily')",
+            address_key(address),
+        )
+    held = await notify.queue(address, template="minutes_published")  # held before the bounce
+    assert await notify.sender().send_due() == 0
+    critical = await _sent(notify, address, template="event_cancelled")
+    await hand_over(notify, sample("postfix_user_unknown.eml", message_id=critical, recipient=address))
+
+    due = datetime.now(UTC) + timedelta(days=8)
+    assert await send_due_digests(notify.pool, notify.settings, now=due) == 0, "none to send"
+    assert await notify.sender().send_due() == 0
+    assert held not in notify.sink.deliveries()
+    async with notify.pool.acquire() as conn:
+        digest = await conn.fetchrow(
+            "SELECT status, last_error FROM emails WHERE recipient = $1 AND template = 'digest'", address
+        )
+    assert digest["status"] == "failed" and "studsade permanent" in digest["last_error"]

@@ -7,6 +7,8 @@ so it needs no rights of its own on the bus.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -27,19 +29,46 @@ Admin = Annotated[SignedIn, requires(*roles.ADMINISTER)]
 PATH = "/v1/admin/dead-letters"
 # A service's name as the upstreams table has it; anything else never reaches a URL.
 ServiceName = Annotated[str, PathParam(pattern=r"^[a-z]{1,40}$")]
-PER_SERVICE = 200
+# A page shows this many, newest first, from all services together; each service is asked for as many
+# (each payload cut to 16 KiB by the service), so a page stays far below what the gateway takes.
+PAGE = 25
+# Beyond any letter's id, and below every one: where a page starts in a service ordered before or
+# after the one of the page's last letter (the order is time, then service, then id, all newest first).
+_ALL_IDS = 2**63 - 1
+_NO_IDS = 0
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last letter of the page before: the next page shows those after it in the order."""
+
+    at: dt.datetime
+    service: str
+    id: int
+
+    def start_in(self, service: str) -> dict[str, Any]:
+        """The service's own keyset (before_at, before_id) for the letters after this one."""
+        before_id = self.id if service == self.service else _ALL_IDS if service < self.service else _NO_IDS
+        return {"before_at": self.at.isoformat(), "before_id": before_id}
 
 
 def _services(request: Request) -> list[str]:
     return sorted(request.app.state.upstreams)
 
 
-async def _letters_of(services: Services, service: str, include_resolved: bool) -> dict[str, Any] | None:
+def _key(letter: dict[str, Any]) -> tuple[dt.datetime, str, int]:
+    return (dt.datetime.fromisoformat(letter["dead_lettered_at"]), letter["service"], letter["id"])
+
+
+async def _letters_of(
+    services: Services, service: str, include_resolved: bool, cursor: Cursor | None
+) -> dict[str, Any] | None:
     """One service's dead letters; None when it cannot be reached (the others are still shown)."""
+    params: dict[str, Any] = {"include_resolved": include_resolved, "limit": PAGE}
+    if cursor is not None:
+        params |= cursor.start_in(service)
     try:
-        answer = await services.get(
-            service, PATH, params={"include_resolved": include_resolved, "limit": PER_SERVICE}
-        )
+        answer = await services.get(service, PATH, params=params)
     except ServiceUnavailable:
         return None
     return answer.data() if answer.status_code == 200 else None
@@ -51,17 +80,20 @@ async def _page(
     *,
     service: str = "",
     include_resolved: bool = False,
+    cursor: Cursor | None = None,
     error: str = "",
     status_code: int = 200,
 ) -> Response:
     names = _services(request)
     asked = [service] if service in names else names
-    pages = await side_by_side(*(_letters_of(services, name, include_resolved) for name in asked))
-    letters = sorted(
-        (letter for page in pages if page for letter in page["items"]),
-        key=lambda letter: letter["dead_lettered_at"],
-        reverse=True,
-    )
+    pages = await side_by_side(*(_letters_of(services, name, include_resolved, cursor) for name in asked))
+    gathered = sorted((letter for page in pages if page for letter in page["items"]), key=_key, reverse=True)
+    letters = gathered[:PAGE]
+    more = len(gathered) > PAGE or any(page and page.get("next") for page in pages)
+    older = None
+    if more and letters:
+        at, last_service, last_id = _key(letters[-1])
+        older = {"before_at": at.isoformat(), "before_service": last_service, "before_id": last_id}
     return render(
         request,
         "admin/deadletters.html",
@@ -71,6 +103,8 @@ async def _page(
         services=names,
         service=service if service in names else "",
         include_resolved=include_resolved,
+        older=older,
+        paged=cursor is not None,
         error=error,
     )
 
@@ -82,8 +116,12 @@ async def dead_letters(
     services: ServicesDep,
     service: Annotated[str, Query(max_length=40)] = "",
     resolved: Annotated[bool, Query()] = False,
+    before_at: Annotated[dt.datetime | None, Query()] = None,
+    before_service: Annotated[str, Query(pattern=r"^[a-z]{0,40}$")] = "",
+    before_id: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    return await _page(request, services, service=service, include_resolved=resolved)
+    cursor = Cursor(before_at, before_service, before_id) if before_at is not None else None
+    return await _page(request, services, service=service, include_resolved=resolved, cursor=cursor)
 
 
 async def _act(request: Request, services: Services, service: str, letter_id: int, action: str) -> Response:

@@ -16,10 +16,12 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from prometheus_client import Counter, Gauge
 
 from backbone.logs import get_logger
 from notify.webhooks.store import q
@@ -31,9 +33,25 @@ KEY_BYTES = 32
 NONCE_BYTES = 12
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
+# Loud where operators look: a secret that does not open stops that endpoint's deliveries.
+SECRETS_UNOPENED = Counter(
+    "webhook_secrets_unopened", "Webhook secrets that did not open with the configured keys"
+)
+SECRETS_UNDER_OLD_KEYS = Gauge(
+    "webhook_secrets_under_old_keys",
+    "Webhook endpoints whose secrets are, after the last reseal, not sealed under the current key",
+)
+
 
 class SealingKeyProblem(ValueError):
-    """The configured keys cannot be read, or a stored secret names a key that is not configured."""
+    """The configured keys cannot be read, or a stored secret names a key that is not configured.
+
+    `key_id` names the key a stored secret was sealed with, when the problem is with one secret.
+    """
+
+    def __init__(self, message: str, *, key_id: str | None = None) -> None:
+        super().__init__(message)
+        self.key_id = key_id
 
 
 @dataclass(frozen=True)
@@ -55,21 +73,25 @@ class SecretBox:
     def open(self, stored: str, *, endpoint_id: uuid.UUID) -> str:
         if not is_sealed(stored):
             return stored  # from before migration 0013, until reseal_stored_secrets has run
-        _, key_id, body = stored.split(":", 2)
+        # "enc1:<key id>:<body>"; a row cut short has no body, and then opens with no key.
+        key_id, _, body = stored.removeprefix(f"{SCHEME}:").partition(":")
         key = dict(self.keys).get(key_id)
         if key is None:
             raise SealingKeyProblem(
                 f"A webhook secret is sealed with key {key_id!r}, which NOTIFY_WEBHOOKS_SECRET_KEYS does "
-                "not list. Add that key again (after the current one) until every secret is resealed."
+                "not list. Add that key again (after the current one) until every secret is resealed.",
+                key_id=key_id,
             )
-        raw = base64.b64decode(body)
         try:
+            raw = base64.b64decode(body, validate=True)
             opened = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], _bound_to(endpoint_id))
             return opened.decode()
-        except InvalidTag:
+        except (InvalidTag, binascii.Error, ValueError):
+            # ValueError: too short to hold a nonce and a tag, or not UTF-8 inside.
             raise SealingKeyProblem(
                 f"The webhook secret of endpoint {endpoint_id} does not open with key {key_id!r}: the key "
-                "has changed under the same id, or the row was altered. Restore the key that sealed it."
+                "has changed under the same id, or the row was altered. Restore the key that sealed it.",
+                key_id=key_id,
             ) from None
 
     def is_current(self, stored: str) -> bool:
@@ -113,37 +135,75 @@ def parse_keys(text: str) -> SecretBox:
     return SecretBox(tuple(keys))
 
 
-async def reseal_stored_secrets(pool: asyncpg.Pool, box: SecretBox, *, batch: int = 200) -> int:
-    """Seal every secret still in plain text, or sealed under another key than the current one; how many.
+@dataclass(frozen=True)
+class ResealReport:
+    """What a reseal run did: rows moved to the current key, and rows still under another key."""
 
-    Each row in a transaction of its own, locked, so a rotation at the same moment is not undone.
+    moved: int
+    remaining: int
+
+
+async def reseal_stored_secrets(
+    pool: asyncpg.Pool, box: SecretBox, *, batch: int = 200, now: datetime | None = None
+) -> ResealReport:
+    """Seal every secret still in plain text, or sealed under another key than the current one.
+
+    Each row in a transaction of its own, locked, so a rotation at the same moment is not undone. A
+    row that does not open is logged and passed over (in id order, so once per run), never the end of
+    the run; a previous secret whose overlap is over is dropped, not opened: it no longer signs.
     """
+    now = now or datetime.now(UTC)
+    prefix = f"{SCHEME}:{box.current_id}:"
     moved = 0
+    after: uuid.UUID | None = None
     async with pool.acquire() as conn:
-        ids = await q.endpoints_not_sealed_with.fetch(
-            conn, prefix=f"{SCHEME}:{box.current_id}:", limit=batch
-        )
-        for row in ids:
-            async with conn.transaction():
-                current = await q.lock_endpoint_secrets.fetchrow(conn, id=row["id"])
-                if current is None:
-                    continue
-                endpoint_id = current["id"]
-                secret = current["secret"]
-                previous = current["previous_secret"]
-                await q.store_sealed_secrets.execute(
-                    conn,
-                    id=endpoint_id,
-                    secret=_resealed(box, secret, endpoint_id),
-                    previous_secret=_resealed(box, previous, endpoint_id) if previous else None,
-                )
-                moved += 1
+        while ids := await q.endpoints_not_sealed_with.fetch(conn, prefix=prefix, after=after, limit=batch):
+            for row in ids:
+                after = row["id"]
+                async with conn.transaction():
+                    current = await q.lock_endpoint_secrets.fetchrow(conn, id=row["id"])
+                    if current is None:
+                        continue
+                    if await _reseal_row(conn, box, current, now):
+                        moved += 1
+        remaining = int(await q.count_not_sealed_with.fetchval(conn, prefix=prefix))
+    SECRETS_UNDER_OLD_KEYS.set(remaining)
     if moved:
         log.info("webhook secrets sealed under the current key", endpoints=moved, key=box.current_id)
-    return moved
+    if remaining:
+        log.error(
+            "webhook secrets still sealed under an old key: keep that key listed after the current one "
+            "in NOTIFY_WEBHOOKS_SECRET_KEYS, or have the organisations rotate these endpoints' secrets",
+            endpoints=remaining,
+            key=box.current_id,
+        )
+    return ResealReport(moved=moved, remaining=remaining)
 
 
-def _resealed(box: SecretBox, stored: str, endpoint_id: uuid.UUID) -> str:
+async def _reseal_row(conn: asyncpg.Connection, box: SecretBox, current: asyncpg.Record, now: datetime) -> bool:
+    """Reseal what opens of one locked row; what does not open stays as stored. Whether it changed."""
+    endpoint_id: uuid.UUID = current["id"]
+    secret = _resealed_or_kept(box, current["secret"], endpoint_id)
+    previous: str | None = current["previous_secret"]
+    until: datetime | None = current["previous_secret_until"]
+    if previous is not None and (until is None or until <= now):
+        previous = None  # the overlap is over: signing_secrets no longer uses it
+    elif previous is not None:
+        previous = _resealed_or_kept(box, previous, endpoint_id)
+    if (secret, previous) == (current["secret"], current["previous_secret"]):
+        return False
+    await q.store_sealed_secrets.execute(conn, id=endpoint_id, secret=secret, previous_secret=previous)
+    return True
+
+
+def _resealed_or_kept(box: SecretBox, stored: str, endpoint_id: uuid.UUID) -> str:
     if box.is_current(stored):
         return stored
-    return box.seal(box.open(stored, endpoint_id=endpoint_id), endpoint_id=endpoint_id)
+    try:
+        return box.seal(box.open(stored, endpoint_id=endpoint_id), endpoint_id=endpoint_id)
+    except SealingKeyProblem as problem:
+        SECRETS_UNOPENED.inc()
+        log.error(
+            "webhook secret cannot be resealed", endpoint_id=str(endpoint_id), key=problem.key_id, problem=str(problem)
+        )
+        return stored
