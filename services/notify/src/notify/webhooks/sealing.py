@@ -180,7 +180,9 @@ async def reseal_stored_secrets(
     return ResealReport(moved=moved, remaining=remaining)
 
 
-async def _reseal_row(conn: asyncpg.Connection, box: SecretBox, current: asyncpg.Record, now: datetime) -> bool:
+async def _reseal_row(
+    conn: asyncpg.Connection, box: SecretBox, current: asyncpg.Record, now: datetime
+) -> bool:
     """Reseal what opens of one locked row; what does not open stays as stored. Whether it changed."""
     endpoint_id: uuid.UUID = current["id"]
     secret = _resealed_or_kept(box, current["secret"], endpoint_id)
@@ -204,6 +206,9 @@ def _resealed_or_kept(box: SecretBox, stored: str, endpoint_id: uuid.UUID) -> st
     except SealingKeyProblem as problem:
         SECRETS_UNOPENED.inc()
         log.error(
-            "webhook secret cannot be resealed", endpoint_id=str(endpoint_id), key=problem.key_id, problem=str(problem)
+            "webhook secret cannot be resealed",
+            endpoint_id=str(endpoint_id),
+            key=problem.key_id,
+            problem=str(problem),
         )
         return stored
