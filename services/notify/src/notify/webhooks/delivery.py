@@ -33,6 +33,7 @@ from notify.webhooks.endpoints import signing_secrets
 from notify.webhooks.guard import AddressRefused, GuardedResolver, Resolve, check_literal_host, system_resolve
 from notify.webhooks.log import webhook_id
 from notify.webhooks.schedule import DISABLE_AFTER_SECONDS, parse_retry_after, wait_after_failure
+from notify.webhooks.sealing import SECRETS_UNOPENED, SealingKeyProblem
 from notify.webhooks.signing import signed_headers
 from notify.webhooks.store import WEBHOOKS_QUEUED, q
 
@@ -138,19 +139,67 @@ class WebhookDeliverer:
             )
         if not rows:
             return 0
-        outcomes = await asyncio.gather(*(self._attempt(session, row) for row in rows))
-        await self._record(list(outcomes), token)
+        # One row's surprise must not sink the batch: the others were sent, and their outcomes are
+        # recorded; left unrecorded, the whole batch would be sent again every lease, forever.
+        results = await asyncio.gather(*(self._attempt(session, row) for row in rows), return_exceptions=True)
+        outcomes = [
+            self._unexpected(row, result) if isinstance(result, BaseException) else result
+            for row, result in zip(rows, results, strict=True)
+        ]
+        await self._record(outcomes, token)
         return len(rows)
+
+    def _unexpected(self, row: Any, exc: BaseException) -> Outcome:
+        if not isinstance(exc, Exception):
+            raise exc  # cancelled: the lease gives the batch back
+        log.error(
+            "webhook attempt failed unexpectedly",
+            message_id=str(row["id"]),
+            endpoint_id=str(row["endpoint_id"]),
+            exc_info=exc,
+        )
+        error = f"Internt fel i Delaktig ({type(exc).__name__}). Vi försöker igen enligt schemat."
+        return self._outcome(row, self._clock(), error=error)
+
+    def _outcome(
+        self,
+        row: Any,
+        at: datetime,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        started: float | None = None,
+        retry_after: float | None = None,
+    ) -> Outcome:
+        return Outcome(
+            message_id=row["id"],
+            endpoint_id=row["endpoint_id"],
+            attempts_before=row["attempts"],
+            attempted_at=at,
+            status_code=status,
+            error=error[:1000] if error else None,
+            duration_ms=0 if started is None else int((time.monotonic() - started) * 1000),
+            retry_after=retry_after,
+        )
 
     async def _attempt(self, session: aiohttp.ClientSession, row: Any) -> Outcome:
         at = self._clock()
         body: str = row["body"]
-        headers = signed_headers(
-            message_id=webhook_id(row["id"]),
-            at=at,
-            body=body,
-            secrets=signing_secrets(row, at, endpoint_id=row["endpoint_id"], box=self._box),
-        )
+        try:
+            secrets = signing_secrets(row, at, endpoint_id=row["endpoint_id"], box=self._box)
+        except SealingKeyProblem as problem:
+            # Nothing goes out unsigned: a failed attempt, on the schedule and counted towards
+            # disabling, with what an administrator must do in the delivery log.
+            SECRETS_UNOPENED.inc()
+            log.error(
+                "webhook secret cannot be opened: message not sent",
+                message_id=str(row["id"]),
+                endpoint_id=str(row["endpoint_id"]),
+                key=problem.key_id,
+                problem=str(problem),
+            )
+            return self._outcome(row, at, error=_unopened_error(problem))
+        headers = signed_headers(message_id=webhook_id(row["id"]), at=at, body=body, secrets=secrets)
         headers["Content-Type"] = "application/json"
         status: int | None = None
         error: str | None = None
@@ -176,16 +225,7 @@ class WebhookDeliverer:
             error = f"Kunde inte ansluta: {exc.os_error}"
         except (aiohttp.ClientError, OSError) as exc:
             error = f"Anslutningen bröts: {type(exc).__name__}."
-        return Outcome(
-            message_id=row["id"],
-            endpoint_id=row["endpoint_id"],
-            attempts_before=row["attempts"],
-            attempted_at=at,
-            status_code=status,
-            error=error[:1000] if error else None,
-            duration_ms=int((time.monotonic() - started) * 1000),
-            retry_after=retry_after,
-        )
+        return self._outcome(row, at, status=status, error=error, started=started, retry_after=retry_after)
 
     async def _record(self, outcomes: list[Outcome], token: uuid.UUID) -> None:
         now = self._clock()
@@ -263,3 +303,11 @@ class WebhookDeliverer:
             ),
             mail_domain=settings.mail_domain,
         )
+
+
+def _unopened_error(problem: SealingKeyProblem) -> str:
+    key = f" (nyckel {problem.key_id!r})" if problem.key_id else ""
+    return (
+        f"Webhookens hemlighet kan inte öppnas{key}, så meddelandet skickades inte. En administratör "
+        "behöver lägga tillbaka nyckeln i NOTIFY_WEBHOOKS_SECRET_KEYS, eller så byter ni hemlighet."
+    )

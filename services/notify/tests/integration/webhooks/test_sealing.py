@@ -108,12 +108,12 @@ async def test_a_secret_from_before_sealing_is_sealed_at_start_and_still_signs_t
     async with pool.acquire() as conn:
         # As rows were before migration 0013.
         await conn.execute("UPDATE webhook_endpoints SET secret = $2 WHERE id = $1", endpoint["id"], plain)
-    assert await reseal_stored_secrets(pool, TEST_BOX) == 1
+    assert (await reseal_stored_secrets(pool, TEST_BOX)).moved == 1
     async with pool.acquire() as conn:
         row = await conn.fetchrow("SELECT * FROM webhook_endpoints WHERE id = $1", endpoint["id"])
     assert row["secret"].startswith("enc1:dev:")
     assert endpoints.signing_secrets(row, datetime.now(UTC), endpoint_id=row["id"], box=TEST_BOX) == [plain]
-    assert await reseal_stored_secrets(pool, TEST_BOX) == 0
+    assert (await reseal_stored_secrets(pool, TEST_BOX)).moved == 0
 
 
 async def test_a_new_key_takes_over_and_the_old_one_still_opens_until_every_row_is_resealed(
@@ -127,8 +127,8 @@ async def test_a_new_key_takes_over_and_the_old_one_still_opens_until_every_row_
             overlap=timedelta(hours=1), box=TEST_BOX,
         )
     # From the development key to "old", then with "new" first to "new".
-    assert await reseal_stored_secrets(pool, parse_keys(OLD_KEYS + " " + "dev:" + _dev_key())) == 1
-    assert await reseal_stored_secrets(pool, new_box) == 1
+    assert (await reseal_stored_secrets(pool, parse_keys(OLD_KEYS + " " + "dev:" + _dev_key()))).moved == 1
+    assert (await reseal_stored_secrets(pool, new_box)).moved == 1
     async with pool.acquire() as conn:
         row = await conn.fetchrow("SELECT * FROM webhook_endpoints WHERE id = $1", endpoint["id"])
     assert row["secret"].startswith("enc1:new:") and row["previous_secret"].startswith("enc1:new:")
