@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from backbone.logs import get_logger
 from gateway import flash
 from gateway.i18n import N_, _
-from gateway.upstream import Services, send
+from gateway.upstream import Outcome, Services, send
 
 _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 log = get_logger(__name__)
@@ -101,10 +101,18 @@ async def send_form(
             if flash_key is not None:
                 flash.flash(redirect, flash_key)
             return redirect
-        for name, reason in outcome.invalid_fields.items():
-            shown = (fields or {}).get(name)
-            if shown is not None:
-                errors[shown.field] = f"{_(shown.hint)} " + _("Skälet: %(reason)s") % {"reason": reason}
-        if not errors:
-            errors[refused_at] = outcome.message
+        errors = field_errors(outcome, refused_at, fields or {})
     return await again(errors)
+
+
+def field_errors(outcome: Outcome, refused_at: str, fields: Mapping[str, ShownAt]) -> dict[str, str]:
+    """A refused change's reasons by the form's field: each reason the service gave about a field
+    beside that field (`fields`, by the service's field name), else its message at `refused_at`."""
+    errors: dict[str, str] = {}
+    for name, reason in outcome.invalid_fields.items():
+        shown = fields.get(name)
+        if shown is not None:
+            errors[shown.field] = f"{_(shown.hint)} " + _("Skälet: %(reason)s") % {"reason": reason}
+    if not errors:
+        errors[refused_at] = outcome.message
+    return errors

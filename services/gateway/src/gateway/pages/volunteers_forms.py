@@ -23,7 +23,7 @@ from starlette.datastructures import FormData
 
 from gateway import flash
 from gateway.csrf import csrf_protect
-from gateway.forms import DATE_HINT, TIME_HINT, ShownAt, parse_date, send_form
+from gateway.forms import DATE_HINT, TIME_HINT, ShownAt, field_errors, parse_date, send_form
 from gateway.i18n import N_, _
 from gateway.labels import translated
 from gateway.navigation import ServiceId
@@ -190,7 +190,7 @@ async def _save_edit(
         return flash.redirect(saved)
     if outcome.status_code == 409 and _error_kind(answer) == "stale_version":
         return await again({refused_at: _(STALE)}, True)
-    return await again(_field_errors(outcome, refused_at, fields), False)
+    return await again(field_errors(outcome, refused_at, fields), False)
 
 
 def _error_kind(answer: Any) -> str | None:
@@ -324,7 +324,7 @@ async def create_pool(
     outcome = await send(services, "POST", "/v1/pools", body, service=SERVICE)
     if not outcome.ok:
         # Not send_form: the fee can only be added once the pool exists, so the answer is read here.
-        return await again(_field_errors(outcome, "key", POOL_FIELDS))
+        return await again(field_errors(outcome, "key", POOL_FIELDS))
     pool_id = outcome.data["id"]
     if fee is None:
         return flash.redirect(f"/volunteers/pools/{pool_id}")
@@ -337,21 +337,9 @@ async def create_pool(
         services,
         pool_id,
         fee_values={"hourly_fee": form.hourly_fee, "fee_from": form.fee_from},
-        errors=_field_errors(added, "hourly_fee", FEE_FIELDS)
+        errors=field_errors(added, "hourly_fee", FEE_FIELDS)
         | {"pool_saved": _("Poolen är sparad, men inte arvodet. Rätta arvodet och spara det igen.")},
     )
-
-
-def _field_errors(outcome: Outcome, refused_at: str, fields: Mapping[str, ShownAt]) -> dict[str, str]:
-    """The service's reasons by the form's field, as `send_form` shows them."""
-    errors: dict[str, str] = {}
-    for name, reason in outcome.invalid_fields.items():
-        shown = fields.get(name)
-        if shown is not None:
-            errors[shown.field] = f"{_(shown.hint)} " + _("Skälet: %(reason)s") % {"reason": reason}
-    if not errors:
-        errors[refused_at] = outcome.message
-    return errors
 
 
 async def _edit_pool_page(
