@@ -18,9 +18,7 @@ the other work on it; the ratio to the ceiling and the CPU milliseconds per answ
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -44,7 +42,6 @@ FEED_COLD_TARGET_MS = 50.0
 FEED_304_TARGET_RATIO = 0.5
 CEILING = "fastapi_asyncpg_pk"
 PARALLEL = 16
-STATUS_LUA = Path(__file__).parent / "wrk" / "status.lua"
 
 
 async def seed(events_url: str, sign: Callable[[], dict[str, str]], count: int = EVENTS) -> str:
@@ -137,40 +134,9 @@ async def feed_timings(
 
 def load_304(url: str, headers: dict[str, str], *, seconds: float, connections: int,
              meter: CpuMeter) -> pages.PageRun:
-    """As pages.load, with `headers` and every answer expected to be a 304 (bench/wrk/status.lua)."""
-    wrk = pages.wrk_path()
-
-    def run(duration: float) -> dict[str, int]:
-        threads = min(pages.WRK_THREADS, connections)
-        argv = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
-                "--timeout", "10s", "-s", str(STATUS_LUA)]
-        for name, value in headers.items():
-            argv += ["-H", f"{name}: {value}"]
-        done = subprocess.run([*argv, url, "--", "304"], capture_output=True, text=True, check=False)
-        for line in done.stdout.splitlines():
-            if line.startswith("BENCH "):
-                return dict(json.loads(line.removeprefix("BENCH ")))
-        raise RuntimeError(f"wrk gave no figures for {url}: {done.stdout[-500:]} {done.stderr[-500:]}")
-
-    run(pages.WARMUP_SECONDS)
-    meter.start()
-    figures = run(seconds)
-    used = meter.stop()
-    per_answer = None
-    if figures["requests"]:
-        per_answer = {k: round(v * 1000 / figures["requests"], 2) for k, v in used.items()}
-    return pages.PageRun(
-        name="feed_ics_304",
-        path=httpx.URL(url).raw_path.decode(),
-        requests=figures["requests"],
-        seconds=figures["micros"] / 1e6,
-        not_ok=figures["not_ok"],
-        socket_errors=figures["socket_errors"],
-        p50_ms=figures["p50_us"] / 1000,
-        p99_ms=figures["p99_us"] / 1000,
-        max_ms=figures["max_us"] / 1000,
-        cpu_ms_per_page=per_answer,
-    )
+    """As pages.load, with `headers` and every answer expected to be a 304."""
+    return pages.load("feed_ics_304", url, seconds=seconds, connections=connections, meter=meter,
+                      headers=headers, status=304)
 
 
 async def ceiling_row(dsn: str) -> str:

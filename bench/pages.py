@@ -32,7 +32,9 @@ from bench.stages import CpuMeter
 
 q = Queries(Path(__file__).parent / "sql")
 
-LUA = Path(__file__).parent / "wrk" / "pages.lua"
+# Counts every answer other than the one status expected (a redirect to the sign-in page would
+# otherwise pass as a page) and prints the figures as one JSON line.
+LUA = Path(__file__).parent / "wrk" / "status.lua"
 CONCURRENCY = 32
 WRK_THREADS = 2  # this machine has two cores; more threads only take turns
 WARMUP_SECONDS = 2.0
@@ -147,18 +149,21 @@ def wrk_path() -> str:
 
 
 def load(name: str, url: str, *, seconds: float, cookie: str | None = None,
-         connections: int = CONCURRENCY, meter: CpuMeter | None = None) -> PageRun:
+         connections: int = CONCURRENCY, meter: CpuMeter | None = None,
+         headers: dict[str, str] | None = None, status: int = 200) -> PageRun:
     """A warm-up, then `seconds` of wrk with `connections` open at once, each asking again at once;
-    with `meter`, the CPU its processes used for the measured part."""
+    every answer but `status` counts as not ok; with `meter`, the CPU its processes used for the
+    measured part."""
     wrk = wrk_path()
+    sent = {**(headers or {}), **({"Cookie": cookie} if cookie else {})}
 
     def run(duration: float) -> dict[str, int]:
         threads = min(WRK_THREADS, connections)  # wrk wants a connection per thread at least
         argv = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s",
                 "--timeout", "10s", "-s", str(LUA)]
-        if cookie:
-            argv += ["-H", f"Cookie: {cookie}"]
-        done = subprocess.run([*argv, url], capture_output=True, text=True, check=False)
+        for header, value in sent.items():
+            argv += ["-H", f"{header}: {value}"]
+        done = subprocess.run([*argv, url, "--", str(status)], capture_output=True, text=True, check=False)
         for line in done.stdout.splitlines():
             if line.startswith("BENCH "):
                 return json.loads(line.removeprefix("BENCH "))

@@ -1,6 +1,6 @@
--- wrk script for answers that must all have one status (a conditional GET's 304): the expected status
--- is the script's first argument (`wrk ... URL -- 304`, 200 by default); every other answer is
--- counted, and the figures are printed as one JSON line at the end, as pages.lua prints them.
+-- wrk script for answers that must all have one status: the expected status is the script's
+-- first argument (`wrk ... URL -- 304`, 200 by default); every other answer is counted (a redirect to
+-- the sign-in page would otherwise pass as a page), and the figures are printed as one JSON line at the end.
 local threads = {}
 
 function setup(thread)
