@@ -17,7 +17,7 @@ import pytest
 
 from backbone.embedded import free_port
 from backbone.identity import Identity
-from backbone.testing import eventually, run_async, server_folder
+from backbone.testing import eventually, run_async, server_folder, where_it_remains
 from devstack.mailsink import read_maildir
 from devstack.stack import Ports, ServiceSpec, Stack
 
@@ -125,26 +125,9 @@ def request_rights(stack: Stack, kind: str, volunteer_id: str) -> dict[str, Any]
 
 
 async def _remains(dsn: str, needles: list[str]) -> list[str]:
-    """Every table.column of the database where any of `needles` is still found (case-insensitive)."""
     conn = await asyncpg.connect(dsn)
     try:
-        columns = await conn.fetch(
-            """
-            SELECT c.table_name, c.column_name FROM information_schema.columns c
-            JOIN information_schema.tables t
-              ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-            WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-              AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
-                   OR (c.data_type = 'ARRAY' AND c.udt_name IN ('_text', '_varchar')))
-            """
-        )
-        found = []
-        for table, column in columns:
-            for needle in needles:
-                sql = f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE $1'
-                if await conn.fetchval(sql, f"%{needle}%"):
-                    found.append(f"{table}.{column} holds {needle!r}")
-        return found
+        return await where_it_remains(conn, needles)
     finally:
         await conn.close()
 

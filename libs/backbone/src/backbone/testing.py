@@ -101,6 +101,29 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+
+async def where_it_remains(conn: asyncpg.Connection, needles: list[str]) -> list[str]:
+    """Every table.column of the connection's database where any of `needles` is still found
+    (case-insensitive, in every text, json and text-array column): what an erasure test asserts empty."""
+    columns = await conn.fetch(
+        """
+        SELECT c.table_name, c.column_name
+        FROM information_schema.columns c
+        JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+        WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+          AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
+               OR (c.data_type = 'ARRAY' AND c.udt_name IN ('_text', '_varchar')))
+        ORDER BY 1, 2
+        """
+    )
+    found = []
+    for table, column in columns:
+        for needle in needles:
+            sql = f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE $1'
+            if await conn.fetchval(sql, f"%{needle}%"):
+                found.append(f"{table}.{column} holds {needle!r}")
+    return found
+
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 

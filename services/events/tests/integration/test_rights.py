@@ -7,13 +7,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import asyncpg
 import pytest
 from joserfc.jwk import OKPKey
 
 from backbone.envelope import new_envelope
 from backbone.errors import RuleError
-from backbone.testing import in_process
+from backbone.testing import in_process, where_it_remains
 from events import registrations
 from events.app import create_app
 from events.consumers import subscriptions
@@ -132,34 +131,6 @@ async def test_a_request_for_someone_unknown_or_not_asked_of_events_is_answered_
     assert await answers(client, "erasure", elsewhere["request_id"]) == []
     async with client.pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM registrations WHERE name = $1", who["name"]) == 4
-
-
-async def text_columns(conn: asyncpg.Connection) -> list[tuple[str, str]]:
-    rows = await conn.fetch(
-        """
-        SELECT c.table_name, c.column_name
-        FROM information_schema.columns c
-        JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-        WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-          AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
-               OR (c.data_type = 'ARRAY' AND c.udt_name IN ('_text', '_varchar')))
-        ORDER BY 1, 2
-        """
-    )
-    return [(r["table_name"], r["column_name"]) for r in rows]
-
-
-async def where_it_remains(conn: asyncpg.Connection, needles: list[str]) -> list[str]:
-    """Every table.column where any of `needles` is still found (case-insensitive)."""
-    found = []
-    for table, column in await text_columns(conn):
-        for needle in needles:
-            hit = await conn.fetchval(
-                f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE $1', f"%{needle}%"
-            )
-            if hit:
-                found.append(f"{table}.{column} holds {needle!r}")
-    return found
 
 
 def needles_of(who: dict[str, str]) -> list[str]:

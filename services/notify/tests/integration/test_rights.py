@@ -13,6 +13,7 @@ import pytest
 
 from backbone.db import create_pool
 from backbone.envelope import new_envelope
+from backbone.testing import where_it_remains
 from notify.consumers import subscriptions
 from notify.settings import MIGRATIONS_DIR, Settings
 
@@ -135,34 +136,9 @@ async def answers(pool: asyncpg.Pool, subject: str, request_id: str) -> list[dic
     return [row["envelope"]["data"] for row in rows]
 
 
-async def text_columns(conn: asyncpg.Connection) -> list[tuple[str, str]]:
-    rows = await conn.fetch(
-        """
-        SELECT c.table_name, c.column_name
-        FROM information_schema.columns c
-        JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-        WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-          AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
-               OR (c.data_type = 'ARRAY' AND c.udt_name IN ('_text', '_varchar')))
-        ORDER BY 1, 2
-        """
-    )
-    return [(r["table_name"], r["column_name"]) for r in rows]
-
-
-async def where_it_remains(pool: asyncpg.Pool, needles: list[str]) -> list[str]:
-    """Every table.column where any of `needles` is still found (case-insensitive)."""
-    found = []
+async def remains(pool: asyncpg.Pool, needles: list[str]) -> list[str]:
     async with pool.acquire() as conn:
-        for table, column in await text_columns(conn):
-            for needle in needles:
-                hit = await conn.fetchval(
-                    f'SELECT count(*) FROM "{table}" WHERE strpos(lower("{column}"::text), lower($1)) > 0',
-                    needle,
-                )
-                if hit:
-                    found.append(f"{table}.{column} holds {needle!r}")
-    return found
+        return await where_it_remains(conn, needles)
 
 
 async def test_after_an_erasure_no_table_names_the_person_and_the_answer_is_in_the_outbox_once(pool):
@@ -174,12 +150,12 @@ async def test_after_an_erasure_no_table_names_the_person_and_the_answer_is_in_t
     async with pool.acquire() as conn:
         await conn.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
     needles = [who["name"], who["email"]]
-    assert await where_it_remains(pool, needles), "the history names the person before the erasure"
+    assert await remains(pool, needles), "the history names the person before the erasure"
 
     erased = request(who)
     await deliver(pool, "volunteers.erasure.requested.v1", erased, times=2)
 
-    assert await where_it_remains(pool, needles) == []
+    assert await remains(pool, needles) == []
     [answer] = await answers(pool, "notify.erasure.completed.v1", erased["request_id"])
     assert answer == {
         "request_id": erased["request_id"],

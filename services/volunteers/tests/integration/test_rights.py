@@ -14,6 +14,7 @@ import pytest
 
 from backbone.envelope import new_envelope
 from backbone.errors import NotFound, RuleError
+from backbone.testing import where_it_remains
 from volunteers import hours, rights
 from volunteers.hours import HoursEntry
 from volunteers.reviews import NewReview, ReviewAnswer, return_review, submit_review
@@ -204,34 +205,6 @@ async def test_a_service_that_could_not_do_its_part_makes_the_request_failed_wit
     assert [(a["service"], a["detail"]) for a in status["answers"] if a["status"] == "failed"] == [
         ("events", "Databasen svarade inte")
     ]
-
-
-async def text_columns(conn: asyncpg.Connection) -> list[tuple[str, str]]:
-    rows = await conn.fetch(
-        """
-        SELECT c.table_name, c.column_name
-        FROM information_schema.columns c
-        JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-        WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-          AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
-               OR (c.data_type = 'ARRAY' AND c.udt_name IN ('_text', '_varchar')))
-        ORDER BY 1, 2
-        """
-    )
-    return [(r["table_name"], r["column_name"]) for r in rows]
-
-
-async def where_it_remains(conn: asyncpg.Connection, needles: list[str]) -> list[str]:
-    """Every table.column where any of `needles` is still found (case-insensitive)."""
-    found = []
-    for table, column in await text_columns(conn):
-        for needle in needles:
-            hit = await conn.fetchval(
-                f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE $1', f"%{needle}%"
-            )
-            if hit:
-                found.append(f"{table}.{column} holds {needle!r}")
-    return found
 
 
 async def test_after_an_erasure_no_name_email_or_phone_remains_in_any_table(conn):
