@@ -101,7 +101,6 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
-
 async def where_it_remains(conn: asyncpg.Connection, needles: list[str]) -> list[str]:
     """Every table.column of the connection's database where any of `needles` is still found
     (case-insensitive, in every text, json and text-array column): what an erasure test asserts empty."""
@@ -124,26 +123,61 @@ async def where_it_remains(conn: asyncpg.Connection, needles: list[str]) -> list
                 found.append(f"{table}.{column} holds {needle!r}")
     return found
 
+
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
-@pytest.fixture(scope="session")
-def make_database(pg_server: EmbeddedPostgres) -> Callable[..., str]:
-    """`make_database("meetings", migrations_dir)` gives the DSN of a fresh, migrated database."""
+def _migrated_database(pg_server: EmbeddedPostgres, service: str, migrations_dir: Path | None) -> str:
+    dsn = pg_server.dsn(unique_name(service))
+    migrations: list[Migration] = backbone_migrations()
+    if migrations_dir is not None:
+        migrations += read_migrations(service, migrations_dir)
+
+    async def create() -> None:
+        await ensure_database(dsn)
+        await migrate(dsn, migrations)
+
+    run_async(create())
+    return dsn
+
+
+async def drop_databases(pg_server: EmbeddedPostgres, dsns: list[str]) -> None:
+    """Drop these databases, closing whatever connection a test left open on them."""
+    conn = await asyncpg.connect(pg_server.dsn())
+    try:
+        for dsn in dsns:
+            name = dsn.rsplit("/", 1)[1]
+            await conn.execute(
+                await conn.fetchval(
+                    "SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', $1::text)", name
+                )
+            )
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def make_database(pg_server: EmbeddedPostgres) -> Iterator[Callable[..., str]]:
+    """`make_database("meetings", migrations_dir)` gives the DSN of a fresh, migrated database, dropped
+    when the test ends: a whole suite's databases kept to the end filled CI's disk (some 10 MB each)."""
+    made: list[str] = []
 
     def make(service: str, migrations_dir: Path | None = None) -> str:
-        dsn = pg_server.dsn(unique_name(service))
-        migrations: list[Migration] = backbone_migrations()
-        if migrations_dir is not None:
-            migrations += read_migrations(service, migrations_dir)
+        made.append(_migrated_database(pg_server, service, migrations_dir))
+        return made[-1]
 
-        async def create() -> None:
-            await ensure_database(dsn)
-            await migrate(dsn, migrations)
+    yield make
+    run_async(drop_databases(pg_server, made))
 
-        run_async(create())
-        return dsn
+
+@pytest.fixture(scope="session")
+def lasting_database(pg_server: EmbeddedPostgres) -> Callable[..., str]:
+    """`make_database` for module- and session-scoped fixtures: their databases stay to the end of the
+    session (there are few of them)."""
+
+    def make(service: str, migrations_dir: Path | None = None) -> str:
+        return _migrated_database(pg_server, service, migrations_dir)
 
     return make
 

@@ -127,14 +127,14 @@ def maildir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def settings(
-    make_database: Callable[..., str],
+    lasting_database: Callable[..., str],
     nats_server: Any,
     upstream: LiveServer,
     maildir: Path,
     identity_keys: KeyFiles,
 ) -> Settings:
     return Settings(
-        database_url=make_database("gateway", MIGRATIONS_DIR),
+        database_url=lasting_database("gateway", MIGRATIONS_DIR),
         nats_url=nats_server.url,
         environment="test",
         identity_signing_key=str(identity_keys.signing),
@@ -151,10 +151,10 @@ def gateway(settings: Settings) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def meetings_app(make_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles) -> FastAPI:
+def meetings_app(lasting_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles) -> FastAPI:
     """The real meetings app on a database of its own (one per test module), holding the public key."""
     settings = MeetingsSettings(
-        database_url=make_database("meetings", MEETINGS_MIGRATIONS_DIR),
+        database_url=lasting_database("meetings", MEETINGS_MIGRATIONS_DIR),
         nats_url=nats_server.url,
         identity_public_key=str(identity_keys.public),
         environment="test",
@@ -171,7 +171,7 @@ def meetings_service(meetings_app: FastAPI) -> Iterator[LiveServer]:
 
 
 def settings_in_front_of(
-    make_database: Callable[..., str],
+    lasting_database: Callable[..., str],
     nats_server: Any,
     identity_keys: KeyFiles,
     tmp_path_factory: pytest.TempPathFactory,
@@ -180,7 +180,7 @@ def settings_in_front_of(
     """The gateway's settings, on a database of its own, in front of the real services given
     (`meetings_url=…`, `events_url=…`)."""
     return Settings(
-        database_url=make_database("gateway", MIGRATIONS_DIR),
+        database_url=lasting_database("gateway", MIGRATIONS_DIR),
         nats_url=nats_server.url,
         environment="test",
         identity_signing_key=str(identity_keys.signing),
@@ -192,7 +192,7 @@ def settings_in_front_of(
 
 @pytest.fixture(scope="module")
 def real_settings(
-    make_database: Callable[..., str],
+    lasting_database: Callable[..., str],
     nats_server: Any,
     meetings_service: LiveServer,
     identity_keys: KeyFiles,
@@ -200,7 +200,7 @@ def real_settings(
 ) -> Settings:
     """The gateway's settings in front of the real meetings service."""
     return settings_in_front_of(
-        make_database, nats_server, identity_keys, tmp_path_factory, meetings_url=meetings_service.url
+        lasting_database, nats_server, identity_keys, tmp_path_factory, meetings_url=meetings_service.url
     )
 
 

@@ -30,10 +30,10 @@ from .conftest import LiveServer, ServiceStaff, browser, csrf_of, run, settings_
 
 
 @pytest.fixture(scope="module")
-def events_app(make_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles) -> FastAPI:
+def events_app(lasting_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles) -> FastAPI:
     """The real events app on a database of its own, holding the gateway's public key."""
     settings = EventsSettings(
-        database_url=make_database("events", EVENTS_MIGRATIONS_DIR),
+        database_url=lasting_database("events", EVENTS_MIGRATIONS_DIR),
         nats_url=nats_server.url,
         identity_public_key=str(identity_keys.public),
         environment="test",
@@ -53,14 +53,14 @@ def events_service(events_app: FastAPI) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def events_settings(
-    make_database: Callable[..., str],
+    lasting_database: Callable[..., str],
     nats_server: Any,
     events_service: LiveServer,
     identity_keys: KeyFiles,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     return settings_in_front_of(
-        make_database, nats_server, identity_keys, tmp_path_factory, events_url=events_service.url
+        lasting_database, nats_server, identity_keys, tmp_path_factory, events_url=events_service.url
     )
 
 

@@ -50,10 +50,14 @@ def gateway_port() -> int:
 
 @pytest.fixture(scope="module")
 def notify_settings(
-    make_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles, sink: Any, gateway_port: int
+    lasting_database: Callable[..., str],
+    nats_server: Any,
+    identity_keys: KeyFiles,
+    sink: Any,
+    gateway_port: int,
 ) -> NotifySettings:
     return NotifySettings(
-        database_url=make_database("notify", NOTIFY_MIGRATIONS_DIR),
+        database_url=lasting_database("notify", NOTIFY_MIGRATIONS_DIR),
         nats_url=nats_server.url,
         identity_public_key=str(identity_keys.public),
         environment="test",
@@ -75,13 +79,13 @@ def notify_service(notify_settings: NotifySettings) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def gateway_settings(
-    make_database: Callable[..., str],
+    lasting_database: Callable[..., str],
     nats_server: Any,
     notify_service: LiveServer,
     identity_keys: KeyFiles,
 ) -> Settings:
     return Settings(
-        database_url=make_database("gateway", MIGRATIONS_DIR),
+        database_url=lasting_database("gateway", MIGRATIONS_DIR),
         nats_url=nats_server.url,
         environment="test",
         notify_url=notify_service.url,

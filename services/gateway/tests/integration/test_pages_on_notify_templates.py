@@ -22,10 +22,10 @@ from .conftest import LiveServer, browser, signed_in_as
 
 @pytest.fixture(scope="module")
 def notify_service(
-    make_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
+    lasting_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
 ) -> Iterator[LiveServer]:
     settings = NotifySettings(
-        database_url=make_database("notify", NOTIFY_MIGRATIONS_DIR),
+        database_url=lasting_database("notify", NOTIFY_MIGRATIONS_DIR),
         nats_url=nats_server.url,
         identity_public_key=str(identity_keys.public),
         environment="test",
@@ -38,10 +38,13 @@ def notify_service(
 
 @pytest.fixture(scope="module")
 def gateway_settings(
-    make_database: Callable[..., str], nats_server: Any, notify_service: LiveServer, identity_keys: KeyFiles
+    lasting_database: Callable[..., str],
+    nats_server: Any,
+    notify_service: LiveServer,
+    identity_keys: KeyFiles,
 ) -> Settings:
     return Settings(
-        database_url=make_database("gateway", MIGRATIONS_DIR),
+        database_url=lasting_database("gateway", MIGRATIONS_DIR),
         nats_url=nats_server.url,
         environment="test",
         notify_url=notify_service.url,

@@ -40,8 +40,8 @@ from .conftest import (
 
 
 @pytest.fixture(scope="module")
-def volunteers_database(make_database: Callable[..., str]) -> str:
-    return make_database("volunteers", VOLUNTEERS_MIGRATIONS_DIR)
+def volunteers_database(lasting_database: Callable[..., str]) -> str:
+    return lasting_database("volunteers", VOLUNTEERS_MIGRATIONS_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -66,14 +66,14 @@ def volunteers_service(volunteers_app: FastAPI) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def volunteers_settings(
-    make_database: Callable[..., str],
+    lasting_database: Callable[..., str],
     nats_server: Any,
     volunteers_service: LiveServer,
     identity_keys: KeyFiles,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Settings:
     return settings_in_front_of(
-        make_database, nats_server, identity_keys, tmp_path_factory, volunteers_url=volunteers_service.url
+        lasting_database, nats_server, identity_keys, tmp_path_factory, volunteers_url=volunteers_service.url
     )
 
 

@@ -51,10 +51,10 @@ def receiver() -> Iterator[tuple[Receiver, LiveServer]]:
 
 @pytest.fixture(scope="module")
 def notify_settings(
-    make_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
+    lasting_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
 ) -> NotifySettings:
     return NotifySettings(
-        database_url=make_database("notify", NOTIFY_MIGRATIONS_DIR),
+        database_url=lasting_database("notify", NOTIFY_MIGRATIONS_DIR),
         nats_url=nats_server.url,
         identity_public_key=str(identity_keys.public),
         environment="test",
@@ -68,14 +68,14 @@ def notify_settings(
 
 @pytest.fixture(scope="module")
 def gateway_settings(
-    make_database: Callable[..., str],
+    lasting_database: Callable[..., str],
     nats_server: Any,
     notify_settings: NotifySettings,
     identity_keys: KeyFiles,
 ) -> Iterator[Settings]:
     with LiveServer(create_notify_app(notify_settings)) as notify:
         yield Settings(
-            database_url=make_database("gateway", MIGRATIONS_DIR),
+            database_url=lasting_database("gateway", MIGRATIONS_DIR),
             nats_url=nats_server.url,
             environment="test",
             notify_url=notify.url,

@@ -46,11 +46,11 @@ class AdminOf(ServiceStaff):
 
 @pytest.fixture(scope="module")
 def volunteers_service(
-    make_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
+    lasting_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
 ) -> Iterator[LiveServer]:
     app: FastAPI = create_volunteers_app(
         VolunteersSettings(
-            database_url=make_database("volunteers", VOLUNTEERS_MIGRATIONS_DIR),
+            database_url=lasting_database("volunteers", VOLUNTEERS_MIGRATIONS_DIR),
             nats_url=nats_server.url,
             identity_public_key=str(identity_keys.public),
             environment="test",
@@ -64,11 +64,11 @@ def volunteers_service(
 
 @pytest.fixture(scope="module")
 def events_service(
-    make_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
+    lasting_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
 ) -> Iterator[LiveServer]:
     app: FastAPI = create_events_app(
         EventsSettings(
-            database_url=make_database("events", EVENTS_MIGRATIONS_DIR),
+            database_url=lasting_database("events", EVENTS_MIGRATIONS_DIR),
             nats_url=nats_server.url,
             identity_public_key=str(identity_keys.public),
             environment="test",
@@ -84,10 +84,10 @@ def events_service(
 
 @pytest.fixture(scope="module")
 def notify_settings(
-    make_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
+    lasting_database: Callable[..., str], nats_server: Any, identity_keys: KeyFiles
 ) -> NotifySettings:
     return NotifySettings(
-        database_url=make_database("notify", NOTIFY_MIGRATIONS_DIR),
+        database_url=lasting_database("notify", NOTIFY_MIGRATIONS_DIR),
         nats_url=nats_server.url,
         identity_public_key=str(identity_keys.public),
         environment="test",
@@ -107,7 +107,7 @@ def notify_service(notify_settings: NotifySettings) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def cards_settings(
-    make_database: Callable[..., str],
+    lasting_database: Callable[..., str],
     nats_server: Any,
     identity_keys: KeyFiles,
     tmp_path_factory: pytest.TempPathFactory,
@@ -117,7 +117,7 @@ def cards_settings(
     meetings_service: LiveServer,
 ) -> Settings:
     return settings_in_front_of(
-        make_database,
+        lasting_database,
         nats_server,
         identity_keys,
         tmp_path_factory,
@@ -318,7 +318,7 @@ def test_failing_deliveries_for_administrators_only(
 
 
 def test_a_service_that_is_down_leaves_its_card_saying_so(
-    make_database: Callable[..., str],
+    lasting_database: Callable[..., str],
     nats_server: Any,
     identity_keys: KeyFiles,
     tmp_path_factory: pytest.TempPathFactory,
@@ -328,7 +328,7 @@ def test_a_service_that_is_down_leaves_its_card_saying_so(
         return f"http://127.0.0.1:{free_port()}"
 
     settings = settings_in_front_of(
-        make_database,
+        lasting_database,
         nats_server,
         identity_keys,
         tmp_path_factory,
