@@ -142,6 +142,7 @@ def test_a_backup_of_every_service_database_restores(stack, tmp_path):
         "events.dump",
         "gateway.dump",
         "globals.sql",
+        "manifest.json",
         "meetings.dump",
         "notify.dump",
         "volunteers.dump",

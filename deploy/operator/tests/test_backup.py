@@ -10,9 +10,20 @@ import pytest
 
 from stackops.cli import EXIT_ERROR, main
 
+# What pg_dump -Fc writes first, and a little after it; what pg_dumpall --globals-only writes.
+DUMP = b"PGDMP\x01\x0e\x00 a custom-format dump"
+ROLES = b"CREATE ROLE meetings;\n"
+
 
 class Fake:
-    def __init__(self, service: str, *, status: str = "running", env: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        *,
+        status: str = "running",
+        env: list[str] | None = None,
+        answers: dict[str, tuple[int, bytes, bytes]] | None = None,
+    ) -> None:
         self.name = f"delaktig-{service}-1"
         self.labels = {
             "com.docker.compose.project": "delaktig",
@@ -23,10 +34,15 @@ class Fake:
         self.attrs: dict[str, Any] = {"Config": {"Env": env or []}, "State": {"Status": status}}
         self.execs: list[tuple[Any, dict[str, Any]]] = []
         self.archives: list[str] = []
+        # By program, or by program and database (`pg_dump notify`): exit code, output, errors.
+        self.answers = {"pg_dump": (0, DUMP, b""), "pg_dumpall": (0, ROLES, b"")} | (answers or {})
 
     def exec_run(self, cmd: Any, **kwargs: Any) -> Any:
         self.execs.append((cmd, kwargs))
-        return 0, (b"counted=1\n", b"")
+        code, output, errors = self.answers.get(
+            f"{cmd[0]} {cmd[-1]}", self.answers.get(cmd[0], (0, b"counted=1\n", b""))
+        )
+        return code, (output, errors)
 
     def put_archive(self, path: str, data: bytes) -> bool:
         self.archives.append(path)
@@ -41,8 +57,10 @@ class Source:
         return self._containers
 
 
-def _postgres(databases: str = "meetings notify") -> Fake:
-    return Fake("postgres", env=[f"SERVICE_DATABASES={databases}", "POSTGRES_PASSWORD=x"])
+def _postgres(
+    databases: str = "meetings notify", answers: dict[str, tuple[int, bytes, bytes]] | None = None
+) -> Fake:
+    return Fake("postgres", env=[f"SERVICE_DATABASES={databases}", "POSTGRES_PASSWORD=x"], answers=answers)
 
 
 def _run(source: Source, *argv: str, answer: str | None = None) -> tuple[int, str, str]:
@@ -60,9 +78,10 @@ def _run(source: Source, *argv: str, answer: str | None = None) -> tuple[int, st
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    for name in ("meetings", "notify"):
-        (tmp_path / f"{name}.dump").write_bytes(b"PGDMP")
-    return tmp_path
+    """A finished backup of meetings and notify."""
+    code, _, err = _run(Source(_postgres()), "backup", str(tmp_path / "backup"))
+    assert code == 0, err
+    return tmp_path / "backup"
 
 
 def test_every_command_in_the_container_is_an_argument_list_never_a_shell(tmp_path: Path) -> None:
@@ -116,3 +135,74 @@ def test_restore_runs_when_the_services_are_stopped_and_a_drill_runs_beside_them
     code, out, err = _run(Source(_postgres(), Fake("meetings")), "restore", str(folder), "--drill")
     assert code == 0, err
     assert "meetings: restores" in out
+
+
+def _restores(postgres: Fake) -> list[Any]:
+    return [cmd for cmd, _ in postgres.execs if cmd[0] in ("pg_restore", "createdb", "dropdb")]
+
+
+def test_a_backup_that_fails_half_way_leaves_nothing_a_restore_would_take(tmp_path: Path) -> None:
+    postgres = _postgres(
+        answers={"pg_dump notify": (1, b"", b'pg_dump: error: connection to database "notify" failed')}
+    )
+    code, _, err = _run(Source(postgres), "backup", str(tmp_path / "b"))
+    assert code == EXIT_ERROR and 'connection to database "notify" failed' in err
+    assert list(tmp_path.iterdir()) == [], "no folder, not even a half-written one"
+
+
+def test_a_backup_never_goes_into_a_folder_that_holds_something_already(folder: Path) -> None:
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    postgres = _postgres()
+    code, _, err = _run(Source(postgres), "backup", str(folder))
+    assert code == EXIT_ERROR and "not empty" in err
+    assert postgres.execs == [], "nothing dumped"
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before, "the older backup is untouched"
+
+
+@pytest.mark.parametrize(
+    ("output", "said"), [(b"", "empty"), (b"-- PostgreSQL database dump (plain SQL)", "not pg_dump's")]
+)
+def test_a_dump_that_is_empty_or_not_a_custom_format_dump_fails_the_backup(
+    tmp_path: Path, output: bytes, said: str
+) -> None:
+    postgres = _postgres(answers={"pg_dump meetings": (0, output, b"")})
+    code, _, err = _run(Source(postgres), "backup", str(tmp_path / "b"))
+    assert code == EXIT_ERROR and said in err and "meetings" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_backup_says_what_it_holds_and_only_its_owner_may_read_it(folder: Path) -> None:
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "globals.sql", "manifest.json", "meetings.dump", "notify.dump",
+    ]
+    assert folder.stat().st_mode & 0o777 == 0o700
+    for path in folder.iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path
+
+
+def test_restore_refuses_a_folder_that_a_backup_did_not_finish(folder: Path) -> None:
+    (folder / "manifest.json").unlink()
+    postgres = _postgres()
+    code, _, err = _run(Source(postgres, Fake("meetings", status="exited")), "restore", str(folder))
+    assert code == EXIT_ERROR and "manifest.json" in err and "Nothing was restored" in err
+    assert _restores(postgres) == []
+
+
+@pytest.mark.parametrize("drill", [False, True])
+def test_restore_refuses_a_backup_whose_dump_changed_before_it_touches_any_database(
+    folder: Path, drill: bool
+) -> None:
+    (folder / "notify.dump").write_bytes(DUMP + b" and then some")
+    postgres = _postgres()
+    argv = ["restore", str(folder), *(["--drill"] if drill else [])]
+    code, _, err = _run(Source(postgres), *argv)
+    assert code == EXIT_ERROR and "notify.dump" in err and "Nothing was restored" in err
+    assert _restores(postgres) == [], "not even meetings, whose dump is fine"
+
+
+def test_backup_and_restore_of_a_stopped_postgres_say_how_to_start_it(folder: Path) -> None:
+    postgres = Fake("postgres", status="exited", env=["SERVICE_DATABASES=meetings notify"])
+    for argv in (["backup", str(folder.parent / "new")], ["restore", str(folder), "--drill"]):
+        code, _, err = _run(Source(postgres), *argv)
+        assert code == EXIT_ERROR and "is not running" in err and "docker compose up -d postgres" in err
+    assert postgres.execs == []

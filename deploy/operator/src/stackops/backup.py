@@ -2,7 +2,13 @@
 through the running postgres container (no port of PostgreSQL is published, none is needed).
 
 A backup folder holds `globals.sql` (the roles, without passwords' plain text: PostgreSQL keeps only
-their hashes) and one `<database>.dump` (pg_dump's custom format) per service database. `restore
+their hashes), one `<database>.dump` (pg_dump's custom format) per service database and, written
+last, `manifest.json` with every file's size and SHA-256. The dumps are made in a scratch folder
+beside the one asked for, which takes their place only once every dump is there and checked, so a
+backup that stops half-way leaves nothing a restore would take, and a backup never mixes with an
+older one (it refuses a folder that is not empty). Restore checks every file against the manifest
+before it touches any database. Only the owner may read a backup (0700, 0600): it holds every
+person's data and the roles' password hashes. `restore
 --drill` restores every dump into a scratch database beside the real one, compares the number of
 tables and rows, and drops the scratch database again: the proof that the backup restores, without
 touching the live data. Without `--drill` the databases themselves are replaced: only while the
@@ -16,8 +22,13 @@ environment can become a command or an option.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
 import re
+import secrets
+import shutil
 import tarfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +37,9 @@ from typing import TextIO
 from stackops.compose import Container, service_of
 
 SUPERUSER = "postgres"
+MANIFEST = "manifest.json"
+# How every file of pg_dump's custom format begins.
+CUSTOM_FORMAT = b"PGDMP"
 # A container in one of these states may still write to its database.
 _ALIVE = ("running", "restarting", "paused")
 # What 10-databases.sh makes: a role and a database of the service's name.
@@ -80,23 +94,90 @@ def _text(raw: object) -> str:
     return raw.decode("utf-8", "replace").strip() if isinstance(raw, bytes) else str(raw).strip()
 
 
+def is_running(postgres: Container) -> None:
+    """BackupFailed unless the container runs: every step is an exec in it."""
+    if postgres.status != "running":
+        raise BackupFailed(
+            f"{postgres.name} is not running ({postgres.status}), and every dump and restore runs in it. "
+            "Start it with `docker compose up -d postgres`, then try again."
+        )
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+        file.write(data)
+
+
+def _checked_dump(data: bytes, database: str) -> bytes:
+    if not data:
+        raise BackupFailed(f"The dump of {database} came back empty; no backup was made.")
+    if not data.startswith(CUSTOM_FORMAT):
+        raise BackupFailed(
+            f"The dump of {database} is not pg_dump's custom format (it begins {data[:20]!r}); "
+            "no backup was made."
+        )
+    return data
+
+
+def _entry(data: bytes) -> dict[str, object]:
+    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def backup(postgres: Container, folder: Path, out: TextIO) -> list[Path]:
     databases = service_databases(postgres)  # checked before anything runs in the container
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    globals_sql = folder / "globals.sql"
-    globals_sql.write_bytes(
-        _run(postgres, ["pg_dumpall", "-U", SUPERUSER, "--globals-only"], "Dumping the roles")
-    )
-    written.append(globals_sql)
-    for database in databases:
-        dump = folder / f"{database}.dump"
-        dump.write_bytes(
-            _run(postgres, ["pg_dump", "-U", SUPERUSER, "-Fc", "-d", database], f"Dumping {database}")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise BackupFailed(
+            f"{folder} is not empty. A backup goes into a new or empty folder, so that it never mixes "
+            "with an older one: name another."
         )
-        print(f"{database}: {dump} ({dump.stat().st_size} bytes)", file=out, flush=True)
-        written.append(dump)
-    return written
+    is_running(postgres)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = folder.parent / f".{folder.name}.partial-{secrets.token_hex(4)}"
+    scratch.mkdir(mode=0o700)
+    try:
+        files: dict[str, dict[str, object]] = {}
+        roles = _run(postgres, ["pg_dumpall", "-U", SUPERUSER, "--globals-only"], "Dumping the roles")
+        if not roles.strip():
+            raise BackupFailed("The dump of the roles came back empty; no backup was made.")
+        _write_private(scratch / "globals.sql", roles)
+        files["globals.sql"] = _entry(roles)
+        for database in databases:
+            data = _checked_dump(
+                _run(postgres, ["pg_dump", "-U", SUPERUSER, "-Fc", "-d", database], f"Dumping {database}"),
+                database,
+            )
+            _write_private(scratch / f"{database}.dump", data)
+            files[f"{database}.dump"] = _entry(data)
+            print(f"{database}: {len(data)} bytes", file=out, flush=True)
+        manifest = {"databases": databases, "files": files}
+        _write_private(scratch / MANIFEST, json.dumps(manifest, indent=2).encode())
+        if folder.exists():
+            folder.rmdir()  # empty, as checked above
+        scratch.rename(folder)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    return [folder / name for name in [*files, MANIFEST]]
+
+
+def verified(folder: Path, databases: list[str]) -> None:
+    """BackupFailed unless `folder` is a finished backup of `databases`, every file as it was written."""
+    missing = [d for d in databases if not (folder / f"{d}.dump").exists()]
+    if missing:
+        raise BackupFailed(f"{folder} has no dump of {', '.join(missing)}: is it a stackops backup folder?")
+    try:
+        files = json.loads((folder / MANIFEST).read_bytes())["files"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BackupFailed(
+            f"{folder} has no readable {MANIFEST} ({exc}): it is not a finished stackops backup (one that "
+            "stopped half-way has none). Nothing was restored."
+        ) from None
+    for name in [f"{d}.dump" for d in databases]:
+        if not isinstance(files, dict) or files.get(name) != _entry((folder / name).read_bytes()):
+            raise BackupFailed(
+                f"{folder / name} is not the file the backup wrote (its size or SHA-256 differs from "
+                f"{MANIFEST}). Nothing was restored; take another backup."
+            )
 
 
 def _put(postgres: Container, name: str, data: bytes) -> str:
@@ -129,10 +210,11 @@ def running_users(containers: list[Container], databases: list[str]) -> list[str
 
 
 def restore(postgres: Container, folder: Path, out: TextIO, *, drill: bool) -> None:
-    missing = [d for d in service_databases(postgres) if not (folder / f"{d}.dump").exists()]
-    if missing:
-        raise BackupFailed(f"{folder} has no dump of {', '.join(missing)}: is it a stackops backup folder?")
-    for database in service_databases(postgres):
+    databases = service_databases(postgres)
+    # Every dump before the first database is touched: a bad third dump must not leave two replaced.
+    verified(folder, databases)
+    is_running(postgres)
+    for database in databases:
         inside = _put(postgres, f"stackops-{database}.dump", (folder / f"{database}.dump").read_bytes())
         if drill:
             scratch = f"restore_drill_{database}"

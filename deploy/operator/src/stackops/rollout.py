@@ -24,6 +24,8 @@ from typing import Any, TextIO
 from stackops.compose import Container, service_of
 
 NEXT_SUFFIX = "-next"
+# The old container, stopped, while the other replicas are replaced.
+PREVIOUS_SUFFIX = "-previous"
 
 
 class RolloutFailed(Exception):
@@ -93,14 +95,74 @@ def health(container: Container) -> str:
 def wait_healthy(
     container: Any, timeout: float, *, clock: Callable[[], float] = time.monotonic, pause: float = 1.0
 ) -> str:
-    """`healthy`, or what it was when the time ran out or it exited."""
+    """`healthy`, or what it was when the time ran out, it exited or its healthcheck gave up."""
     deadline = clock() + timeout
     while True:
         container.reload()
         now = health(container)
-        if now in ("healthy", "exited", "crashing") or clock() > deadline:
+        if now in ("healthy", "unhealthy", "exited", "crashing") or clock() > deadline:
             return now
         time.sleep(pause)
+
+
+def _quietly(action: Callable[[], Any]) -> None:
+    """A clean-up step after a failure: the failure is what to report, not this step's own."""
+    try:
+        action()
+    except Exception:  # noqa: BLE001 - the engine may be gone; the first failure is the one shown
+        pass
+
+
+def _replace(client: Any, old: Container, image: str, timeout: float, out: TextIO) -> Any:
+    """A healthy replacement of `old` under its name, with `old` stopped and renamed aside.
+
+    On any failure, at any step (Ctrl-C too), the replacement is removed and `old` runs under its
+    own name again, as before."""
+    name = old.name
+    networks = list(((old.attrs.get("NetworkSettings") or {}).get("Networks") or {}).keys())
+    stop_timeout = int((old.attrs.get("Config") or {}).get("StopTimeout") or 30)
+    print(f"{name}: starting a replacement on {image} ...", file=out, flush=True)
+    created = client.api.create_container_from_config(clone_config(old, image), name=name + NEXT_SUFFIX)
+    new = client.containers.get(created["Id"])
+    stopped = renamed = False
+    try:
+        # The service's name must resolve to the new container on every network, as compose's alias does.
+        for network in networks[1:]:
+            client.networks.get(network).connect(new, aliases=[service_of(old)])
+        new.start()
+        outcome = wait_healthy(new, timeout)
+        if outcome != "healthy":
+            tail = new.logs(tail=30).decode("utf-8", "replace")
+            raise RolloutFailed(
+                f"The replacement of {name} was {outcome} after at most {timeout:.0f} s, so it was removed "
+                f"and {name} keeps serving on its old image (rolled back). Its last lines:\n{tail}"
+            )
+        print(f"{name}: replacement healthy; stopping the old container.", file=out, flush=True)
+        stopped = True
+        old.stop(timeout=stop_timeout)  # type: ignore[attr-defined]
+        # Kept, stopped, until every replica is replaced: a later failure starts it again.
+        old.rename(name + PREVIOUS_SUFFIX)  # type: ignore[attr-defined]
+        renamed = True
+        new.rename(name)
+    except BaseException:
+        _quietly(lambda: new.remove(force=True))
+        if renamed:
+            _quietly(lambda: old.rename(name))  # type: ignore[attr-defined]
+        if stopped:
+            _quietly(old.start)  # type: ignore[attr-defined]
+        raise
+    print(f"{name}: replaced.", file=out, flush=True)
+    return new
+
+
+def _put_back(replaced: list[tuple[Container, Any]], out: TextIO) -> None:
+    """The replicas already replaced go back to their old containers, so no two versions serve."""
+    for old, new in reversed(replaced):
+        name = new.name
+        _quietly(lambda new=new: new.remove(force=True))
+        _quietly(lambda old=old, name=name: old.rename(name))
+        _quietly(old.start)  # type: ignore[attr-defined]
+        print(f"{name}: back on its old container.", file=out, flush=True)
 
 
 def rollout(
@@ -109,29 +171,22 @@ def rollout(
     refusals = [reason for reason in map(refusal, containers) if reason]
     if refusals:
         raise CannotRollOut(refusals[0])
-    for old in containers:
-        new_image = image or str((old.attrs.get("Config") or {}).get("Image"))
-        networks = list(((old.attrs.get("NetworkSettings") or {}).get("Networks") or {}).keys())
-        name = old.name
-        stop_timeout = int((old.attrs.get("Config") or {}).get("StopTimeout") or 30)
-        print(f"{name}: starting a replacement on {new_image} ...", file=out, flush=True)
-        config = clone_config(old, new_image)
-        created = client.api.create_container_from_config(config, name=name + NEXT_SUFFIX)
-        new = client.containers.get(created["Id"])
-        # The service's name must resolve to the new container on every network, as compose's alias does.
-        for network in networks[1:]:
-            client.networks.get(network).connect(new, aliases=[service_of(old)])
-        new.start()
-        outcome = wait_healthy(new, timeout)
-        if outcome != "healthy":
-            tail = new.logs(tail=30).decode("utf-8", "replace")
-            new.remove(force=True)
-            raise RolloutFailed(
-                f"The replacement of {name} was {outcome} after {timeout:.0f} s, so it was removed and "
-                f"{name} keeps serving on its old image (rolled back). Its last lines:\n{tail}"
-            )
-        print(f"{name}: replacement healthy; stopping the old container.", file=out, flush=True)
-        old.stop(timeout=stop_timeout)  # type: ignore[attr-defined]
-        old.remove()  # type: ignore[attr-defined]
-        new.rename(name)
-        print(f"{name}: replaced.", file=out, flush=True)
+    replaced: list[tuple[Container, Any]] = []
+    try:
+        for old in containers:
+            new_image = image or str((old.attrs.get("Config") or {}).get("Image"))
+            replaced.append((old, _replace(client, old, new_image, timeout, out)))
+    except RolloutFailed as exc:
+        names = [new.name for _, new in replaced]
+        _put_back(replaced, out)
+        verb = "is" if len(names) == 1 else "are"
+        back = f" {', '.join(names)} {verb} back on its old container too." if names else ""
+        raise RolloutFailed(f"{exc}{back}") from None
+    except BaseException:
+        _put_back(replaced, out)
+        raise
+    for old, new in replaced:
+        try:
+            old.remove()  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - the rollout is done; say what is left over
+            print(f"{new.name}: the old container {old.name} is stopped but not removed ({exc}).", file=out)
