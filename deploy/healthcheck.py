@@ -11,9 +11,19 @@ import urllib.error
 import urllib.request
 
 
+class WhichPort(Exception):
+    """The container has several <SERVICE>_HTTP_PORT variables: which service it runs is unknown."""
+
+
 def port() -> str:
-    ports = [value for key, value in os.environ.items() if key.endswith("_HTTP_PORT")]
-    return ports[0] if len(ports) == 1 else "8000"
+    """The one <SERVICE>_HTTP_PORT; 8000 (the gateway's, the image's default command) without any."""
+    ports = {key: value for key, value in os.environ.items() if key.endswith("_HTTP_PORT")}
+    if len(ports) > 1:
+        # Guessing would ask another service's port and could call this one healthy.
+        raise WhichPort(
+            f"this container has several of {', '.join(sorted(ports))}; give it only its own service's"
+        )
+    return next(iter(ports.values()), "8000")
 
 
 def main() -> int:
@@ -24,7 +34,7 @@ def main() -> int:
         # The engine keeps this output with the check (docker inspect, `stackops status`): say why.
         print(f"not ready: {reasons(exc.read())}")
         return 1
-    except (OSError, urllib.error.URLError) as exc:
+    except (OSError, urllib.error.URLError, WhichPort) as exc:
         print(f"not ready: {exc}")
         return 1
 

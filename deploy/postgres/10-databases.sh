@@ -17,9 +17,12 @@ SQL
 
 for service in ${SERVICE_DATABASES:?SERVICE_DATABASES must list the services, e.g. "meetings notify gateway"}; do
   var="${service^^}_DB_PASSWORD"
-  password="${!var:?set $var: the password of the PostgreSQL role $service}"
-  psql -v ON_ERROR_STOP=1 -U postgres -d postgres -q \
-    -v name="$service" -v password="$password" <<'SQL'
+  : "${!var:?set $var: the password of the PostgreSQL role $service}"
+  # The password reaches psql through its environment (\getenv), never its command line, which
+  # every process listing of the container shows while this runs.
+  ROLE_PASSWORD="${!var}" psql -v ON_ERROR_STOP=1 -U postgres -d postgres -q \
+    -v name="$service" <<'SQL'
+\getenv password ROLE_PASSWORD
 SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION', :'name')
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'name') \gexec
 SELECT format('ALTER ROLE %I PASSWORD %L CONNECTION LIMIT 100', :'name', :'password') \gexec

@@ -105,6 +105,8 @@ def test_the_demo_one_shot_waits_for_the_services_and_loads_only_when_asked(tmp_
     }
     assert demo["environment"]["DELAKTIG_DEMO"] == "", "unset in .env: nothing is loaded"
     assert demo["environment"]["DEMO_IDENTITY_SIGNING_KEY"].startswith("-----BEGIN PRIVATE KEY-----")
+    # The demo's meetings invite made-up people: it loads only while notify sends to Mailpit.
+    assert demo["environment"]["DEMO_SMTP_HOST"] == "mailpit"
     example = (ROOT / "deploy" / "env.example").read_text()
     assert re.findall(r"^# DELAKTIG_DEMO=1$", example, re.M), "documented, and off in a copy of it"
 
@@ -172,3 +174,16 @@ def test_the_cluster_routes_need_a_password(tmp_path):
         assert f"nats://route:{password}@nats-3:6222" in routes, routes
     conf = (ROOT / "deploy" / "nats-cluster.conf").read_text()
     assert re.search(r"authorization \{\s*user: route\s*password: \$NATS_ROUTE_PASSWORD", conf)
+
+
+def test_the_service_containers_and_one_shots_hold_no_linux_capability_and_few_processes(tmp_path):
+    services = _parsed(_config(tmp_path, dev=False))["services"]
+    ours = {name: s for name, s in services.items() if "delaktig/service" in s["image"]}
+    assert len(ours) == 13
+    for name, service in ours.items():
+        # uid 10001, ports above 1024, no chown or setuid: nothing a capability would be needed for.
+        assert service.get("cap_drop") == ["ALL"], name
+        assert "cap_add" not in service, name
+        assert 0 < int(service.get("pids_limit", 0)) <= 1024, name
+        assert service["security_opt"] == ["no-new-privileges:true"], name
+        assert service["read_only"] is True, name

@@ -52,3 +52,30 @@ def test_its_calls_are_signed_as_the_system_for_each_service_and_live_as_long_as
 
     claims = joserfc.jwt.decode(token, load_verifying_key(str(keys.public)), algorithms=[ALGORITHM]).claims
     assert claims["exp"] - claims["iat"] == MAX_LIFETIME_SECONDS
+
+
+def test_with_a_real_mail_relay_it_refuses_and_calls_nothing(monkeypatch, capsys, tmp_path):
+    from backbone.identity import ensure_keypair
+
+    keys = ensure_keypair(tmp_path / "identity")
+    monkeypatch.setenv("DELAKTIG_DEMO", "1")
+    monkeypatch.setenv("DEMO_IDENTITY_SIGNING_KEY", keys.signing.read_text())
+    monkeypatch.setenv("DEMO_SMTP_HOST", "smtp.example.se")
+    # Nothing listens here: a call would fail with a connection error, not return 2.
+    for service in ("MEETINGS", "EVENTS", "VOLUNTEERS"):
+        monkeypatch.setenv(f"DEMO_{service}_URL", "http://127.0.0.1:9")
+    assert compose_demo.main() == 2
+    err = capsys.readouterr().err
+    assert "smtp.example.se" in err and "Mailpit" in err and "nothing loaded" in err
+
+
+def test_a_service_that_does_not_answer_is_a_message_not_a_traceback(monkeypatch, capsys, tmp_path):
+    from backbone.identity import ensure_keypair
+
+    keys = ensure_keypair(tmp_path / "identity")
+    monkeypatch.setenv("DELAKTIG_DEMO", "1")
+    monkeypatch.setenv("DEMO_IDENTITY_SIGNING_KEY", keys.signing.read_text())
+    monkeypatch.setenv("DEMO_MEETINGS_URL", "http://127.0.0.1:9")
+    assert compose_demo.main() == 1
+    err = capsys.readouterr().err
+    assert "Demo data: could not be loaded" in err and "http://127.0.0.1:9" in err

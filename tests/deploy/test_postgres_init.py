@@ -78,3 +78,21 @@ def test_the_migrate_step_works_with_only_its_own_database(server):
     )
     applied = run_async(apply_migrations(settings, None))
     assert applied, "the backbone's own migrations were applied"
+
+
+def test_no_password_is_on_a_command_line(tmp_path):
+    # A psql that records how it was called: a command line is in every process listing of the
+    # container while the script runs; the environment and standard input are not.
+    fake = tmp_path / "psql"
+    fake.write_text('#!/bin/bash\nprintf "%s\\n" "$@" >> "$CALLS"\ncat > /dev/null\n')
+    fake.chmod(0o755)
+    calls = tmp_path / "calls"
+    env = {
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "CALLS": str(calls),
+        "SERVICE_DATABASES": " ".join(SERVICES),
+        **{f"{s.upper()}_DB_PASSWORD": f"secret-of-{s}" for s in SERVICES},
+    }
+    result = subprocess.run(["bash", str(SCRIPT)], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "secret-of-" not in calls.read_text(), calls.read_text()

@@ -308,7 +308,16 @@ def test_a_rollout_replaces_each_container_once_it_is_healthy(stack):
     assert [c.name for c in after] == [c.name for c in before]
     assert {c.id for c in after}.isdisjoint({c.id for c in before}), "new containers, same names"
     for old, new in zip(before, after, strict=True):
-        for key in ("ReadonlyRootfs", "Tmpfs", "SecurityOpt", "Memory", "NanoCpus", "RestartPolicy"):
+        for key in (
+            "ReadonlyRootfs",
+            "Tmpfs",
+            "SecurityOpt",
+            "CapDrop",
+            "PidsLimit",
+            "Memory",
+            "NanoCpus",
+            "RestartPolicy",
+        ):
             assert new.attrs["HostConfig"].get(key) == old.attrs["HostConfig"].get(key), key
         # The engine keeps the environment in an order of its own.
         assert sorted(new.attrs["Config"]["Env"]) == sorted(old.attrs["Config"]["Env"])

@@ -129,8 +129,15 @@ def test_restore_runs_when_the_services_are_stopped_and_a_drill_runs_beside_them
     code, out, err = _run(stopped, "restore", str(folder))
     assert code == 0, err
     assert [
-        "pg_restore", "-U", "postgres", "--clean", "--if-exists", "--single-transaction",
-        "-d", "meetings", "/tmp/stackops-meetings.dump",
+        "pg_restore",
+        "-U",
+        "postgres",
+        "--clean",
+        "--if-exists",
+        "--single-transaction",
+        "-d",
+        "meetings",
+        "/tmp/stackops-meetings.dump",
     ] in [cmd for cmd, _ in postgres.execs]
     code, out, err = _run(Source(_postgres(), Fake("meetings")), "restore", str(folder), "--drill")
     assert code == 0, err
@@ -173,7 +180,10 @@ def test_a_dump_that_is_empty_or_not_a_custom_format_dump_fails_the_backup(
 
 def test_a_backup_says_what_it_holds_and_only_its_owner_may_read_it(folder: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == [
-        "globals.sql", "manifest.json", "meetings.dump", "notify.dump",
+        "globals.sql",
+        "manifest.json",
+        "meetings.dump",
+        "notify.dump",
     ]
     assert folder.stat().st_mode & 0o777 == 0o700
     for path in folder.iterdir():
@@ -206,3 +216,12 @@ def test_backup_and_restore_of_a_stopped_postgres_say_how_to_start_it(folder: Pa
         code, _, err = _run(Source(postgres), *argv)
         assert code == EXIT_ERROR and "is not running" in err and "docker compose up -d postgres" in err
     assert postgres.execs == []
+
+
+def test_a_restore_that_fails_part_way_says_which_databases_were_replaced_and_which_not(folder: Path) -> None:
+    postgres = _postgres(
+        answers={"pg_restore /tmp/stackops-notify.dump": (1, b"", b"No space left on device")}
+    )
+    code, _, err = _run(Source(postgres), "restore", str(folder))
+    assert code == EXIT_ERROR and "No space left on device" in err
+    assert "Already restored: meetings." in err and "Not restored: notify." in err

@@ -5,12 +5,17 @@ env file it loads what `make run` loads (devstack.demo: organisations, people, g
 imported minutes, events, volunteer pools) through the services' APIs, as the system, signed with
 the gateway's identity key; what is there already is looked up and left alone, so a second
 `docker compose up` adds nothing. Without DELAKTIG_DEMO it says so and exits at once.
+
+The demo's meetings invite made-up people at example.se addresses, so it loads only while notify
+sends its email to the `dev` profile's Mailpit (DEMO_SMTP_HOST, notify's NOTIFY_SMTP_HOST): with a
+real relay, a DELAKTIG_DEMO=1 left in a production env file loads nothing and says why.
 """
 
 from __future__ import annotations
 
 import sys
 
+import httpx
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,6 +23,8 @@ from backbone.identity import MAX_LIFETIME_SECONDS, Identity, UnusableKey, load_
 from devstack import demo
 
 DEMO_IDENTITY = Identity(subject="demo-data", roles=("system",), name="Demodata")
+# The mail catcher of docker-compose.yml's `dev` profile: nothing sent to it leaves the machine.
+MAIL_CATCHER = "mailpit"
 
 
 class DemoSettings(BaseSettings):
@@ -31,6 +38,8 @@ class DemoSettings(BaseSettings):
     meetings_url: str = "http://meetings:8101"
     events_url: str = "http://events:8102"
     volunteers_url: str = "http://volunteers:8103"
+    # Where notify sends email (docker-compose.yml gives it notify's NOTIFY_SMTP_HOST).
+    smtp_host: str = MAIL_CATCHER
 
     @field_validator("wanted", mode="before")
     @classmethod
@@ -68,6 +77,14 @@ def main() -> int:
     if not settings.wanted:
         print("Demo data: not asked for (DELAKTIG_DEMO is not set); nothing loaded.", flush=True)
         return 0
+    if settings.smtp_host != MAIL_CATCHER:
+        print(
+            f"Demo data: nothing loaded: notify sends email through {settings.smtp_host}, a real relay, "
+            "and the demo's meetings would send invitations to made-up people. Demo data is only for a "
+            f"stack whose email goes to Mailpit (NOTIFY_SMTP_HOST unset, the `dev` profile).",
+            file=sys.stderr,
+        )
+        return 2
     if not settings.identity_signing_key:
         print(
             "Demo data: DEMO_IDENTITY_SIGNING_KEY is empty; docker-compose.yml gives it the gateway's "
@@ -80,10 +97,24 @@ def main() -> int:
     except UnusableKey as exc:
         print(f"Demo data: the gateway's identity key cannot be used: {exc}.", file=sys.stderr)
         return 2
-    lines = demo.seed(stack) + demo.seed_events(stack) + demo.seed_volunteers(stack)
+    try:
+        lines = demo.seed(stack) + demo.seed_events(stack) + demo.seed_volunteers(stack)
+    except (httpx.HTTPError, RuntimeError) as exc:
+        print(f"Demo data: could not be loaded: {_said(exc)}. What was loaded so far stays.", file=sys.stderr)
+        return 1
     for line in lines or ["Demo data: already loaded; nothing added."]:
         print(line, flush=True)
     return 0
+
+
+def _said(exc: Exception) -> str:
+    """The failure, with the address asked when the service did not answer at all."""
+    if isinstance(exc, httpx.RequestError):
+        try:
+            return f"{exc.request.method} {exc.request.url} did not answer ({exc})"
+        except RuntimeError:  # no request attached
+            pass
+    return str(exc)
 
 
 if __name__ == "__main__":

@@ -214,8 +214,25 @@ def restore(postgres: Container, folder: Path, out: TextIO, *, drill: bool) -> N
     # Every dump before the first database is touched: a bad third dump must not leave two replaced.
     verified(folder, databases)
     is_running(postgres)
+    done: list[str] = []
     for database in databases:
-        inside = _put(postgres, f"stackops-{database}.dump", (folder / f"{database}.dump").read_bytes())
+        try:
+            _restore_one(postgres, folder, database, out, drill=drill)
+        except BackupFailed as exc:
+            if drill:
+                raise
+            # Each database is one transaction: the failed one keeps what it had.
+            rest = databases[len(done) :]
+            raise BackupFailed(
+                f"{exc}\n  Already restored: {', '.join(done) or 'none'}. Not restored: {', '.join(rest)}. "
+                "Restore again once the cause is fixed: each database is replaced whole."
+            ) from None
+        done.append(database)
+
+
+def _restore_one(postgres: Container, folder: Path, database: str, out: TextIO, *, drill: bool) -> None:
+    inside = _put(postgres, f"stackops-{database}.dump", (folder / f"{database}.dump").read_bytes())
+    try:
         if drill:
             scratch = f"restore_drill_{database}"
             _run(postgres, ["dropdb", "-U", SUPERUSER, "--if-exists", scratch], f"Dropping {scratch}")
@@ -241,10 +258,20 @@ def restore(postgres: Container, folder: Path, out: TextIO, *, drill: bool) -> N
         else:
             _run(
                 postgres,
-                ["pg_restore", "-U", SUPERUSER, "--clean", "--if-exists", "--single-transaction",
-                 "-d", database, inside],
+                [
+                    "pg_restore",
+                    "-U",
+                    SUPERUSER,
+                    "--clean",
+                    "--if-exists",
+                    "--single-transaction",
+                    "-d",
+                    database,
+                    inside,
+                ],
                 f"Restoring {database}",
             )
             print(f"{database}: restored.", file=out)
+    finally:
         # The copy was put there by the engine as root, in /tmp with its sticky bit: root removes it.
         postgres.exec_run(["rm", "-f", inside, "/tmp/stackops-count.sql"], user="root")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TextIO
 
 from stackops.compose import Container, service_of
@@ -139,29 +140,28 @@ def _replace(client: Any, old: Container, image: str, timeout: float, out: TextI
             )
         print(f"{name}: replacement healthy; stopping the old container.", file=out, flush=True)
         stopped = True
-        old.stop(timeout=stop_timeout)  # type: ignore[attr-defined]
+        old.stop(timeout=stop_timeout)
         # Kept, stopped, until every replica is replaced: a later failure starts it again.
-        old.rename(name + PREVIOUS_SUFFIX)  # type: ignore[attr-defined]
+        old.rename(name + PREVIOUS_SUFFIX)
         renamed = True
         new.rename(name)
     except BaseException:
-        _quietly(lambda: new.remove(force=True))
+        _quietly(partial(new.remove, force=True))
         if renamed:
-            _quietly(lambda: old.rename(name))  # type: ignore[attr-defined]
+            _quietly(partial(old.rename, name))
         if stopped:
-            _quietly(old.start)  # type: ignore[attr-defined]
+            _quietly(old.start)
         raise
     print(f"{name}: replaced.", file=out, flush=True)
     return new
 
 
-def _put_back(replaced: list[tuple[Container, Any]], out: TextIO) -> None:
+def _put_back(replaced: list[tuple[str, Container, Any]], out: TextIO) -> None:
     """The replicas already replaced go back to their old containers, so no two versions serve."""
-    for old, new in reversed(replaced):
-        name = new.name
-        _quietly(lambda new=new: new.remove(force=True))
-        _quietly(lambda old=old, name=name: old.rename(name))
-        _quietly(old.start)  # type: ignore[attr-defined]
+    for name, old, new in reversed(replaced):
+        _quietly(partial(new.remove, force=True))
+        _quietly(partial(old.rename, name))
+        _quietly(old.start)
         print(f"{name}: back on its old container.", file=out, flush=True)
 
 
@@ -171,13 +171,15 @@ def rollout(
     refusals = [reason for reason in map(refusal, containers) if reason]
     if refusals:
         raise CannotRollOut(refusals[0])
-    replaced: list[tuple[Container, Any]] = []
+    # Each replica's name as compose gave it: the SDK's `.name` does not follow a rename.
+    replaced: list[tuple[str, Container, Any]] = []
     try:
         for old in containers:
+            name = old.name
             new_image = image or str((old.attrs.get("Config") or {}).get("Image"))
-            replaced.append((old, _replace(client, old, new_image, timeout, out)))
+            replaced.append((name, old, _replace(client, old, new_image, timeout, out)))
     except RolloutFailed as exc:
-        names = [new.name for _, new in replaced]
+        names = [name for name, _, _ in replaced]
         _put_back(replaced, out)
         verb = "is" if len(names) == 1 else "are"
         back = f" {', '.join(names)} {verb} back on its old container too." if names else ""
@@ -185,8 +187,11 @@ def rollout(
     except BaseException:
         _put_back(replaced, out)
         raise
-    for old, new in replaced:
+    for name, old, _new in replaced:
         try:
-            old.remove()  # type: ignore[attr-defined]
+            old.remove()
         except Exception as exc:  # noqa: BLE001 - the rollout is done; say what is left over
-            print(f"{new.name}: the old container {old.name} is stopped but not removed ({exc}).", file=out)
+            print(
+                f"{name}: the old container {name}{PREVIOUS_SUFFIX} is stopped, not removed ({exc}).",
+                file=out,
+            )

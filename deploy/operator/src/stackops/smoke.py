@@ -50,8 +50,10 @@ class Browser:
     """An HTTP client that keeps cookies itself: the gateway's are Secure and `__Host-` (it runs
     behind a TLS proxy), which httpx would not send back to a plain-HTTP address."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+    def __init__(
+        self, base_url: str, timeout: float = 30.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -98,17 +100,18 @@ def create_user(gateway: Container, email: str, password: str, name: str = "Rök
 
 def mail_arrived(mail: Container, address: str) -> bool:
     """Has the relay an email to `address`? Mailpit answers on its API; the SMTP sink keeps a Maildir."""
+    # The address goes in through the environment and is only ever expanded inside double quotes:
+    # whatever it holds stays one word, never part of the command.
     command = (
-        f"wget -qO- 'http://127.0.0.1:8025/api/v1/search?query=to:{address}' 2>/dev/null"
-        f" | grep -q '{address}'"
-        f" || grep -rqs '{address}' /var/mail/sink/new /var/mail/sink/cur"
+        'wget -qO- "http://127.0.0.1:8025/api/v1/search?query=to:$SMOKE_ADDRESS" 2>/dev/null'
+        ' | grep -qF -- "$SMOKE_ADDRESS"'
+        ' || grep -rqsF -- "$SMOKE_ADDRESS" /var/mail/sink/new /var/mail/sink/cur'
     )
-    code, _ = mail.exec_run(["sh", "-c", command])
+    code, _ = mail.exec_run(["sh", "-c", command], environment={"SMOKE_ADDRESS": address})
     return code == 0
 
 
-def clean_up(browser: Browser, csrf: str, meeting: Mapping[str, Any], name: str) -> None:
-    """Cancel the smoke meeting and deactivate the smoke user, as staff and an administrator would."""
+def cancel_meeting(browser: Browser, csrf: str, meeting: Mapping[str, Any]) -> None:
     cancelled = browser.request(
         "POST",
         f"/api/meetings/v1/meetings/{meeting['id']}/cancel",
@@ -119,6 +122,9 @@ def clean_up(browser: Browser, csrf: str, meeting: Mapping[str, Any], name: str)
         raise SmokeFailed(
             f"Cancelling the smoke meeting answered {cancelled.status_code}: {cancelled.text[:500]}"
         )
+
+
+def deactivate_user(browser: Browser, name: str) -> None:
     users = browser.request("GET", "/admin/users")
     found = re.search(USER_LINK.format(name=re.escape(name)), users.text)
     if found is None:
@@ -133,6 +139,40 @@ def clean_up(browser: Browser, csrf: str, meeting: Mapping[str, Any], name: str)
         raise SmokeFailed(f"Deactivating the smoke user answered {changed.status_code}: {changed.text[:500]}")
 
 
+def clean_up(browser: Browser, csrf: str, meeting: Mapping[str, Any], name: str) -> None:
+    """Cancel the smoke meeting and deactivate the smoke user, as staff and an administrator would."""
+    cancel_meeting(browser, csrf, meeting)
+    deactivate_user(browser, name)
+
+
+_FAILURES = (SmokeFailed, httpx.HTTPError)
+
+
+def after_failure(browser: Browser, journey: Mapping[str, Any], email: str, name: str) -> str:
+    """Undo what a failed journey made, as far as it goes; what was done and what is left over."""
+    if "csrf" not in journey:
+        return (
+            f"The smoke user {email} was made but never signed in, so it is left active (its password "
+            "was never shown): deactivate it on /admin/users."
+        )
+    done, left = [], []
+    meeting = journey.get("meeting")
+    if meeting is not None:
+        try:
+            cancel_meeting(browser, journey["csrf"], meeting)
+            done.append(f"meeting {meeting.get('id')} cancelled")
+        except _FAILURES as exc:
+            left.append(f"meeting {meeting.get('id')} is not cancelled ({exc})")
+    try:
+        deactivate_user(browser, name)
+        done.append(f"user {email} deactivated")
+    except _FAILURES as exc:
+        left.append(f"user {email} is left active, deactivate it on /admin/users ({exc})")
+    return " ".join(
+        [f"Cleaned up: {', '.join(done)}." if done else "", f"Left over: {'; '.join(left)}." if left else ""]
+    ).strip()
+
+
 def run_smoke(
     gateway: Container,
     mail: Container,
@@ -140,51 +180,99 @@ def run_smoke(
     *,
     timeout: float = 90.0,
     clock: Callable[[], float] = time.monotonic,
+    transport: httpx.BaseTransport | None = None,
 ) -> Mapping[str, str]:
     tag = secrets.token_hex(4)
     email, password = f"smoke-{tag}@example.se", secrets.token_urlsafe(18)
     invitee = f"smoke-invitee-{tag}@example.se"
     name = f"Röktest {tag}"
-    print(f"Creating the user {email} in {gateway.name} ...", file=out, flush=True)
-    create_user(gateway, email, password, name)
-    browser = Browser(published_url(gateway))
+    url = published_url(gateway)
+    browser = Browser(url, transport=transport)
+    # What the journey got as far as: the page's CSRF token once signed in, the meeting once made.
+    journey: dict[str, Any] = {}
     try:
-        page = browser.request("GET", "/sign-in")
-        token = _found(SIGN_IN_CSRF, page, "The sign-in page")
-        signed = browser.request(
-            "POST", "/sign-in", data={"email": email, "password": password, "csrf_token": token, "next": "/"}
-        )
-        if signed.status_code != 303:
-            raise SmokeFailed(f"Signing in answered {signed.status_code}, not 303: {signed.text[:500]}")
-        print("Signed in through the gateway.", file=out, flush=True)
-        csrf = _found(PAGE_CSRF, browser.request("GET", "/"), "The start page after signing in")
-        starts = datetime.now(UTC) + timedelta(days=7)
-        body = {
-            "title": f"Röktest {tag}",
-            "group_name": "Röktest",
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=1)).isoformat(),
-            "place": "Bryggan",
-            "invitees": [{"name": "Röktest", "email": invitee}],
-        }
-        created = browser.request(
-            "POST", "/api/meetings/v1/meetings", json=body, headers={"X-CSRF-Token": csrf}
-        )
-        if created.status_code != 201:
-            raise SmokeFailed(f"Creating a meeting answered {created.status_code}: {created.text[:500]}")
-        meeting = created.json()
-        print(f"Meeting {meeting.get('id')} scheduled; waiting for its email ...", file=out, flush=True)
-        deadline = clock() + timeout
-        while not mail_arrived(mail, invitee):
-            if clock() > deadline:
-                raise SmokeFailed(
-                    f"No email to {invitee} reached {mail.name} within {timeout:.0f} s. "
-                    "`stackops logs notify` shows why."
-                )
-            time.sleep(1.0)
-        print(f"The invitation reached {mail.name}.", file=out, flush=True)
-        clean_up(browser, csrf, meeting, name)
+        try:
+            # The gateway answers before an account is made that a failure would leave behind.
+            token = _found(SIGN_IN_CSRF, browser.request("GET", "/sign-in"), "The sign-in page")
+        except httpx.HTTPError as exc:
+            raise SmokeFailed(
+                f"The gateway at {url} did not answer: {exc}. `stackops status` shows why."
+            ) from None
+        print(f"Creating the user {email} in {gateway.name} ...", file=out, flush=True)
+        create_user(gateway, email, password, name)
+        try:
+            _journey(
+                browser,
+                journey,
+                out,
+                email=email,
+                password=password,
+                token=token,
+                tag=tag,
+                invitee=invitee,
+                mail=mail,
+                timeout=timeout,
+                clock=clock,
+            )
+            clean_up(browser, journey["csrf"], journey["meeting"], name)
+        except _FAILURES as exc:
+            problem = (
+                f"The gateway at {url} did not answer: {exc}."
+                if isinstance(exc, httpx.HTTPError)
+                else str(exc)
+            )
+            raise SmokeFailed(f"{problem} {after_failure(browser, journey, email, name)}") from None
+        meeting = journey["meeting"]
         print(f"Cleaned up: meeting {meeting.get('id')} cancelled, user {email} deactivated.", file=out)
         return {"user": email, "invitee": invitee, "meeting": str(meeting.get("id"))}
     finally:
         browser.close()
+
+
+def _journey(
+    browser: Browser,
+    journey: dict[str, Any],
+    out: TextIO,
+    *,
+    email: str,
+    password: str,
+    token: str,
+    tag: str,
+    invitee: str,
+    mail: Container,
+    timeout: float,
+    clock: Callable[[], float],
+) -> None:
+    """Sign in, schedule the meeting, wait for its email; `journey` records how far it came."""
+    signed = browser.request(
+        "POST", "/sign-in", data={"email": email, "password": password, "csrf_token": token, "next": "/"}
+    )
+    if signed.status_code != 303:
+        raise SmokeFailed(f"Signing in answered {signed.status_code}, not 303: {signed.text[:500]}")
+    print("Signed in through the gateway.", file=out, flush=True)
+    journey["csrf"] = _found(PAGE_CSRF, browser.request("GET", "/"), "The start page after signing in")
+    starts = datetime.now(UTC) + timedelta(days=7)
+    body = {
+        "title": f"Röktest {tag}",
+        "group_name": "Röktest",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=1)).isoformat(),
+        "place": "Bryggan",
+        "invitees": [{"name": "Röktest", "email": invitee}],
+    }
+    created = browser.request(
+        "POST", "/api/meetings/v1/meetings", json=body, headers={"X-CSRF-Token": journey["csrf"]}
+    )
+    if created.status_code != 201:
+        raise SmokeFailed(f"Creating a meeting answered {created.status_code}: {created.text[:500]}")
+    journey["meeting"] = meeting = created.json()
+    print(f"Meeting {meeting.get('id')} scheduled; waiting for its email ...", file=out, flush=True)
+    deadline = clock() + timeout
+    while not mail_arrived(mail, invitee):
+        if clock() > deadline:
+            raise SmokeFailed(
+                f"No email to {invitee} reached {mail.name} within {timeout:.0f} s. "
+                "`stackops logs notify` shows why."
+            )
+        time.sleep(1.0)
+    print(f"The invitation reached {mail.name}.", file=out, flush=True)

@@ -41,8 +41,6 @@ def world(meetings_staff: MeetingsStaff) -> World:
     # The volunteers pages: a representative is refused them by role before the volunteers service
     # (which this world does not run) is asked, so unknown ids are enough.
     world.ids |= {n: [str(uuid.uuid4())] for n in ("pool_id", "volunteer_id", "request_id", "review_id")}
-    # A dead letter of the service (administrators only): refused by role, so an unknown id is enough.
-    world.ids |= {"letter_id": [str(uuid.uuid4())]}
     return world
 
 

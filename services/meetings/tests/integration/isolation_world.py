@@ -170,5 +170,7 @@ async def seed_world(send: Send) -> World:
             "minutes_id": [published["id"], draft["id"]],
             "action_item_id": [item_a["id"], item_b["id"], item_b2["id"]],
             "import_id": [imported["id"]],
+            # The dead-letter admin routes: administrators only, refused by role, so no letter is needed.
+            "letter_id": [str(uuid.uuid4())],
         },
     )
