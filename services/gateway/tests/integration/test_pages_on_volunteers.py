@@ -1121,3 +1121,127 @@ def _hidden_version(page: str) -> str:
     found = re.search(r'name="version" value="(\d+)"', page)
     assert found, "the form carries its version"
     return found.group(1)
+
+
+def _error_at(page: httpx.Response, key: str) -> str:
+    """The error message shown beside the field `key`, or "" when there is none."""
+    found = re.search(rf'<p class="error-message" id="error-{re.escape(key)}">(.*?)</p>', page.text, re.S)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def test_a_weekday_that_is_not_a_day_is_a_form_error_not_a_crash(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    person = _volunteer(admin, pool, name=f"Dag Fel {uuid.uuid4().hex[:4]}", until=date.today())
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    edit = f"/volunteers/people/{person['id']}/edit"
+    wrong = _post(
+        client,
+        edit,
+        f"/volunteers/people/{person['id']}/weekly",
+        **{"slot-0-weekday": "x", "slot-0-starts": "09:00", "slot-0-ends": "12:00"},
+    )
+    assert wrong.status_code == 400, wrong.text
+    assert "Välj en dag" in _error_at(wrong, "slot-0-weekday")
+    direct = admin.http.put(
+        f"/v1/volunteers/{person['id']}/weekly",
+        json={"slots": [{"weekday": "x", "starts": "09:00", "ends": "12:00"}]},
+        headers=admin.headers(),
+    )
+    assert direct.status_code == 422 and "slots.0.weekday" in direct.text
+
+
+def test_errors_of_weekly_rows_and_requirement_rows_are_shown_on_their_own_row(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    person = _volunteer(admin, pool, name=f"Rad Rätt {uuid.uuid4().hex[:4]}", until=date.today())
+    client = _administrator(gateway_on_volunteers, volunteers_settings)
+    edit = f"/volunteers/people/{person['id']}/edit"
+    weekly = f"/volunteers/people/{person['id']}/weekly"
+    rows = {
+        "slot-0-weekday": "",
+        "slot-1-weekday": "2",
+        "slot-1-starts": "09:00",
+        "slot-1-ends": "12:00",
+        "slot-2-weekday": "3",
+        "slot-2-starts": "nio",
+        "slot-2-ends": "12:00",
+    }
+    typed = _post(client, edit, weekly, **rows)
+    assert typed.status_code == 400, typed.text
+    assert _error_at(typed, "slot-2-starts") and not _error_at(typed, "slot-1-starts")
+    # The error sits on the row that was typed, and that row is still where it was.
+    assert 'name="slot-2-starts" type="time" value="nio"' in typed.text
+    backwards = _post(client, edit, weekly, **(rows | {"slot-2-starts": "15:00", "slot-2-ends": "10:00"}))
+    assert backwards.status_code == 400, backwards.text
+    assert "slutar innan den börjar" in _error_at(backwards, "slot-2-ends")
+    assert not _error_at(backwards, "slot-0-weekday") and not _error_at(backwards, "slot-1-ends")
+
+    fields = {
+        "name": f"Radpool {uuid.uuid4().hex[:6]}",
+        "monthly_cap": "4",
+        "offer_hours": "48",
+        "req-0-label": "",
+        "req-1-label": "Intervjuteknik",
+        "req-2-label": "Ö",  # too short for a key
+    }
+    refused = _post(client, "/volunteers/pools/new", "/volunteers/pools", **fields)
+    assert refused.status_code == 400, refused.text
+    assert _error_at(refused, "req-2-label") and not _error_at(refused, "req-0-label")
+
+
+def test_the_join_pool_form_shows_its_error_at_its_own_fields(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    mine, other = _pool(admin), _pool(admin)
+    person = _volunteer(admin, mine, name=f"Gå Med {uuid.uuid4().hex[:4]}", until=date.today())
+    client = _coordinator_of(gateway_on_volunteers, volunteers_settings, mine["key"])
+    edit = f"/volunteers/people/{person['id']}/edit"
+    joined = _post(
+        client,
+        edit,
+        f"/volunteers/people/{person['id']}/pools",
+        pool_id=other["id"],
+        status="active",
+        joining="1",
+    )
+    assert joined.status_code == 400, joined.text
+    assert "Du samordnar inte den här poolen" in _error_at(joined, "join_pool")
+    bad_status = _post(
+        _administrator(gateway_on_volunteers, volunteers_settings),
+        edit,
+        f"/volunteers/people/{person['id']}/pools",
+        pool_id=other["id"],
+        status="kanske",
+        joining="1",
+    )
+    assert bad_status.status_code == 400, bad_status.text
+    assert _error_at(bad_status, "join_status")
+
+
+def test_a_pool_page_says_when_its_fees_could_not_be_loaded(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    """The fees call failed (here: the pool is not the coordinator's) and the page said there were none."""
+    mine, paid = _pool(admin), _pool(admin, paid=True)
+    client = _coordinator_of(gateway_on_volunteers, volunteers_settings, mine["key"])
+    page = client.get(f"/volunteers/pools/{paid['id']}")
+    assert page.status_code == 200, page.text
+    assert "Inget arvode är inlagt" not in _text(page)
+    assert "Arvodena kunde inte hämtas" in _text(page)
+
+
+def test_the_note_of_an_availability_exception_says_what_to_write(
+    gateway_on_volunteers: LiveServer, volunteers_settings: Settings, admin: VolunteersAdmin
+) -> None:
+    pool = _pool(admin)
+    person = _volunteer(admin, pool, name=f"Not Ering {uuid.uuid4().hex[:4]}", until=date.today())
+    page = _administrator(gateway_on_volunteers, volunteers_settings).get(
+        f"/volunteers/people/{person['id']}/edit"
+    )
+    assert page.status_code == 200
+    hint = re.search(r'<p class="hint" id="hint-x_note">(.*?)</p>', page.text)
+    assert hint and "en rad" in html.unescape(hint.group(1))
+    assert 'aria-describedby="hint-x_note"' in page.text

@@ -44,6 +44,10 @@ class UsedLink(RuleError):
     """A genuine link that was answered already: links work once (409)."""
 
 
+class NotAsked(RuleError):
+    """The pool does not ask for the qualification to be recorded from it (409, `NotAsked`)."""
+
+
 class Clash(RuleError):
     """The person is booked at an overlapping time (409)."""
 
@@ -155,6 +159,13 @@ class Scope:
                 "Du samordnar inte den här poolen, så du kan inte se eller ändra den. "
                 "Be en administratör om behörighet."
             )
+
+
+def check_weekly_slot(starts: time, ends: time) -> None:
+    """A weekly time ends after it starts (a RuleError is a ValueError: as an input check it becomes a
+    422 naming the slot)."""
+    if ends <= starts:
+        raise RuleError("En tid i veckoschemat slutar innan den börjar. Kontrollera tiderna.")
 
 
 def check_times(starts_at: datetime, ends_at: datetime) -> None:

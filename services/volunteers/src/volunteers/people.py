@@ -24,10 +24,12 @@ from volunteers.model import (
     MembershipStatus,
     NewQualification,
     NewVolunteer,
+    NotAsked,
     Scope,
     VolunteerStatus,
     WeeklySlot,
     check_times,
+    check_weekly_slot,
 )
 from volunteers.sql_queries import q
 
@@ -187,8 +189,7 @@ async def set_weekly(
 ) -> list[Row]:
     """Replace the weekly pattern (an empty one means: ask them any time)."""
     for slot in slots:
-        if slot.ends <= slot.starts:
-            raise RuleError("En tid i veckoschemat slutar innan den börjar. Kontrollera tiderna.")
+        check_weekly_slot(slot.starts, slot.ends)
     async with conn.transaction():
         await _visible(conn, volunteer_id, scope, lock=True)
         await q.delete_weekly.execute(conn, volunteer_id=volunteer_id)
@@ -273,6 +274,60 @@ async def add_qualification(
                 recorded_by=by,
             )
         )
+
+
+async def record_for_pool(
+    *,
+    conn: asyncpg.Connection,
+    pool_id: uuid.UUID,
+    volunteer_ids: list[uuid.UUID],
+    qualification: NewQualification,
+    scope: Scope,
+    by: str,
+) -> list[Row]:
+    """One training (agreement, certificate) that several members of a pool did: one record each, all
+    or none. Only what this pool asks for and only its members, so a coordinator of two pools cannot
+    record, from one of them, people or requirements of the other."""
+    if qualification.expires_on is not None and qualification.expires_on < qualification.completed_on:
+        raise RuleError("Slutdatumet är före datumet då det blev klart. Kontrollera datumen.")
+    scope.require(pool_id)
+    async with conn.transaction():
+        if await q.get_pool.fetchrow(conn, id=pool_id) is None:
+            raise NotFound(f"Det finns ingen pool med id {pool_id}.")
+        requirements = await q.requirements_of.fetch(conn, pool_id=pool_id)
+        asked = next((r for r in requirements if r["key"] == qualification.key), None)
+        if asked is None:
+            raise NotAsked(f"Poolen kräver inte {qualification.key!r}. Välj något av det som poolen kräver.")
+        kind = asked["kind"]
+        if (kind == "certificate" or asked["expires"]) and qualification.expires_on is None:
+            raise RuleError("Ett intyg behöver ett datum då det går ut. Skriv in datumet från intyget.")
+        wanted = list(dict.fromkeys(volunteer_ids))
+        members = {
+            r["volunteer_id"]
+            for r in await q.standing_in_pool.fetch(conn, pool_id=pool_id, volunteer_ids=wanted)
+        }
+        strangers = [v for v in wanted if v not in members]
+        if strangers:
+            raise RuleError(
+                f"{len(strangers)} av de valda personerna är inte med i poolen. "
+                "Välj bara personer som är med i poolen."
+            )
+        recorded: list[Row] = []
+        for volunteer_id in wanted:
+            await q.lock_volunteer.fetchrow(conn, id=volunteer_id)
+            row = await q.insert_qualification.fetchrow(
+                conn,
+                id=uuid.uuid4(),
+                volunteer_id=volunteer_id,
+                key=qualification.key,
+                kind=kind,
+                completed_on=qualification.completed_on,
+                expires_on=qualification.expires_on,
+                note=qualification.note,
+                recorded_by=by,
+            )
+            recorded.append(dict(row) | {"volunteer_id": volunteer_id})
+        return recorded
 
 
 async def _set_membership(

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from backbone import paging
-from backbone.errors import NotFound, RuleError, StaleVersion
+from backbone.errors import NotAllowed, NotFound, RuleError, StaleVersion
 from volunteers.model import NewPool, NewRequirement, PoolStatus, Scope
 from volunteers.sql_queries import q
 
@@ -133,5 +133,11 @@ async def update_pool(
         current = await _locked(conn, pool_id, scope)
         if current["version"] != version:
             raise StaleVersion("Någon annan har ändrat poolen under tiden. Ladda om sidan och försök igen.")
+        # Who coordinates is who may see the pool's people: a coordinator may not hand the pool on.
+        if not scope.everything and changes.coordinator_subject != current["coordinator_subject"]:
+            raise NotAllowed(
+                "Bara en administratör kan ändra vem som samordnar poolen. Skicka samma samordnare "
+                "som poolen har nu, eller be en administratör om ändringen."
+            )
         row = dict(await q.update_pool.fetchrow(conn, id=pool_id, **vars(changes)))
         return (await _with_requirements(conn, [row]))[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .conftest import Client
-from .world import ADMIN, COORDINATOR, STAFF, a_pool
+from .world import ADMIN, COORDINATOR, STAFF, a_pool, a_volunteer
 
 
 async def test_an_administrator_creates_a_pool_with_requirements_and_staff_see_it(client: Client) -> None:
@@ -63,3 +63,84 @@ async def test_a_coordinator_edits_their_own_pool_only_and_is_told_why_not_anoth
     )
     assert "Du samordnar inte den här poolen" in refused.json()["detail"]
     assert (await client.get(f"/v1/pools/{other['id']}", as_=COORDINATOR))["name"] == other["name"]
+
+
+async def test_only_an_administrator_changes_who_coordinates_a_pool(client: Client) -> None:
+    """A coordinator could hand their pool to someone else (or take another) with coordinator_subject."""
+    mine = await a_pool(client, coordinator_subject="kim")
+    body = {"name": mine["name"], "monthly_cap": 4, "offer_hours": 48, "coordinator_name": "Kim Samordnare"}
+    refused = await client.call(
+        "PUT",
+        f"/v1/pools/{mine['id']}",
+        json={**body, "coordinator_subject": "someone-else", "version": mine["version"]},
+        as_=COORDINATOR,
+        pools=(mine["key"],),
+        expect=403,
+    )
+    assert "Bara en administratör" in refused.json()["detail"]
+    assert (await client.get(f"/v1/pools/{mine['id']}", as_=ADMIN))["coordinator_subject"] == "kim"
+    # The same coordinator keeps it when they change the rest.
+    await client.call(
+        "PUT",
+        f"/v1/pools/{mine['id']}",
+        json={**body, "coordinator_subject": "kim", "name": "Nytt namn", "version": mine["version"]},
+        as_=COORDINATOR,
+        pools=(mine["key"],),
+        expect=200,
+    )
+    handed = await client.call(
+        "PUT",
+        f"/v1/pools/{mine['id']}",
+        json={**body, "coordinator_subject": "alex", "version": mine["version"] + 1},
+        as_=ADMIN,
+        expect=200,
+    )
+    assert handed.json()["coordinator_subject"] == "alex"
+
+
+async def test_a_training_is_recorded_for_several_members_of_a_pool_at_once(client: Client) -> None:
+    mine, other = await a_pool(client), await a_pool(client)
+    first, second = await a_volunteer(client, mine), await a_volunteer(client, mine)
+    outsider = await a_volunteer(client, other)
+    body = {"key": "intervjuteknik", "completed_on": "2026-05-01", "note": "Kurs i stadshuset"}
+    as_mine = {"as_": COORDINATOR, "pools": (mine["key"], other["key"])}
+
+    stranger = await client.call(
+        "POST",
+        f"/v1/pools/{mine['id']}/qualifications",
+        json={**body, "volunteer_ids": [first["id"], outsider["id"]]},
+        expect=409,
+        **as_mine,
+    )
+    assert "inte med i poolen" in stranger.json()["detail"]
+    unknown = await client.call(
+        "POST",
+        f"/v1/pools/{mine['id']}/qualifications",
+        json={**body, "key": "pahittad", "volunteer_ids": [first["id"]]},
+        expect=409,
+        **as_mine,
+    )
+    assert "Poolen kräver inte" in unknown.json()["detail"]
+    not_theirs = await client.call(
+        "POST",
+        f"/v1/pools/{other['id']}/qualifications",
+        json={**body, "volunteer_ids": [outsider["id"]]},
+        as_=COORDINATOR,
+        pools=(mine["key"],),
+        expect=403,
+    )
+    assert "Du samordnar inte den här poolen" in not_theirs.json()["detail"]
+    for person in (first, outsider):
+        seen = await client.get(f"/v1/volunteers/{person['id']}", as_=ADMIN)
+        assert "Kurs i stadshuset" not in [q["note"] for q in seen["qualifications"]]
+
+    recorded = await client.post(
+        f"/v1/pools/{mine['id']}/qualifications",
+        {**body, "volunteer_ids": [first["id"], second["id"]]},
+        **as_mine,
+    )
+    assert sorted(r["volunteer_id"] for r in recorded) == sorted([first["id"], second["id"]])
+    assert {r["kind"] for r in recorded} == {"training"}  # the pool's kind, not a form's
+    for person in (first, second):
+        seen = await client.get(f"/v1/volunteers/{person['id']}", as_=ADMIN)
+        assert "Kurs i stadshuset" in [q["note"] for q in seen["qualifications"]]

@@ -21,7 +21,7 @@ from gateway.labels import translated
 from gateway.navigation import ServiceId
 from gateway.rendering import problem, refused, render
 from gateway.sessions import SignedIn
-from gateway.upstream import Services, ServicesDep, nothing, send, side_by_side
+from gateway.upstream import Services, ServicesDep, ServiceUnavailable, nothing, send, side_by_side
 
 router = APIRouter(prefix="/volunteers", dependencies=[Depends(csrf_protect)], tags=["pages"])
 
@@ -123,12 +123,23 @@ async def pools(request: Request, user: Requester, services: ServicesDep) -> Res
     )
 
 
+async def fees_of(services: Services, pool_id: str) -> list[dict[str, Any]] | None:
+    """A pool's fees; None when they could not be read (refused, or the service failed), which the
+    pages say as such: an empty list would tell the person the pool has no fee."""
+    try:
+        answer = await services.get(SERVICE, f"/v1/pools/{pool_id}/fees")
+    except ServiceUnavailable:
+        return None
+    fees = answer.data()
+    return fees if isinstance(fees, list) else None
+
+
 @router.get("/pools/{pool_id}", response_class=HTMLResponse)
 async def pool(request: Request, pool_id: ServiceId, user: Requester, services: ServicesDep) -> Response:
     coordinates = user.has_role(*roles.COORDINATE_POOLS)
     found, fees = await side_by_side(
         services.get_json(SERVICE, f"/v1/pools/{pool_id}"),
-        services.get_json(SERVICE, f"/v1/pools/{pool_id}/fees") if coordinates else nothing(),
+        fees_of(services, pool_id) if coordinates else nothing(),
     )
     if found is None:
         return not_found(request, _("Poolen finns inte"))
@@ -136,7 +147,7 @@ async def pool(request: Request, pool_id: ServiceId, user: Requester, services: 
         request,
         "volunteers/pool.html",
         pool=found,
-        fees=fees or [],
+        fees=fees,
         statuses=POOL_STATUS,
         kinds=REQUIREMENT_KINDS,
         memberships=MEMBERSHIP,

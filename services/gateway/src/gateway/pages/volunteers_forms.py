@@ -51,6 +51,8 @@ NUMBER_HINT = N_("Skriv ett heltal, till exempel 4.")
 FEE_HINT = N_("Skriv kronor per timme, till exempel 150 eller 162,50.")
 PROFILE_STATUS = {"active": N_("Aktiv"), "paused": N_("Gör uppehåll")}
 NOT_MEMBER = N_("Inte med")
+WEEKDAY_HINT = N_("Välj en dag i listan.")
+TIME_CHECK = N_("Kontrollera tiderna.")
 AVAILABLE = {"0": N_("Kan inte"), "1": N_("Kan, fast det är utanför veckotiderna")}
 
 POOL_FIELDS: dict[str, ShownAt] = {
@@ -60,11 +62,6 @@ POOL_FIELDS: dict[str, ShownAt] = {
     "coordinator_name": ShownAt("coordinator_name", N_("Kontrollera samordnarens namn.")),
     "monthly_cap": ShownAt("monthly_cap", N_("Kontrollera antalet uppdrag per månad.")),
     "offer_hours": ShownAt("offer_hours", N_("Kontrollera tiden att svara.")),
-    **{
-        f"requirements.{i}.{part}": ShownAt(f"req-{i}-label", N_("Kontrollera kravet."))
-        for i in range(20)
-        for part in ("key", "label", "kind")
-    },
 }
 REQUIREMENT_FIELDS = {
     "key": ShownAt("req_label", N_("Kontrollera kravet.")),
@@ -94,7 +91,18 @@ QUALIFICATION_FIELDS = {
     "expires_on": ShownAt("q_expires", N_("Kontrollera datumet.")),
     "note": ShownAt("q_note", N_("Kontrollera anteckningen.")),
 }
-EXCEPTION_FIELDS = {"note": ShownAt("x_note", N_("Kontrollera anteckningen."))}
+TRAINING_FIELDS = {
+    "key": ShownAt("key", N_("Välj vad det gäller.")),
+    "completed_on": ShownAt("completed_on", N_("Kontrollera datumet.")),
+    "expires_on": ShownAt("expires_on", N_("Kontrollera datumet.")),
+    "note": ShownAt("note", N_("Kontrollera anteckningen.")),
+    **{f"volunteer_ids.{i}": ShownAt("volunteer_ids", N_("Kryssa i vilka som var med.")) for i in range(200)},
+}
+EXCEPTION_FIELDS = {
+    "note": ShownAt("x_note", N_("Skriv anteckningen på en rad, högst 200 tecken.")),
+    "starts_at": ShownAt("x_from", N_("Kontrollera datumet.")),
+    "ends_at": ShownAt("x_to", N_("Kontrollera datumet.")),
+}
 
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 
@@ -301,16 +309,22 @@ async def create_pool(
     rows = _requirement_rows(posted, NEW_REQUIREMENT_ROWS)
     body, errors = _pool_body(form)
     body["key"] = form.key.strip() or key_of(form.name)
+    # Rows left empty are not sent: the service's `requirements.<n>` is the n-th row with a label.
+    sent = [n for n, row in enumerate(rows) if row["label"].strip()]
     body["requirements"] = [
         {
-            "key": key_of(row["label"]),
-            "kind": row["kind"],
-            "label": row["label"].strip(),
-            "expires": bool(row["expires"]),
+            "key": key_of(rows[n]["label"]),
+            "kind": rows[n]["kind"],
+            "label": rows[n]["label"].strip(),
+            "expires": bool(rows[n]["expires"]),
         }
-        for row in rows
-        if row["label"].strip()
+        for n in sent
     ]
+    fields = POOL_FIELDS | {
+        f"requirements.{i}.{part}": ShownAt(f"req-{n}-label", N_("Kontrollera kravet."))
+        for i, n in enumerate(sent)
+        for part in ("key", "label", "kind", "expires")
+    }
     fee: dict[str, Any] | None = None
     if form.hourly_fee.strip() or form.fee_from.strip():
         fee, fee_errors = _fee_body(form.hourly_fee, form.fee_from)
@@ -324,7 +338,7 @@ async def create_pool(
     outcome = await send(services, "POST", "/v1/pools", body, service=SERVICE)
     if not outcome.ok:
         # Not send_form: the fee can only be added once the pool exists, so the answer is read here.
-        return await again(field_errors(outcome, "key", POOL_FIELDS))
+        return await again(field_errors(outcome, "key", fields))
     pool_id = outcome.data["id"]
     if fee is None:
         return flash.redirect(f"/volunteers/pools/{pool_id}")
@@ -354,7 +368,9 @@ async def _edit_pool_page(
     stale: bool = False,
 ) -> Response:
     pool_answer, fees_answer = await side_by_side(
-        services.get(SERVICE, f"/v1/pools/{pool_id}"), services.get(SERVICE, f"/v1/pools/{pool_id}/fees")
+        services.get(SERVICE, f"/v1/pools/{pool_id}"),
+        # Not `get`: a failed fees call leaves the pool to edit, and the page says the fees are missing.
+        services.call(SERVICE, "GET", f"/v1/pools/{pool_id}/fees"),
     )
     pool = pool_answer.data()
     if pool is None:
@@ -382,7 +398,7 @@ async def _edit_pool_page(
         "volunteers/pool_edit.html",
         status_code=409 if stale else 400 if errors else 200,
         pool=pool,
-        fees=fees_answer.data() or [],
+        fees=fees_answer.json() if fees_answer.status_code < 400 else None,
         values=shown,
         requirement=requirement or {"req_label": "", "req_kind": "training", "req_expires": ""},
         fee=fee_values or {"hourly_fee": "", "fee_from": "", "fee_until": ""},
@@ -593,7 +609,7 @@ async def record_training(
     form: Annotated[TrainingForm, Form()],
 ) -> Response:
     """One training (or agreement, or certificate) done by several members on the same day: one record
-    each; who could not be recorded is named with the service's reason, the others are saved."""
+    each, all or none; the service's reason is shown when it refuses."""
     errors: dict[str, str] = {}
     completed, expires = parse_date(form.completed_on), parse_date(form.expires_on)
     if not form.key:
@@ -606,55 +622,23 @@ async def record_training(
         errors["volunteer_ids"] = _("Kryssa i vilka som var med.")
     if errors:
         return await _training_page(request, services, pool_id, form.model_dump(), errors)
-    pool = await services.get_json(SERVICE, f"/v1/pools/{pool_id}")
-    if pool is None:
-        return not_found(request, _("Poolen finns inte"))
-    # Only what this pool asks for, and only its members: the service would take a key another of
-    # the coordinator's pools asks for, and someone who stands only there.
-    kind = next((r["kind"] for r in pool["requirements"] if r["key"] == form.key), None)
-    if kind is None:
-        errors["key"] = _("Poolen kräver inte det. Välj något av det som poolen kräver.")
-    people = await side_by_side(
-        *(services.get_json(SERVICE, f"/v1/volunteers/{v}") for v in form.volunteer_ids)
-    )
-    strangers = [
-        v
-        for v, person in zip(form.volunteer_ids, people, strict=True)
-        if person is None
-        or not any(m["pool_id"] == pool_id and m["status"] != "left" for m in person["memberships"])
-    ]
-    if strangers:
-        errors["volunteer_ids"] = _(
-            "%(count)s av dem som är ikryssade är inte med i poolen. Ladda om sidan och kryssa i igen."
-        ) % {"count": len(strangers)}
-    if errors:
-        values = form.model_dump() | {"volunteer_ids": [v for v in form.volunteer_ids if v not in strangers]}
-        return await _training_page(request, services, pool_id, values, errors)
+    # One call for all of them: the service records only this pool's members and requirements, all
+    # or none, and says why not.
     body = {
         "key": form.key,
-        "kind": kind,
         "completed_on": completed.isoformat() if completed else None,
         "expires_on": expires.isoformat() if expires else None,
         "note": form.note.strip(),
+        "volunteer_ids": form.volunteer_ids,
     }
-    refused: list[str] = []
-    recorded: set[str] = set()
-    for volunteer_id in form.volunteer_ids:
-        outcome = await send(
-            services, "POST", f"/v1/volunteers/{volunteer_id}/qualifications", body, service=SERVICE
-        )
-        if outcome.ok:
-            recorded.add(volunteer_id)
-        else:
-            refused.append(outcome.message)
-    if not refused:
+    answer = await services.call(SERVICE, "POST", f"/v1/pools/{pool_id}/qualifications", json=body)
+    outcome = Outcome(answer)
+    if outcome.ok:
         return flash.redirect(f"/volunteers/pools/{pool_id}")
-    # Those saved are not sent again: the form comes back with only the others ticked.
-    values = form.model_dump() | {"volunteer_ids": [v for v in form.volunteer_ids if v not in recorded]}
-    message = " ".join(dict.fromkeys(refused))
-    if recorded:
-        message = _("%(count)s är sparade.") % {"count": len(recorded)} + " " + message
-    return await _training_page(request, services, pool_id, values, {"volunteer_ids": message})
+    # What the pool does not ask for is about the choice of training; anything else about who is ticked.
+    refused_at = "key" if _error_kind(answer) == "NotAsked" else "volunteer_ids"
+    errors = field_errors(outcome, refused_at, TRAINING_FIELDS)
+    return await _training_page(request, services, pool_id, form.model_dump(), errors)
 
 
 # --- Volunteers ------------------------------------------------------------------------------------
@@ -862,6 +846,8 @@ class MembershipForm(BaseModel):
     # Goes into the service's URL: a UUID, or nothing chosen yet.
     pool_id: Annotated[str, AfterValidator(lambda value: value and str(uuid.UUID(value)))] = ""
     status: str = ""
+    # Sent by the form that adds the person to a pool, whose fields are join_pool and join_status.
+    joining: str = ""
 
 
 @router.post("/people/{volunteer_id}/pools", response_class=HTMLResponse)
@@ -872,7 +858,8 @@ async def set_membership(
     services: ServicesDep,
     form: Annotated[MembershipForm, Form()],
 ) -> Response:
-    key = f"pool-{form.pool_id}" if form.pool_id else "join_pool"
+    joining = bool(form.joining) or not form.pool_id
+    key = "join_pool" if joining else f"pool-{form.pool_id}"
     errors = {} if form.pool_id else {"join_pool": _("Välj en pool.")}
 
     async def again(errors: dict[str, str]) -> Response:
@@ -887,7 +874,7 @@ async def set_membership(
         saved=f"/volunteers/people/{volunteer_id}/edit#pools",
         again=again,
         refused_at=key,
-        fields={"status": ShownAt(key, N_("Välj en status."))},
+        fields={"status": ShownAt("join_status" if joining else key, N_("Välj en status."))},
     )
 
 
@@ -909,22 +896,26 @@ async def set_weekly(
     ]
     errors: dict[str, str] = {}
     slots: list[dict[str, Any]] = []
+    # The form's row of each slot sent: the service's `slots.<n>` is the n-th slot, not the n-th row.
+    sent: list[int] = []
     for i, row in enumerate(rows):
         if not row["weekday"]:
             continue
+        weekday = row["weekday"].strip()
+        if weekday not in {str(day) for day in WEEKDAYS}:
+            errors[f"slot-{i}-weekday"] = _(WEEKDAY_HINT)
         starts, ends = _time(row["starts"]), _time(row["ends"])
         if starts is None:
             errors[f"slot-{i}-starts"] = _(TIME_HINT)
         if ends is None:
             errors[f"slot-{i}-ends"] = _(TIME_HINT)
-        if starts is not None and ends is not None:
-            slots.append(
-                {"weekday": int(row["weekday"]), "starts": starts.isoformat(), "ends": ends.isoformat()}
-            )
+        if not errors and starts is not None and ends is not None:
+            slots.append({"weekday": int(weekday), "starts": starts.isoformat(), "ends": ends.isoformat()})
+            sent.append(i)
 
     async def again(errors: dict[str, str]) -> Response:
-        shown = [r for r in rows if r["weekday"]]
-        return await _edit_person_page(request, services, volunteer_id, weekly=shown, errors=errors)
+        # Every row where it was typed, a blank one too: the errors name rows by their place.
+        return await _edit_person_page(request, services, volunteer_id, weekly=rows, errors=errors)
 
     return await _finish(
         services,
@@ -935,6 +926,11 @@ async def set_weekly(
         saved=f"/volunteers/people/{volunteer_id}/edit#weekly",
         again=again,
         refused_at="slot-0-weekday",
+        fields={
+            f"slots.{n}.{part}": ShownAt(f"slot-{i}-{part}", hint)
+            for n, i in enumerate(sent)
+            for part, hint in (("weekday", WEEKDAY_HINT), ("starts", TIME_CHECK), ("ends", TIME_CHECK))
+        },
     )
 
 

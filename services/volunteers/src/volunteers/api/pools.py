@@ -6,12 +6,14 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from volunteers import pools
+from volunteers import people, pools
 from volunteers.api.deps import ERRORS, ConnDep, Coordinator, Limit, Manager, Offset, Requester, scope_of
 from volunteers.api.schemas import (
     Page,
     PoolCreate,
     PoolPublic,
+    PoolQualificationCreate,
+    PoolQualificationPublic,
     PoolUpdate,
     RequirementCreate,
     RequirementPublic,
@@ -60,3 +62,24 @@ async def add_requirement(
         conn=conn, pool_id=pool_id, requirement=body.to_domain(), scope=await scope_of(conn, who)
     )
     return RequirementPublic.model_validate(row)
+
+
+@router.post(
+    "/{pool_id}/qualifications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[PoolQualificationPublic],
+)
+async def record_for_pool(
+    pool_id: uuid.UUID, body: PoolQualificationCreate, conn: ConnDep, who: Coordinator
+) -> list[PoolQualificationPublic]:
+    """A training done by several members of the pool: one record each, or none and the reason
+    (someone not in the pool, something the pool does not ask for)."""
+    rows = await people.record_for_pool(
+        conn=conn,
+        pool_id=pool_id,
+        volunteer_ids=body.volunteer_ids,
+        qualification=body.to_domain(),
+        scope=await scope_of(conn, who),
+        by=who.subject,
+    )
+    return [PoolQualificationPublic.model_validate(r) for r in rows]

@@ -140,3 +140,8 @@ WHERE a.volunteer_id = :volunteer_id ORDER BY a.starts_at DESC LIMIT 50;
 
 -- name: consent_link_volunteer
 SELECT id, status FROM volunteers WHERE id = :id;
+
+-- name: standing_in_pool
+-- Which of :volunteer_ids stand in the pool (applied, active, paused): those a pool's form may record.
+SELECT volunteer_id FROM pool_memberships
+WHERE pool_id = :pool_id AND volunteer_id = ANY(:volunteer_ids) AND status IN ('applied', 'active', 'paused');

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime, time
 from typing import Any
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator
 
 from volunteers.api.schemas.input import Input, Key, Language, LongText, Phone, ShortText, Text
 from volunteers.model import (
@@ -20,6 +20,7 @@ from volunteers.model import (
     RequirementKind,
     VolunteerStatus,
     WeeklySlot,
+    check_weekly_slot,
 )
 from volunteers.people import VolunteerChanges
 
@@ -90,6 +91,14 @@ class WeeklySlotBody(Input):
     starts: time
     ends: time
 
+    @field_validator("ends")
+    @classmethod
+    def _after_start(cls, ends: time, info: ValidationInfo) -> time:
+        # Here as well as in the use case, so that the refusal names the slot it is about.
+        if isinstance(info.data.get("starts"), time):
+            check_weekly_slot(info.data["starts"], ends)
+        return ends
+
     def to_domain(self) -> WeeklySlot:
         return WeeklySlot(weekday=self.weekday, starts=self.starts, ends=self.ends)
 
@@ -117,6 +126,21 @@ class QualificationCreate(Input):
 
     def to_domain(self) -> NewQualification:
         return NewQualification(self.key, self.kind, self.completed_on, self.expires_on, self.note)
+
+
+class PoolQualificationCreate(Input):
+    """One training (agreement, certificate) done by several members of the pool; its kind is the
+    pool's requirement's."""
+
+    key: Key
+    completed_on: date
+    expires_on: date | None = None
+    note: ShortText = ""
+    volunteer_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+
+    def to_domain(self) -> NewQualification:
+        # The kind given here is not used: the pool's requirement says what it is.
+        return NewQualification(self.key, "training", self.completed_on, self.expires_on, self.note)
 
 
 class MembershipUpdate(Input):
@@ -165,6 +189,10 @@ class QualificationPublic(BaseModel):
     completed_on: date
     expires_on: date | None
     note: str
+
+
+class PoolQualificationPublic(QualificationPublic):
+    volunteer_id: uuid.UUID
 
 
 class ConsentPublic(BaseModel):
