@@ -50,7 +50,8 @@ class RightsPerson(BaseModel):
 
 
 class RightsRequested(BaseModel):
-    request_id: str
+    # A UUID: any other id is refused as invalid when the message is read, not retried.
+    request_id: uuid.UUID
     services: list[str]
     person: RightsPerson
 
@@ -73,7 +74,7 @@ async def answer_request(
     """Do the events service's part of the request and answer it; one answered before changes nothing."""
     if SERVICE not in data.services:
         return  # asked of other services only: nobody waits for this answer
-    request_id = uuid.UUID(data.request_id)
+    request_id = data.request_id
     async with conn.transaction():
         if await q.already_answered.fetchval(conn, request_id=request_id, kind=kind):
             return
@@ -95,18 +96,18 @@ async def answer_request(
             conn,
             c.EXPORT_COMPLETED if kind == "export" else c.ERASURE_COMPLETED,
             c.RightsCompletedV1(
-                request_id=data.request_id,
+                request_id=str(data.request_id),
                 service=SERVICE,
                 status=status,
                 detail="",
                 data=part if found else None,
             ),
-            aggregate_id=data.request_id,
+            aggregate_id=str(data.request_id),
         )
     # The request id and counts only: the log must not name the person.
     log.info(
         "rights request answered",
-        request_id=data.request_id,
+        request_id=str(data.request_id),
         kind=kind,
         status=status,
         registrations=len(found),

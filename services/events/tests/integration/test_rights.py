@@ -240,3 +240,30 @@ async def test_an_offer_to_the_person_stops_working_when_they_are_erased(client:
         "cancelled": 2,
         "offered": 1,
     }
+
+
+async def test_erasing_one_address_keeps_the_export_answer_of_a_longer_address_that_contains_it(
+    unrelayed: Any,
+) -> None:
+    client = unrelayed
+    tag = uuid.uuid4().hex[:8]
+    anna = {"name": "Anna Kort", "email": f"anna.{tag}@example.se", "phone": "070-1112223"}
+    johanna = {"name": "Johanna Lång", "email": f"johanna.{tag}@example.se", "phone": "070-4445556"}
+    event = await published_event(client, capacity=5)
+    await signup(client, event, {"name": anna["name"], "email": anna["email"]})
+    await signup(client, event, {"name": johanna["name"], "email": johanna["email"]})
+    exported = request(johanna)
+    await deliver(client, "volunteers.export.requested.v1", exported)
+
+    await deliver(client, "volunteers.erasure.requested.v1", request(anna))
+
+    [answer] = await answers(client, "export", exported["request_id"])
+    assert [r["email"] for r in answer["data"]["registrations"]] == [johanna["email"]]
+
+
+async def test_a_request_whose_id_is_not_a_uuid_is_refused_as_invalid_not_retried(client: Any) -> None:
+    from pydantic import ValidationError
+
+    bad = request(someone()) | {"request_id": "not-a-uuid"}
+    with pytest.raises(ValidationError):
+        await deliver(client, "volunteers.erasure.requested.v1", bad)

@@ -53,16 +53,19 @@ WHERE published_at IS NULL AND aggregate = ANY(:aggregates::text[]) AND envelope
 DELETE FROM outbox WHERE published_at IS NOT NULL AND aggregate = ANY(:aggregates::text[]);
 
 -- name: forget_export_answers
--- Earlier export answers about the person name them; once published, the outbox need not keep them.
+-- Earlier export answers about the person name them (a registration of theirs, by id or by the whole
+-- address: an address inside a longer one is someone else's); once published, the outbox need not keep them.
 DELETE FROM outbox
 WHERE subject = 'events.export.completed.v1' AND published_at IS NOT NULL
-  AND ((:email::text IS NOT NULL AND strpos(lower(envelope::text), :email) > 0)
-       OR EXISTS (SELECT 1 FROM unnest(:ids::text[]) AS i(id) WHERE strpos(envelope::text, i.id) > 0));
+  AND EXISTS (SELECT 1 FROM jsonb_path_query(envelope, '$.data.data.registrations[*]') AS r(reg)
+              WHERE (:email::text IS NOT NULL AND lower(r.reg ->> 'email') = :email)
+                 OR r.reg ->> 'id' = ANY(:ids::text[]));
 
 -- name: empty_unsent_export_answers
 -- One not yet published still answers its request, but without the part: the person is erased
 -- before it went out, and the volunteers service erases earlier export parts too.
 UPDATE outbox SET envelope = jsonb_set(envelope, '{data,data}', 'null'::jsonb)
 WHERE subject = 'events.export.completed.v1' AND published_at IS NULL
-  AND ((:email::text IS NOT NULL AND strpos(lower(envelope::text), :email) > 0)
-       OR EXISTS (SELECT 1 FROM unnest(:ids::text[]) AS i(id) WHERE strpos(envelope::text, i.id) > 0));
+  AND EXISTS (SELECT 1 FROM jsonb_path_query(envelope, '$.data.data.registrations[*]') AS r(reg)
+              WHERE (:email::text IS NOT NULL AND lower(r.reg ->> 'email') = :email)
+                 OR r.reg ->> 'id' = ANY(:ids::text[]));
