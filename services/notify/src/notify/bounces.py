@@ -3,8 +3,11 @@ acted on; after a permanent bounce, no more bulk email to that address.
 
 A DSN is a `multipart/report; report-type=delivery-status` with a machine-readable part per
 recipient (Action, Status, Final-Recipient, Diagnostic-Code) and usually the original's headers.
-It is matched by the original's Message-ID, which notify makes itself from the email's id
-(mailing.message_id_for), so a bounce can name no email but one of ours. A permanent failure (a
+It is matched by the original's Message-ID, which notify makes itself from the email's id and a
+keyed MAC of it (mailing.message_id_for, keyed with the link secret): the id alone can be worked out
+by anyone (a uuid5 of event, template and recipient), so a forged DSN naming it is ignored unless its
+MAC is right, and it must name the recipient that email went to. Bounces of emails sent before the
+MAC (Message-IDs without one) are ignored too. A permanent failure (a
 5.x.x status) marks the email bounced; a delay (4.x.x, or Action: delayed) records a deferred try
 and changes nothing else. Anything else (an out-of-office reply, a person answering, a DSN for a
 message that is not ours) is ignored, and says why.
@@ -197,13 +200,23 @@ async def read_report(raw: bytes, *, timeout: float) -> Report:
         return Report(False, None, why_not=f"Reading the message took longer than {timeout:g} s; not a DSN.")
 
 
-async def handle_report(conn: asyncpg.Connection, raw: bytes, *, timeout: float = 5.0) -> list[Handled]:
-    """Act on a message handed over as a bounce: one outcome per recipient block, or one `ignored`."""
+async def handle_report(
+    conn: asyncpg.Connection, raw: bytes, *, message_key: str, timeout: float = 5.0
+) -> list[Handled]:
+    """Act on a message handed over as a bounce: one outcome per recipient block, or one `ignored`.
+
+    Only a report whose Message-ID carries our MAC (mailing.message_id_for) and names the recipient
+    that email went to counts: anyone can mail the bounce address, nobody else can make our ids.
+    """
     report = await read_report(raw, timeout=timeout)
     if not report.is_dsn or not report.recipients:
         return [Handled("ignored", report.why_not)]
     if report.message_id is None:
         return [Handled("ignored", "The report does not carry the original's Message-ID; not ours to match.")]
+    from notify.mailing import email_id_in  # mailing imports this module
+
+    if email_id_in(report.message_id, message_key) is None:
+        return [Handled("ignored", f"The Message-ID {report.message_id} is not one notify made; not ours.")]
     email_row = await q.email_for_bounce.fetchrow(conn, message_id=report.message_id)
     if email_row is None:
         return [Handled("ignored", f"No email of ours has the Message-ID {report.message_id}.")]

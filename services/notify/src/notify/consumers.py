@@ -389,6 +389,7 @@ async def send_each(
                 language=recipient.language,
             ),
             mail_domain=settings.mail_domain,
+            message_key=settings.link_key,
             language=recipient.language,
             attachments=[ics] if ics else [],
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -71,8 +73,24 @@ def add_attachments(msg: EmailMessage, attachments: Iterable[Mapping[str, Any]] 
         msg["Content-Language"] = language
 
 
-def message_id_for(email_id: uuid.UUID, domain: str) -> str:
-    return f"<{email_id}@{domain}>"
+def _message_mac(email_id: uuid.UUID, key: str) -> str:
+    return hmac.new(key.encode(), b"message-id\x00" + email_id.bytes, hashlib.sha256).hexdigest()[:32]
+
+
+def message_id_for(email_id: uuid.UUID, domain: str, key: str) -> str:
+    """The Message-ID of an email: its id and a keyed MAC of it, so a bounce can only name one we sent."""
+    return f"<{email_id}.{_message_mac(email_id, key)}@{domain}>"
+
+
+def email_id_in(message_id: str, key: str) -> uuid.UUID | None:
+    """The email id a Message-ID of ours carries, or None if its MAC does not check out."""
+    local = message_id.strip().strip("<>").partition("@")[0]
+    raw_id, _, mac = local.rpartition(".")
+    try:
+        email_id = uuid.UUID(raw_id)
+    except ValueError:
+        return None
+    return email_id if hmac.compare_digest(mac, _message_mac(email_id, key)) else None
 
 
 async def queue_email(
@@ -83,6 +101,7 @@ async def queue_email(
     recipient: str,
     rendered: RenderedEmail,
     mail_domain: str,
+    message_key: str,
     language: str = "sv",
     attachments: Sequence[Attachment] = (),
 ) -> None:
@@ -129,7 +148,7 @@ async def queue_email(
         subject=rendered.subject,
         body_text=rendered.text,
         body_html=rendered.html,
-        message_id=message_id_for(email_id, mail_domain),
+        message_id=message_id_for(email_id, mail_domain, message_key),
         request_id=current_request_id(),
         language=language,
         attachments=[asdict(a) for a in attachments],

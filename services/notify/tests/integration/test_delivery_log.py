@@ -33,7 +33,7 @@ from notify.app import create_app
 from notify.mailing import message_id_for, queue_email
 from notify.rendering import RenderedEmail
 from notify.sending import EmailSender, RateLimit
-from notify.settings import MIGRATIONS_DIR, Settings
+from notify.settings import DEVELOPMENT_LINK_SECRET, MIGRATIONS_DIR, Settings
 
 DOMAIN = "test.local"
 
@@ -125,8 +125,10 @@ class Notify:
                 recipient=recipient,
                 rendered=RenderedEmail(subject="Nytt möte", text="Hej!", html="<p>Hej!</p>"),
                 mail_domain=DOMAIN,
+                message_key=DEVELOPMENT_LINK_SECRET,
             )
-        return message_id_for(uuid.uuid5(uuid.UUID(cause), f"{template}:{recipient.lower()}"), DOMAIN)
+        email_id = uuid.uuid5(uuid.UUID(cause), f"{template}:{recipient.lower()}")
+        return message_id_for(email_id, DOMAIN, DEVELOPMENT_LINK_SECRET)
 
     async def nothing_pending(self) -> bool:
         async with self.pool.acquire() as conn:

@@ -17,7 +17,7 @@ from backbone.envelope import TYPE_PREFIX, new_envelope
 from devstack.mailsink import attempts_log_for, deliveries, read_maildir, start_sink
 from notify.consumers import forget_past_events, subscriptions
 from notify.sending import EmailSender
-from notify.settings import MIGRATIONS_DIR, Settings
+from notify.settings import DEVELOPMENT_LINK_SECRET, MIGRATIONS_DIR, Settings
 
 MARCH_13 = datetime(2028, 3, 13, 12, 30, tzinfo=UTC)  # måndag 13 mars 2028 kl. 13.30 in Stockholm
 ZONE = Settings(environment="test").timezone  # the configured zone, never written out here
@@ -41,6 +41,7 @@ def settings(sink) -> Settings:
         smtp_port=port,
         public_url="https://delaktig.example.se",
         mail_domain="test.local",
+        message_key=DEVELOPMENT_LINK_SECRET,
         send_batch_size=1000,
     )
 

@@ -25,7 +25,7 @@ from notify.links import preferences_url
 from notify.mailing import Attachment, message_id_for, queue_email
 from notify.rendering import RenderedEmail
 from notify.sending import EmailSender
-from notify.settings import MIGRATIONS_DIR, Settings
+from notify.settings import DEVELOPMENT_LINK_SECRET, MIGRATIONS_DIR, Settings
 
 DOMAIN = "test.local"
 VISITOR = Identity(subject="visitor", roles=())
@@ -75,9 +75,11 @@ class Notify:
                     subject=f"Om {template}", text=f"Text om {template}.", html="<p>x</p>"
                 ),
                 mail_domain=DOMAIN,
+                message_key=DEVELOPMENT_LINK_SECRET,
                 attachments=attachments or [],
             )
-        return message_id_for(uuid.uuid5(uuid.UUID(cause), f"{template}:{recipient.lower()}"), DOMAIN)
+        email_id = uuid.uuid5(uuid.UUID(cause), f"{template}:{recipient.lower()}")
+        return message_id_for(email_id, DOMAIN, DEVELOPMENT_LINK_SECRET)
 
     async def send(self) -> int:
         return await EmailSender(pool=self.pool, settings=self.settings).send_due()
@@ -103,6 +105,7 @@ async def notify(make_database, nats_server, identity_keys, sink) -> Any:
         run_relay=False,
         smtp_port=port,
         mail_domain=DOMAIN,
+        message_key=DEVELOPMENT_LINK_SECRET,
         public_url="https://delaktig.example.se",
         unsubscribe_mailto="avregistrera@delaktig.example.se",
     )
@@ -290,6 +293,7 @@ async def test_an_event_held_for_a_digest_is_not_also_sent_on_its_own_after_a_ch
                 recipient="f@example.se",
                 rendered=RenderedEmail(subject="Protokoll", text="Text.", html="<p>Text.</p>"),
                 mail_domain=DOMAIN,
+                message_key=DEVELOPMENT_LINK_SECRET,
             )
 
     await handle_again()

@@ -34,7 +34,7 @@ from devstack.mailsink import (
 from notify.mailing import message_id_for, q, queue_email
 from notify.rendering import RenderedEmail
 from notify.sending import EmailSender
-from notify.settings import MIGRATIONS_DIR, Settings
+from notify.settings import DEVELOPMENT_LINK_SECRET, MIGRATIONS_DIR, Settings
 
 DOMAIN = "test.local"
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
@@ -115,9 +115,10 @@ async def _queue(pool, cause: str, recipient: str, subject: str = "Nytt möte") 
             recipient=recipient,
             rendered=RenderedEmail(subject=subject, text="Hej!", html="<p>Hej!</p>"),
             mail_domain=DOMAIN,
+            message_key=DEVELOPMENT_LINK_SECRET,
         )
     email_id = uuid.uuid5(uuid.UUID(cause), f"meeting_scheduled:{recipient.lower()}")
-    return message_id_for(email_id, DOMAIN)
+    return message_id_for(email_id, DOMAIN, DEVELOPMENT_LINK_SECRET)
 
 
 async def status_of(pool, message_id: str) -> dict:

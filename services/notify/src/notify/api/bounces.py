@@ -45,7 +45,9 @@ async def hand_over_bounce(request: Request, conn: ConnDep, _who: BounceReporter
     if not raw.strip():
         raise HTTPException(status_code=422, detail="Skicka hela meddelandet, som det kom, i anropets kropp.")
     settings = request.app.state.runtime.settings
-    handled = await bounces.handle_report(conn, raw, timeout=settings.bounce_parse_timeout_seconds)
+    handled = await bounces.handle_report(
+        conn, raw, message_key=settings.link_key, timeout=settings.bounce_parse_timeout_seconds
+    )
     return BounceAnswer(
         results=[
             BounceOutcome(

@@ -302,6 +302,7 @@ class WebhookDeliverer:
                 timezone=settings.timezone,
             ),
             mail_domain=settings.mail_domain,
+            message_key=settings.link_key,
         )
 
 
