@@ -301,6 +301,7 @@ def test_failing_deliveries_for_administrators_only(
                     recipient=recipient,
                     rendered=RenderedEmail(subject="Om protokollet", text="Hej!", html="<p>Hej!</p>"),
                     mail_domain=DOMAIN,
+                    message_key=notify_settings.link_key,
                 )
             await EmailSender(pool=pool, settings=notify_settings).send_due()
         finally:
