@@ -241,8 +241,7 @@ async def add_qualification(
     scope: Scope,
     by: str,
 ) -> Row:
-    if qualification.expires_on is not None and qualification.expires_on < qualification.completed_on:
-        raise RuleError("Slutdatumet är före datumet då det blev klart. Kontrollera datumen.")
+    _dates_in_order(qualification)
     async with conn.transaction():
         await _visible(conn, volunteer_id, scope, lock=True)
         # The pool's requirement says what this is and whether it runs out, not the form: a record
@@ -258,22 +257,8 @@ async def add_qualification(
                 f"Ingen av dina pooler som personen är med i kräver {qualification.key!r}, så du kan "
                 "inte registrera det. Den som samordnar poolen som kräver det får göra det."
             )
-        kind = asked["kind"]
-        if (kind == "certificate" or asked["expires"]) and qualification.expires_on is None:
-            raise RuleError("Ett intyg behöver ett datum då det går ut. Skriv in datumet från intyget.")
-        return dict(
-            await q.insert_qualification.fetchrow(
-                conn,
-                id=uuid.uuid4(),
-                volunteer_id=volunteer_id,
-                key=qualification.key,
-                kind=kind,
-                completed_on=qualification.completed_on,
-                expires_on=qualification.expires_on,
-                note=qualification.note,
-                recorded_by=by,
-            )
-        )
+        kind = _kind_asked(asked, qualification)
+        return dict(await _insert_qualification(conn, volunteer_id, qualification, kind, by))
 
 
 async def record_for_pool(
@@ -288,8 +273,7 @@ async def record_for_pool(
     """One training (agreement, certificate) that several members of a pool did: one record each, all
     or none. Only what this pool asks for and only its members, so a coordinator of two pools cannot
     record, from one of them, people or requirements of the other."""
-    if qualification.expires_on is not None and qualification.expires_on < qualification.completed_on:
-        raise RuleError("Slutdatumet är före datumet då det blev klart. Kontrollera datumen.")
+    _dates_in_order(qualification)
     scope.require(pool_id)
     async with conn.transaction():
         if await q.get_pool.fetchrow(conn, id=pool_id) is None:
@@ -298,9 +282,7 @@ async def record_for_pool(
         asked = next((r for r in requirements if r["key"] == qualification.key), None)
         if asked is None:
             raise NotAsked(f"Poolen kräver inte {qualification.key!r}. Välj något av det som poolen kräver.")
-        kind = asked["kind"]
-        if (kind == "certificate" or asked["expires"]) and qualification.expires_on is None:
-            raise RuleError("Ett intyg behöver ett datum då det går ut. Skriv in datumet från intyget.")
+        kind = _kind_asked(asked, qualification)
         wanted = list(dict.fromkeys(volunteer_ids))
         members = {
             r["volunteer_id"]
@@ -315,17 +297,7 @@ async def record_for_pool(
         recorded: list[Row] = []
         for volunteer_id in wanted:
             await q.lock_volunteer.fetchrow(conn, id=volunteer_id)
-            row = await q.insert_qualification.fetchrow(
-                conn,
-                id=uuid.uuid4(),
-                volunteer_id=volunteer_id,
-                key=qualification.key,
-                kind=kind,
-                completed_on=qualification.completed_on,
-                expires_on=qualification.expires_on,
-                note=qualification.note,
-                recorded_by=by,
-            )
+            row = await _insert_qualification(conn, volunteer_id, qualification, kind, by)
             recorded.append(dict(row) | {"volunteer_id": volunteer_id})
         return recorded
 
@@ -379,3 +351,32 @@ async def visible(
 ) -> Row:
     """For other use cases of the service (consents): the volunteer as `scope` may reach them."""
     return await _visible(conn, volunteer_id, scope, lock=lock)
+
+
+def _dates_in_order(qualification: NewQualification) -> None:
+    if qualification.expires_on is not None and qualification.expires_on < qualification.completed_on:
+        raise RuleError("Slutdatumet är före datumet då det blev klart. Kontrollera datumen.")
+
+
+def _kind_asked(asked: asyncpg.Record, qualification: NewQualification) -> str:
+    """What the pool's requirement says this is; one that runs out needs its end date."""
+    kind: str = asked["kind"]
+    if (kind == "certificate" or asked["expires"]) and qualification.expires_on is None:
+        raise RuleError("Ett intyg behöver ett datum då det går ut. Skriv in datumet från intyget.")
+    return kind
+
+
+async def _insert_qualification(
+    conn: asyncpg.Connection, volunteer_id: uuid.UUID, qualification: NewQualification, kind: str, by: str
+) -> asyncpg.Record:
+    return await q.insert_qualification.fetchrow(
+        conn,
+        id=uuid.uuid4(),
+        volunteer_id=volunteer_id,
+        key=qualification.key,
+        kind=kind,
+        completed_on=qualification.completed_on,
+        expires_on=qualification.expires_on,
+        note=qualification.note,
+        recorded_by=by,
+    )
