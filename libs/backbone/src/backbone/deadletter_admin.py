@@ -5,10 +5,21 @@ and the gateway's page gathers from all of them. A replay needs no NATS rights b
 own: the service keeps each dead letter in its database as it came (consumer._dead_letter) and runs
 its own consumer's handling on that copy, inbox, order and all, so an event that did get handled has
 no second effect, and a message that fails again is dead-lettered again with its new reason.
+
+The inbox forgets events once the stream can no longer deliver them (Consumer.prune), but dead
+letters stay, so a replay may come long after. An event handled since it was dead-lettered (by a
+replay from the command line, or a copy replayed here) is then recognised by what outlives the
+inbox: its failures and set-aside mark are gone (only handling it removes them), or another dead
+letter of it was replayed. Such a replay is reported as already handled and not run again; one
+never handled still has its mark and is handled, after the later events of its aggregate if need be.
+
+A replay that is cancelled (the request went away, the service stops) gives its claim back; one
+whose process was killed leaves a claim that reads as open after STALE_REPLAY_SECONDS.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -89,10 +100,29 @@ async def replay_dead_letter(
             conn, id=letter_id, stale_seconds=STALE_REPLAY_SECONDS
         )
         if row is None:
-            existing = await q.get_dead_letter.fetchrow(conn, id=letter_id)
+            existing = await _letter(conn, letter_id)
             if existing is None:
                 raise LookupError(f"There is no dead letter {letter_id} here.")
             raise NotReplayable(_not_open(existing["status"]))
+    try:
+        result = await _replay_claimed(pool=pool, nc=nc, consumers=consumers, row=row, who=who)
+    except asyncio.CancelledError:
+        # Not decided: give the claim back, or the letter reads "being replayed" until it goes stale.
+        cancelled = ReplayResult("open", "The replay was cancelled before it ended. Try again.")
+        await asyncio.shield(_finish(pool, letter_id, cancelled, who))
+        raise
+    except Exception as exc:
+        # The database or NATS went away mid-way: nothing is decided; it stays open for another try.
+        await _finish(pool, letter_id, ReplayResult("open", f"The replay stopped: {exc!r}. Try again."), who)
+        raise
+    log.info("dead letter replayed", letter=letter_id, by=who, status=result.status, outcome=result.outcome)
+    return result
+
+
+async def _replay_claimed(
+    *, pool: asyncpg.Pool, nc: NATS, consumers: list[Consumer], row: asyncpg.Record, who: str
+) -> ReplayResult:
+    letter_id = int(row["id"])
     consumer = next(
         (c for c in consumers if c.durable == row["consumer"] and c.stream == row["stream"]), None
     )
@@ -109,13 +139,16 @@ async def replay_dead_letter(
         handled_before = bool(
             event_id and await q.inbox_has_event.fetchval(conn, consumer=consumer.durable, event_id=event_id)
         )
+        if event_id and not handled_before and await _handled_since_pruned(conn, row, consumer, event_id):
+            result = ReplayResult(
+                "replayed",
+                "It had already been handled (the inbox has since forgotten it); "
+                "the replay had no second effect.",
+            )
+            await _finish(pool, letter_id, result, who)
+            return result
     msg = _StoredMessage(nc, row)
-    try:
-        await consumer.handle(msg)
-    except Exception as exc:
-        # The database or NATS went away mid-way: nothing is decided; it stays open for another try.
-        await _finish(pool, letter_id, ReplayResult("open", f"The replay stopped: {exc!r}. Try again."), who)
-        raise
+    await consumer.handle(msg)
     if msg.decision == "nak":
         async with pool.acquire() as conn:
             error = event_id and await q.last_handler_error.fetchval(
@@ -133,12 +166,33 @@ async def replay_dead_letter(
     if not await _finish(pool, letter_id, result, who):
         # The consumer dead-lettered it again, which opened the row anew with the new reason.
         async with pool.acquire() as conn:
-            again = await q.get_dead_letter.fetchrow(conn, id=letter_id)
+            again = await _letter(conn, letter_id)
         result = ReplayResult("open", f"Dead-lettered again: {again['reason'] if again else '?'}")
         async with pool.acquire() as conn:
             await q.note_replay_outcome.execute(conn, id=letter_id, outcome=result.outcome)
-    log.info("dead letter replayed", letter=letter_id, by=who, status=result.status, outcome=result.outcome)
     return result
+
+
+async def _handled_since_pruned(
+    conn: asyncpg.Connection, row: asyncpg.Record, consumer: Consumer, event_id: str
+) -> bool:
+    """Whether the event was handled although the inbox no longer says so (it was pruned).
+
+    Failing and dead-lettering an event leave a row in `inbox_attempts` (its failures, then its
+    set-aside mark, Consumer._set_aside) that only handling it removes, so a letter without one was
+    handled. A letter made when a copy came too late has a fresh mark: then another dead letter of
+    the same event that a replay handled says so.
+    """
+    if not await q.inbox_attempts_kept.fetchval(conn, consumer=consumer.durable, event_id=event_id):
+        return True
+    replayed = await q.replayed_letters_of_subject.fetch(
+        conn, consumer=row["consumer"], subject=row["subject"], id=row["id"]
+    )
+    return any(_event_id(bytes(r["data"])) == event_id for r in replayed)
+
+
+async def _letter(conn: asyncpg.Connection, letter_id: int) -> asyncpg.Record | None:
+    return await q.get_dead_letter.fetchrow(conn, id=letter_id, stale_seconds=STALE_REPLAY_SECONDS)
 
 
 async def _finish(pool: asyncpg.Pool, letter_id: int, result: ReplayResult, who: str) -> bool:
@@ -153,13 +207,36 @@ async def discard_dead_letter(*, pool: asyncpg.Pool, letter_id: int, who: str, n
     """Mark it dealt with by hand: its message is never handled here."""
     async with pool.acquire() as conn:
         done = await q.discard_dead_letter.fetchval(
-            conn, id=letter_id, who=who, outcome=(note.strip() or "Discarded.")[:2000]
+            conn,
+            id=letter_id,
+            who=who,
+            outcome=(note.strip() or "Discarded.")[:2000],
+            stale_seconds=STALE_REPLAY_SECONDS,
         )
         if done is None:
-            existing = await q.get_dead_letter.fetchrow(conn, id=letter_id)
+            existing = await _letter(conn, letter_id)
             if existing is None:
                 raise LookupError(f"There is no dead letter {letter_id} here.")
             raise NotReplayable(_not_open(existing["status"]))
+
+
+PRUNE_BATCH = 5000
+
+
+async def prune_dead_letters(pool: asyncpg.Pool, *, older_than_seconds: float) -> int:
+    """Forget the dead letters dealt with (replayed or discarded) longer ago than `older_than_seconds`;
+    how many. Their payloads may name people, and a dealt-with letter has nothing left to do. Open
+    ones stay. A batch per statement, so a long backlog holds no lock for long."""
+    forgotten = 0
+    while True:
+        async with pool.acquire() as conn:
+            done = await q.prune_dead_letters.execute(
+                conn, older_than_seconds=older_than_seconds, batch=PRUNE_BATCH
+            )
+        count = int(done.rsplit(" ", 1)[-1])
+        forgotten += count
+        if count < PRUNE_BATCH:
+            return forgotten
 
 
 def _not_open(status: str) -> str:
@@ -249,6 +326,7 @@ async def list_dead_letters(
             before_at=before_at,
             before_id=before_id if before_id is not None else 0,
             shown_bytes=PAYLOAD_SHOWN_BYTES,
+            stale_seconds=STALE_REPLAY_SECONDS,
         )
     items = [_public(service, r) for r in rows[:limit]]
     last = items[-1] if len(rows) > limit else None
@@ -306,7 +384,7 @@ def dead_letter_router(service: str) -> APIRouter:
     @router.get("/{letter_id}", response_model=DeadLetterPublic)
     async def one_letter(request: Request, _who: Admin, letter_id: int) -> DeadLetterPublic:
         async with request.app.state.runtime.pool.acquire() as conn:
-            row = await q.get_dead_letter.fetchrow(conn, id=letter_id)
+            row = await _letter(conn, letter_id)
         if row is None:
             raise HTTPException(404, f"There is no dead letter {letter_id} in {service}.")
         return _public(service, row)

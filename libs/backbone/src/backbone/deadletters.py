@@ -4,7 +4,11 @@ A dead letter keeps the original message as it was, with why it could not be han
 cause is fixed (a handler bug, say), `replay` publishes the original again on its own subject,
 as its own stream still holds it (the dead letter only says where), with its original headers (the
 aggregate among them); the consumers' inboxes make sure an event that did get handled has no
-second effect.
+second effect, while they remember it: an inbox forgets an event once the stream's max_age has
+passed since it was handled. After that a replay from here of an event with an aggregate number is
+set aside as too late (a new dead letter, which the service's administrators' replay recognises
+as handled: backbone.deadletter_admin), but one without a number would be handled again. So replay
+old dead letters through the service's `/v1/admin/dead-letters`, which keeps the record, not here.
 
 `set-aside` lists the other kind: outbox rows the relay could never publish (see relay.py). Their
 events never reached any consumer; they stay in the service's outbox until an operator acts.

@@ -73,7 +73,7 @@ async def test_a_malformed_message_is_kept_and_replayed_once_after_the_fix(pool,
     assert await _effects(pool) == ["8", "seven"]
     assert await _open_letters(pool) == []
     async with pool.acquire() as conn:
-        done = await q.get_dead_letter.fetchrow(conn, id=letter["id"])
+        done = await q.get_dead_letter.fetchrow(conn, id=letter["id"], stale_seconds=300)
     assert (done["status"], done["resolved_by"]) == ("replayed", "admin-1")
 
 
@@ -165,7 +165,7 @@ async def test_a_new_message_at_an_old_stream_sequence_is_a_new_dead_letter(pool
     assert new["id"] != old["id"]
     assert (bytes(new["data"]), new["reason"]) == (b'{"new": 2}', "new reason")
     async with pool.acquire() as conn:
-        kept = await q.get_dead_letter.fetchrow(conn, id=old["id"])
+        kept = await q.get_dead_letter.fetchrow(conn, id=old["id"], stale_seconds=300)
     assert (kept["status"], bytes(kept["data"])) == ("discarded", b'{"old": 1}')
     # The same message again (a redelivery) is still the one row.
     await _record(pool, seq=1, data=b'{"new": 2}', reason="again")
@@ -193,3 +193,147 @@ async def test_the_list_comes_in_pages_with_each_payload_cut_but_its_size_told(p
     )
     assert [d.reason for d in rest.items] == ["reason 1"]
     assert rest.next is None
+
+
+async def _prune_whole_inbox(pool, owner) -> None:
+    """As the hourly prune does once the stream's max_age has passed since the events were handled."""
+    async with pool.acquire() as conn:
+        await q.prune_inbox.execute(conn, consumer=owner.name, older_than_seconds=0)
+        await q.prune_inbox_attempts.execute(conn, consumer=owner.name)
+
+
+async def test_a_cancelled_replay_is_open_again_and_can_be_replayed(pool, nc, owner):
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE TABLE effects (n int)")
+    started, release = asyncio.Event(), asyncio.Event()
+    broken = True
+
+    async def handler(conn, event, data) -> None:
+        if broken:
+            raise RuntimeError("the mail relay is away")
+        started.set()
+        await release.wait()
+        await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
+
+    await publish(nc, owner, 7, aggregate="a/1")
+    the_consumer = consumer(pool, nc, owner, handler, backoff=[0.05], max_deliver=2, ack_wait=2.0)
+    tasks = running(the_consumer)
+    try:
+        [letter] = await eventually(lambda: _open_letters(pool), "the failing event dead-lettered")
+    finally:
+        await stop(tasks)
+    broken = False
+
+    def replay() -> Any:
+        return replay_dead_letter(pool=pool, nc=nc, consumers=[the_consumer], letter_id=letter["id"], who="a")
+
+    # The administrator's request goes away mid-replay (a closed tab, a stopping service).
+    replaying = asyncio.create_task(replay())
+    await asyncio.wait_for(started.wait(), 10)
+    replaying.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await replaying
+    [again] = await _open_letters(pool)
+    assert again["status"] == "open" and "cancelled" in again["outcome"]
+    assert await _effects(pool) == []
+
+    release.set()
+    result = await replay()
+    assert (result.status, result.outcome) == ("replayed", "Handled.")
+    assert await _effects(pool) == [7]
+
+
+async def test_a_replay_claim_left_by_a_stopped_process_shows_open_and_can_be_discarded(pool):
+    async with pool.acquire() as conn:
+        await q.record_dead_letter.execute(
+            conn, consumer="c", stream="S", stream_seq=1, subject="s.x.happened.v1", headers={},
+            data=b"{}", reason="broken", delivery_count=1,
+        )
+        letter_id = await conn.fetchval("SELECT id FROM dead_letters")
+        # A replay that began ten minutes ago in a process that was killed (no cancellation ran).
+        await conn.execute(
+            "UPDATE dead_letters SET status = 'replaying', replay_started_at = now() - interval '10 minutes'"
+        )
+    [shown] = (await list_dead_letters(pool=pool, service="s", include_resolved=False)).items
+    assert shown.status == "open"
+    await discard_dead_letter(pool=pool, letter_id=letter_id, who="admin-1")
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT status FROM dead_letters") == "discarded"
+
+
+async def test_a_never_handled_dead_letter_is_handled_on_replay_after_the_inbox_was_pruned(pool, nc, owner):
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE TABLE effects (n int)")
+    broken = True
+
+    async def handler(conn, event, data) -> None:
+        if broken:
+            raise RuntimeError("the mail relay is away")
+        await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
+
+    await publish(nc, owner, 7, aggregate="a/1", seq=1)
+    await publish(nc, owner, 8, aggregate="a/1", seq=2)
+    the_consumer = consumer(pool, nc, owner, handler, backoff=[0.05], max_deliver=2, ack_wait=2.0)
+    tasks = running(the_consumer)
+    try:
+        async def both() -> list:
+            rows = await _open_letters(pool)
+            return rows if len(rows) == 2 else []
+
+        letters = await eventually(both, "both dead-lettered")
+    finally:
+        await stop(tasks)
+    broken = False
+    await _prune_whole_inbox(pool, owner)
+    for letter in letters:
+        result = await replay_dead_letter(
+            pool=pool, nc=nc, consumers=[the_consumer], letter_id=letter["id"], who="a"
+        )
+        assert (result.status, result.outcome) == ("replayed", "Handled."), result
+    assert await _effects(pool) == [7, 8]
+
+
+async def test_a_dead_letter_of_an_event_handled_since_is_not_handled_again_after_the_inbox_was_pruned(
+    pool, nc, owner
+):
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE TABLE effects (n int)")
+    broken = True
+
+    async def handler(conn, event, data) -> None:
+        if broken:
+            raise RuntimeError("the mail relay is away")
+        await conn.execute("INSERT INTO effects (n) VALUES ($1)", data.n)
+
+    event_id = await publish(nc, owner, 7, aggregate="a/1", seq=1)
+    the_consumer = consumer(pool, nc, owner, handler, backoff=[0.05], max_deliver=2, ack_wait=2.0)
+    tasks = running(the_consumer)
+    try:
+        [first] = await eventually(lambda: _open_letters(pool), "the failing event dead-lettered")
+        broken = False
+        # The operator's command line sends the event again on its subject (backbone.deadletters
+        # replay): the running consumer handles it, while the copy kept in the database stays open.
+        await publish(nc, owner, 7, aggregate="a/1", seq=1, event_id=event_id, msg_id="replay:1")
+        assert await eventually(lambda: _effects(pool), "handled from the command line") == [7]
+    finally:
+        await stop(tasks)
+    await _prune_whole_inbox(pool, owner)
+
+    def replay(letter_id: int) -> Any:
+        return replay_dead_letter(pool=pool, nc=nc, consumers=[the_consumer], letter_id=letter_id, who="a")
+
+    late = await replay(first["id"])
+    assert late.status == "replayed" and "already been handled" in late.outcome, late
+    assert await _effects(pool) == [7]
+
+    # And once more from the command line, after the prune: the consumer sets it aside as too late,
+    # and that new dead letter, replayed, has no second effect either.
+    tasks = running(the_consumer)
+    try:
+        await publish(nc, owner, 7, aggregate="a/1", seq=1, event_id=event_id, msg_id="replay:2")
+        [second] = await eventually(lambda: _open_letters(pool), "the late copy dead-lettered")
+    finally:
+        await stop(tasks)
+    again = await replay(second["id"])
+    assert again.status == "replayed" and "already been handled" in again.outcome, again
+    assert await _effects(pool) == [7]

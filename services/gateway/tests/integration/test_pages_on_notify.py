@@ -271,3 +271,82 @@ def test_people_without_the_role_do_not_see_the_delivery_log(
     assert staff.get("/deliveries").status_code == 403
     assert 'href="/deliveries"' not in staff.get("/").text, "not in their menu"
     assert browser(gateway_on_notify).get("/deliveries").status_code == 303  # to the sign-in page
+
+
+def _bounce(settings: NotifySettings, address: str) -> None:
+    async def go() -> None:
+        pool = await create_pool(settings.database_url)
+        try:
+            async with pool.acquire() as conn:
+                email_id = await conn.fetchval("SELECT id FROM emails WHERE recipient = $1", address)
+                await conn.execute(
+                    "INSERT INTO bounced_addresses (address, status, reason, email_id) "
+                    "VALUES ($1, '5.1.1', '5.1.1 no such user', $2)",
+                    address,
+                    email_id,
+                )
+        finally:
+            await pool.close()
+
+    run(go())
+
+
+def _bounced_count(settings: NotifySettings, address: str) -> int:
+    async def go() -> int:
+        pool = await create_pool(settings.database_url)
+        try:
+            async with pool.acquire() as conn:
+                sql = "SELECT count(*) FROM bounced_addresses WHERE address = $1"
+                return int(await conn.fetchval(sql, address))
+        finally:
+            await pool.close()
+
+    return int(run(go()))
+
+
+def _audited(settings: Settings, target: str) -> list[str]:
+    async def go() -> list[str]:
+        pool = await create_pool(settings.database_url)
+        try:
+            async with pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "SELECT actor_email FROM audit_log WHERE action = 'changed_in_service' AND target = $1",
+                    target,
+                )
+                return [r["actor_email"] for r in rows]
+        finally:
+            await pool.close()
+
+    return list(run(go()))
+
+
+def test_an_administrator_lets_mail_go_again_to_an_address_that_bounced(
+    gateway_on_notify: LiveServer, gateway_settings: Settings, notify_settings: NotifySettings
+) -> None:
+    address = f"studs-{uuid.uuid4().hex[:6]}@example.se"
+    queue(notify_settings, address, "minutes_published")
+    send(notify_settings)
+    _bounce(notify_settings, address)
+    admin = signed_in_as(gateway_on_notify, gateway_settings, "administrator")
+    page = admin.get("/deliveries", params={"recipient": address})
+    detail_path = "/deliveries/" + page.text.split('href="/deliveries/', 1)[1].split('"', 1)[0]
+    detail = admin.get(detail_path)
+    assert detail.status_code == 200 and "Adressen studsade" in _text(detail)
+    form = f'action="{detail_path}/clear-bounce"'
+    assert form in detail.text
+    token = csrf_of(detail.text)
+    before = len(_audited(gateway_settings, "POST /notify/v1/bounced-addresses/clear"))
+
+    cleared = admin.post(f"{detail_path}/clear-bounce", data={"csrf_token": token})
+    assert cleared.status_code == 303 and cleared.headers["location"] == detail_path
+    assert _bounced_count(notify_settings, address) == 0
+    assert len(_audited(gateway_settings, "POST /notify/v1/bounced-addresses/clear")) == before + 1
+    after = admin.get(detail_path)
+    assert "Adressen studsade" not in _text(after) and form not in after.text
+
+    # A second click (an old page): notify's reason is shown, nothing else happens.
+    again = admin.post(f"{detail_path}/clear-bounce", data={"csrf_token": token})
+    assert again.status_code == 404 and "studsat" in _text(again)
+    staff = signed_in_as(gateway_on_notify, gateway_settings, "staff")
+    refused = staff.post(f"{detail_path}/clear-bounce", data={"csrf_token": csrf_of(staff.get("/").text)})
+    assert refused.status_code == 403

@@ -4,11 +4,13 @@ For example in Postfix's master.cf, with the bounces address routed to this tran
 
     delaktig-bounces unix - n n - - pipe flags=q user=delaktig
       argv=/opt/delaktig/bin/python -m notify.bounce_pipe --url http://notify:8104
-           --signing-key /etc/delaktig/identity-signing.pem
+           --token-file /etc/delaktig/bounce-token
 
-The message is read whole from standard input and sent to notify's `/v1/bounces` as the system.
+The message is read whole from standard input and sent to notify's `/v1/bounces` with the bounce
+token (notify's `NOTIFY_BOUNCE_TOKEN`, in a file readable by the pipe's user only, or in
+`BOUNCE_PIPE_TOKEN`): a credential for that one route, so this host holds no identity key.
 Exit 0 when notify took it (acted on or ignored: an out-of-office reply is not an error); 75
-(EX_TEMPFAIL) when notify could not be reached, failed (5xx), or refused this host's key, so the MTA
+(EX_TEMPFAIL) when notify could not be reached, failed (5xx), or refused this host's token, so the MTA
 keeps the message and tries again later; and 65 (EX_DATAERR) when notify refused the message itself
 (too large, unreadable), which no retry would change, so the MTA does not retry it for days.
 """
@@ -21,12 +23,11 @@ import os
 import sys
 import urllib.error
 import urllib.request
-
-from backbone.identity import Identity, load_signing_key, mint
+from pathlib import Path
 
 EX_TEMPFAIL = 75
 EX_DATAERR = 65
-# Refusals that are about this host or the moment, not the message: a key notify does not accept
+# Refusals that are about this host or the moment, not the message: a token notify does not accept
 # (fixed by an administrator), or being asked to slow down. The MTA keeps the message for those.
 RETRY_LATER = frozenset({401, 403, 408, 429})
 # A DSN carries at most the original's headers or the original itself; larger is not a bounce.
@@ -45,15 +46,25 @@ def main(argv: list[str] | None = None) -> int:
         help="notify's address (env NOTIFY_URL)",
     )
     parser.add_argument(
-        "--signing-key",
-        default=os.environ.get("BOUNCE_PIPE_SIGNING_KEY"),
-        help="the gateway's identity signing key, PEM or its path (env BOUNCE_PIPE_SIGNING_KEY)",
+        "--token-file",
+        type=Path,
+        default=os.environ.get("BOUNCE_PIPE_TOKEN_FILE"),
+        help="a file holding notify's NOTIFY_BOUNCE_TOKEN (env BOUNCE_PIPE_TOKEN_FILE, or the token "
+        "itself in BOUNCE_PIPE_TOKEN)",
     )
     parser.add_argument("--timeout", type=float, default=30.0)
     args = parser.parse_args(argv)
-    if not args.signing_key:
+    token = os.environ.get("BOUNCE_PIPE_TOKEN", "").strip()
+    if args.token_file is not None:
+        try:
+            token = args.token_file.read_text().strip()
+        except OSError as exc:
+            print(f"Cannot read the bounce token from {args.token_file}: {exc.strerror}.", file=sys.stderr)
+            return EX_TEMPFAIL
+    if not token:
         print(
-            "Give --signing-key (or BOUNCE_PIPE_SIGNING_KEY): notify takes bounces only from the system.",
+            "Give --token-file (or BOUNCE_PIPE_TOKEN_FILE, or BOUNCE_PIPE_TOKEN): notify takes bounces "
+            "only with its bounce token (NOTIFY_BOUNCE_TOKEN).",
             file=sys.stderr,
         )
         return EX_TEMPFAIL
@@ -64,11 +75,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 0
-    token = mint(
-        Identity(subject="bounce-pipe", roles=("system",), name="Bounce pipe"),
-        key=load_signing_key(args.signing_key),
-        audience="notify",
-    )
     request = urllib.request.Request(
         f"{args.url.rstrip('/')}/v1/bounces",
         data=raw,

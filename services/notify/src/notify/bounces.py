@@ -26,14 +26,16 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import Message
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 
 from backbone.errors import NotFound
+from backbone.logs import get_logger
 from notify import deliveries
 from notify.deliveries import NotBounceable, q
 
+log = get_logger(__name__)
 Outcome = Literal["bounced", "deferred", "ignored"]
 _STATUS = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})")
 # A DSN names the recipients of one message; no MTA writes hundreds of blocks or nests reports.
@@ -258,6 +260,26 @@ async def _permanent(conn: asyncpg.Connection, email_row: asyncpg.Record, r: Rec
             email_id=email_id,
         )
     return Handled("bounced", r.reason, r.recipient, r.status, email_id)
+
+
+async def bounced_address(conn: asyncpg.Connection, *, address: str) -> dict[str, Any] | None:
+    """The permanent bounce on record for `address` (any case), or None: bulk mail to it goes."""
+    row = await q.bounced_address.fetchrow(conn, address=address.strip().lower())
+    return dict(row) if row is not None else None
+
+
+async def clear_bounced_address(conn: asyncpg.Connection, *, address: str, by: str) -> dict[str, Any]:
+    """Let bulk mail to `address` go again: an administrator (`by`, their subject) knows it works now.
+
+    The gateway writes the change to its audit log (who, when, the route); notify's log says who
+    cleared which bounced email's address (ids only, never the address)."""
+    row = await q.clear_bounced_address.fetchrow(conn, address=address.strip().lower())
+    if row is None:
+        raise NotFound(
+            "Adressen finns inte bland dem som har studsat. Mejl till den skickas redan som vanligt."
+        )
+    log.info("bounced address cleared", by=by, email_id=str(row["email_id"]), status=row["status"])
+    return dict(row)
 
 
 async def bounced_reason(conn: asyncpg.Connection, *, recipient: str) -> str | None:

@@ -2,10 +2,12 @@
 
 Notify does not know the volunteers service's ids: it finds the person by email address, as it
 keeps them (lower-cased). What it holds about them: the emails to that address with their
-delivery log, their preferences, what waits for their digest, and the registrations it copied
-from the events service. An erasure deletes what is not yet sent and what only serves the person,
-and keeps each email that was tried as a row of the delivery log (its state, attempts and times)
-without the address, the text or the calendar file. The answer goes through the outbox in the
+delivery log, their preferences, what waits for their digest, the registrations it copied
+from the events service, the dead letters of its consumer whose message names the address, and the
+address's permanent bounce. An erasure deletes what is not yet sent and what only serves the
+person (the dead letters and the bounce among them), and keeps each email that was tried as a row
+of the delivery log (its state, attempts and times) without the address, the text or the calendar
+file. The answer goes through the outbox in the
 request's transaction, once per request: `rights_answers` remembers which were answered.
 """
 
@@ -19,6 +21,7 @@ from typing import Any, Literal
 import asyncpg
 from pydantic import BaseModel
 
+from backbone.deadletter_admin import payload_text
 from backbone.envelope import Envelope
 from backbone.logs import get_logger
 from backbone.outbox import add_event
@@ -34,6 +37,8 @@ Kind = Literal["export", "erasure"]
 # docs/rights.md: keep an export's part well under 200 KiB (an event is at most 256 KiB). Past
 # this the oldest emails' texts are left out, and the part says how many.
 EXPORT_BUDGET_BYTES = 150 * 1024
+# A dead letter's message as the administrators' page shows it (its start, and its whole size).
+DEAD_LETTER_SHOWN_BYTES = 4096
 
 
 # -- the request (the volunteers service's contract; only what notify reads) ----------------------
@@ -78,7 +83,10 @@ async def answer_request(conn: asyncpg.Connection, *, kind: Kind, data: RightsRe
         held = False  # notify writes only to addresses
     elif kind == "export":
         part = await export_part(conn, address=address)
-        held = bool(part["emails"] or part["preferences"] or part["digest_items"] or part["registrations"])
+        held = any(
+            part[key]
+            for key in ("emails", "preferences", "digest_items", "registrations", "dead_letters", "bounced")
+        )
     else:
         held = await erase(conn, address=address, name=data.person.name.strip().lower())
     status = "done" if held else "nothing_held"
@@ -138,19 +146,48 @@ async def export_part(conn: asyncpg.Connection, *, address: str) -> dict[str, An
             for row in await q.digest_items_of.fetch(conn, address=address)
         ],
         "registrations": [dict(row) for row in await q.registrations_of.fetch(conn, address=address)],
+        "dead_letters": [
+            {
+                "id": row["id"],
+                "subject": row["subject"],
+                "reason": row["reason"],
+                "status": row["status"],
+                "dead_lettered_at": row["dead_lettered_at"].isoformat(),
+                "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
+                "payload": _payload(bytes(row["data"]), int(row["data_bytes"])),
+            }
+            for row in await q.dead_letters_naming.fetch(
+                conn, address=address, shown_bytes=DEAD_LETTER_SHOWN_BYTES
+            )
+        ],
+        "bounced": (
+            {**dict(bounce), "bounced_at": bounce["bounced_at"].isoformat()}
+            if (bounce := await q.bounce_of.fetchrow(conn, address=address))
+            else None
+        ),
     }
     _fit(part)
     return part
 
 
+def _payload(shown: bytes, size: int) -> str:
+    text = payload_text(shown)
+    return text + (f"\n… ({size - len(shown)} more bytes not shown)" if size > len(shown) else "")
+
+
 def _fit(part: dict[str, Any]) -> None:
-    """Leave out the texts of the oldest emails and digest items until the part fits its budget."""
-    texts = [*reversed(part["emails"]), *part["digest_items"]]  # oldest emails first
+    """Leave out the texts of the oldest emails, digest items and dead letters until the part fits."""
+    # oldest emails first
+    texts = [
+        *((e, "body_text") for e in reversed(part["emails"])),
+        *((d, "body_text") for d in part["digest_items"]),
+        *((d, "payload") for d in part["dead_letters"]),
+    ]
     left_out = 0
     while texts and len(json.dumps(part, default=str).encode()) > EXPORT_BUDGET_BYTES:
-        item = texts.pop(0)
-        if item.get("body_text"):
-            item["body_text"] = None
+        item, key = texts.pop(0)
+        if item.get(key):
+            item[key] = None
             left_out += 1
     if left_out:
         part["texts_left_out"] = left_out
@@ -169,6 +206,8 @@ async def erase(conn: asyncpg.Connection, *, address: str, name: str) -> bool:
         q.forget_preferences,
         q.forget_registrations,
         q.forget_export_answers,
+        q.forget_dead_letters,
+        q.forget_bounce,
     ):
         status = await query.execute(conn, **_params(query.params, address=address, name=name))
         changed += int(status.rsplit(" ", 1)[-1])

@@ -21,6 +21,9 @@ SEND_STEPS = 3
 # Signs the preference links of development and test stacks only; production must set its own.
 DEVELOPMENT_LINK_SECRET = "development-only-notify-link-secret-not-for-production"
 MIN_LINK_SECRET_LENGTH = 32
+# Lets the bounce pipe of development and test stacks hand over bounces; production sets its own.
+DEVELOPMENT_BOUNCE_TOKEN = "development-only-notify-bounce-token-not-for-production"
+MIN_BOUNCE_TOKEN_LENGTH = 32
 # Seals webhook secrets in development and test stacks only; production sets its own keys.
 DEVELOPMENT_WEBHOOK_KEYS = "dev:ZGV2ZWxvcG1lbnQtb25seS13ZWJob29rLWtleS0zMmI="
 
@@ -103,12 +106,19 @@ class Settings(ServiceSettings):
     # A bounce handed to /v1/bounces larger than this is refused (413) before it is read: a DSN
     # carries the original's headers, or at most the original itself.
     bounce_max_bytes: int = Field(default=262_144, ge=1_024)
+    # A permanent bounce is forgotten this long after it came (bulk mail to the address goes again).
+    bounce_retention_seconds: float = Field(default=365 * DAY, gt=0)
+    # Dead letters an administrator replayed or discarded are deleted this long after; open ones stay.
+    dead_letter_retention_seconds: float = Field(default=90 * DAY, gt=0)
     # The longest reading one bounce may take (in a worker thread); longer, it is ignored.
     bounce_parse_timeout_seconds: float = Field(default=5, gt=0)
+    # The bounce pipe's own credential (`Authorization: Bearer <token>`), taken on POST /v1/bounces
+    # only: the MTA's host needs no identity key, which could sign in as anyone anywhere.
+    bounce_token: SecretStr | None = None
 
     @field_validator(
         "smtp_username", "smtp_password", "smtp_ca_file", "unsubscribe_mailto", "webhooks_secret_keys",
-        "webhooks_secret_keys_file", mode="before",
+        "webhooks_secret_keys_file", "bounce_token", mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -214,3 +224,30 @@ class Settings(ServiceSettings):
                 "or NOTIFY_SMTP_ALLOW_PLAIN=true if the network to the relay is trusted."
             )
         return self
+
+    @model_validator(mode="after")
+    def _bounce_token_is_set_and_long_outside_development(self) -> Settings:
+        if self.development:
+            return self
+        name = self.env_name("bounce_token")
+        token = self.bounce_token.get_secret_value() if self.bounce_token is not None else None
+        advice = "(e.g. `openssl rand -hex 32`); the bounce pipe sends it with every bounce it hands over."
+        if token is None:
+            raise ValueError(
+                f"{name} is not set. Give notify a random secret of at least {MIN_BOUNCE_TOKEN_LENGTH} "
+                f"characters {advice}"
+            )
+        if token == DEVELOPMENT_BOUNCE_TOKEN:
+            raise ValueError(f"{name} is the development default. Set a random one {advice}")
+        if len(token) < MIN_BOUNCE_TOKEN_LENGTH:
+            raise ValueError(
+                f"{name} is too short: use at least {MIN_BOUNCE_TOKEN_LENGTH} random characters {advice}"
+            )
+        return self
+
+    @property
+    def bounce_key(self) -> str:
+        """The token the bounce pipe hands bounces over with."""
+        if self.bounce_token is None:
+            return DEVELOPMENT_BOUNCE_TOKEN
+        return self.bounce_token.get_secret_value()

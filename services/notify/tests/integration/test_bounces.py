@@ -14,6 +14,7 @@ from typing import Any
 
 from notify.digests import send_due_digests
 from notify.preferences import address_key
+from notify.settings import DEVELOPMENT_BOUNCE_TOKEN
 
 from . import test_delivery_log as delivery_log
 
@@ -30,11 +31,22 @@ def sample(name: str, *, message_id: str, recipient: str) -> bytes:
     return text.replace("{message_id}", message_id).replace("{recipient}", recipient).encode()
 
 
-async def hand_over(notify: Any, raw: bytes, *, as_: tuple[str, ...] = ("system",), expect: int = 200) -> Any:
+def bounce_token(token: str = DEVELOPMENT_BOUNCE_TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def hand_over(
+    notify: Any,
+    raw: bytes,
+    *,
+    as_: tuple[str, ...] | None = None,
+    expect: int = 200,
+    token: str | None = None,
+) -> Any:
+    """As the bounce pipe does (with the bounce token), or with an identity with the roles `as_`."""
+    who = notify.headers(*as_) if as_ is not None else bounce_token(token or DEVELOPMENT_BOUNCE_TOKEN)
     response = await notify.http.post(
-        "/v1/bounces",
-        content=raw,
-        headers={**notify.headers(*as_), "Content-Type": "message/rfc822"},
+        "/v1/bounces", content=raw, headers={**who, "Content-Type": "message/rfc822"}
     )
     assert response.status_code == expect, response.text
     return response.json()
@@ -115,18 +127,43 @@ async def test_after_a_permanent_bounce_bulk_email_stops_and_critical_email_stil
     assert (await _detail(notify, critical))["state"] == "sent"
 
 
-async def test_only_the_system_or_an_administrator_hands_over_bounces(notify) -> None:
+async def test_only_the_bounce_token_or_an_administrator_hands_over_bounces(notify) -> None:
     await hand_over(notify, b"From: x\n\nhi", as_=("staff",), expect=403)
+    # The pipe needs no identity key any more: the system's identity is not what this route takes.
+    await hand_over(notify, b"From: x\n\nhi", as_=("system",), expect=403)
     await hand_over(notify, b"From: x\n\nhi", as_=("administrator",))
+    await hand_over(notify, b"From: x\n\nhi")
     await hand_over(notify, b"  ", expect=422)
+    wrong = await hand_over(notify, b"From: x\n\nhi", token="not-the-bounce-token-but-long", expect=401)
+    assert "NOTIFY_BOUNCE_TOKEN" in wrong["detail"]
 
 
-def test_the_pipe_command_without_a_key_says_so_and_asks_the_mta_to_try_again() -> None:
-    missing_key = subprocess.run(
+async def test_a_configured_bounce_token_is_taken_on_its_route_only(notify_factory, make_sink) -> None:
+    token = "b0unce" * 8
+    async with notify_factory(make_sink(), bounce_token=token) as notify:
+        await hand_over(notify, b"From: x\n\nhi", token=token)
+        await hand_over(notify, b"From: x\n\nhi", token=DEVELOPMENT_BOUNCE_TOKEN, expect=401)
+        await hand_over(notify, b"  ", token=token, expect=422)
+        # Its body limit holds at this door too.
+        await hand_over(notify, b"From: x\n\n" + b"x" * (300 * 1024), token=token, expect=413)
+        # Anywhere else the token is no identity.
+        for method, path in (
+            ("GET", "/v1/deliveries"),
+            ("POST", "/v1/deliveries/bounces"),
+            ("GET", "/v1/admin/dead-letters"),
+            ("GET", "/v1/bounces/"),
+        ):
+            answer = await notify.http.request(method, path, headers=bounce_token(token), json={})
+            assert answer.status_code == 401, (method, path, answer.text)
+        assert (await notify.http.get("/v1/bounces", headers=bounce_token(token))).status_code == 405
+
+
+def test_the_pipe_command_without_a_token_says_so_and_asks_the_mta_to_try_again() -> None:
+    missing_token = subprocess.run(
         [sys.executable, "-m", "notify.bounce_pipe", "--url", "http://127.0.0.1:9"],
         input=b"From: x\n\nhi", capture_output=True, env={"PATH": "/usr/bin:/bin"}, check=False,
     )
-    assert missing_key.returncode == 75 and b"--signing-key" in missing_key.stderr
+    assert missing_token.returncode == 75 and b"--token" in missing_token.stderr
 
 
 async def test_a_report_nested_a_thousand_deep_is_ignored_not_an_error(notify) -> None:
@@ -145,12 +182,14 @@ async def test_a_body_larger_than_any_dsn_is_refused_before_it_is_read(notify) -
     await hand_over(notify, huge, expect=413)
 
 
-def _answering(status: int) -> Any:
+def _answering(status: int, seen: list[str] | None = None) -> Any:
     """A local HTTP server that answers every POST with `status`, as notify would."""
 
     class Answer(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if seen is not None:
+                seen.append(self.headers.get("Authorization", ""))
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -164,18 +203,37 @@ def _answering(status: int) -> Any:
     return server
 
 
-def test_the_pipe_asks_the_mta_to_try_again_only_when_notify_fails_not_when_it_refuses(identity_keys) -> None:
-    for status, code in ((413, 65), (422, 65), (503, 75)):
-        server = _answering(status)
+def test_the_pipe_asks_the_mta_to_try_again_only_when_notify_fails_not_when_it_refuses() -> None:
+    token = "pipe-token-" * 4
+    for status, code in ((413, 65), (422, 65), (401, 75), (503, 75)):
+        seen: list[str] = []
+        server = _answering(status, seen)
         try:
             ran = subprocess.run(
                 [sys.executable, "-m", "notify.bounce_pipe", "--url", f"http://127.0.0.1:{server.server_port}"],
                 input=b"From: x\n\nhi", capture_output=True, check=False,
-                env={"PATH": "/usr/bin:/bin", "BOUNCE_PIPE_SIGNING_KEY": str(identity_keys.signing)},
+                env={"PATH": "/usr/bin:/bin", "BOUNCE_PIPE_TOKEN": token},
             )
         finally:
             server.shutdown()
         assert ran.returncode == code, (status, ran.stderr)
+        assert seen == [f"Bearer {token}"], "the token, and nothing minted"
+
+
+def test_the_pipe_reads_its_token_from_a_file_so_it_stays_out_of_the_process_list(tmp_path) -> None:
+    token_file = tmp_path / "bounce-token"
+    token_file.write_text("filed-token-" * 4 + "\n")
+    seen: list[str] = []
+    server = _answering(503, seen)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "notify.bounce_pipe", "--url", f"http://127.0.0.1:{server.server_port}",
+             "--token-file", str(token_file)],
+            input=b"From: x\n\nhi", capture_output=True, check=False, env={"PATH": "/usr/bin:/bin"},
+        )
+    finally:
+        server.shutdown()
+    assert seen == ["Bearer " + "filed-token-" * 4]
 
 
 async def test_a_digest_to_an_address_that_bounced_is_not_sent_and_says_why(notify) -> None:
@@ -216,3 +274,27 @@ async def test_a_forged_dsn_naming_a_guessable_message_id_does_not_stop_mail(not
     assert (await _detail(notify, message_id))["state"] == "sent"
     async with notify.pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM bounced_addresses") == 0
+
+
+async def test_an_administrator_clears_a_bounced_address_and_bulk_mail_to_it_goes_again(notify) -> None:
+    address = "back-again@example.se"
+    message_id = await _sent(notify, address)
+    await hand_over(notify, sample("postfix_user_unknown.eml", message_id=message_id, recipient=address))
+    bounced = (await _detail(notify, message_id))["address_bounced"]
+    assert bounced["status"] == "5.1.1" and bounced["bounced_at"]
+
+    clear = {"address": "Back-Again@Example.se "}
+    await notify.post("/v1/bounced-addresses/clear", clear, as_=("staff",), expect=403)
+    cleared = await notify.post("/v1/bounced-addresses/clear", clear)
+    assert cleared["address"] == address and cleared["status"] == "5.1.1"
+    assert (await _detail(notify, message_id))["address_bounced"] is None
+    again = await notify.post("/v1/bounced-addresses/clear", clear, expect=404)
+    assert "studsat" in again["detail"]
+    unknown = await notify.post("/v1/bounced-addresses/clear", {"address": "never@example.se"}, expect=404)
+    assert "studsat" in unknown["detail"]
+    empty = await notify.post("/v1/bounced-addresses/clear", {"address": "  "}, expect=422)
+    assert empty["detail"]
+
+    bulk = await notify.queue(address, template="minutes_published")
+    assert await notify.sender().send_due() == 1
+    assert bulk in notify.sink.deliveries()

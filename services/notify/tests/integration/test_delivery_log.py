@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -334,3 +334,42 @@ async def test_the_sender_keeps_the_pace_set_toward_the_relay(notify):
 def test_the_rate_is_a_setting(monkeypatch):
     monkeypatch.setenv("NOTIFY_SEND_RATE_PER_SECOND", "12.5")
     assert Settings(environment="test").send_rate_per_second == 12.5
+
+
+async def test_the_failing_card_counts_every_failing_email_and_shows_the_newest_five(notify):
+    """The start page's card, read in one query: the counts take every failing email, not only the five
+    shown; an email queued or sent, or failed before the window, is not failing."""
+    states = {
+        "deferred-1": ("pending", 1, None, 30, None),
+        "deferred-2": ("pending", 0, "relay away", 20, None),
+        "deferred-3": ("pending", 2, "451 try later", 3, None),
+        "queued": ("pending", 0, None, 1, None),
+        "sent": ("sent", 1, None, 2, None),
+        "failed-1": ("failed", 1, "550", 10, None),
+        "failed-2": ("failed", 1, "550", 5, None),
+        "failed-long-ago": ("failed", 1, "550", 60 * 49, None),
+        "bounced-now": ("bounced", 1, "550 bounce", 60 * 72, 4),
+        "bounced-long-ago": ("bounced", 1, "550 bounce", 60 * 72, 60 * 48),
+    }
+    ids = {}
+    async with notify.pool.acquire() as conn:
+        for name, (status, attempts, error, minutes_ago, bounced_minutes_ago) in states.items():
+            message_id = await notify.queue(f"{name}@example.se")
+            ids[name] = await conn.fetchval(
+                "UPDATE emails SET status = $2, attempts = $3, last_error = $4,"
+                " created_at = now() - make_interval(mins => $5),"
+                " bounced_at = now() - make_interval(mins => $6) WHERE message_id = $1 RETURNING id",
+                message_id, status, attempts, error, minutes_ago, bounced_minutes_ago,
+            )
+        oldest_deferred = await conn.fetchval(
+            "SELECT created_at FROM emails WHERE id = $1", ids["deferred-1"]
+        )
+    card = await notify.get("/v1/deliveries/failing")
+    assert (card["deferred"], card["failed"], card["bounced"]) == (3, 2, 1)
+    assert datetime.fromisoformat(card["oldest_deferred_at"]) == oldest_deferred
+    newest_five = ["deferred-3", "failed-2", "failed-1", "deferred-2", "deferred-1"]
+    assert [row["id"] for row in card["latest"]] == [str(ids[name]) for name in newest_five]
+    states_shown = [row["state"] for row in card["latest"]]
+    assert states_shown == ["deferred", "failed", "failed", "deferred", "deferred"]
+    assert card["latest"][0]["recipient"] == "deferred-3@example.se"
+    assert card["latest"][0]["last_error"] == "451 try later" and card["latest"][0]["attempts"] == 2

@@ -13,6 +13,7 @@ import pytest
 
 from backbone.db import create_pool
 from backbone.envelope import new_envelope
+from backbone.queries import backbone_queries as bq
 from backbone.testing import where_it_remains
 from notify.consumers import subscriptions
 from notify.settings import MIGRATIONS_DIR, Settings
@@ -218,3 +219,67 @@ async def test_a_person_known_by_phone_only_holds_nothing_here(pool):
     await deliver(pool, "volunteers.erasure.requested.v1", asked)
     [answer] = await answers(pool, "notify.erasure.completed.v1", asked["request_id"])
     assert answer["status"] == "nothing_held"
+
+
+async def _dead_letter_naming(pool: asyncpg.Pool, who: dict[str, Any], seq: int) -> None:
+    """A reminder notify could not handle, kept as it came (its address as the publisher spelt it)."""
+    env = new_envelope(
+        subject="events.reminder.due.v1",
+        source="/events",
+        data={"person": {"name": who["name"], "email": who["email"]}, "event_id": str(uuid.uuid4())},
+        aggregate="registration/1",
+        correlation_id=None,
+    )
+    async with pool.acquire() as conn:
+        await bq.record_dead_letter.execute(
+            conn, consumer="notify", stream="EVENTS", stream_seq=seq, subject="events.reminder.due.v1",
+            headers={}, data=env.to_json(), reason="Handler failed 5 times; last error: KeyError('x')",
+            delivery_count=5,
+        )
+
+
+async def _bounce_of(pool: asyncpg.Pool, who: dict[str, Any]) -> None:
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO bounced_addresses (address, status, reason) VALUES ($1, '5.1.1', $2)",
+            who["email"].lower(),
+            f"5.1.1 <{who['email']}>: user unknown",
+        )
+
+
+async def test_dead_letters_and_a_bounce_naming_the_person_are_exported_and_erased(pool):
+    who, other = someone(), someone()
+    await _dead_letter_naming(pool, who, seq=1)
+    await _dead_letter_naming(pool, other, seq=2)
+    await _bounce_of(pool, who)
+
+    asked = request(who)
+    await deliver(pool, "volunteers.export.requested.v1", asked)
+    [answer] = await answers(pool, "notify.export.completed.v1", asked["request_id"])
+    assert answer["status"] == "done"
+    [letter] = answer["data"]["dead_letters"]
+    assert letter["subject"] == "events.reminder.due.v1" and letter["status"] == "open"
+    assert who["email"] in letter["payload"] and "KeyError" in letter["reason"]
+    assert answer["data"]["bounced"]["status"] == "5.1.1"
+    async with pool.acquire() as conn:  # the export answer went out: the erasure may drop it
+        await conn.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+
+    erased = request(who)
+    await deliver(pool, "volunteers.erasure.requested.v1", erased)
+    [done] = await answers(pool, "notify.erasure.completed.v1", erased["request_id"])
+    assert done["status"] == "done"
+    assert await remains(pool, [who["name"], who["email"]]) == []
+    async with pool.acquire() as conn:
+        kept = [bytes(r["data"]) for r in await conn.fetch("SELECT data FROM dead_letters")]
+    assert len(kept) == 1 and other["email"].encode() in kept[0], "another person's dead letter stays"
+
+
+async def test_a_person_known_only_from_a_dead_letter_or_a_bounce_is_held(pool):
+    letter_only, bounce_only = someone(), someone()
+    await _dead_letter_naming(pool, letter_only, seq=1)
+    await _bounce_of(pool, bounce_only)
+    for who in (letter_only, bounce_only):
+        asked = request(who)
+        await deliver(pool, "volunteers.export.requested.v1", asked)
+        [answer] = await answers(pool, "notify.export.completed.v1", asked["request_id"])
+        assert answer["status"] == "done", who

@@ -61,6 +61,7 @@ def test_production_refuses_to_start_without_a_link_secret_or_with_a_short_one(i
     # Production needs the webhook sealing keys too (notify.webhooks.sealing).
     keys = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
     made = Settings(
-        environment="production", identity_public_key=key, link_secret=SECRET, webhooks_secret_keys=keys
+        environment="production", identity_public_key=key, link_secret=SECRET, webhooks_secret_keys=keys,
+        bounce_token="t" * 32,
     )
     assert made.link_key == SECRET

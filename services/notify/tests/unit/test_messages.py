@@ -139,6 +139,8 @@ def production(identity_keys):
             **{"environment": "production", "identity_public_key": key, "link_secret": secret}
             # Production needs the webhook sealing keys too (notify.webhooks.sealing).
             | {"webhooks_secret_keys": "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}
+            # And the bounce pipe's token (NOTIFY_BOUNCE_TOKEN).
+            | {"bounce_token": "a production bounce token, 32 characters or more"}
             | over
         )
 

@@ -13,9 +13,13 @@ SET reason = EXCLUDED.reason, delivery_count = EXCLUDED.delivery_count,
 -- Newest first, a page at a time (keyset: those before :before_at, :before_id; NULL for the first),
 -- each payload only as far as the page shows it (:shown_bytes) and its whole size: a payload may be
 -- a MiB, and a page of them would be more than the gateway takes from a service.
+-- A replay claimed longer ago than :stale_seconds belonged to a process that stopped mid-way (a
+-- kill: no cancellation ran): it reads as open, for a replay or a discard.
 SELECT id, consumer, stream, stream_seq, subject, substring(data FOR :shown_bytes) AS data,
-       octet_length(data) AS data_bytes, reason, delivery_count, times,
-       dead_lettered_at, status, resolved_at, resolved_by, outcome
+       octet_length(data) AS data_bytes, reason, delivery_count, times, dead_lettered_at,
+       CASE WHEN status = 'replaying' AND replay_started_at < now() - make_interval(secs => :stale_seconds)
+            THEN 'open' ELSE status END AS status,
+       resolved_at, resolved_by, outcome
 FROM dead_letters
 WHERE (:include_resolved OR status IN ('open', 'replaying'))
   AND (:before_at::timestamptz IS NULL
@@ -24,8 +28,12 @@ ORDER BY dead_lettered_at DESC, id DESC
 LIMIT :limit;
 
 -- name: get_dead_letter
+-- A stale claim reads as open, as in list_dead_letters.
 SELECT id, consumer, stream, stream_seq, subject, headers, data, reason, delivery_count, times,
-       dead_lettered_at, status, resolved_at, resolved_by, outcome
+       dead_lettered_at,
+       CASE WHEN status = 'replaying' AND replay_started_at < now() - make_interval(secs => :stale_seconds)
+            THEN 'open' ELSE status END AS status,
+       resolved_at, resolved_by, outcome
 FROM dead_letters WHERE id = :id;
 
 -- name: claim_dead_letter_for_replay
@@ -49,10 +57,34 @@ WHERE id = :id AND status = 'replaying';
 UPDATE dead_letters SET outcome = :outcome WHERE id = :id;
 
 -- name: discard_dead_letter
+-- Open, or claimed by a replay in a process that stopped mid-way (older than :stale_seconds).
 UPDATE dead_letters
-SET status = 'discarded', resolved_at = now(), resolved_by = :who, outcome = :outcome
-WHERE id = :id AND status = 'open'
+SET status = 'discarded', resolved_at = now(), resolved_by = :who, outcome = :outcome,
+    replay_started_at = NULL
+WHERE id = :id
+  AND (status = 'open'
+       OR (status = 'replaying' AND replay_started_at < now() - make_interval(secs => :stale_seconds)))
 RETURNING id;
 
 -- name: last_handler_error
 SELECT last_error FROM inbox_attempts WHERE consumer = :consumer AND event_id = :event_id;
+
+-- name: replayed_letters_of_subject
+-- The other dead letters of this consumer and subject that a replay handled: a copy of the same
+-- event among them was handled, whether or not the inbox still remembers it (it is pruned).
+SELECT id, data FROM dead_letters
+WHERE consumer = :consumer AND subject = :subject AND status = 'replayed' AND id <> :id;
+
+-- name: inbox_attempts_kept
+-- Whether the consumer still counts failures of the event or has it set aside: it does until it
+-- handles the event, which removes the row in the same transaction as its inbox row.
+SELECT true FROM inbox_attempts WHERE consumer = :consumer AND event_id = :event_id;
+
+-- name: prune_dead_letters
+-- Dealt with (replayed or discarded) longer ago than :older_than_seconds, a batch at a time. Open
+-- ones stay until an administrator deals with them: they are messages not handled yet.
+DELETE FROM dead_letters
+WHERE id IN (SELECT id FROM dead_letters
+             WHERE status IN ('replayed', 'discarded')
+               AND resolved_at < now() - make_interval(secs => :older_than_seconds)
+             LIMIT :batch);

@@ -1,5 +1,6 @@
 """The delivery log for staff: every email notify sent or tried to send, searchable by recipient, by
-the event that caused it and by day, and one email with each of its attempts."""
+the event that caused it and by day, and one email with each of its attempts; on an email whose
+address bounced for good, the button that lets mail to it go again."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from gateway import roles
+from gateway import flash, roles
 from gateway.auth import requires
 from gateway.csrf import csrf_protect
 from gateway.i18n import N_, _
 from gateway.navigation import ServiceId
-from gateway.rendering import problem, render
+from gateway.rendering import problem, refused, render
 from gateway.sessions import SignedIn
-from gateway.upstream import ServicesDep
+from gateway.upstream import ServicesDep, send
 
 router = APIRouter(prefix="/deliveries", dependencies=[Depends(csrf_protect)], tags=["pages"])
 # Every address and subject sent, volunteers' offers among them: for administrators only.
@@ -127,3 +128,25 @@ async def delivery(request: Request, _user: Staff, services: ServicesDep, email_
             _("Det kan vara så gammalt att det är borttaget. Gå tillbaka till utskicksloggen."),
         )
     return render(request, "notify/delivery.html", entry=entry, states=STATES, outcomes=OUTCOMES)
+
+
+@router.post("/{email_id}/clear-bounce", response_class=HTMLResponse)
+async def clear_bounce(
+    request: Request, _user: Staff, services: ServicesDep, email_id: ServiceId
+) -> Response:
+    """Bulk mail to this email's address goes again. The address is read from the log, never from the
+    form; the change goes into the audit log with every other change made through the gateway."""
+    entry = await services.get_json(SERVICE, f"/v1/deliveries/{email_id}")
+    if entry is None:
+        return problem(
+            request,
+            404,
+            _("Mejlet finns inte i loggen"),
+            _("Det kan vara så gammalt att det är borttaget. Gå tillbaka till utskicksloggen."),
+        )
+    outcome = await send(
+        services, "POST", "/v1/bounced-addresses/clear", {"address": entry["recipient"]}, service=SERVICE
+    )
+    if not outcome.ok:
+        return refused(request, outcome)
+    return flash.redirect(f"/deliveries/{email_id}", "saved")

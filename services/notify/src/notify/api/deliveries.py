@@ -10,11 +10,21 @@ from fastapi import APIRouter, HTTPException, Query
 
 from backbone.access import SYSTEM, Capability, roles_with
 from backbone.identity import Identity, require_roles
-from notify import deliveries
+from notify import bounces, deliveries
 from notify.api.deps import ERRORS, ConnDep, Limit, Offset, ServiceZone
-from notify.api.schemas import BounceReport, DeliveryDetail, DeliveryPublic, FailingNow, Page, State
+from notify.api.schemas import (
+    BouncedAddressClear,
+    BouncedAddressPublic,
+    BounceReport,
+    DeliveryDetail,
+    DeliveryPublic,
+    FailingNow,
+    Page,
+    State,
+)
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"], responses=ERRORS)
+bounced_router = APIRouter(prefix="/v1/bounced-addresses", tags=["deliveries"], responses=ERRORS)
 # The log names every address and subject, volunteers' offers and people's registrations among
 # them: for the administrators who look after the mail, not for everyone who runs meetings.
 Administrator = Annotated[Identity, require_roles(*roles_with(Capability.ADMINISTER))]
@@ -81,7 +91,9 @@ async def failing_now(conn: ConnDep, _admin: Administrator) -> FailingNow:
 
 @router.get("/{email_id}", response_model=DeliveryDetail)
 async def get_delivery(conn: ConnDep, _admin: Administrator, email_id: uuid.UUID) -> DeliveryDetail:
-    return DeliveryDetail(**await deliveries.delivery(conn, email_id=email_id))
+    entry = await deliveries.delivery(conn, email_id=email_id)
+    bounced = await bounces.bounced_address(conn, address=entry["recipient"])
+    return DeliveryDetail(**entry, address_bounced=BouncedAddressPublic(**bounced) if bounced else None)
 
 
 @router.post("/bounces", response_model=DeliveryPublic)
@@ -90,3 +102,13 @@ async def report_bounce(conn: ConnDep, _who: BounceReporter, body: BounceReport)
     email_id = await deliveries.record_bounce(conn, message_id=body.message_id, reason=body.reason)
     detail = await deliveries.delivery(conn, email_id=email_id)
     return DeliveryPublic(**detail)
+
+
+@bounced_router.post("/clear", response_model=BouncedAddressPublic)
+async def clear_bounced_address(
+    conn: ConnDep, admin: Administrator, body: BouncedAddressClear
+) -> BouncedAddressPublic:
+    """Bulk mail to the address goes again (the address in the body, so it stays out of URLs and the
+    gateway's audit log, which records who cleared one and when). 404 if it has no bounce on record."""
+    cleared = await bounces.clear_bounced_address(conn, address=body.address, by=admin.subject)
+    return BouncedAddressPublic(**cleared)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from backbone.paging import Page
 from notify.preferences import Choice
@@ -37,9 +37,23 @@ class AttemptPublic(BaseModel):
     reason: str | None
 
 
+class BouncedAddressPublic(BaseModel):
+    address: str
+    bounced_at: datetime
+    status: str | None
+    reason: str | None
+    email_id: uuid.UUID | None = Field(description="The email whose bounce stopped bulk mail to the address")
+
+
 class DeliveryDetail(DeliveryPublic):
     subject: str
     attempts_log: list[AttemptPublic]
+    # Set while bulk mail to the recipient is stopped by a permanent bounce (any email's).
+    address_bounced: BouncedAddressPublic | None = None
+
+
+class BouncedAddressClear(BaseModel):
+    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
 
 
 class FailingDelivery(BaseModel):

@@ -41,19 +41,15 @@ FROM emails e WHERE e.id = :id;
 SELECT at, outcome, reason FROM delivery_attempts WHERE email_id = :email_id ORDER BY at, id;
 
 -- name: failing_now
--- What is going wrong now: emails waiting after a failed try, and those that failed or bounced
--- in the last :window_seconds.
-SELECT count(*) FILTER (WHERE status = 'pending' AND (attempts > 0 OR last_error IS NOT NULL)) AS deferred,
-       count(*) FILTER (WHERE status = 'failed' AND created_at > now() - make_interval(secs => :window_seconds)) AS failed,
-       count(*) FILTER (WHERE status = 'bounced' AND bounced_at > now() - make_interval(secs => :window_seconds)) AS bounced,
-       min(created_at) FILTER (WHERE status = 'pending' AND (attempts > 0 OR last_error IS NOT NULL)) AS oldest_deferred_at
-FROM emails
-WHERE status = 'pending' OR created_at > now() - make_interval(secs => :window_seconds)
-   OR bounced_at > now() - make_interval(secs => :window_seconds);
-
--- name: latest_failing
+-- What is going wrong now (the start page's card), in one statement: emails waiting after a failed
+-- try, and those that failed or bounced in the last :window_seconds. The newest :limit of them, each
+-- row with the counts of all of them (the window runs before the limit); no row when none is failing.
 SELECT id, recipient, template, attempts, last_error, created_at,
-       CASE WHEN status = 'pending' THEN 'deferred' ELSE status END AS state
+       CASE WHEN status = 'pending' THEN 'deferred' ELSE status END AS state,
+       count(*) FILTER (WHERE status = 'pending') OVER () AS deferred,
+       count(*) FILTER (WHERE status = 'failed') OVER () AS failed,
+       count(*) FILTER (WHERE status = 'bounced') OVER () AS bounced,
+       min(created_at) FILTER (WHERE status = 'pending') OVER () AS oldest_deferred_at
 FROM emails
 WHERE (status = 'pending' AND (attempts > 0 OR last_error IS NOT NULL))
    OR (status = 'failed' AND created_at > now() - make_interval(secs => :window_seconds))

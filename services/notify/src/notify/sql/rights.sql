@@ -65,3 +65,26 @@ DELETE FROM event_registrants WHERE lower(email) = :address;
 DELETE FROM outbox
 WHERE subject = 'notify.export.completed.v1' AND published_at IS NOT NULL
   AND strpos(lower(envelope::text), :address) > 0;
+
+-- name: dead_letters_naming
+-- Messages notify's consumer could not handle (backbone.deadletter_admin) whose stored copy names
+-- :address in any case: the bytes read as text (`escape`: other bytes as \ooo), lower-cased.
+-- :shown_bytes of each payload, as the administrators' page shows it.
+SELECT id, subject, reason, dead_lettered_at, status, resolved_at,
+       substring(data FOR :shown_bytes) AS data, octet_length(data) AS data_bytes
+FROM dead_letters
+WHERE strpos(lower(encode(data, 'escape')), lower(encode(convert_to(:address, 'UTF8'), 'escape'))) > 0
+ORDER BY dead_lettered_at, id;
+
+-- name: bounce_of
+SELECT bounced_at, status, reason FROM bounced_addresses WHERE address = :address;
+
+-- name: forget_dead_letters
+-- Open ones too: handling one later would write to the person again. The copy in the DEADLETTER
+-- stream is the operators' (`python -m backbone.deadletters`), with the stream's own age limit.
+DELETE FROM dead_letters
+WHERE strpos(lower(encode(data, 'escape')), lower(encode(convert_to(:address, 'UTF8'), 'escape'))) > 0;
+
+-- name: forget_bounce
+-- Its reason often quotes the address. Mail to an erased person's address stops anyway.
+DELETE FROM bounced_addresses WHERE address = :address;
