@@ -2,15 +2,56 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+from collections.abc import Iterable
 from functools import cached_property
 from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from joserfc.jwk import OKPKey
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from backbone.identity import UnusableKey, load_verifying_key
+
+# What every development value of a secret in this project's source says, in plain text or (keys) in
+# base64: such a value is public, so outside development and test no secret may contain it.
+DEVELOPMENT_MARKER = "development-only"
+
+
+def _published_in(text: str, published: Iterable[str]) -> bool:
+    text = text.strip()
+    if any(value.strip() and value.strip() in text for value in published):
+        return True
+    if DEVELOPMENT_MARKER in text:
+        return True
+    # Key lists (`id:base64`, separated by spaces, commas or new lines): each key's bytes.
+    for entry in re.split(r"[\s,]+", text):
+        encoded = entry.rpartition(":")[2]
+        try:
+            decoded = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if DEVELOPMENT_MARKER.encode() in decoded or any(
+            value.strip() and value.strip().encode() in decoded for value in published
+        ):
+            return True
+    return False
+
+
+def refuse_published_secret(text: str, *, setting: str, published: Iterable[str]) -> None:
+    """ValueError (naming `setting`, never the value) when `text` is or holds a development value
+    published in the source: one of `published`, anything marked development-only, or a key whose
+    bytes are. For secrets read from somewhere other than a field (a file); fields are checked by
+    ServiceSettings itself."""
+    if _published_in(text, published):
+        raise ValueError(
+            f"{setting} is the development default (or holds one), published in the source code: anyone "
+            "could forge what it signs or open what it seals. Outside development and test, give a random "
+            "value of your own (e.g. `openssl rand -hex 32`; keys: `openssl rand -base64 32`)."
+        )
 
 
 class ServiceSettings(BaseSettings):
@@ -96,6 +137,10 @@ class ServiceSettings(BaseSettings):
     max_request_bytes_by_path: dict[str, int] = Field(default_factory=dict)
     # The gateway signs identities and checks none, so it needs no public key.
     verifies_identities: ClassVar[bool] = True
+    # The development values of this service's secrets, published in its source: outside development
+    # and test no secret setting (every SecretStr field) may be or hold one. Values marked
+    # development-only are refused without being listed here.
+    published_secrets: ClassVar[tuple[str, ...]] = ()
 
     @property
     def development(self) -> bool:
@@ -118,6 +163,18 @@ class ServiceSettings(BaseSettings):
                 "identity key (PEM, or the path of a PEM file); see deploy/env.example. Only development "
                 "and test run without it."
             )
+        return self
+
+    @model_validator(mode="after")
+    def _no_published_secret_outside_development(self) -> ServiceSettings:
+        if self.development:
+            return self
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                refuse_published_secret(
+                    value.get_secret_value(), setting=self.env_name(name), published=self.published_secrets
+                )
         return self
 
     @field_validator("timezone")

@@ -101,22 +101,48 @@ async def eventually(
         await asyncio.sleep(interval)
 
 
+def _readable(data: bytes) -> str:
+    """Bytes as the text a person's data would be in: UTF-8 (what cannot be read as UTF-8 is skipped,
+    not the whole value), and JSON once more with its \\u escapes written out."""
+    text = data.decode("utf-8", errors="replace")
+    try:
+        return text + "\n" + json.dumps(json.loads(text), ensure_ascii=False)
+    except ValueError:
+        return text
+
+
 async def where_it_remains(conn: asyncpg.Connection, needles: list[str]) -> list[str]:
     """Every table.column of the connection's database where any of `needles` is still found
-    (case-insensitive, in every text, json and text-array column): what an erasure test asserts empty."""
+    (case-insensitive, in every text, json, text-array and bytea column, such as a dead letter's
+    message): what an erasure test asserts empty."""
     columns = await conn.fetch(
         """
-        SELECT c.table_name, c.column_name
+        SELECT c.table_name, c.column_name, c.data_type = 'bytea' AS is_bytes
         FROM information_schema.columns c
         JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
         WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
-          AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
+          AND (c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb', 'bytea')
                OR (c.data_type = 'ARRAY' AND c.udt_name IN ('_text', '_varchar')))
         ORDER BY 1, 2
         """
     )
     found = []
-    for table, column in columns:
+    for table, column, is_bytes in columns:
+        if is_bytes:
+            # Read here, not in SQL: convert_from() fails on the first value that is not UTF-8.
+            values = [
+                _readable(v).casefold()
+                for v in await conn.fetchval(
+                    f'SELECT coalesce(array_agg("{column}"), ARRAY[]::bytea[]) FROM "{table}"'
+                )
+                if v is not None
+            ]
+            found += [
+                f"{table}.{column} holds {needle!r}"
+                for needle in needles
+                if any(needle.casefold() in value for value in values)
+            ]
+            continue
         for needle in needles:
             sql = f'SELECT count(*) FROM "{table}" WHERE "{column}"::text ILIKE $1'
             if await conn.fetchval(sql, f"%{needle}%"):
@@ -128,8 +154,14 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
-def _migrated_database(pg_server: EmbeddedPostgres, service: str, migrations_dir: Path | None) -> str:
+def _migrated_database(
+    pg_server: EmbeddedPostgres, service: str, migrations_dir: Path | None, made: list[str] | None = None
+) -> str:
+    """A fresh database, migrated; its DSN goes into `made` before anything is created, so a database
+    whose migration fails is dropped all the same."""
     dsn = pg_server.dsn(unique_name(service))
+    if made is not None:
+        made.append(dsn)
     migrations: list[Migration] = backbone_migrations()
     if migrations_dir is not None:
         migrations += read_migrations(service, migrations_dir)
@@ -143,18 +175,25 @@ def _migrated_database(pg_server: EmbeddedPostgres, service: str, migrations_dir
 
 
 async def drop_databases(pg_server: EmbeddedPostgres, dsns: list[str]) -> None:
-    """Drop these databases, closing whatever connection a test left open on them."""
+    """Drop these databases, closing whatever connection a test left open on them. One that cannot be
+    dropped does not keep the others: every one is tried, and then the failures are raised together."""
     conn = await asyncpg.connect(pg_server.dsn())
+    failures: list[str] = []
     try:
         for dsn in dsns:
             name = dsn.rsplit("/", 1)[1]
-            await conn.execute(
-                await conn.fetchval(
-                    "SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', $1::text)", name
+            try:
+                await conn.execute(
+                    await conn.fetchval(
+                        "SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', $1::text)", name
+                    )
                 )
-            )
+            except asyncpg.PostgresError as exc:
+                failures.append(f"{name}: {exc}")
     finally:
         await conn.close()
+    if failures:
+        raise AssertionError("Databases not dropped: " + "; ".join(failures))
 
 
 @pytest.fixture
@@ -164,11 +203,12 @@ def make_database(pg_server: EmbeddedPostgres) -> Iterator[Callable[..., str]]:
     made: list[str] = []
 
     def make(service: str, migrations_dir: Path | None = None) -> str:
-        made.append(_migrated_database(pg_server, service, migrations_dir))
-        return made[-1]
+        return _migrated_database(pg_server, service, migrations_dir, made)
 
-    yield make
-    run_async(drop_databases(pg_server, made))
+    try:
+        yield make
+    finally:
+        run_async(drop_databases(pg_server, made))
 
 
 @pytest.fixture(scope="session")

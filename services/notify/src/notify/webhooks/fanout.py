@@ -7,7 +7,7 @@ Each handler runs in the consumer's transaction with its inbox row, declares onl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
@@ -24,6 +24,9 @@ log = get_logger(__name__)
 
 class EventNotice(BaseModel):
     event_id: str
+    # Only on `events.event.published.v1`; its change and cancellation name neither (notify remembers).
+    audience: str | None = None
+    organiser_ids: list[str] | None = None
 
 
 class MinutesNotice(BaseModel):
@@ -49,8 +52,12 @@ async def fan_out(
     topic: str,
     event: Envelope,
     data: dict[str, str],
-    organisation_id: uuid.UUID | None = None,
+    organisation_ids: Sequence[uuid.UUID] | None = None,
 ) -> None:
+    """Queue `data` for every endpoint that takes `topic`: of `organisation_ids` only (none when
+    empty), or (None) of every organisation; the handlers below always say which."""
+    if organisation_ids is not None and not organisation_ids:
+        return
     now = datetime.now(UTC)
     await q.fan_out.execute(
         conn,
@@ -58,7 +65,7 @@ async def fan_out(
         cause_event_id=uuid.UUID(event.id),
         body=topics.body(topic, event.time, data),
         now=now,
-        organisation_id=organisation_id,
+        organisation_ids=None if organisation_ids is None else list(organisation_ids),
     )
     WEBHOOKS_QUEUED.ring()
 
@@ -70,9 +77,35 @@ def to_topic(
         conn: asyncpg.Connection, event: Envelope, data: EventNotice, settings: Settings
     ) -> None:
         link = topics.event_link(settings.public_url, data.event_id)
-        await fan_out(conn, topic=topic, event=event, data={"event_id": data.event_id, "url": link})
+        organisations = await _who_may_hear(conn, data)
+        await fan_out(
+            conn,
+            topic=topic,
+            event=event,
+            data={"event_id": data.event_id, "url": link},
+            organisation_ids=organisations,
+        )
 
     return handle
+
+
+async def _who_may_hear(conn: asyncpg.Connection, data: EventNotice) -> list[uuid.UUID] | None:
+    """None (every organisation) for a public event; otherwise only its organisers, as the events
+    service shows it (staff aside). An event whose publication notify never saw: no one."""
+    event_id = uuid.UUID(data.event_id)
+    if data.audience is not None:
+        organisers = [uuid.UUID(o) for o in data.organiser_ids or []]
+        await q.remember_event_audience.execute(
+            conn, event_id=event_id, audience=data.audience, organiser_ids=organisers
+        )
+        audience = data.audience
+    else:
+        row = await q.event_audience.fetchrow(conn, event_id=event_id)
+        if row is None:
+            log.info("webhook not fanned out: event's audience unknown", event_id=data.event_id)
+            return []
+        audience, organisers = row["audience"], list(row["organiser_ids"])
+    return None if audience == "public" else organisers
 
 
 async def minutes_published(
@@ -80,7 +113,9 @@ async def minutes_published(
 ) -> None:
     link = topics.minutes_link(settings.public_url, data.meeting_id)
     payload = {"minutes_id": data.minutes_id, "meeting_id": data.meeting_id, "url": link}
-    await fan_out(conn, topic="minutes.published", event=event, data=payload)
+    # Every organisation's: the minutes' contract names no organisation (only the meeting's group), and
+    # published minutes are readable by every organisation's representatives.
+    await fan_out(conn, topic="minutes.published", event=event, data=payload, organisation_ids=None)
 
 
 async def registration_created(
@@ -102,7 +137,7 @@ async def registration_created(
         "url": topics.event_link(settings.public_url, data.event_id),
     }
     await fan_out(
-        conn, topic="registration.created", event=event, data=payload, organisation_id=organisation_id
+        conn, topic="registration.created", event=event, data=payload, organisation_ids=[organisation_id]
     )
 
 
@@ -120,5 +155,5 @@ async def registration_ended(
         "url": topics.event_link(settings.public_url, data.event_id),
     }
     await fan_out(
-        conn, topic="registration.cancelled", event=event, data=payload, organisation_id=organisation_id
+        conn, topic="registration.cancelled", event=event, data=payload, organisation_ids=[organisation_id]
     )

@@ -5,8 +5,12 @@ resolver (`GuardedResolver`) checks the addresses a name resolves to and hands e
 connector, so a name that resolved to a public address at registration and to 127.0.0.1 now (DNS
 rebinding) is refused, and nothing is sent to an address that was not checked. Refused: loopback,
 private, link-local, unique-local, CGNAT, multicast, unspecified, reserved and documentation
-ranges, and IPv6 forms that carry an IPv4 address (mapped, compatible; NAT64 and 6to4 are judged by
-the address they carry). Local development may allow them (`NOTIFY_WEBHOOKS_ALLOW_PRIVATE`).
+ranges, site-local, local-use NAT64 (64:ff9b:1::/48), Teredo, and IPv6 forms that carry an IPv4
+address (mapped, translated, compatible; the well-known NAT64 prefix and 6to4 are judged by the address
+they carry). Local development may allow them (`NOTIFY_WEBHOOKS_ALLOW_PRIVATE`).
+
+A refusal says why, never the address a name resolved to (that would let anyone who can register a URL
+map our own network name by name); the address goes to the operators' log.
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from urllib.parse import urlsplit
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from backbone.errors import RuleError
+from backbone.logs import get_logger
+
+log = get_logger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Answers a host name with its addresses (as text); raises OSError when the name is unknown.
@@ -28,6 +35,11 @@ Resolve = Callable[[str, int], Awaitable[list[str]]]
 
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# RFC 8215: NAT64 prefixes of an operator's own network, so whatever they carry is ours to reach.
+LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+# RFC 2765 (SIIT): IPv4-translated addresses, ::ffff:0:a.b.c.d (not the mapped ::ffff:a.b.c.d).
+IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+SITE_LOCAL = ipaddress.ip_network("fec0::/10")
 UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
 # Special-purpose ranges (RFC 6890) named here as well: what `ipaddress` counts as global differs
 # between Python versions (192.0.0.0/24 among them), and the guard must not.
@@ -62,8 +74,14 @@ def refusal(address: IPAddress) -> str | None:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return "en IPv4-adress skriven som IPv6 (::ffff:…)"
+        if address in IPV4_TRANSLATED:
+            return "en översatt IPv4-adress skriven som IPv6 (::ffff:0:…)"
         if int(address) >> 32 == 0 and int(address) > 1:
             return "en IPv4-kompatibel IPv6-adress (::a.b.c.d)"
+        if address in LOCAL_NAT64:
+            return "ett lokalt NAT64-nät (64:ff9b:1::/48)"
+        if address in SITE_LOCAL:
+            return "en platslokal adress (fec0::/10)"
         if address in NAT64:
             return refusal(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         if address.sixtofour is not None:
@@ -97,8 +115,10 @@ def check_addresses(host: str, addresses: list[IPAddress], *, allow_private: boo
     for address in addresses:
         why = refusal(address)
         if why is not None:
+            # The address for the operators only: the message is shown to whoever gave the URL.
+            log.warning("webhook address refused", host=host, address=str(address), why=why)
             raise AddressRefused(
-                f"Webbadressen leder till {address}, som är {why}. Dit skickar vi inga webhooks. "
+                f"Webbadressen {host} leder till {why}. Dit skickar vi inga webhooks. "
                 "Ange en offentlig adress."
             )
     return addresses

@@ -32,7 +32,11 @@ async def publish(pool) -> None:
     envelope = event("events.event.published.v1", {"event_id": event_id})
     async with pool.acquire() as conn:
         await fanout.fan_out(
-            conn, topic="event.published", event=envelope, data={"event_id": event_id, "url": "x"}
+            conn,
+            topic="event.published",
+            event=envelope,
+            data={"event_id": event_id, "url": "x"},
+            organisation_ids=None,
         )
 
 

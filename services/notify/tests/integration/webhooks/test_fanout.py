@@ -70,13 +70,127 @@ async def test_a_disabled_endpoint_gets_no_new_messages(pool, resolver: Resolver
     endpoint = await add_endpoint(pool, resolver, url="http://receiver.test/a", topics=["event.cancelled"])
     async with pool.acquire() as conn:
         await conn.execute("UPDATE webhook_endpoints SET disabled_at = now() WHERE id = $1", endpoint["id"])
-    data = {
-        "event_id": str(uuid.uuid4()),
+    enabled = await add_endpoint(pool, resolver, url="http://receiver.test/b", topics=["event.cancelled"])
+    event_id = str(uuid.uuid4())
+    await handle_twice(
+        pool, "events.event.published.v1", published(event_id, audience="public", organiser_ids=[])
+    )
+    await handle_twice(pool, "events.event.cancelled.v1", cancelled(event_id))
+    assert await bodies(pool, endpoint["id"]) == []
+    assert [b["type"] for b in await bodies(pool, enabled["id"])] == ["event.cancelled"]
+
+
+def published(event_id: str, *, audience: str, organiser_ids: list[uuid.UUID]) -> dict:
+    now = datetime.now(UTC).isoformat()
+    return {
+        "event_id": event_id,
+        "title": "Träff",
+        "kind": "meeting",
+        "starts_at": now,
+        "ends_at": now,
+        "timezone": SETTINGS.timezone,
+        "venue_name": None,
+        "venue_address": None,
+        "audience": audience,
+        "organiser_ids": [str(o) for o in organiser_ids],
+        "sequence": 0,
+    }
+
+
+def changed(event_id: str) -> dict:
+    now = datetime.now(UTC).isoformat()
+    return {
+        "event_id": event_id,
+        "title": "Träff",
+        "changes": ["rescheduled"],
+        "previous_starts_at": now,
+        "previous_ends_at": now,
+        "starts_at": now,
+        "ends_at": now,
+        "timezone": SETTINGS.timezone,
+        "previous_venue_name": None,
+        "previous_venue_address": None,
+        "venue_name": None,
+        "venue_address": None,
+        "sequence": 1,
+    }
+
+
+def cancelled(event_id: str) -> dict:
+    return {
+        "event_id": event_id,
         "title": "Träff",
         "starts_at": datetime.now(UTC).isoformat(),
         "timezone": SETTINGS.timezone,
         "reason": None,
-        "sequence": 1,
+        "sequence": 2,
     }
-    await handle_twice(pool, "events.event.cancelled.v1", data)
+
+
+EVENT_TOPICS = ["event.published", "event.changed", "event.cancelled"]
+
+
+async def topics_heard(pool, endpoint_id) -> list[str]:
+    return sorted(b["type"] for b in await bodies(pool, endpoint_id))
+
+
+async def test_a_public_event_is_heard_by_every_organisation_that_takes_the_topic(
+    pool, resolver: Resolver
+) -> None:
+    organiser, other = uuid.uuid4(), uuid.uuid4()
+    theirs = await add_endpoint(
+        pool, resolver, url="http://receiver.test/a", topics=EVENT_TOPICS, organisation_id=organiser
+    )
+    elsewhere = await add_endpoint(
+        pool, resolver, url="http://receiver.test/b", topics=EVENT_TOPICS, organisation_id=other
+    )
+    event_id = str(uuid.uuid4())
+    await handle_twice(
+        pool, "events.event.published.v1", published(event_id, audience="public", organiser_ids=[organiser])
+    )
+    await handle_twice(pool, "events.event.changed.v1", changed(event_id))
+    await handle_twice(pool, "events.event.cancelled.v1", cancelled(event_id))
+    assert await topics_heard(pool, theirs["id"]) == sorted(EVENT_TOPICS)
+    assert await topics_heard(pool, elsewhere["id"]) == sorted(EVENT_TOPICS)
+
+
+async def test_an_event_for_staff_or_groups_is_heard_only_by_its_organisers(pool, resolver: Resolver) -> None:
+    first, second, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    heard = {
+        org: await add_endpoint(
+            pool, resolver, url=f"http://receiver.test/{org}", topics=EVENT_TOPICS, organisation_id=org
+        )
+        for org in (first, second, other)
+    }
+    staff_event, group_event = str(uuid.uuid4()), str(uuid.uuid4())
+    await handle_twice(
+        pool, "events.event.published.v1", published(staff_event, audience="staff", organiser_ids=[first])
+    )
+    await handle_twice(
+        pool,
+        "events.event.published.v1",
+        published(group_event, audience="groups", organiser_ids=[first, second]),
+    )
+    for event_id in (staff_event, group_event):
+        await handle_twice(pool, "events.event.changed.v1", changed(event_id))
+        await handle_twice(pool, "events.event.cancelled.v1", cancelled(event_id))
+
+    async def events_heard(org: uuid.UUID) -> set[str]:
+        return {b["data"]["event_id"] for b in await bodies(pool, heard[org]["id"])}
+
+    assert await topics_heard(pool, heard[first]["id"]) == sorted(EVENT_TOPICS * 2)
+    assert await events_heard(first) == {staff_event, group_event}
+    assert await topics_heard(pool, heard[second]["id"]) == sorted(EVENT_TOPICS)
+    assert await events_heard(second) == {group_event}
+    assert await bodies(pool, heard[other]["id"]) == [], "another organisation heard of a non-public event"
+
+
+async def test_a_change_of_an_event_notify_never_saw_published_is_heard_by_no_one(
+    pool, resolver: Resolver
+) -> None:
+    """Who an event is for comes only with its publication: without it, no organisation is told."""
+    endpoint = await add_endpoint(pool, resolver, url="http://receiver.test/a", topics=EVENT_TOPICS)
+    event_id = str(uuid.uuid4())
+    await handle_twice(pool, "events.event.changed.v1", changed(event_id))
+    await handle_twice(pool, "events.event.cancelled.v1", cancelled(event_id))
     assert await bodies(pool, endpoint["id"]) == []

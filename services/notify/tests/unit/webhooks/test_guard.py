@@ -3,6 +3,7 @@
 import ipaddress
 
 import pytest
+from structlog.testing import capture_logs
 
 from notify.webhooks.guard import AddressRefused, check_url, refusal
 
@@ -32,6 +33,20 @@ REFUSED = [
     "64:ff9b::a00:1",  # NAT64 of 10.0.0.1
     "2002:a00:1::",  # 6to4 of 10.0.0.1
     "2001:db8::1",  # documentation
+    "64:ff9b:1::a00:1",  # local-use NAT64 (RFC 8215) of 10.0.0.1
+    "64:ff9b:1::808:808",  # local-use NAT64, whatever it carries: a translator of our own network
+    "::ffff:0:a00:1",  # IPv4-translated (::ffff:0:0/96) of 10.0.0.1
+    "::ffff:0:808:808",  # IPv4-translated, even of a public address (like mapped)
+    "fec0::1",  # site-local (deprecated, still routed inside some networks)
+    "fec0:1234::5",
+    "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+    "2002:7f00:1::",  # 6to4 of 127.0.0.1
+    "2002:ac10:1::",  # 6to4 of 172.16.0.1
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo
+    "2001:0:a00:1::",  # Teredo (server 10.0.0.1)
+    "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+    "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+    "64:ff9b::c0a8:101",  # NAT64 of 192.168.1.1
 ]
 ALLOWED = ["8.8.8.8", "93.184.216.34", "2606:4700:4700::1111", "64:ff9b::808:808"]
 
@@ -56,8 +71,20 @@ def stub(answers: dict[str, list[str]]):
 
 
 async def test_a_name_that_resolves_to_a_private_address_is_refused() -> None:
-    with pytest.raises(AddressRefused, match="10.0.0.5"):
+    with pytest.raises(AddressRefused, match="privat nät"):
         await check_url("https://intranet.example/hook", resolve=stub({"intranet.example": ["10.0.0.5"]}))
+
+
+@pytest.mark.parametrize("answer", ["172.18.0.7", "fd00:dead::7", "::ffff:172.18.0.7"])
+async def test_a_refusal_does_not_name_the_address_but_the_operators_log_does(answer: str) -> None:
+    """A representative may not map our network by trying names: the message says why, not where."""
+    with capture_logs() as logs, pytest.raises(AddressRefused) as refused:
+        await check_url("https://db.example/hook", resolve=stub({"db.example": [answer]}))
+    message = str(refused.value)
+    assert answer not in message and "172.18" not in message and "dead" not in message
+    assert "db.example" in message
+    [entry] = [e for e in logs if e.get("address") == str(ipaddress.ip_address(answer))]
+    assert entry["host"] == "db.example" and entry["log_level"] == "warning"
 
 
 async def test_one_private_address_among_public_ones_is_enough_to_refuse() -> None:

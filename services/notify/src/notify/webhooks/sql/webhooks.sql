@@ -53,14 +53,23 @@ RETURNING *;
 DELETE FROM webhook_endpoints WHERE id = :id;
 
 -- name: fan_out
--- One message per enabled endpoint that takes :topic (of :organisation_id only, when given). A
--- redelivered event adds nothing: (endpoint, cause, topic) is unique.
+-- One message per enabled endpoint that takes :topic (of the organisations :organisation_ids only,
+-- when given; NULL: every organisation's). A redelivered event adds nothing: (endpoint, cause, topic)
+-- is unique.
 INSERT INTO webhook_messages (id, endpoint_id, topic, cause_event_id, body, next_attempt_at, created_at)
 SELECT gen_random_uuid(), e.id, :topic, :cause_event_id, :body, :now, :now
 FROM webhook_endpoints e
 WHERE e.disabled_at IS NULL AND :topic = ANY(e.topics)
-  AND (:organisation_id::uuid IS NULL OR e.organisation_id = :organisation_id::uuid)
+  AND (:organisation_ids::uuid[] IS NULL OR e.organisation_id = ANY(:organisation_ids::uuid[]))
 ON CONFLICT DO NOTHING;
+
+-- name: remember_event_audience
+INSERT INTO webhook_event_audiences (event_id, audience, organiser_ids)
+VALUES (:event_id, :audience, :organiser_ids)
+ON CONFLICT (event_id) DO UPDATE SET audience = excluded.audience, organiser_ids = excluded.organiser_ids;
+
+-- name: event_audience
+SELECT audience, organiser_ids FROM webhook_event_audiences WHERE event_id = :event_id;
 
 -- name: remember_registration
 INSERT INTO webhook_registrations (registration_id, organisation_id, event_id)
