@@ -45,3 +45,18 @@ def test_no_header_line_is_longer_than_smtp_allows_and_the_subject_reads_back(su
     assert longest <= LIMIT, f"a header line of {longest} characters"
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert str(parsed["Subject"]) == one_line(subject)
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Inställt: Stora föreläsningen fredag 4 december 2026 kl. 18.00", "Möte 🎉🎉🎉 " * 20, "ö" * 200, "é"],
+)
+def test_a_subject_that_is_not_ascii_is_written_in_lines_of_78_and_reads_back(subject):
+    raw = wire_bytes(build_message({**ROW, "subject": subject}, "noreply@delaktig.example.se", zone=ZONE))
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    lines = head.split("\r\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("Subject: "))
+    subject_lines = [lines[at], *(line for line in lines[at + 1:] if line.startswith(" ") and "=?" in line)]
+    assert all(len(line) <= 78 for line in subject_lines), subject_lines
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(parsed["Subject"]) == one_line(subject)

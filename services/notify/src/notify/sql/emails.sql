@@ -47,11 +47,17 @@ WHERE id = :id AND lease_token = :lease_token AND status = 'pending'
 
 -- name: mark_sent
 -- Only a pending row of this claim (:lease_token): a row taken over by another sender, or already
--- marked (a commit whose answer was lost), adds no second event.
-UPDATE emails
-SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL, lease_token = NULL
-WHERE id = :id AND lease_token = :lease_token AND status = 'pending'
-RETURNING id;
+-- marked (a commit whose answer was lost), adds no second event. The attempt goes into the delivery
+-- log in the same statement (deliveries.record_attempt's row): one round trip per sent email.
+WITH marked AS (
+    UPDATE emails
+    SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL, lease_token = NULL
+    WHERE id = :id AND lease_token = :lease_token AND status = 'pending'
+    RETURNING id
+)
+INSERT INTO delivery_attempts (email_id, outcome, reason)
+SELECT id, 'sent', NULL FROM marked
+RETURNING email_id;
 
 -- name: mark_attempt_failed
 -- :permanent is never retried; :counted is false when the mail server was away (the email itself had
