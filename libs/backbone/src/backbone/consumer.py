@@ -165,6 +165,9 @@ class Consumer:
                 f"Consumer {durable}: handler_timeout ({self._handler_timeout}s) must be shorter than"
                 f" ack_wait ({ack_wait}s), or a slow handler's message is delivered again while it runs."
             )
+        # A turn that starts within this of the fetch needs no in-progress to keep the handler inside
+        # the ack wait: it still has more than handler_timeout plus this left for its commit and ack.
+        self._in_progress_after = (ack_wait - self._handler_timeout) / 2
         self._gap_retry = gap_retry
         self._gap_timeout = gap_timeout
         self._unhandled_retry = unhandled_retry
@@ -372,6 +375,7 @@ class Consumer:
 
     async def handle_batch(self, msgs: list[Msg]) -> None:
         """Events about different aggregates run side by side; each aggregate's keep their order."""
+        received = monotonic()
         lanes: dict[str, list[Msg]] = {}
         for msg in msgs:
             lanes.setdefault((msg.headers or {}).get(AGGREGATE_HEADER, ""), []).append(msg)
@@ -380,11 +384,12 @@ class Consumer:
         async def run(lane: list[Msg]) -> None:
             async with gate:
                 for msg in lane:
-                    await self.handle(msg)
+                    await self.handle(msg, received=received)
 
         await asyncio.gather(*(run(lane) for lane in lanes.values()))
 
-    async def handle(self, msg: Msg) -> None:
+    async def handle(self, msg: Msg, *, received: float | None = None) -> None:
+        """Handle one message; `received` is when it was fetched (monotonic), if known."""
         try:
             env = parse_envelope(msg.data)
         except BadEnvelope as exc:
@@ -421,17 +426,25 @@ class Consumer:
             except ValidationError as exc:
                 unreadable.append(_problems(exc))
                 return _Outcome.UNREADABLE
-            # Its turn starts now, maybe after a wait for the row lock: the handler gets a full ack wait.
-            with contextlib.suppress(Exception):
-                await msg.in_progress()
-            fresh = await q.insert_inbox_event.fetchval(
-                conn, consumer=self.durable, event_id=env.id, subject=msg.subject
+            # Its turn starts now, maybe after a wait for the row lock or for the events before it in
+            # its lane: the handler gets a full ack wait. Not needed (a NATS message saved) when the
+            # turn starts soon after the fetch: the ack wait left still covers the handler's time.
+            if received is None or monotonic() - received > self._in_progress_after:
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
+            # The inbox row, the aggregate's mark and forgetting the failures go first, in one round
+            # trip: all of it is rolled back with the handler's work if the handler fails.
+            fresh = await q.apply_inbox_event.fetchval(
+                conn,
+                consumer=self.durable,
+                event_id=env.id,
+                subject=msg.subject,
+                mark=ordered and place.order is not _Order.REPLAY,
+                aggregate=env.subject,
+                seq=env.aggregateseq,
             )
             if fresh:
                 await self._run_handler(conn, sub, env, data)
-            if ordered and place.order is not _Order.REPLAY:
-                await self._mark_applied(conn, env)
-            await q.delete_inbox_attempts.execute(conn, consumer=self.durable, event_id=env.id)
             self._log_place(place, env)
             if not fresh:
                 return _Outcome.DUPLICATE
@@ -551,14 +564,15 @@ class Consumer:
         seq = env.aggregateseq or 0
         # A replica whose handler holds the row for long makes this one give up (LockNotAvailable:
         # the event waits its turn again) rather than sit on a connection; the handler after it
-        # gets the ordinary lock timeout back.
-        await q.set_local_lock_timeout.execute(conn, timeout=f"{int(self._lock_timeout * 1000)}ms")
-        await q.ensure_inbox_aggregate.execute(conn, consumer=self.durable, aggregate=env.subject)
-        row = await q.lock_inbox_aggregate.fetchrow(
-            conn, consumer=self.durable, aggregate=env.subject, gap_seconds=self._gap_timeout
+        # gets the ordinary lock timeout back. One round trip: made if missing, locked, timeout back.
+        row = await q.place_inbox_event.fetchrow(
+            conn,
+            consumer=self.durable,
+            aggregate=env.subject,
+            timeout=f"{int(self._lock_timeout * 1000)}ms",
+            gap_seconds=self._gap_timeout,
         )
-        await q.reset_local_lock_timeout.execute(conn)
-        assert row is not None  # inserted just above if it was missing
+        assert row is not None  # made by the statement if it was missing
         applied = int(row["applied_seq"])
         if seq <= applied:
             set_aside = await q.inbox_event_set_aside.fetchval(conn, consumer=self.durable, event_id=env.id)
@@ -638,24 +652,35 @@ class Consumer:
         }
         # Kept in the service's own database too, where its administrators see it and have this
         # consumer handle it again (backbone.deadletter_admin). Recorded before the ack, like the publish.
-        async with self._pool.acquire() as conn:
-            await q.record_dead_letter.execute(
-                conn,
-                consumer=self.durable,
-                stream=meta.stream,
-                stream_seq=meta.sequence.stream,
-                subject=msg.subject,
-                headers={k: v for k, v in headers.items() if not k.startswith(("Nats-", "Dead-Letter-"))},
-                data=msg.data,
-                reason=reason[:2000],
-                delivery_count=meta.num_delivered,
-            )
+        # With the database away the message waits (a nak with a delay) and the loop goes on: a
+        # redelivery records it again (one row per message), and DEADLETTER drops a second copy of
+        # the publish by its Nats-Msg-Id.
+        try:
+            async with self._pool.acquire() as conn:
+                await q.record_dead_letter.execute(
+                    conn,
+                    consumer=self.durable,
+                    stream=meta.stream,
+                    stream_seq=meta.sequence.stream,
+                    subject=msg.subject,
+                    headers={k: v for k, v in headers.items() if not k.startswith(("Nats-", "Dead-Letter-"))},
+                    data=msg.data,
+                    reason=reason[:2000],
+                    delivery_count=meta.num_delivered,
+                )
+        except CONNECTION_ERRORS as exc:
+            await self._dead_letter_later(msg, exc)
+            return
         # Publish before acking: if this fails the message is redelivered, never lost.
         await self._nc.jetstream().publish(
             f"{DEAD_LETTER_PREFIX}.{self._service}.{self.durable}", msg.data, headers=headers
         )
         if env is not None:
-            await self._set_aside(env, reason, advance=advance)
+            try:
+                await self._set_aside(env, reason, advance=advance)
+            except CONNECTION_ERRORS as exc:
+                await self._dead_letter_later(msg, exc)
+                return
         await msg.ack()
         DEAD_LETTERS.labels(self._service, self.durable).inc()
         log.error(
@@ -665,6 +690,16 @@ class Consumer:
             stream_sequence=meta.sequence.stream,
             reason=reason[:500],
         )
+
+    async def _dead_letter_later(self, msg: Msg, exc: BaseException) -> None:
+        """The database went away while dead-lettering: uncounted, the message comes back later."""
+        log.warning(
+            "database unavailable, message will be dead-lettered when it comes back",
+            consumer=self.durable,
+            stream_sequence=msg.metadata.sequence.stream,
+            error=str(exc),
+        )
+        await msg.nak(delay=self._backoff[0])
 
     async def _set_aside(self, env: Envelope, reason: str, *, advance: bool) -> None:
         """A dead letter counts as applied for its aggregate's order, so later events go on.

@@ -32,7 +32,7 @@ from nats.aio.msg import Msg
 from nats.errors import BadHeaderError, BadSubjectError, MaxPayloadError
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
-from nats.js.errors import APIError, NotFoundError
+from nats.js.errors import APIError, NotFoundError, TooManyStalledMsgsError
 
 from backbone.correlation import REQUEST_ID_HEADER
 from backbone.db import CONNECTION_ERRORS, _init_connection
@@ -201,7 +201,9 @@ class OutboxRelay:
                     self.health.turned()
                     if handled < self._batch_size:
                         self._maybe_clean()
-                    await wake.wait(found_work=handled > 0)
+                    # Look again at once only after a full batch: a shorter one took all there was,
+                    # and a row written meanwhile rings (or the poll finds it).
+                    await wake.wait(found_work=handled >= self._batch_size)
         finally:
             self.is_leader = False
             self.is_standing_by = False
@@ -277,7 +279,6 @@ class OutboxRelay:
         sent: list[asyncio.Future[PubAck] | BaseException] = []
         last_on_stream: dict[str, str] = {}
         for row in rows:
-            env = row["envelope"]
             subject = row["subject"]
             event_id = str(row["event_id"])
             headers = {
@@ -285,8 +286,8 @@ class OutboxRelay:
                 "Content-Type": "application/cloudevents+json",
                 AGGREGATE_HEADER: row["aggregate"],
             }
-            if env.get("correlationid"):
-                headers[REQUEST_ID_HEADER] = env["correlationid"]
+            if row["correlationid"]:
+                headers[REQUEST_ID_HEADER] = row["correlationid"]
             try:
                 stream = await self._stream_for(js, subject)
             except Exception as exc:  # noqa: BLE001 - NATS away: this row and the rest wait
@@ -294,7 +295,7 @@ class OutboxRelay:
                 break
             if stream is not None and stream in last_on_stream:
                 headers[EXPECTED_LAST_MSG_ID] = last_on_stream[stream]
-            payload = _encode(env)
+            payload = row["envelope"].encode()
             size = _wire_size(payload, headers)
             if size > self._nc.max_payload:
                 sent.append(
@@ -305,11 +306,13 @@ class OutboxRelay:
                 )
                 continue
             try:
-                # Never wait long for one of nats-py's pending-ack slots (the batch stays far below
-                # their number, see settings.relay_batch_size): a stall is a publish to retry.
-                future = await js.publish_async(
-                    subject, payload, headers=headers, wait_stall=self._ack_timeout
-                )
+                # Never wait for one of nats-py's pending-ack slots (the batch stays far below their
+                # number, see settings.relay_batch_size, and every future of a pass is done or
+                # cancelled before the next): none free is a stall, a publish to retry. Checked here
+                # rather than with wait_stall, which costs a task and a timer per message.
+                if js._publish_async_pending_semaphore.locked():
+                    raise TooManyStalledMsgsError
+                future = await js.publish_async(subject, payload, headers=headers)
             except (MaxPayloadError, BadSubjectError, BadHeaderError) as exc:
                 sent.append(_Refused(f"NATS refuses this message: {exc!r}."))
                 continue
@@ -442,4 +445,6 @@ def _wire_size(payload: bytes, headers: Mapping[str, str]) -> int:
 
 
 def _encode(envelope: dict[str, object]) -> bytes:
+    """An envelope as compact JSON, as a message's payload (bench/ceilings.py publishes with it; the
+    relay itself sends the stored text as it is)."""
     return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()

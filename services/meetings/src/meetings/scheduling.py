@@ -82,9 +82,9 @@ async def _insert(conn: asyncpg.Connection, new: NewMeeting, *, announce: bool) 
         series_id=new.series_id,
         occurrence_date=new.occurrence_date,
         source=new.source,
+        names=[name for name, _email in new.invitees],
+        emails=[email for _name, email in new.invitees],
     )
-    for position, (name, email) in enumerate(new.invitees):
-        await q.insert_invitee.execute(conn, meeting_id=row["id"], position=position, name=name, email=email)
     if announce:
         await add_event(
             conn,

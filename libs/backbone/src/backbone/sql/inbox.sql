@@ -4,23 +4,23 @@
 -- name: inbox_has_event
 SELECT true FROM inbox WHERE consumer = :consumer AND event_id = :event_id;
 
--- name: insert_inbox_event
--- No row back means the event was handled before: a redelivery.
-INSERT INTO inbox (consumer, event_id, subject) VALUES (:consumer, :event_id, :subject)
-ON CONFLICT DO NOTHING RETURNING true;
-
--- name: delete_inbox_attempts
-DELETE FROM inbox_attempts WHERE consumer = :consumer AND event_id = :event_id;
-
--- name: ensure_inbox_aggregate
-INSERT INTO inbox_aggregate (consumer, aggregate, applied_seq) VALUES (:consumer, :aggregate, 0)
-ON CONFLICT DO NOTHING;
-
--- name: lock_inbox_aggregate
-SELECT applied_seq, waiting_since, lowest_waiting_seq,
-       now() - waiting_since > make_interval(secs => :gap_seconds) AS waited_enough,
-       now() - waiting_since > make_interval(secs => 2 * :gap_seconds) AS waited_twice
-FROM inbox_aggregate WHERE consumer = :consumer AND aggregate = :aggregate FOR UPDATE;
+-- name: place_inbox_event
+-- The consumer's row for the aggregate, made if missing and locked to commit (a no-op update takes
+-- the row lock, as FOR UPDATE would), in one round trip. A replica whose handler holds the row waits
+-- at most :timeout for it (LockNotAvailable: the event waits its turn again); once the row is
+-- taken, RETURNING gives the lock timeout back as it was, so the handler after it waits as usual.
+-- (The subquery with OFFSET 0 is kept apart, so the old value is read before it is set.)
+WITH lock_wait AS MATERIALIZED (
+    SELECT o.ordinary, set_config('lock_timeout', :timeout, true) AS ours
+    FROM (SELECT current_setting('lock_timeout') AS ordinary OFFSET 0) AS o
+)
+INSERT INTO inbox_aggregate AS g (consumer, aggregate, applied_seq)
+SELECT :consumer, :aggregate, 0 FROM lock_wait
+ON CONFLICT (consumer, aggregate) DO UPDATE SET applied_seq = g.applied_seq
+RETURNING g.applied_seq, g.waiting_since, g.lowest_waiting_seq,
+          now() - g.waiting_since > make_interval(secs => :gap_seconds) AS waited_enough,
+          now() - g.waiting_since > make_interval(secs => 2 * :gap_seconds) AS waited_twice,
+          (SELECT set_config('lock_timeout', lock_wait.ordinary, true) FROM lock_wait) AS lock_timeout;
 
 -- name: inbox_event_set_aside
 SELECT true FROM inbox_attempts
@@ -41,6 +41,22 @@ UPDATE inbox_aggregate
 SET applied_seq = greatest(applied_seq, :seq), waiting_since = NULL, lowest_waiting_seq = NULL
 WHERE consumer = :consumer AND aggregate = :aggregate;
 
+-- name: apply_inbox_event
+-- In its turn, before the handler, in the handler's transaction (a failure rolls it all back): the
+-- inbox row (no row back: handled before, a redelivery), the aggregate applied up to it when :mark,
+-- its failures forgotten. One round trip for what took three.
+WITH fresh AS (
+    INSERT INTO inbox (consumer, event_id, subject) VALUES (:consumer, :event_id, :subject)
+    ON CONFLICT DO NOTHING RETURNING true
+), applied AS (
+    UPDATE inbox_aggregate
+    SET applied_seq = greatest(applied_seq, :seq), waiting_since = NULL, lowest_waiting_seq = NULL
+    WHERE :mark::boolean AND consumer = :consumer AND aggregate = :aggregate
+), forgotten AS (
+    DELETE FROM inbox_attempts WHERE consumer = :consumer AND event_id = :event_id
+)
+SELECT EXISTS (SELECT FROM fresh);
+
 -- name: count_inbox_failure
 INSERT INTO inbox_attempts (consumer, event_id, aggregate, seq, failures, last_error)
 VALUES (:consumer, :event_id, :aggregate, :seq, 1, :error)
@@ -60,13 +76,6 @@ INSERT INTO inbox_aggregate (consumer, aggregate, applied_seq) VALUES (:consumer
 ON CONFLICT (consumer, aggregate) DO UPDATE
 SET applied_seq = greatest(inbox_aggregate.applied_seq, :seq),
     waiting_since = NULL, lowest_waiting_seq = NULL;
-
--- name: set_local_lock_timeout
--- For the rest of this transaction only, until reset_local_lock_timeout.
-SELECT set_config('lock_timeout', :timeout, true);
-
--- name: reset_local_lock_timeout
-SET LOCAL lock_timeout TO DEFAULT;
 
 -- name: prune_inbox
 -- The stream keeps a message at most its max_age: an older inbox row can never meet its event again.

@@ -1,19 +1,24 @@
 -- The outbox: events written in the transaction of the change they describe (outbox.py), and the
 -- relay that publishes them in order (relay.py).
 
--- name: next_aggregate_seq
--- Takes the aggregate's counter row and holds it to commit: a second transaction adding an event
--- for the same aggregate waits here, so numbers follow commit order.
-INSERT INTO aggregate_sequence (aggregate, last_seq) VALUES (:aggregate, 1)
-ON CONFLICT (aggregate) DO UPDATE SET last_seq = aggregate_sequence.last_seq + 1
-RETURNING last_seq;
-
--- name: insert_outbox_event
+-- name: insert_numbered_outbox_event
+-- One event (add_event), in one round trip. First the aggregate's counter row is taken and held to
+-- commit: a second transaction adding an event for the same aggregate waits there, so numbers
+-- follow commit order. Then the row is written with that number as the envelope's aggregateseq.
+-- :envelope is the envelope's JSON text, as add_event already wrote it to check its size.
+WITH numbered AS (
+    INSERT INTO aggregate_sequence (aggregate, last_seq) VALUES (:aggregate, 1)
+    ON CONFLICT (aggregate) DO UPDATE SET last_seq = aggregate_sequence.last_seq + 1
+    RETURNING last_seq
+)
 INSERT INTO outbox (event_id, subject, aggregate, envelope)
-VALUES (:event_id, :subject, :aggregate, :envelope);
+SELECT :event_id, :subject, :aggregate,
+       jsonb_set(:envelope::text::jsonb, '{aggregateseq}', to_jsonb(numbered.last_seq))
+FROM numbered
+RETURNING (envelope->>'aggregateseq')::bigint;
 
 -- name: next_aggregate_seqs
--- next_aggregate_seq for many aggregates (:aggregates, each once) in one statement, taken in
+-- The counter rows of many aggregates (:aggregates, each once) in one statement, taken in
 -- aggregate order (sorted) as a transaction about several aggregates must.
 INSERT INTO aggregate_sequence (aggregate, last_seq)
 SELECT a, 1 FROM unnest(:aggregates::text[]) AS a ORDER BY a
@@ -21,7 +26,7 @@ ON CONFLICT (aggregate) DO UPDATE SET last_seq = aggregate_sequence.last_seq + 1
 RETURNING aggregate, last_seq;
 
 -- name: insert_outbox_events
--- insert_outbox_event for many events in one statement, in the order given (the outbox id is the
+-- Many events in one statement, in the order given (the outbox id is the
 -- publishing order).
 INSERT INTO outbox (event_id, subject, aggregate, envelope)
 SELECT e.event_id, e.subject, e.aggregate, e.envelope::jsonb
@@ -44,7 +49,11 @@ WHERE published_at IS NULL AND set_aside_at IS NULL ORDER BY id LIMIT 1;
 SELECT pg_try_advisory_lock(:key);
 
 -- name: pending_outbox_rows
-SELECT id, event_id, subject, aggregate, envelope FROM outbox
+-- The envelope as the text that goes on the bus, and the one field the relay reads from it (for a
+-- header): no JSON decoded and encoded again in Python per row.
+SELECT id, event_id, subject, aggregate, envelope::text AS envelope,
+       envelope->>'correlationid' AS correlationid
+FROM outbox
 WHERE published_at IS NULL AND set_aside_at IS NULL ORDER BY id LIMIT :limit;
 
 -- name: mark_outbox_published

@@ -1,16 +1,20 @@
 -- name: insert_meeting
-INSERT INTO meetings (id, title, group_name, starts_at, ends_at, timezone, place, group_id, series_id,
-                      occurrence_date, source)
-VALUES (:id, :title, :group_name, :starts_at, :ends_at, :timezone, :place, :group_id, :series_id,
-        :occurrence_date, :source)
-RETURNING *;
-
--- name: insert_invitee
--- The invitee is the one person who has the invited address now (none when several or nobody
--- has it). That link, never a later match on the address, says whose invitation this is.
-INSERT INTO meeting_invitees (meeting_id, position, name, email, person_id)
-VALUES (:meeting_id, :position, :name, :email,
-        (SELECT (array_agg(p.id))[1] FROM people p WHERE lower(p.email) = lower(:email) HAVING count(*) = 1));
+-- The meeting and its invitees (:names and :emails, in their order), in one round trip. Each invitee
+-- is the one person who has the invited address now (none when several or nobody has it). That
+-- link, never a later match on the address, says whose invitation this is.
+WITH meeting AS (
+    INSERT INTO meetings (id, title, group_name, starts_at, ends_at, timezone, place, group_id, series_id,
+                          occurrence_date, source)
+    VALUES (:id, :title, :group_name, :starts_at, :ends_at, :timezone, :place, :group_id, :series_id,
+            :occurrence_date, :source)
+    RETURNING *
+), invitees AS (
+    INSERT INTO meeting_invitees (meeting_id, position, name, email, person_id)
+    SELECT meeting.id, i.n - 1, i.name, i.email,
+           (SELECT (array_agg(p.id))[1] FROM people p WHERE lower(p.email) = lower(i.email) HAVING count(*) = 1)
+    FROM meeting, unnest(:names::text[], :emails::text[]) WITH ORDINALITY AS i (name, email, n)
+)
+SELECT * FROM meeting;
 
 -- name: get_meeting
 SELECT * FROM meetings WHERE id = :id;
