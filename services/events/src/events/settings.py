@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -17,6 +18,7 @@ MIN_LINK_SECRET_LENGTH = 32
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="EVENTS_", extra="ignore")
+    published_secrets: ClassVar[tuple[str, ...]] = (DEVELOPMENT_LINK_SECRET,)
 
     service_name: str = "events"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/events"

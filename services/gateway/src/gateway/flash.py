@@ -44,6 +44,7 @@ MESSAGES = {
     "dead_letter_replayed": N_("Meddelandet är hanterat nu."),
     "dead_letter_not_handled": N_("Det gick inte den här gången heller. Se skälet i listan."),
     "dead_letter_discarded": N_("Meddelandet är kastat."),
+    "bounce_cleared": N_("Spärren är borttagen. Adressen får e-post igen."),
 }
 
 

@@ -343,6 +343,8 @@ def test_an_administrator_lets_mail_go_again_to_an_address_that_bounced(
     assert len(_audited(gateway_settings, "POST /notify/v1/bounced-addresses/clear")) == before + 1
     after = admin.get(detail_path)
     assert "Adressen studsade" not in _text(after) and form not in after.text
+    assert "Spärren är borttagen. Adressen får e-post igen." in _text(after)
+    assert "Sparat." not in _text(after)
 
     # A second click (an old page): notify's reason is shown, nothing else happens.
     again = admin.post(f"{detail_path}/clear-bounce", data={"csrf_token": token})

@@ -5,12 +5,12 @@ from __future__ import annotations
 import ipaddress
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from backbone.settings import ServiceSettings
+from backbone.settings import ServiceSettings, refuse_published_secret
 from notify.webhooks.sealing import SecretBox, parse_keys
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -40,6 +40,13 @@ def is_local_host(host: str) -> bool:
 
 class Settings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore")
+
+    # Refused outside development wherever a secret is given (ServiceSettings, and the key file here).
+    published_secrets: ClassVar[tuple[str, ...]] = (
+        DEVELOPMENT_LINK_SECRET,
+        DEVELOPMENT_BOUNCE_TOKEN,
+        DEVELOPMENT_WEBHOOK_KEYS.partition(":")[2],
+    )
 
     service_name: str = "notify"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/notify"
@@ -163,12 +170,17 @@ class Settings(ServiceSettings):
             )
         if self.webhooks_secret_keys_file is not None:
             try:
-                return parse_keys(self.webhooks_secret_keys_file.read_text())
+                text = self.webhooks_secret_keys_file.read_text()
             except OSError as exc:
                 raise ValueError(
                     f"{self.env_name('webhooks_secret_keys_file')}: cannot read {exc.filename}: "
                     f"{exc.strerror}."
                 ) from None
+            if not self.development:
+                refuse_published_secret(
+                    text, setting=self.env_name("webhooks_secret_keys_file"), published=self.published_secrets
+                )
+            return parse_keys(text)
         if self.webhooks_secret_keys is not None:
             return parse_keys(self.webhooks_secret_keys.get_secret_value())
         if not self.development:

@@ -149,4 +149,4 @@ async def clear_bounce(
     )
     if not outcome.ok:
         return refused(request, outcome)
-    return flash.redirect(f"/deliveries/{email_id}", "saved")
+    return flash.redirect(f"/deliveries/{email_id}", "bounce_cleared")

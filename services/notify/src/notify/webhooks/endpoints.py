@@ -16,12 +16,15 @@ from typing import Any
 import asyncpg
 
 from backbone.errors import NotFound, RuleError
+from backbone.logs import get_logger
 from backbone.paging import fetch_page
 from notify.webhooks import topics as topic_table
 from notify.webhooks.guard import Resolve, check_url
-from notify.webhooks.sealing import SecretBox
+from notify.webhooks.sealing import SECRETS_UNOPENED, SealingKeyProblem, SecretBox
 from notify.webhooks.signing import new_secret
 from notify.webhooks.store import q
+
+log = get_logger(__name__)
 
 MAX_URL_LENGTH = 2000
 MAX_DESCRIPTION_LENGTH = 500
@@ -213,11 +216,32 @@ async def remove(*, conn: asyncpg.Connection, endpoint_id: uuid.UUID, scope: uui
 
 
 def signing_secrets(row: Any, now: datetime, *, endpoint_id: uuid.UUID, box: SecretBox) -> list[str]:
-    """The secrets that sign a message sent at `now`: the current one, and during a rotation the old one."""
-    secrets = [box.open(row["secret"], endpoint_id=endpoint_id)]
+    """The secrets that sign a message sent at `now`: the current one, and during a rotation the old one.
+
+    One of the two that does not open is counted and logged, and the other signs alone; when none
+    opens, the first `SealingKeyProblem` is raised (the caller counts that one).
+    """
+    stored = [row["secret"]]
     until = row["previous_secret_until"]
     if row["previous_secret"] and until is not None and now < until:
-        secrets.append(box.open(row["previous_secret"], endpoint_id=endpoint_id))
+        stored.append(row["previous_secret"])
+    secrets: list[str] = []
+    problems: list[SealingKeyProblem] = []
+    for sealed in stored:
+        try:
+            secrets.append(box.open(sealed, endpoint_id=endpoint_id))
+        except SealingKeyProblem as unopened:
+            problems.append(unopened)
+    if not secrets:
+        raise problems[0]
+    for problem in problems:
+        SECRETS_UNOPENED.inc()
+        log.error(
+            "webhook secret cannot be opened: signing without it",
+            endpoint_id=str(endpoint_id),
+            key=problem.key_id,
+            problem=str(problem),
+        )
     return secrets
 
 

@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from prometheus_client import REGISTRY
 from standardwebhooks.webhooks import Webhook
+from structlog.testing import capture_logs
 
-from notify.webhooks import fanout
+from notify.webhooks import endpoints, fanout
 from notify.webhooks.delivery import FAILING_REASON, WebhookDeliverer
 from notify.webhooks.schedule import RETRY_SECONDS
 from notify.webhooks.sealing import parse_keys
@@ -108,3 +109,39 @@ async def test_an_endpoint_whose_secret_never_opens_is_disabled_after_five_days(
     assert row["disabled_at"] is not None and row["disabled_at"] - row["failing_since"] >= timedelta(days=5)
     assert [e["recipient"] for e in emails] == ["it@bryggan.example.se"]
     assert receiver.got == []
+
+
+async def test_a_previous_secret_that_does_not_open_leaves_the_current_one_to_sign_alone(
+    pool, settings, clock, resolver, receiver: Receiver
+) -> None:
+    endpoint = await add_endpoint(pool, resolver, url=f"http://receiver.test:{receiver.port}/in")
+    async with pool.acquire() as conn:
+        rotated = await endpoints.rotate_secret(
+            conn=conn,
+            endpoint_id=endpoint["id"],
+            scope=None,
+            now=clock.now,
+            overlap=timedelta(hours=24),
+            box=settings.webhook_secret_box,
+        )
+        # The rotated-out secret, still in its overlap, under a key this deployment no longer lists.
+        await conn.execute(
+            "UPDATE webhook_endpoints SET previous_secret = $2 WHERE id = $1",
+            endpoint["id"],
+            GONE_BOX.seal(endpoint["secret"], endpoint_id=endpoint["id"]),
+        )
+    await publish(pool)
+    before = unopened_count()
+    worker = deliverer(pool, settings, clock, resolver)
+    with capture_logs() as logs:
+        async with worker.session() as session:
+            assert await worker.deliver_due(session) == 1
+
+    [got] = receiver.got
+    assert len(got.headers["webhook-signature"].split(" ")) == 1
+    Webhook(rotated["secret"]).verify(got.body, got.headers)
+    [sent] = await messages_of(pool, endpoint["id"])
+    assert (sent["status"], sent["attempts"]) == ("succeeded", 1)
+    assert unopened_count() == before + 1
+    [logged] = [entry for entry in logs if entry["log_level"] == "error"]
+    assert (logged["endpoint_id"], logged["key"]) == (str(endpoint["id"]), "gone")
