@@ -83,101 +83,119 @@ LEFT JOIN busy b ON b.volunteer_id = p.id;
 --   part 'totals':   how many are ranked (rank) and excluded on the list paged (count).
 -- Requirements come as :keys/:expires in the order of Need.requirements, and the request's local
 -- day, weekday and clock times as Python computes them in the service's zone, so the two agree.
-WITH members AS MATERIALIZED (
-    SELECT v.id, v.name, v.status, m.status AS membership, v.languages, v.areas, v.client_units
+-- What is known about each person is read as one stream of facts (membership, consent, recent
+-- assignments, qualifications, weekly slots, absences, clashes, offers), each fact setting only
+-- its own columns, and folded by one aggregate per person: a person costs the rows they have, not
+-- one hash join per kind of fact (the judged list of 5,000 was most of a match's time before).
+-- Only the excluded get their codes as text.
+WITH required AS (
+    SELECT r.key, r.expires, r.at, 1 << r.at::integer AS bit
+    FROM unnest(:keys::text[], :expires::boolean[]) WITH ORDINALITY AS r (key, expires, at)
+), facts AS (
+    -- flags (bits, bit_or per person): 1 member, 2 volunteer paused, 4 erased, 8 applied, 16 pool paused, 32 left,
+    --        64 client of unit, 128 language, 256 area,
+    --        512 consents, 1024 assigned here, 2048 busy, 4096 keeps a pattern, 8192 a slot fits,
+    --        16384 extra time, 32768 away, offer: 65536 sent, 131072 declined, 262144 expired, 524288 other.
+    SELECT m.volunteer_id AS id, v.name,
+           1 | CASE v.status WHEN 'active' THEN 0 WHEN 'paused' THEN 2 ELSE 4 END
+             | CASE m.status WHEN 'active' THEN 0 WHEN 'applied' THEN 8 WHEN 'paused' THEN 16 ELSE 32 END
+             | CASE WHEN :unit::text IS NOT NULL AND :unit = ANY(v.client_units) THEN 64 ELSE 0 END
+             | CASE WHEN :language::text IS NOT NULL AND NOT (:language = ANY(v.languages)) THEN 128 ELSE 0 END
+             | CASE WHEN :area::text IS NOT NULL AND cardinality(v.areas) > 0 AND NOT (:area = ANY(v.areas))
+                    THEN 256 ELSE 0 END AS flags,
+           NULL::integer AS recent, NULL::integer AS this_month, NULL::timestamptz AS last_at,
+           NULL::integer AS recorded, NULL::integer AS done, NULL::integer AS dated, NULL::integer AS met
     FROM pool_memberships m
     JOIN volunteers v ON v.id = m.volunteer_id
     WHERE m.pool_id = :pool_id AND m.status <> 'left' AND v.status <> 'erased'
-), counts AS (
-    -- The window (or the month, if it starts earlier) of the pool's assignments, not the year: who
-    -- has one there has their last one there too. Covered by assignments_fairness (migration 0013).
-    SELECT a.volunteer_id,
-           count(*) FILTER (WHERE a.starts_at >= :window_starts) AS recent,
-           count(*) FILTER (WHERE a.starts_at >= :month_starts AND a.starts_at < :month_ends) AS this_month,
-           max(a.starts_at) AS last_assigned_at
+    UNION ALL
+    SELECT c.volunteer_id, NULL, 512, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM consents c WHERE c.purpose = :purpose AND c.withdrawn_at IS NULL
+    UNION ALL
+    SELECT a.volunteer_id, NULL, NULL, (a.starts_at >= :window_starts)::integer,
+           (a.starts_at >= :month_starts AND a.starts_at < :month_ends)::integer, a.starts_at,
+           NULL, NULL, NULL, NULL
     FROM assignments a
     WHERE a.pool_id = :pool_id AND a.starts_at >= least(:window_starts, :month_starts)
       AND a.status <> 'cancelled' AND a.request_id <> :request_id
-    GROUP BY a.volunteer_id
-), required AS (
-    SELECT r.key, r.expires, r.at, 1 << r.at::integer AS bit
-    FROM unnest(:keys::text[], :expires::boolean[]) WITH ORDINALITY AS r (key, expires, at)
-), held AS (
-    -- Per person one bit per requirement (1 << its position) in each of: has a record of it, one
-    -- done by the request's day, one of those with an expiry date, one that meets it.
-    SELECT q.volunteer_id,
-           bit_or(r.bit) AS recorded,
-           bit_or(r.bit) FILTER (WHERE q.completed_on <= :day) AS done,
-           bit_or(r.bit) FILTER (WHERE q.completed_on <= :day AND q.expires_on IS NOT NULL) AS dated,
-           bit_or(r.bit) FILTER (
-               WHERE q.completed_on <= :day AND coalesce(q.expires_on >= :last_day, NOT r.expires)) AS met
-    FROM qualifications q
-    JOIN required r ON r.key = q.key
-    GROUP BY q.volunteer_id
-), exceptions AS (
-    SELECT e.volunteer_id,
-           bool_or(e.available AND e.starts_at <= :starts_at AND :ends_at <= e.ends_at) AS extra,
-           bool_or(NOT e.available) AS away
+    UNION ALL
+    SELECT q.volunteer_id, NULL, NULL, NULL, NULL, NULL, r.bit,
+           CASE WHEN q.completed_on <= :day THEN r.bit END,
+           CASE WHEN q.completed_on <= :day AND q.expires_on IS NOT NULL THEN r.bit END,
+           CASE WHEN q.completed_on <= :day AND coalesce(q.expires_on >= :last_day, NOT r.expires) THEN r.bit END
+    FROM qualifications q JOIN required r ON r.key = q.key
+    UNION ALL
+    SELECT w.volunteer_id, NULL,
+           CASE WHEN w.weekday = :weekday AND :same_day AND w.starts <= :local_starts AND :local_ends <= w.ends
+                THEN 4096 | 8192 ELSE 4096 END,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM availability_weekly w
+    UNION ALL
+    SELECT e.volunteer_id, NULL,
+           CASE WHEN NOT e.available THEN 32768
+                WHEN e.starts_at <= :starts_at AND :ends_at <= e.ends_at THEN 16384 ELSE 0 END,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM availability_exceptions e
     WHERE tstzrange(e.starts_at, e.ends_at) && tstzrange(:starts_at, :ends_at)
-    GROUP BY e.volunteer_id
-), pattern AS (
-    -- Everyone with a weekly pattern, and whether one of its slots holds the request.
-    SELECT w.volunteer_id,
-           bool_or(w.weekday = :weekday AND :same_day AND w.starts <= :local_starts AND :local_ends <= w.ends) AS fits
-    FROM availability_weekly w
-    GROUP BY w.volunteer_id
-), busy AS (
-    SELECT DISTINCT a.volunteer_id
+    UNION ALL
+    SELECT a.volunteer_id, NULL, CASE WHEN a.request_id = :request_id THEN 1024 ELSE 2048 END,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM assignments a
-    WHERE a.status <> 'cancelled' AND a.request_id <> :request_id
-      AND tstzrange(a.starts_at, a.ends_at) && tstzrange(:starts_at, :ends_at)
-), here AS (
-    SELECT DISTINCT h.volunteer_id FROM assignments h
-    WHERE h.request_id = :request_id AND h.status <> 'cancelled'
-), offered AS (
-    SELECT o.volunteer_id, o.status FROM offers o WHERE o.request_id = :request_id
+    WHERE a.status <> 'cancelled'
+      AND (a.request_id = :request_id OR tstzrange(a.starts_at, a.ends_at) && tstzrange(:starts_at, :ends_at))
+    UNION ALL
+    SELECT o.volunteer_id, NULL,
+           CASE o.status WHEN 'sent' THEN 65536 WHEN 'declined' THEN 131072 WHEN 'expired' THEN 262144
+                         ELSE 524288 END,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM offers o WHERE o.request_id = :request_id
+), people AS (
+    SELECT f.id, max(f.name) AS name, bit_or(f.flags) AS flags,
+           coalesce(sum(f.recent), 0)::integer AS recent, coalesce(sum(f.this_month), 0)::integer AS this_month,
+           max(f.last_at) AS last_assigned_at,
+           coalesce(bit_or(f.recorded), 0) AS recorded, coalesce(bit_or(f.done), 0) AS done,
+           coalesce(bit_or(f.dated), 0) AS dated, coalesce(bit_or(f.met), 0) AS met
+    FROM facts f
+    GROUP BY f.id
+    HAVING bit_or(f.flags) & 1 = 1
 ), judged AS MATERIALIZED (
-    -- The codes in the order matching.reasons gives them.
-    SELECT p.id, p.name, coalesce(s.recent, 0)::integer AS recent,
-           coalesce(s.this_month, 0)::integer AS this_month, s.last_assigned_at,
+    SELECT p.id, p.name, p.recent, p.this_month, p.last_assigned_at, p.flags, p.recorded, p.done, p.dated,
+           p.met,
+           p.flags & (2 | 4 | 8 | 16 | 32 | 64 | 128 | 256 | 1024 | 2048 | 983040) <> 0 OR p.flags & 512 = 0
+           OR p.met <> :all_met OR p.this_month >= :monthly_cap
+           OR (p.flags & 16384 = 0 AND (p.flags & 32768 <> 0 OR p.flags & 12288 = 4096)) AS excluded
+    FROM people p
+), coded AS (
+    -- The codes in the order matching.reasons gives them, for the excluded only.
+    SELECT j.id, j.name, j.recent, j.this_month, j.last_assigned_at,
            array_remove(ARRAY[
-               CASE p.status WHEN 'active' THEN NULL WHEN 'paused' THEN 'volunteer_paused' ELSE 'volunteer_erased' END,
-               CASE p.membership WHEN 'active' THEN NULL WHEN 'applied' THEN 'pool_applied'
-                                 WHEN 'paused' THEN 'pool_paused' ELSE 'pool_left' END,
-               CASE WHEN c.volunteer_id IS NULL THEN 'no_consent' END,
-               CASE WHEN here.volunteer_id IS NOT NULL THEN 'assigned_here'
-                    WHEN o.status = 'sent' THEN 'offer_waiting'
-                    WHEN o.status = 'declined' THEN 'offer_declined'
-                    WHEN o.status = 'expired' THEN 'offer_expired'
-                    WHEN o.status IS NOT NULL THEN 'offer_answered' END
+               CASE WHEN j.flags & 2 <> 0 THEN 'volunteer_paused' WHEN j.flags & 4 <> 0 THEN 'volunteer_erased' END,
+               CASE WHEN j.flags & 8 <> 0 THEN 'pool_applied' WHEN j.flags & 16 <> 0 THEN 'pool_paused'
+                    WHEN j.flags & 32 <> 0 THEN 'pool_left' END,
+               CASE WHEN j.flags & 512 = 0 THEN 'no_consent' END,
+               CASE WHEN j.flags & 1024 <> 0 THEN 'assigned_here'
+                    WHEN j.flags & 65536 <> 0 THEN 'offer_waiting'
+                    WHEN j.flags & 131072 <> 0 THEN 'offer_declined'
+                    WHEN j.flags & 262144 <> 0 THEN 'offer_expired'
+                    WHEN j.flags & 524288 <> 0 THEN 'offer_answered' END
            ], NULL)
-           || CASE WHEN coalesce(h.met, 0) = :all_met THEN '{}'::text[] ELSE ARRAY(
-                  SELECT CASE WHEN coalesce(h.recorded, 0) & r.bit = 0 THEN 'requirement_missing'
-                              WHEN coalesce(h.done, 0) & r.bit = 0 THEN 'requirement_later'
-                              WHEN coalesce(h.dated, 0) & r.bit = 0 THEN 'requirement_undated'
+           || CASE WHEN j.met = :all_met THEN '{}'::text[] ELSE ARRAY(
+                  SELECT CASE WHEN j.recorded & r.bit = 0 THEN 'requirement_missing'
+                              WHEN j.done & r.bit = 0 THEN 'requirement_later'
+                              WHEN j.dated & r.bit = 0 THEN 'requirement_undated'
                               ELSE 'requirement_expired' END || ':' || r.key
-                  FROM required r WHERE coalesce(h.met, 0) & r.bit = 0 ORDER BY r.at) END
+                  FROM required r WHERE j.met & r.bit = 0 ORDER BY r.at) END
            || array_remove(ARRAY[
-               CASE WHEN :unit::text IS NOT NULL AND :unit = ANY(p.client_units) THEN 'client_of_unit' END,
-               CASE WHEN :language::text IS NOT NULL AND NOT (:language = ANY(p.languages)) THEN 'language' END,
-               CASE WHEN :area::text IS NOT NULL AND cardinality(p.areas) > 0 AND NOT (:area = ANY(p.areas))
-                    THEN 'area' END,
-               CASE WHEN x.extra THEN NULL WHEN x.away THEN 'away'
-                    WHEN w.volunteer_id IS NULL OR w.fits THEN NULL ELSE 'not_available' END,
-               CASE WHEN b.volunteer_id IS NOT NULL THEN 'busy' END,
-               CASE WHEN coalesce(s.this_month, 0) >= :monthly_cap THEN 'monthly_cap' END
+               CASE WHEN j.flags & 64 <> 0 THEN 'client_of_unit' END,
+               CASE WHEN j.flags & 128 <> 0 THEN 'language' END,
+               CASE WHEN j.flags & 256 <> 0 THEN 'area' END,
+               CASE WHEN j.flags & 16384 <> 0 THEN NULL WHEN j.flags & 32768 <> 0 THEN 'away'
+                    WHEN j.flags & 12288 = 4096 THEN 'not_available' END,
+               CASE WHEN j.flags & 2048 <> 0 THEN 'busy' END,
+               CASE WHEN j.this_month >= :monthly_cap THEN 'monthly_cap' END
            ], NULL) AS codes
-    FROM members p
-    -- One standing consent per purpose at most (consents_standing), so the join adds no rows.
-    LEFT JOIN consents c ON c.volunteer_id = p.id AND c.purpose = :purpose AND c.withdrawn_at IS NULL
-    LEFT JOIN counts s ON s.volunteer_id = p.id
-    LEFT JOIN offered o ON o.volunteer_id = p.id
-    LEFT JOIN here ON here.volunteer_id = p.id
-    LEFT JOIN held h ON h.volunteer_id = p.id
-    LEFT JOIN exceptions x ON x.volunteer_id = p.id
-    LEFT JOIN pattern w ON w.volunteer_id = p.id
-    LEFT JOIN busy b ON b.volunteer_id = p.id
+    FROM judged j
+    WHERE j.excluded
 ), ranked AS (
     SELECT j.id, j.name, j.recent, j.this_month, coalesce(j.last_assigned_at, earlier.at) AS last_assigned_at,
            row_number() OVER (ORDER BY j.recent, coalesce(j.last_assigned_at, earlier.at) NULLS FIRST,
@@ -190,11 +208,11 @@ WITH members AS MATERIALIZED (
           AND a.starts_at >= :history_starts AND a.starts_at < least(:window_starts, :month_starts)
           AND a.status <> 'cancelled' AND a.request_id <> :request_id
     ) earlier ON true
-    WHERE cardinality(j.codes) = 0
+    WHERE NOT j.excluded
 ), listed AS (
     SELECT j.*, row_number() OVER (ORDER BY j.name COLLATE "C", j.id) AS at
-    FROM judged j
-    WHERE cardinality(j.codes) > 0 AND (:reason::text IS NULL OR :reason = ANY(j.codes))
+    FROM coded j
+    WHERE (:reason::text IS NULL OR :reason = ANY(j.codes))
 ), shown AS (
     SELECT * FROM listed
     WHERE at > :excluded_offset AND (:excluded_limit::integer IS NULL OR at <= :excluded_offset + :excluded_limit)
@@ -234,7 +252,7 @@ LEFT JOIN LATERAL (
 ) b ON true
 UNION ALL
 SELECT 'reason', NULL, NULL, code, NULL, NULL, NULL, NULL, count(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM judged j, unnest(j.codes) AS code
+FROM coded j, unnest(j.codes) AS code
 GROUP BY code
 UNION ALL
 SELECT 'totals', (SELECT count(*) FROM ranked), NULL, NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM listed),
