@@ -30,6 +30,7 @@ from backbone.logs import configure_logging
 from bench import (
     ceilings,
     event_pages,
+    event_registrations,
     fee_report,
     notify_cpu,
     notify_fanout,
@@ -128,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         services=(ServiceSpec("meetings", free_port()), ServiceSpec("events", free_port()),
                   ServiceSpec("volunteers", free_port()), ServiceSpec("notify", free_port()),
                   ServiceSpec("gateway", free_port())),
-        extra_env=dict(item.split("=", 1) for item in args.env),
+        # The registration bench's clients are visitors of their own, each with its own address: the
+        # gateway believes their X-Forwarded-For as it would its proxy's (bench/event_registrations.py).
+        extra_env={"GATEWAY_TRUSTED_PROXIES": "127.0.0.1/32",
+                   **dict(item.split("=", 1) for item in args.env)},
         durable_postgres=True,
     )
     try:
@@ -184,9 +188,9 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
         print(table(only_volunteers))
         return _finish(only_volunteers, args, {"volunteers": about_volunteers})
     if args.only == "events":
-        only_events, about_events = await measure_event_pages(stack, args)
+        only_events, about_events = await measure_events(stack, args)
         print(table(only_events))
-        return _finish(only_events, args, {"events": about_events})
+        return _finish(only_events, args, about_events)
     if args.only == "fanout":
         only_fanout, about_fanout = await measure_fanout(stack, args)
         print(table(only_fanout))
@@ -216,6 +220,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
     fee_details: dict[str, object] = {}
     webhook_details: dict[str, object] = {}
     volunteer_details: dict[str, object] = {}
+    event_details: dict[str, object] = {}
     if args.only != "pipeline":
         page_figures, page_details = await measure_pages(stack, args)
         figures += page_figures
@@ -225,6 +230,8 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
         figures += webhook_figures
         volunteer_figures, volunteer_details = await measure_volunteers(stack)
         figures += volunteer_figures
+        event_figures, event_details = await measure_events(stack, args)
+        figures += event_figures
 
     def headers() -> dict[str, str]:
         return stack.system_headers("meetings")
@@ -310,6 +317,7 @@ async def measure(stack: Stack, args: argparse.Namespace) -> int:
         "webhooks": webhook_details,
         "volunteers": volunteer_details,
         "fanout": fanout_details,
+        **event_details,
     }
     path.with_name(path.stem + "-details.json").write_text(json.dumps(details, indent=2) + "\n")
     print(f"\nWrote {path}.")
@@ -331,6 +339,33 @@ async def measure_volunteers(stack: Stack) -> tuple[list[Figure], dict[str, obje
     print(f"Seeding a volunteers database ({volume.volunteers:,} volunteers, 50,000 assignments), matching "
           f"{volume.runs} times and answering {volume.clicks} offers at once ...", flush=True)
     return await volunteer_bench.measure(stack.postgres.dsn(volunteer_bench.DATABASE), volume)
+
+
+async def measure_events(stack: Stack, args: argparse.Namespace) -> tuple[list[Figure], dict[str, object]]:
+    """Issue 9: the event page and the feed, then the public registrations; details under "events"
+    and "event_registrations"."""
+    page_figures, page_details = await measure_event_pages(stack, args)
+    registration_figures, registration_details = await measure_event_registrations(stack, args)
+    return page_figures + registration_figures, {"events": page_details,
+                                                 "event_registrations": registration_details}
+
+
+async def measure_event_registrations(
+    stack: Stack, args: argparse.Namespace
+) -> tuple[list[Figure], dict[str, object]]:
+    """Issue 9: 1,000 registrations at once for 100 places, and 200 in a row, through the gateway's
+    public form (bench/event_registrations.py)."""
+    print(f"Registering {event_registrations.CONCURRENT:,} visitors at once for {event_registrations.PLACES} "
+          f"places, then {event_registrations.SEQUENTIAL} one after another ...", flush=True)
+    return await event_registrations.measure(
+        events_url=stack.url("events"),
+        gateway_url=stack.url("gateway"),
+        sign=lambda: stack.system_headers("events"),
+        events_dsn=stack.postgres.dsn("events"),
+        ceiling_dsn=stack.postgres.dsn(event_registrations.CEILING_DATABASE),
+        ceiling_seconds=args.ceiling_seconds,
+        processes={k: v for k, v in _processes(stack).items() if k in ("gateway", "events", "postgres")},
+    )
 
 
 async def measure_event_pages(

@@ -7,6 +7,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -227,3 +228,50 @@ def test_a_representative_makes_the_secret_calendar_link_and_a_new_one_ends_the_
     assert second != first
     assert httpx.get(first).status_code == 404
     assert httpx.get(second).status_code == 200
+
+
+def test_staff_check_people_in_at_the_door_on_a_phone_and_export_the_list(
+    browser: Browser, stack: Stack, make_account: Callable[..., Account]
+) -> None:
+    """The door: staff on a phone find a registered person by part of the name, check them in once,
+    add a walk-in; then the export page and its file. Each page passes axe."""
+    event = _published_event(stack)
+    with httpx.Client(base_url=stack.url("events"), headers=stack.system_headers("events")) as events:
+        for name in ("Birgitta Holm", "Ahmed Karimi"):
+            made = events.post(f"/v1/events/{event['id']}/registrations",
+                               json={"name": name, "email": f"{uuid.uuid4().hex[:8]}@example.se"})
+            assert made.status_code == 201, made.text
+    ctx = browser.new_context(
+        base_url=stack.url("gateway"), viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+    )
+    ctx.set_default_timeout(15_000)
+    try:
+        ui = AccessiblePage(ctx.new_page())
+        ui.sign_in(make_account("staff"))
+        page = ui.page
+        ui.goto(f"/events/{event['id']}/check-in")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.get_by_label("Sök på namn").fill("holm")
+        page.get_by_role("button", name="Sök", exact=True).click()
+        people = page.get_by_role("region", name="De som har plats")
+        expect(people).to_contain_text("Birgitta Holm")
+        expect(people).not_to_contain_text("Ahmed Karimi")
+        ui.check()
+        page.get_by_role("button", name="Checka in Birgitta Holm").click()
+        expect(page.locator("main")).to_contain_text("Incheckad")
+        ui.check()
+        page.get_by_label("Namn", exact=True).fill("Gunnel Ström")
+        page.get_by_role("button", name="Lägg till och checka in").click()
+        expect(page.locator("main")).to_contain_text("Gunnel Ström")
+        ui.check()
+        ui.goto(f"/events/{event['id']}/export")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Ladda ner anmälningarna (CSV)").click()
+        csv = Path(download.value.path()).read_text(encoding="utf-8-sig")
+        assert "Birgitta Holm" in csv and "Ahmed Karimi" in csv and "Gunnel Ström" in csv
+    finally:
+        ctx.close()
+    with httpx.Client(base_url=stack.url("events"), headers=stack.system_headers("events")) as events:
+        rows = events.get(f"/v1/events/{event['id']}/registrations").json()["items"]
+    checked = {r["name"]: r["checked_in_at"] is not None for r in rows}
+    assert checked == {"Birgitta Holm": True, "Ahmed Karimi": False, "Gunnel Ström": True}

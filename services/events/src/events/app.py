@@ -24,6 +24,7 @@ from events.feed_cache import FeedCache
 from events.feed_tokens import MalformedFeedToken
 from events.links import Signer
 from events.model import InvalidLink
+from events.registration_desk import RegistrationDesk
 from events.settings import Settings
 
 log = get_logger(__name__)
@@ -87,6 +88,10 @@ def create_app(settings: Settings) -> FastAPI:
     install_platform(app, runtime, conditional_gets=True)
     install_rule_errors(app)
     app.state.signer = signer
+    app.state.registration_desk = RegistrationDesk(
+        lambda: runtime.pool,
+        lambda: registrations.Context(signer=signer, zone=settings.zone, now=datetime.now(UTC)),
+    )
     # Keys the feeds' own ETags (events.api.feeds), made once per process like the platform's.
     app.state.feed_key = secrets.token_bytes(32)
     app.state.feed_cache = FeedCache(max_bytes=settings.feed_cache_megabytes * 2**20)

@@ -36,11 +36,13 @@ class Kept:
     validators: Validators
     body: bytes | None = None
     size: int = field(default=0)
+    # Whose secret link it was read through (`forget`); None for a public feed.
+    owner: Hashable | None = None
 
 
 class FeedCache:
     """One kept feed per address, at most `max_bytes` of them, the least recently asked for dropped
-    first (addresses of rotated links fall out that way); and the entries they are written from, for
+    first; a rotated link's feeds at once (`forget`); and the entries they are written from, for
     all of them (an event is in several feeds: all, its organisers', their private ones). Used from
     the event loop only (the feed routes are async), so without a lock."""
 
@@ -58,13 +60,26 @@ class FeedCache:
         self._kept.move_to_end(key)
         return kept
 
-    def put(self, key: Hashable, stamp: Hashable, validators: Validators, body: bytes | None) -> None:
+    def put(
+        self, key: Hashable, stamp: Hashable, validators: Validators, body: bytes | None,
+        owner: Hashable | None = None,
+    ) -> None:
         size = _VALIDATOR_BYTES + (len(body) if body is not None else 0)
-        kept = Kept(stamp=stamp, validators=validators, body=body, size=size)
+        kept = Kept(stamp=stamp, validators=validators, body=body, size=size, owner=owner)
         self._drop(key)
         self._kept[key] = kept
         self._bytes += kept.size
         self._shrink()
+
+    def holds(self, key: Hashable) -> bool:
+        return key in self._kept
+
+    def forget(self, owner: Hashable) -> None:
+        """Drop the feeds read through `owner`'s secret link: once it is rotated, nothing of the old
+        link's feed stays in this process (other processes refuse the old link too, and drop their
+        copy as it ages out)."""
+        for key in [key for key, kept in self._kept.items() if kept.owner == owner]:
+            self._drop(key)
 
     def _drop(self, key: Hashable) -> None:
         old = self._kept.pop(key, None)

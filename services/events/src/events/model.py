@@ -48,20 +48,12 @@ class ExpiredLink(RuleError):
 @dataclass(frozen=True)
 class Viewer:
     """Who reads the staff side's events. Those who manage events see every one; a representative
-    sees what is not a draft and is public or organised by their own organisation (staff and group
-    events of others, and everyone's drafts, are not theirs to see)."""
+    what the rule in the database says (migration 0012, events_representative_sees): no drafts,
+    public events, and their own organisation's that are not for staff only. The same rule makes the
+    organisation's private feed."""
 
     everything: bool
     organisation_id: uuid.UUID | None = None
-
-
-def may_see(event: Mapping[str, Any], viewer: Viewer) -> bool:
-    """The rule of Viewer for one event (sql/events.sql list_events says the same for a list)."""
-    if viewer.everything:
-        return True
-    if event["status"] == "draft":
-        return False
-    return event["audience"] == "public" or viewer.organisation_id in event["organiser_ids"]
 
 
 def filled_honeypot(website: str) -> bool:

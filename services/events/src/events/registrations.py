@@ -7,6 +7,7 @@ transaction that may change it, and no place is given twice or lost.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,7 @@ import asyncpg
 from backbone import paging
 from backbone.errors import NotFound, RuleError
 from backbone.logs import get_logger
-from backbone.outbox import add_event
+from backbone.outbox import add_event, add_events
 from events import contracts as c
 from events import model
 from events.links import Action, Link, Signer
@@ -130,12 +131,8 @@ async def register(
     """Register one person: with a place while there is one and nobody waits, else on the waiting list.
 
     None: the person was registered already, and `duplicates` says not to tell."""
-    async with conn.transaction():
-        event = await _locked_event(conn, event_id)
-        receipt = await _register_locked(
-            conn, event, person, ctx, by=by, public=public, duplicates=duplicates
-        )
-    return receipt
+    return (await register_together(conn=conn, event_id=event_id, people=[person], ctx=ctx, by=by,
+                                    public=public, duplicates=duplicates))[0]
 
 
 async def register_many(
@@ -150,76 +147,114 @@ async def register_many(
 ) -> list[Receipt]:
     """Several people at once (an organisation's members), in the order given, all or none."""
     told = Duplicates(tell=True, within=duplicates_within)
-    async with conn.transaction():
-        event = await _locked_event(conn, event_id)
-        receipts = []
-        for p in people:
-            receipt = await _register_locked(conn, event, p, ctx, by=by, public=public, duplicates=told)
-            assert receipt is not None  # a duplicate is told, so it raised
-            receipts.append(receipt)
-        return receipts
+    receipts = await register_together(conn=conn, event_id=event_id, people=people, ctx=ctx, by=by,
+                                       public=public, duplicates=told)
+    return [r for r in receipts if r is not None]  # a duplicate is told, so it raised
 
 
-async def _register_locked(
-    conn: asyncpg.Connection,
-    event: Row,
-    person: NewRegistration,
-    ctx: Context,
+async def register_together(
     *,
+    conn: asyncpg.Connection,
+    event_id: uuid.UUID,
+    people: list[NewRegistration],
+    ctx: Context,
     by: str | None,
     public: bool,
     duplicates: Duplicates,
-) -> Receipt | None:
-    # The public side does not learn that drafts and staff events exist.
-    if public and (event["audience"] != "public" or event["status"] == "draft"):
-        raise NotFound(f"Det finns inget evenemang med id {event['id']}.")
-    model.check_registration_open(model.Window.of(event), ctx.now, ctx.zone)
-    phone_key = model.phone_key(person.phone)
-    twin = await q.active_registration_with_contact.fetchrow(
-        conn, event_id=event["id"], email=person.email, phone_key=phone_key, organisation_id=duplicates.within
-    )
-    if twin is not None and not duplicates.tell:
-        return None
-    if twin is not None:
-        where = "på väntelistan" if twin["status"] == "waiting" else "anmäld"
-        raise RuleError(
-            f"{person.name} är redan {where} med den e-postadressen eller det telefonnumret. "
-            "Vill du avboka, använd länken i bekräftelsen."
-        )
-    counts = await _counts(conn, event["id"])
-    left = model.places_left(event["capacity"], holding(counts))
-    status = "registered" if (left is None or left > 0) and not counts.get("waiting") else "waiting"
-    # Questions the event does not ask are not stored: the least personal data that does the job.
-    reg = dict(
-        await q.insert_registration.fetchrow(
+) -> list[Receipt | None]:
+    """Register `people` in the order given, in one transaction under the event's lock, with the same
+    rules as one by one: a place while there is one and nobody waits, else the waiting list; the same
+    address or number twice (already registered, or earlier in `people`) is one registration.
+
+    A receipt per person, None for a duplicate that `duplicates` says not to tell (else it raises, and
+    nobody is registered). However many people, a handful of statements and one commit: registrations
+    that arrive together (registration_desk) share the commit, the slow part of each."""
+    async with conn.transaction():
+        event = await _locked_event(conn, event_id)
+        # The public side does not learn that drafts and staff events exist.
+        if public and (event["audience"] != "public" or event["status"] == "draft"):
+            raise NotFound(f"Det finns inget evenemang med id {event['id']}.")
+        model.check_registration_open(model.Window.of(event), ctx.now, ctx.zone)
+        keys = [(p.email.lower() if p.email else None, model.phone_key(p.phone)) for p in people]
+        known = await q.active_contacts_among.fetch(
             conn,
-            id=uuid.uuid4(),
             event_id=event["id"],
-            name=person.name,
-            email=person.email,
-            phone=person.phone,
-            phone_key=phone_key,
-            organisation_id=person.organisation_id,
-            accessibility=sorted(set(person.accessibility)) if event["asks_accessibility"] else [],
-            food=person.food if event["asks_food"] else None,
-            status=status,
-            registered_by=by,
+            emails=[e for e, _ in keys if e],
+            phone_keys=[k for _, k in keys if k],
+            organisation_id=duplicates.within,
         )
-    )
-    token = cancel_token(event, reg, ctx)
-    await add_event(
-        conn,
-        c.REGISTRATION_CREATED,
-        c.RegistrationCreatedV1(
-            **about(event, reg, ctx),
-            **version_of(event),
-            status=status,
-            organisation_id=str(reg["organisation_id"]) if reg["organisation_id"] else None,
-            cancel_token=token,
-        ),
-        aggregate_id=str(reg["id"]),
-    )
-    return Receipt(reg, token)
+        emails = {r["email"] for r in known if r["email"]}
+        phones = {r["phone_key"] for r in known if r["phone_key"]}
+        counts = await _counts(conn, event["id"])
+        left = model.places_left(event["capacity"], holding(counts))
+        waiting = counts.get("waiting", 0)
+        rows: list[dict[str, Any] | None] = []
+        for p, (email, phone) in zip(people, keys, strict=True):
+            if (email and email in emails) or (phone and phone in phones):
+                if not duplicates.tell:
+                    rows.append(None)
+                    continue
+                twin = next((t for t in known if (email and t["email"] == email)
+                             or (phone and t["phone_key"] == phone)), None)
+                where = "på väntelistan" if twin is not None and twin["status"] == "waiting" else "anmäld"
+                raise RuleError(
+                    f"{p.name} är redan {where} med den e-postadressen eller det telefonnumret. "
+                    "Vill du avboka, använd länken i bekräftelsen."
+                )
+            # The same person later in `people` is a duplicate of this one.
+            if email:
+                emails.add(email)
+            if phone:
+                phones.add(phone)
+            if (left is None or left > 0) and not waiting:
+                status = "registered"
+                left = None if left is None else left - 1
+            else:
+                status = "waiting"
+                waiting += 1
+            # Questions the event does not ask are not stored: the least personal data that does the job.
+            rows.append({
+                "n": len(rows),
+                "id": str(uuid.uuid4()),
+                "name": p.name,
+                "email": p.email,
+                "phone": p.phone,
+                "phone_key": phone,
+                "organisation_id": str(p.organisation_id) if p.organisation_id else None,
+                "accessibility": sorted(set(p.accessibility)) if event["asks_accessibility"] else [],
+                "food": p.food if event["asks_food"] else None,
+                "status": status,
+            })
+        new = [r for r in rows if r is not None]
+        if not new:
+            return [None] * len(rows)
+        stored = {
+            r["id"]: dict(r)
+            for r in await q.insert_registrations.fetch(
+                conn, event_id=event["id"], people=json.dumps(new), registered_by=by
+            )
+        }
+        receipts: list[Receipt | None] = []
+        announced = []
+        for row in rows:
+            if row is None:
+                receipts.append(None)
+                continue
+            reg = stored[uuid.UUID(row["id"])]
+            token = cancel_token(event, reg, ctx)
+            receipts.append(Receipt(reg, token))
+            announced.append((
+                c.RegistrationCreatedV1(
+                    **about(event, reg, ctx),
+                    **version_of(event),
+                    status=reg["status"],
+                    organisation_id=str(reg["organisation_id"]) if reg["organisation_id"] else None,
+                    cancel_token=token,
+                ),
+                str(reg["id"]),
+            ))
+        await add_events(conn, c.REGISTRATION_CREATED, announced)
+    return receipts
 
 
 async def cancel_by_link(*, conn: asyncpg.Connection, token: str, ctx: Context) -> Row:

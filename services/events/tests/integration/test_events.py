@@ -169,7 +169,7 @@ async def test_visitors_cannot_manage_events(client: Any) -> None:
     await client.call("GET", "/v1/events", as_=("org_representative",), expect=200)
 
 
-async def test_a_representative_sees_public_events_and_their_own_organisations_but_no_drafts(
+async def test_a_representative_sees_public_events_and_their_own_organisations_but_no_drafts_or_staff_events(
     client: Any,
 ) -> None:
     import uuid
@@ -181,16 +181,22 @@ async def test_a_representative_sees_public_events_and_their_own_organisations_b
     own_staff = await published_event(client, audience="staff", organiser_ids=[ours], title="Vår personaldag")
     their_staff = await published_event(client, audience="staff", organiser_ids=[theirs], title="Deras dag")
     public = await published_event(client, organiser_ids=[theirs], title="Öppet hus", capacity=5)
+    own_members = await published_event(
+        client, audience="groups", audience_group_ids=[str(uuid.uuid4())], organiser_ids=[ours],
+        title="Vår grupp",
+    )
     listed = await client.get("/v1/events", **rep)
-    assert sorted(e["title"] for e in listed["items"]) == ["Vår personaldag", "Öppet hus"]
+    # Staff-only is for staff, even when the representative's organisation organises it (the
+    # organisation's private feed follows the same rule, events.feeds).
+    assert sorted(e["title"] for e in listed["items"]) == ["Vår grupp", "Öppet hus"]
     assert listed["total"] == 2
-    for hidden in (own_draft, their_staff):
+    for hidden in (own_draft, own_staff, their_staff):
         await client.call("GET", f"/v1/events/{hidden['id']}", expect=404, **rep)
         await client.call("GET", f"/v1/events/{hidden['id']}/history", expect=404, **rep)
         await client.call("GET", f"/v1/events/{hidden['id']}/registrations/summary", expect=404, **rep)
         await client.call("GET", f"/v1/events/{hidden['id']}/registrations", expect=404, **rep)
         await client.call("GET", f"/v1/events/{hidden['id']}/programme", expect=404, **rep)
-    assert (await client.get(f"/v1/events/{own_staff['id']}", **rep))["title"] == "Vår personaldag"
+    assert (await client.get(f"/v1/events/{own_members['id']}", **rep))["title"] == "Vår grupp"
     url = f"/v1/events/{public['id']}/registrations"
     await client.post(url, person(1), **rep)
     await client.post(url, {**person(2), "organisation_id": theirs})

@@ -71,29 +71,58 @@ async def test_every_table_of_the_service_raises_the_data_version(client: Any) -
         assert await untracked_tables(conn) == [], "track them in a migration: backbone_track_data_version"
 
 
-async def test_a_private_feed_link_shows_all_the_organisations_events_until_it_is_rotated(
+async def test_a_private_feed_link_shows_what_the_organisations_representative_sees_until_it_is_rotated(
     client: Any,
 ) -> None:
     org = uuid.uuid4()
     rep = {"as_": ("org_representative",), "org": org}
     staff_day = await published_event(client, organiser_ids=[str(org)], audience="staff", title="Personaldag")
+    members = await published_event(
+        client, organiser_ids=[str(org)], audience="groups", audience_group_ids=[str(uuid.uuid4())],
+        title="Gruppens dag",
+    )
     public = await published_event(client, organiser_ids=[str(org)], title="Öppet hus")
     link = await client.post(f"/v1/organisations/{org}/feed-token", expect=200, **rep)
     events = await vevents(client, link["ics_path"])
-    assert set(events) == {f"{staff_day['id']}@delaktig.events", f"{public['id']}@delaktig.events"}
-    assert str(events[f"{staff_day['id']}@delaktig.events"]["CLASS"]) == "PRIVATE"
+    # The same rule as the representative's own list of the organisation's events: a staff-only event
+    # is never in it, though the organisation organises it.
+    listed = await client.get("/v1/events", params={"organisation_id": str(org)}, **rep)
+    assert {f"{e['id']}@delaktig.events" for e in listed["items"]} == set(events)
+    assert set(events) == {f"{members['id']}@delaktig.events", f"{public['id']}@delaktig.events"}
+    assert f"{staff_day['id']}@delaktig.events" not in events
+    assert str(events[f"{members['id']}@delaktig.events"]["CLASS"]) == "PRIVATE"
     assert str(events[f"{public['id']}@delaktig.events"]["CLASS"]) == "PUBLIC"
     private = await client.call("GET", link["ics_path"], as_=(), expect=200)
     assert private.headers["Cache-Control"].startswith("private")
     assert (await client.call("GET", ICS, as_=())).headers["Cache-Control"].startswith("public")
     # Not in the public feed.
-    assert f"{staff_day['id']}@delaktig.events" not in await vevents(client)
+    assert f"{members['id']}@delaktig.events" not in await vevents(client)
     rotated = await client.post(f"/v1/organisations/{org}/feed-token", expect=200)  # staff may too
     old = await client.call("GET", link["ics_path"], as_=(), expect=404)
     assert "bytts ut" in old.json()["detail"]
     assert len(await vevents(client, rotated["ics_path"])) == 2
     atom = await client.call("GET", rotated["atom_path"], as_=(), expect=200)
     assert not feedparser.parse(atom.content).bozo
+    assert staff_day["title"].encode() not in atom.content
+
+
+async def test_a_rotated_link_leaves_no_copy_of_its_feed_in_the_process(client: Any) -> None:
+    org, group = uuid.uuid4(), uuid.uuid4()
+    await published_event(
+        client, organiser_ids=[str(org)], audience="groups", audience_group_ids=[str(group)],
+        title="Gruppens dag",
+    )
+    cache = client.app.state.feed_cache
+    own = await client.post(f"/v1/organisations/{org}/feed-token", expect=200)
+    groups = await client.post(f"/v1/groups/{group}/feed-token", expect=200)
+    paths = [own["ics_path"], own["atom_path"], groups["ics_path"], groups["atom_path"]]
+    for path in paths:
+        await client.call("GET", path, as_=(), expect=200)
+    assert all(cache.holds(path) for path in paths)
+    await client.post(f"/v1/organisations/{org}/feed-token", expect=200)
+    assert [cache.holds(path) for path in paths] == [False, False, True, True]
+    await client.post(f"/v1/groups/{group}/feed-token", expect=200)
+    assert not any(cache.holds(path) for path in paths)
 
 
 async def test_a_malformed_feed_token_is_a_400_and_another_organisations_link_is_refused(client: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -385,3 +386,23 @@ async def test_an_offer_round_goes_on_past_an_event_that_fails_and_takes_the_ear
     assert await run_offer_check(client, at=datetime.now(UTC) + timedelta(hours=49)) == 1
     assert [s for _, s in await statuses(client, fine)] == ["cancelled", "expired"]
     assert [s for _, s in await statuses(client, failing)] == ["cancelled", "offered"]
+
+
+async def test_registrations_that_arrive_together_share_their_transactions_and_keep_every_rule(
+    client: Any,
+) -> None:
+    event = await published_event(client, capacity=10)
+    # Twenty people, each sending the form twice at once (a double click): one registration each.
+    twice = [person(n) for n in range(20) for _ in range(2)]
+    await asyncio.gather(*(client.public(register_url(event), p, expect=RECEIVED) for p in twice))
+    rows = await statuses(client, event)
+    assert sorted(n for n, _ in rows) == sorted(f"Person {n}" for n in range(20))
+    assert [s for _, s in rows] == ["registered"] * 10 + ["waiting"] * 10
+    created = await client.outbox("events.registration.created.v1")
+    assert len(created) == 20
+    async with client.pool.acquire() as conn:
+        # Rows written by one transaction share its id (xmin): fewer transactions than people.
+        transactions = await conn.fetchval(
+            "SELECT count(DISTINCT xmin::text) FROM registrations WHERE event_id = $1", uuid.UUID(event["id"])
+        )
+    assert transactions < 20

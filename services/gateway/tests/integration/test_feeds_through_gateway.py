@@ -78,14 +78,18 @@ def test_a_private_feed_by_its_secret_link_and_a_rotated_link_refused(
     gateway_on_events: LiveServer, events_staff: EventsStaff
 ) -> None:
     organisation = str(uuid.uuid4())
-    event = _published(events_staff, organiser_ids=[organisation], audience="staff")
+    event = _published(
+        events_staff, organiser_ids=[organisation], audience="groups", audience_group_ids=[str(uuid.uuid4())]
+    )
+    # Staff-only is for staff: not in the organisation's feed, though it organises the event.
+    _published(events_staff, organiser_ids=[organisation], audience="staff")
     old = events_staff.send("POST", f"/v1/organisations/{organisation}/feed-token", None, expect=200)
     new = events_staff.send("POST", f"/v1/organisations/{organisation}/feed-token", None, expect=200)
     with _visitor(gateway_on_events) as client:
         answer = client.get(f"/feeds/private/{new['token']}/events.ics")
         assert answer.status_code == 200
         assert answer.headers["cache-control"].startswith("private")
-        entry = next(iter(Calendar.from_ical(answer.content).walk("VEVENT")))
+        (entry,) = Calendar.from_ical(answer.content).walk("VEVENT")
         assert str(entry["uid"]) == f"{event['id']}@delaktig.events"
         assert str(entry["class"]) == "PRIVATE"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Literal
@@ -109,10 +109,12 @@ async def _serve(
     name: str,
     page: str,
     *,
-    private: bool = False,
+    owner: Hashable | None = None,
 ) -> Response:
     """`feed`: the query of its events' keys, and its parameters. The feed version is read first (see
-    events.feed_cache): while it stands, the kept validators and bytes answer."""
+    events.feed_cache): while it stands, the kept validators and bytes answer. `owner`: whose secret
+    link this is (a private feed), so that rotating the link drops what is kept of it."""
+    private = owner is not None
     keys_query, params = feed
     settings = request.app.state.runtime.settings
     cache: FeedCache = request.app.state.feed_cache
@@ -139,7 +141,7 @@ async def _serve(
                     body = await _icalendar(conn, keys, about, cache.entries)
                 else:
                     body = await _atom(conn, keys, about)
-        cache.put(path, stamp, validators, body)
+        cache.put(path, stamp, validators, body, owner=owner)
     headers = _headers(validators, settings, private=private)
     if body is None or _not_modified(request, validators):
         return Response(status_code=304, headers=headers)
@@ -196,18 +198,31 @@ async def organisation_events(
 async def private_events(
     kind: FeedKind, token: str, request: Request, conn: ConnDep, _who: Visitor
 ) -> Response:
-    """Every event an organisation organises, whatever the audience, for whoever holds its secret link."""
+    """The events an organisation organises that its representative may see (no staff-only ones: the
+    rule of the representative's own list), for whoever holds its secret link."""
     organisation_id = await feed_tokens.organisation_of(conn=conn, token=token)
     feed = (q.private_feed_event_keys, {"organisation_id": organisation_id})
     name = "Delaktig – organisationens alla evenemang"
-    return await _serve(request, conn, kind, feed, name, "/evenemang", private=True)
+    return await _serve(request, conn, kind, feed, name, "/evenemang", owner=_organisation(organisation_id))
+
+
+def _organisation(organisation_id: uuid.UUID) -> tuple[str, uuid.UUID]:
+    return ("organisation", organisation_id)
+
+
+def _group(group_id: uuid.UUID) -> tuple[str, uuid.UUID]:
+    return ("group", group_id)
 
 
 @tokens_router.post("/{organisation_id}/feed-token", response_model=FeedTokenPublic)
-async def rotate_feed_token(organisation_id: uuid.UUID, conn: ConnDep, who: Registrar) -> FeedTokenPublic:
-    """A new private feed link for the organisation; the old one stops working at once."""
+async def rotate_feed_token(
+    organisation_id: uuid.UUID, request: Request, conn: ConnDep, who: Registrar
+) -> FeedTokenPublic:
+    """A new private feed link for the organisation; the old one stops working at once, and what this
+    process kept of its feed is dropped."""
     organisation_scope(who, organisation_id)  # a representative: their own organisation only
     token = await feed_tokens.rotate(conn=conn, organisation_id=organisation_id, by=who.subject)
+    request.app.state.feed_cache.forget(_organisation(organisation_id))
     return FeedTokenPublic(
         organisation_id=organisation_id,
         token=token,
@@ -224,14 +239,18 @@ async def group_events(
     group_id = await feed_tokens.group_of(conn=conn, token=token)
     feed = (q.group_feed_event_keys, {"group_id": group_id})
     return await _serve(
-        request, conn, kind, feed, "Delaktig – gruppens evenemang", "/evenemang", private=True
+        request, conn, kind, feed, "Delaktig – gruppens evenemang", "/evenemang", owner=_group(group_id)
     )
 
 
 @group_tokens_router.post("/{group_id}/feed-token", response_model=GroupFeedTokenPublic)
-async def rotate_group_feed_token(group_id: uuid.UUID, conn: ConnDep, who: Staff) -> GroupFeedTokenPublic:
-    """A new feed link for a group's members; the old one stops working at once."""
+async def rotate_group_feed_token(
+    group_id: uuid.UUID, request: Request, conn: ConnDep, who: Staff
+) -> GroupFeedTokenPublic:
+    """A new feed link for a group's members; the old one stops working at once, and what this process
+    kept of its feed is dropped."""
     token = await feed_tokens.rotate_group(conn=conn, group_id=group_id, by=who.subject)
+    request.app.state.feed_cache.forget(_group(group_id))
     return GroupFeedTokenPublic(
         group_id=group_id,
         token=token,

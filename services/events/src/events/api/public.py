@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from events import events, model, registrations
 from events.api.deps import ERRORS, ConnDep, ContextDep, Limit, Offset, Visitor
@@ -22,6 +22,7 @@ from events.api.schemas import (
     RegistrationReceived,
     RegistrationState,
 )
+from events.registration_desk import RegistrationDesk
 
 router = APIRouter(prefix="/v1/public", tags=["public"], responses=ERRORS)
 
@@ -65,23 +66,19 @@ RECEIVED = (
     response_model=RegistrationReceived,
 )
 async def register(
-    event_id: uuid.UUID, body: RegistrationCreate, conn: ConnDep, _who: Visitor, ctx: ContextDep
+    event_id: uuid.UUID, body: RegistrationCreate, request: Request, _who: Visitor
 ) -> RegistrationReceived:
     """The same answer whether the person was registered now, was registered already (nothing new
     is stored), or is a robot that filled in the hidden field (nothing is stored): the answer must
     tell nobody whether an address is registered. Refusals about the event itself (not open yet,
-    closed, cancelled) are still told: they say nothing about a person."""
+    closed, cancelled) are still told: they say nothing about a person.
+
+    No connection of its own: the desk writes the registrations that arrive together in one
+    transaction (events.registration_desk), and answers each once that has committed."""
     # A robot learns nothing from the answer, so it has nothing to adjust.
     if not model.filled_honeypot(body.website):
-        await registrations.register(
-            conn=conn,
-            event_id=event_id,
-            person=body.person(),
-            ctx=ctx,
-            by=None,
-            public=True,
-            duplicates=registrations.Duplicates(tell=False),
-        )
+        desk: RegistrationDesk = request.app.state.registration_desk
+        await desk.register(event_id, body.person())
     return RegistrationReceived(event_id=event_id, detail=RECEIVED)
 
 

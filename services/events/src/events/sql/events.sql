@@ -12,6 +12,10 @@ RETURNING *;
 -- name: get_event
 SELECT * FROM events WHERE id = :id;
 
+-- name: get_event_for_representative
+-- The event if a representative of :organisation_id may see it (migration 0012), else nothing.
+SELECT * FROM events WHERE id = :id AND events_representative_sees(events, :organisation_id::uuid);
+
 -- name: lock_event
 -- Every change to an event's registrations takes this lock first: registrations of one event take
 -- turns, so two people can never take the last place at once.
@@ -39,8 +43,8 @@ RETURNING *;
 
 -- name: list_events
 -- Staff's list: every status, optionally from a time on and for one organiser. :restricted: a
--- representative's list (model.may_see): no drafts, and only public events or their organisation's
--- (:viewer_organisation_id, may be NULL).
+-- representative's list, by the rule of events_representative_sees (migration 0012) for their
+-- organisation (:viewer_organisation_id, may be NULL).
 SELECT *, count(*) OVER () AS total,
        (SELECT count(*) FROM registrations r
         WHERE r.event_id = events.id AND r.status IN ('registered', 'offered')) AS holding
@@ -48,9 +52,7 @@ FROM events
 WHERE (:start::timestamptz IS NULL OR ends_at >= :start)
   AND (:status::text IS NULL OR status = :status)
   AND (:organisation_id::uuid IS NULL OR :organisation_id = ANY (organiser_ids))
-  AND (NOT :restricted::boolean
-       OR (status <> 'draft'
-           AND (audience = 'public' OR coalesce(:viewer_organisation_id::uuid = ANY (organiser_ids), false))))
+  AND (NOT :restricted::boolean OR events_representative_sees(events, :viewer_organisation_id::uuid))
 ORDER BY starts_at, id
 LIMIT :limit OFFSET :offset;
 

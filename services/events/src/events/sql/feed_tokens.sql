@@ -9,12 +9,14 @@ RETURNING *;
 SELECT organisation_id FROM feed_tokens WHERE token_hash = :token_hash;
 
 -- name: private_feed_event_keys
--- An organisation's own feed: every event it organises that is not a draft, whatever the audience
+-- An organisation's own feed: the events it organises that its representative may see through the
+-- API, by the same rule (events_representative_sees, migration 0012), so never a staff-only event
 -- (as feed_event_keys).
 SELECT coalesce(string_agg(id::text || '/' || xmin::text, ',' ORDER BY starts_at, id), '') AS keys,
        max(updated_at) AS last_modified
 FROM events
-WHERE status <> 'draft' AND ends_at >= :since AND :organisation_id = ANY (organiser_ids);
+WHERE ends_at >= :since AND :organisation_id = ANY (organiser_ids)
+  AND events_representative_sees(events, :organisation_id);
 
 -- name: put_group_feed_token
 INSERT INTO group_feed_tokens (group_id, token_hash, rotated_by)

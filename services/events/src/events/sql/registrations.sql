@@ -17,11 +17,17 @@ WHERE event_id = :event_id AND status = 'registered'
   AND (:organisation_id::uuid IS NULL OR organisation_id = :organisation_id)
 GROUP BY organisation_id ORDER BY organisation_id NULLS LAST;
 
--- name: insert_registration
+-- name: insert_registrations
+-- Several people at once, in the order of `n` (their queue numbers follow it); :people is a JSON
+-- array of objects with the columns below.
 INSERT INTO registrations (id, event_id, name, email, phone, phone_key, organisation_id, accessibility,
                            food, status, registered_by)
-VALUES (:id, :event_id, :name, :email, :phone, :phone_key, :organisation_id, :accessibility,
-        :food, :status, :registered_by)
+SELECT p.id, :event_id, p.name, p.email, p.phone, p.phone_key, p.organisation_id, p.accessibility,
+       p.food, p.status, :registered_by
+FROM jsonb_to_recordset(:people::text::jsonb)
+     AS p(id uuid, name text, email text, phone text, phone_key text, organisation_id uuid,
+          accessibility text[], food text, status text, n bigint)
+ORDER BY p.n
 RETURNING *;
 
 -- name: get_registration
@@ -123,6 +129,14 @@ WHERE event_id = :event_id AND status IN ('registered', 'waiting', 'offered')
   AND ((:email::text IS NOT NULL AND lower(email) = lower(:email))
        OR (:phone_key::text IS NOT NULL AND phone_key = :phone_key))
 LIMIT 1;
+
+-- name: active_contacts_among
+-- Which of these addresses (lower case) and phone numbers (phone_key) already have a registration,
+-- a waiting-list place or an offer for the event. :organisation_id: only that organisation's.
+SELECT lower(email) AS email, phone_key, status FROM registrations
+WHERE event_id = :event_id AND status IN ('registered', 'waiting', 'offered')
+  AND (:organisation_id::uuid IS NULL OR organisation_id = :organisation_id)
+  AND (lower(email) = ANY (:emails::text[]) OR phone_key = ANY (:phone_keys::text[]));
 
 -- name: insert_walk_in
 -- Someone added at the door: registered, with or without a way to reach them (the caller holds the
