@@ -22,6 +22,14 @@ The version is read before the route reads anything: a write committed in betwee
 newer data under the older tag, which only costs one full answer more on the next request. (The
 other order could put an older answer under the newer tag and serve it as current.)
 A route that sets an ETag of its own (the minutes' revision, for If-Match) keeps it.
+
+The data version itself, for a client that keeps answers (the gateway): `GET /v1/data-version` answers
+204 with `X-Data-Version`, a keyed hash of the version and the minute only, and every answer tagged here
+(200 and 304) carries the same header for the version and minute its tag was made from. Equal values
+mean equal tags for every caller and URL, so a client that kept an answer with its value may take a
+probe's equal value for the 304 this service would give, without asking for each answer. Keyed by the
+process's secret like the tags: another process's value never matches, and says no more than the tags
+do (that something was written).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import time
 import asyncpg
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backbone.db import CONNECTION_ERRORS
@@ -71,6 +79,10 @@ BACKBONE_TABLES = frozenset(
 # GETs that read backbone's own tables (above), which no data version tracks: never tagged, so a 304
 # cannot hide what came in since. The dead letters every service lists (backbone.deadletter_admin).
 UNTAGGED_PATHS = ("/v1/admin/dead-letters",)
+# The probe of the data version (above), answered here for any verified caller, before any route.
+VERSION_PATH = "/v1/data-version"
+VERSION_HEADER = "X-Data-Version"
+_VERSION_ROUTE = Route(VERSION_PATH, endpoint=lambda _request: Response(status_code=204))
 
 
 def etag(
@@ -80,6 +92,12 @@ def etag(
     # Keyed BLAKE2b is a MAC: without `secret` nobody can tell which version a tag was made from.
     data = repr((version, minute, identity, method, path, query)).encode()
     return f'W/"{hashlib.blake2b(data, key=secret, digest_size=16).hexdigest()}"'
+
+
+def version_token(*, secret: bytes, version: int, minute: int) -> str:
+    """What `X-Data-Version` says: equal exactly when the version and the minute are (for one secret)."""
+    data = repr(("data-version", version, minute)).encode()
+    return hashlib.blake2b(data, key=secret, digest_size=16).hexdigest()
 
 
 def matches(if_none_match: str, tag: str) -> bool:
@@ -132,6 +150,10 @@ class ConditionalGets:
         # Made once per process (the middleware is built when the app starts serving), never stored.
         self._secret = secret if secret is not None else secrets.token_bytes(32)
         self._routes: dict[tuple[str, str, str], BaseRoute] = {}
+        # Paths whose last 200 carried a tag of the route's own (a feed's, a revision): their answers
+        # never carry ours, so no client holds one of ours for them, and reading the version would
+        # only cost a query. Left out of ours until one of their 200s comes without a tag of its own.
+        self._own_tags: set[tuple[str, str]] = set()
 
     def _name_the_route(self, scope: Scope) -> None:
         """Puts the route the 304 stands for into the scope, as the router would have: the request
@@ -152,6 +174,10 @@ class ConditionalGets:
         if identity is None or scope["method"] != "GET" or scope["path"].startswith(UNTAGGED_PATHS):
             await self._app(scope, receive, send)
             return
+        path = (scope.get("root_path", ""), scope["path"])
+        if path in self._own_tags:
+            await self._app(scope, receive, self._watching_own_tags(path, send))
+            return
         pool = self._runtime.pool
         conn: asyncpg.Connection | None = None
         # One release for every way out, cancellation included: a connection kept by an error
@@ -163,10 +189,22 @@ class ConditionalGets:
             except Exception as exc:  # noqa: BLE001 - any failure here is a 503, logged in _unavailable
                 await self._unavailable(exc, scope, receive, send)
                 return
+            if scope["path"] == VERSION_PATH:
+                await self._probe(version, scope, receive, send)
+                return
             await self._answer(conn, version, identity, scope, receive, send)
         finally:
             if conn is not None:
                 await pool.release(conn)
+
+    def _watching_own_tags(self, path: tuple[str, str], send: Send) -> Send:
+        async def send_untagged(message: Message) -> None:
+            started = message["type"] == "http.response.start"
+            if started and message["status"] == 200 and "etag" not in MutableHeaders(scope=message):
+                self._own_tags.discard(path)  # untagged this once; ours again from the next one
+            await send(message)
+
+        return send_untagged
 
     async def _unavailable(self, exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
         if isinstance(exc, (*CONNECTION_ERRORS, asyncio.TimeoutError)):
@@ -185,6 +223,13 @@ class ConditionalGets:
         )
         await refusal(scope, receive, send)
 
+    async def _probe(self, version: int, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["route"] = _VERSION_ROUTE  # counted under its path (backbone.http.RequestContext)
+        token = version_token(secret=self._secret, version=version, minute=int(time.time() // 60))
+        await Response(status_code=204, headers={VERSION_HEADER: token, "Cache-Control": "no-store"})(
+            scope, receive, send
+        )
+
     async def _answer(
         self,
         conn: asyncpg.Connection,
@@ -194,10 +239,12 @@ class ConditionalGets:
         receive: Receive,
         send: Send,
     ) -> None:
+        minute = int(time.time() // 60)
+        token = version_token(secret=self._secret, version=version, minute=minute)
         tag = etag(
             secret=self._secret,
             version=version,
-            minute=int(time.time() // 60),
+            minute=minute,
             identity=identity,
             method=scope["method"],
             path=scope["path"],
@@ -206,9 +253,10 @@ class ConditionalGets:
         given = Headers(scope=scope).get("if-none-match")
         if given is not None and matches(given, tag):
             self._name_the_route(scope)
-            await Response(status_code=304, headers={"ETag": tag, "Cache-Control": CACHE_CONTROL})(
-                scope, receive, send
-            )
+            await Response(
+                status_code=304,
+                headers={"ETag": tag, "Cache-Control": CACHE_CONTROL, VERSION_HEADER: token},
+            )(scope, receive, send)
             return
 
         async def send_with_tag(message: Message) -> None:
@@ -216,6 +264,12 @@ class ConditionalGets:
                 headers = MutableHeaders(scope=message)
                 if "etag" not in headers:
                     headers["ETag"] = tag
+                    # Only beside our own tag: a route's own ETag does not follow the data version.
+                    headers[VERSION_HEADER] = token
+                else:
+                    if len(self._own_tags) >= ROUTES_KEPT:
+                        self._own_tags.clear()
+                    self._own_tags.add((scope.get("root_path", ""), scope["path"]))
                 if "cache-control" not in headers:
                     headers["Cache-Control"] = CACHE_CONTROL
             await send(message)

@@ -10,11 +10,11 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from prometheus_client import REGISTRY
 
 from backbone.access import ADMINISTRATOR
-from backbone.conditional import data_version, untracked_tables
+from backbone.conditional import VERSION_HEADER, VERSION_PATH, data_version, untracked_tables
 from backbone.dependencies import ConnDep
 from backbone.http import install_platform
 from backbone.identity import Identity, bearer_headers, load_signing_key
@@ -389,3 +389,81 @@ async def test_a_304_is_counted_under_its_route(client, tracked):
     tag = (await get()).headers["ETag"]
     assert (await get(tag=tag)).status_code == 304
     assert (counted("/notes"), counted("unmatched")) == (before[0] + 1, before[1])
+
+
+async def test_the_version_probe_says_what_every_tag_was_made_from_and_moves_with_every_write(
+    client, tracked
+):
+    """`GET /v1/data-version` gives the value every tagged answer carries for the version and minute
+    its tag was made from: equal values, equal tags, so a client that kept an answer may take an equal
+    probe for the 304 it would get. The route never runs for it, and any write moves it."""
+    get, app = client
+    first = await get()
+    made_from = first.headers[VERSION_HEADER]
+    runs = app.state.route_runs
+    probe = await get(path=VERSION_PATH)
+    assert probe.status_code == 204 and probe.content == b""
+    assert probe.headers[VERSION_HEADER] == made_from
+    # One value for every caller: it says nothing about who may see what, only whether anything moved.
+    assert (await get(OTHER, path=VERSION_PATH)).headers[VERSION_HEADER] == made_from
+    revalidated = await get(tag=first.headers["ETag"])
+    assert revalidated.status_code == 304 and revalidated.headers[VERSION_HEADER] == made_from
+    assert app.state.route_runs == runs
+
+    # Written straight to the database, as another process of the service or a consumer would.
+    await tracked.execute("INSERT INTO notes (text) VALUES ($1)", uuid.uuid4().hex)
+    moved = (await get(path=VERSION_PATH)).headers[VERSION_HEADER]
+    assert moved != made_from
+    fresh = await get(tag=first.headers["ETag"])
+    assert fresh.status_code == 200 and fresh.headers[VERSION_HEADER] == moved
+
+
+async def test_a_route_with_its_own_tag_carries_no_version_value(dsn, tracked, nats_server, identity_keys):
+    """A route's own ETag (a revision, a feed's events) does not follow the data version: a kept answer
+    of it must be revalidated by its own tag, so it says no version a probe could stand in for."""
+    async with serving(dsn, nats_server.url, identity_keys) as (get, app):
+
+        @app.get("/own")
+        async def own() -> Response:
+            return Response(b"{}", media_type="application/json", headers={"ETag": '"rev-7"'})
+
+        answer = await get(path="/own")
+        assert answer.headers["ETag"] == '"rev-7"' and VERSION_HEADER not in answer.headers
+
+
+async def test_another_process_never_gives_the_same_version_value(dsn, tracked, nats_server, identity_keys):
+    async with serving(dsn, nats_server.url, identity_keys) as (old, _app):
+        before = (await old(path=VERSION_PATH)).headers[VERSION_HEADER]
+    async with serving(dsn, nats_server.url, identity_keys) as (new, _app):
+        assert (await new(path=VERSION_PATH)).headers[VERSION_HEADER] != before
+
+
+async def test_a_route_with_its_own_tags_does_not_wait_for_the_data_version(
+    dsn, tracked, nats_server, identity_keys
+):
+    """Once a path's 200 carried the route's own tag, our tag is never on its answers, so no client can
+    hold one of ours for it: its requests skip the version query (a feed's 304 costs one query less).
+    Seen from outside: with the version unreadable the other routes answer 503, it still answers; and
+    when its route answers without a tag of its own again, ours is back from the next answer on."""
+    async with serving(dsn, nats_server.url, identity_keys) as (get, app):
+        app.state.own_tag = True
+
+        @app.get("/own")
+        async def own() -> Response:
+            headers = {"ETag": '"rev-7"'} if app.state.own_tag else {}
+            return Response(b"{}", media_type="application/json", headers=headers)
+
+        assert (await get(path="/own")).headers["ETag"] == '"rev-7"'
+        await tracked.execute("ALTER TABLE data_version RENAME TO data_version_away")
+        try:
+            assert (await get()).status_code == 503
+            assert (await get(path="/own")).status_code == 200
+            app.state.own_tag = False
+            untagged = await get(path="/own")  # no tag at all this once: never a 304 of ours either
+            assert untagged.status_code == 200 and "ETag" not in untagged.headers
+            assert (await get(path="/own")).status_code == 503  # asks for the version again
+        finally:
+            await tracked.execute("ALTER TABLE data_version_away RENAME TO data_version")
+        tagged = await get(path="/own")
+        assert tagged.headers["ETag"].startswith('W/"') and VERSION_HEADER in tagged.headers
+        assert (await get(path="/own", tag=tagged.headers["ETag"])).status_code == 304

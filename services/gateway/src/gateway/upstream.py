@@ -6,8 +6,8 @@ import asyncio
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Hashable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from joserfc.jwk import OKPKey
 from yarl import URL
 
+from backbone.conditional import VERSION_HEADER, VERSION_PATH
 from backbone.correlation import REQUEST_ID_HEADER, current_request_id
 from backbone.identity import DEFAULT_TTL_SECONDS, Identity, mint
 from gateway import audit
@@ -31,6 +32,9 @@ class Answer:
     status_code: int
     content: bytes
     etag: str | None = None
+    # The service's data version this answer's ETag was made from (backbone.conditional's
+    # X-Data-Version); None from a service or route whose tags do not follow it.
+    version: str | None = None
 
     def json(self) -> Any:
         return json.loads(self.content)
@@ -85,6 +89,62 @@ class AnswerCache:
             self._bytes -= len(old.content)
 
 
+# Sends one probe: (its URL, its headers) to the version value it answered, or None.
+Ask = Callable[[str, dict[str, str]], Awaitable[str | None]]
+
+
+class Freshness:
+    """The services' data versions, each asked once for all the page requests waiting for it.
+
+    A kept answer that carries the data version its ETag was made from is still what the service would
+    answer (it would say 304) while the service's version and minute are the same; `GET
+    /v1/data-version` says what they are now (backbone.conditional). One such probe per service is in
+    flight at a time, and every request that comes meanwhile joins the next one, which is sent only once
+    the one before it has its answer: each request is answered from a probe sent after it came, so it
+    sees every write committed before it came, in whichever process of the service, just as its own
+    call would. Under load one probe stands in for many calls; alone, it costs what a 304 costs.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._next: dict[str, asyncio.Future[str | None]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+        self.sent = 0  # probes sent, for the tests
+
+    async def current(self, url: str, headers: Callable[[], dict[str, str]], ask: Ask) -> str | None:
+        """The service's version value as a probe sent after this call began reads it; None when the
+        service does not say (unreachable, no conditional GETs)."""
+        waiting = self._next.get(url)
+        if waiting is None:
+            waiting = asyncio.get_running_loop().create_future()
+            self._next[url] = waiting
+            task = asyncio.create_task(self._probe(url, waiting, headers(), ask))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return await asyncio.shield(waiting)
+
+    async def _probe(
+        self,
+        url: str,
+        waiting: asyncio.Future[str | None],
+        headers: dict[str, str],
+        ask: Ask,
+    ) -> None:
+        value: str | None = None
+        try:
+            async with self._locks.setdefault(url, asyncio.Lock()):
+                # From here on nobody joins this probe: it is sent after every one waiting for it came.
+                if self._next.get(url) is waiting:
+                    del self._next[url]
+                self.sent += 1
+                value = await ask(url, headers)
+        finally:
+            if self._next.get(url) is waiting:
+                del self._next[url]
+            if not waiting.done():
+                waiting.set_result(value)
+
+
 class ServiceUnavailable(Exception):
     def __init__(self, service: str) -> None:
         super().__init__(service)
@@ -116,6 +176,7 @@ class UpstreamClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._connections = connections
         self.cache = cache if cache is not None else AnswerCache(max_entries=0)
+        self.freshness = Freshness()
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> UpstreamClient:
@@ -140,12 +201,21 @@ class UpstreamClient:
         headers: dict[str, str],
         json: Any = None,
         cache_key: CacheKey | None = None,
+        probe: tuple[str, Callable[[], dict[str, str]]] | None = None,
     ) -> Answer:
         """The service's answer; `ServiceUnavailable` if it cannot be reached, times out or answers
-        more than `max_response_bytes`. With `cache_key` (GETs only), revalidates the last answer."""
+        more than `max_response_bytes`. With `cache_key` (GETs only), revalidates the last answer:
+        with `probe` (the service's base URL and the headers for its data-version probe), by the
+        service's data version when the answer carries the one it was made from (`Freshness`), else
+        by its ETag."""
         if self._session is None:
             raise RuntimeError("UpstreamClient is used outside its `async with`.")
         kept = self.cache.get(cache_key) if cache_key is not None else None
+        if kept is not None and kept.version is not None and probe is not None:
+            base, probe_headers = probe
+            now = await self.freshness.current(f"{base}{VERSION_PATH}", probe_headers, self._version)
+            if now == kept.version:
+                return kept
         headers = {**headers, "Accept-Encoding": "identity"}
         if kept is not None and kept.etag:
             headers["If-None-Match"] = kept.etag
@@ -154,19 +224,33 @@ class UpstreamClient:
                 method, URL(url, encoded=True), headers=headers, json=json
             ) as response:
                 status = response.status
+                version = response.headers.get(VERSION_HEADER)
                 if status == 304 and kept is not None:
+                    if version != kept.version and cache_key is not None:
+                        kept = replace(kept, version=version)
+                        self.cache.put(cache_key, kept)
                     return kept
                 body = await self._read_capped(response, service)
                 etag = response.headers.get("ETag")
         except (aiohttp.ClientError, TimeoutError):
             raise ServiceUnavailable(service) from None
-        answer = Answer(status, body, etag)
+        answer = Answer(status, body, etag, version if etag else None)
         if cache_key is not None:
             if status == 200 and etag:
                 self.cache.put(cache_key, answer)
             else:
                 self.cache.drop(cache_key)
         return answer
+
+    async def _version(self, url: str, headers: dict[str, str]) -> str | None:
+        """What the service's data-version probe says; None if it says nothing (or cannot be reached:
+        the call that follows finds out properly)."""
+        assert self._session is not None
+        try:
+            async with self._session.get(URL(url, encoded=True), headers=headers) as response:
+                return response.headers.get(VERSION_HEADER) if response.status == 204 else None
+        except (aiohttp.ClientError, TimeoutError):
+            return None
 
     async def _read_capped(self, response: aiohttp.ClientResponse, service: str) -> bytes:
         limit = self._max_response_bytes
@@ -230,7 +314,10 @@ class MintedIdentities:
 MINTED = MintedIdentities()
 
 
-def identity_headers(request: Request, user: SignedIn, service: str) -> dict[str, str]:
+def identity_headers(
+    request: Request, user: SignedIn, service: str, identity: Identity | None = None
+) -> dict[str, str]:
+    """`identity`: `identity_of(user)` when the caller has made it already."""
     key = request.app.state.settings.signing_key
     if key is None:
         raise RuntimeError(
@@ -238,7 +325,7 @@ def identity_headers(request: Request, user: SignedIn, service: str) -> dict[str
             "services. `make run` makes a keypair under var/identity/; see deploy/env.example."
         )
     return {
-        "Authorization": f"Bearer {MINTED.token(identity_of(user), key=key, audience=service)}",
+        "Authorization": f"Bearer {MINTED.token(identity or identity_of(user), key=key, audience=service)}",
         REQUEST_ID_HEADER: current_request_id() or "",
     }
 
@@ -273,6 +360,7 @@ async def visitor_call(
         headers={**visitor_headers(request, service), "Accept-Language": current_locale()},
         json=json,
         cache_key=(VISITOR, service, path) if kept and method == "GET" else None,
+        probe=(request.app.state.upstreams[service], lambda: visitor_headers(request, service)),
     )
     if answer.status_code >= 500:
         raise ServiceUnavailable(service)
@@ -287,6 +375,14 @@ class Services:
         self._user = user
         self._client: UpstreamClient = request.app.state.upstream
         self._upstreams: dict[str, str] = request.app.state.upstreams
+        self._identity: Identity | None = None
+
+    @property
+    def identity(self) -> Identity:
+        """The identity the services are told, made once per request (the language is this request's)."""
+        if self._identity is None:
+            self._identity = identity_of(self._user)
+        return self._identity
 
     async def call(
         self,
@@ -298,18 +394,22 @@ class Services:
         json: Any = None,
     ) -> Answer:
         target = with_query(path, params)
-        cache_key = (identity_of(self._user), service, target) if method == "GET" else None
+        identity = self.identity
+        cache_key = (identity, service, target) if method == "GET" else None
+        base = self._upstreams[service]
         answer = await self._client.request(
             service,
             method,
-            f"{self._upstreams[service]}{target}",
+            f"{base}{target}",
             # The person's language: a service that knows it can say why it refused in that language.
             headers={
-                **identity_headers(self._request, self._user, service),
+                **identity_headers(self._request, self._user, service, identity),
                 "Accept-Language": current_locale(),
             },
             json=json,
             cache_key=cache_key,
+            # The probe speaks as VISITOR: the version is the same for everyone, so is the probe.
+            probe=(base, lambda: visitor_headers(self._request, service)),
         )
         if method != "GET" and answer.status_code < 400:
             await record_change(self._request, self._user, service, method, path)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
+from fastapi import FastAPI
+
 from gateway import roles
 from gateway.settings import Settings
 
-from .conftest import LiveServer, MeetingsStaff, signed_in_as
+from .conftest import LiveServer, MeetingsStaff, run, signed_in_as
 
 
 def _meeting(meetings_staff: MeetingsStaff, title: str) -> dict[str, object]:
@@ -68,3 +71,33 @@ def test_the_start_page_shows_a_meeting_planned_since_it_was_last_opened(
     )
 
     assert f"Snart {tag}" in page.get("/").text
+
+
+def test_a_change_written_straight_to_the_database_shows_on_the_next_page_load(
+    gateway_on_meetings: LiveServer,
+    real_settings: Settings,
+    meetings_staff: MeetingsStaff,
+    meetings_app: FastAPI,
+) -> None:
+    """While nothing changes, the gateway takes the service's data version (one probe) for its answer
+    and does not ask for it; a write by another process of the service (here straight to its database,
+    as a consumer or a second worker would) moves the version, and the next page has it."""
+    tag = uuid.uuid4().hex[:6]
+    meeting = _meeting(meetings_staff, f"Planering {tag}")
+    page = signed_in_as(gateway_on_meetings, real_settings, roles.STAFF)
+    freshness = gateway_on_meetings.server.config.app.state.upstream.freshness
+    assert f"Planering {tag}" in page.get(f"/meetings/{meeting['id']}").text
+    probes = freshness.sent
+    assert f"Planering {tag}" in page.get(f"/meetings/{meeting['id']}").text
+    assert freshness.sent == probes + 1  # answered by the probe
+
+    async def rename() -> None:
+        conn = await asyncpg.connect(meetings_app.state.runtime.settings.database_url)
+        try:
+            await conn.execute("UPDATE meetings SET title = $1 WHERE id = $2", f"Omdöpt {tag}", meeting["id"])
+        finally:
+            await conn.close()
+
+    run(rename())
+    assert f"Omdöpt {tag}" in page.get(f"/meetings/{meeting['id']}").text
+    assert f"Omdöpt {tag}" in page.get(f"/meetings/{meeting['id']}").text

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from backbone.conditional import VERSION_HEADER, VERSION_PATH
 from backbone.embedded import free_port
 from backbone.identity import Identity
 from backbone.testing import run_async
@@ -30,6 +31,11 @@ class Service:
         self.bodies_built = 0
         self.conditional: list[str | None] = []
         self.accept_encoding: str | None = None
+        self.probes = 0
+        self.says_versions = True
+        # Set, the probe reads the version and then waits for it before it answers.
+        self.hold_probe: asyncio.Event | None = None
+        self.probe_read = asyncio.Event()
 
     def etag(self, request: web.Request) -> str:
         seed = f"{self.version}|{request.headers.get('Authorization')}|{request.path_qs}"
@@ -41,7 +47,24 @@ class Service:
         if request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
         self.bodies_built += 1
-        return web.json_response({"version": self.version, "q": request.query_string}, headers={"ETag": etag})
+        return web.json_response(
+            {"version": self.version, "q": request.query_string},
+            headers={"ETag": etag, **self.version_header()},
+        )
+
+    def version_header(self) -> dict[str, str]:
+        return {VERSION_HEADER: f"v{self.version}"} if self.says_versions else {}
+
+    async def data_version(self, _request: web.Request) -> web.StreamResponse:
+        """As backbone.conditional answers its probe: 204 and the version (here the plain number)."""
+        self.probes += 1
+        if not self.says_versions:
+            raise web.HTTPNotFound()
+        said = self.version_header()
+        self.probe_read.set()
+        if self.hold_probe is not None:
+            await self.hold_probe.wait()
+        return web.Response(status=204, headers=said)
 
     async def big(self, request: web.Request) -> web.StreamResponse:
         size = int(request.match_info["size"])
@@ -72,6 +95,7 @@ class Service:
 async def serving(service: Service) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/v1/thing", service.thing)
+    app.router.add_get(VERSION_PATH, service.data_version)
     app.router.add_get("/v1/big/{size}", service.big)
     app.router.add_get("/v1/slow", service.slow)
     app.router.add_get("/v1/bomb/{size}", service.bomb)
@@ -101,10 +125,16 @@ def headers(identity: Identity) -> dict[str, str]:
     return {"Authorization": f"Bearer token-of-{identity.subject}"}
 
 
-async def get(client: UpstreamClient, base: str, path: str, who: Identity) -> Answer:
-    """A page's GET on behalf of `who`, kept and revalidated under (who, service, path)."""
+async def get(client: UpstreamClient, base: str, path: str, who: Identity, *, probe: bool = False) -> Answer:
+    """A page's GET on behalf of `who`, kept and revalidated under (who, service, path); with `probe`,
+    by the service's data version where the kept answer carries it, as `Services.call` does."""
     return await client.request(
-        "meetings", "GET", f"{base}{path}", headers=headers(who), cache_key=(who, "meetings", path)
+        "meetings",
+        "GET",
+        f"{base}{path}",
+        headers=headers(who),
+        cache_key=(who, "meetings", path),
+        probe=(base, lambda: {"Authorization": "Bearer token-of-visitor"}) if probe else None,
     )
 
 
@@ -186,3 +216,75 @@ def test_a_service_that_does_not_answer_is_unavailable() -> None:
             await client.request("meetings", "GET", f"http://127.0.0.1:{free_port()}/v1/x", headers={})
 
     with_client(test, timeout=0.5)
+
+
+def test_an_answer_whose_data_version_holds_is_reused_without_asking_for_it() -> None:
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        first = await get(client, base, "/v1/thing", ADA, probe=True)
+        assert first.version == "v1" and service.probes == 0  # nothing kept yet: nothing to probe for
+        for _ in range(3):
+            again = await get(client, base, "/v1/thing", ADA, probe=True)
+            assert again.json() == first.json()
+        assert service.conditional == [None] and service.probes == 3
+
+    with_client(test, cache=AnswerCache())
+
+
+def test_a_moved_data_version_gets_the_new_answer_at_once() -> None:
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        first = await get(client, base, "/v1/thing", ADA, probe=True)
+        service.version = 2  # somebody saved something, in whichever process
+        answer = await get(client, base, "/v1/thing", ADA, probe=True)
+        assert answer.json()["version"] == 2 and answer.version == "v2"
+        # Asked with the kept tag, which no longer holds: built anew, and kept with its new version.
+        assert service.conditional == [None, first.etag] and service.bodies_built == 2
+        assert (await get(client, base, "/v1/thing", ADA, probe=True)).json()["version"] == 2
+        assert service.bodies_built == 2
+
+    with_client(test, cache=AnswerCache())
+
+
+def test_one_probe_answers_everyone_waiting_but_never_one_who_came_after_it_was_sent() -> None:
+    """A page request that comes while a probe is out may come after a write that probe did not see:
+    it waits for the next probe, and everyone who comes meanwhile shares that one."""
+
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        await get(client, base, "/v1/thing", ADA, probe=True)
+        await get(client, base, "/v1/thing", BO, probe=True)
+        service.hold_probe = asyncio.Event()
+        before_the_write = asyncio.create_task(get(client, base, "/v1/thing", ADA, probe=True))
+        await asyncio.wait_for(service.probe_read.wait(), 5)  # the probe has read version 1
+        service.version = 2  # committed now, after that probe read the version
+        after_the_write = [asyncio.create_task(get(client, base, "/v1/thing", who, probe=True))
+                           for who in (ADA, BO, ADA)]
+        await asyncio.sleep(0.1)
+        assert service.probes == 1  # the later ones wait for the next probe; they do not join this one
+        service.hold_probe.set()
+        assert (await before_the_write).json()["version"] == 1  # it came before the write
+        assert [(await t).json()["version"] for t in after_the_write] == [2, 2, 2]
+        assert service.probes == 2  # one more probe for all three
+        assert client.freshness.sent == 2
+
+    with_client(test, cache=AnswerCache())
+
+
+def test_without_a_data_version_the_kept_answer_is_revalidated_by_its_tag() -> None:
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        service.says_versions = False
+        first = await get(client, base, "/v1/thing", ADA, probe=True)
+        assert first.version is None
+        await get(client, base, "/v1/thing", ADA, probe=True)
+        assert service.probes == 0 and service.conditional == [None, first.etag]
+
+    with_client(test, cache=AnswerCache())
+
+
+def test_a_probe_that_says_nothing_falls_back_to_the_call() -> None:
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        first = await get(client, base, "/v1/thing", ADA, probe=True)
+        service.says_versions = False  # the probe is not found (an older process, say)
+        again = await get(client, base, "/v1/thing", ADA, probe=True)
+        assert again.json() == first.json()
+        assert service.probes == 1 and service.conditional == [None, first.etag]
+
+    with_client(test, cache=AnswerCache())

@@ -79,15 +79,17 @@ async def delivery(conn: asyncpg.Connection, *, email_id: uuid.UUID) -> dict[str
 
 async def failing_now(conn: asyncpg.Connection, *, shown: int = 5) -> dict[str, Any]:
     """How many emails are failing now, and the latest of them (the start page's card)."""
-    counts = await q.failing_now.fetchrow(conn, window_seconds=FAILING_WINDOW_SECONDS)
-    latest = await q.latest_failing.fetch(conn, window_seconds=FAILING_WINDOW_SECONDS, limit=shown)
+    # One round trip: each of the newest rows carries the counts of all (none: nothing is failing).
+    rows = await q.failing_now.fetch(conn, window_seconds=FAILING_WINDOW_SECONDS, limit=shown)
+    first = rows[0] if rows else None
+    counted = ("deferred", "failed", "bounced", "oldest_deferred_at")
     return {
-        "deferred": counts["deferred"],
-        "failed": counts["failed"],
-        "bounced": counts["bounced"],
-        "oldest_deferred_at": counts["oldest_deferred_at"],
+        "deferred": first["deferred"] if first else 0,
+        "failed": first["failed"] if first else 0,
+        "bounced": first["bounced"] if first else 0,
+        "oldest_deferred_at": first["oldest_deferred_at"] if first else None,
         "window_seconds": FAILING_WINDOW_SECONDS,
-        "latest": [dict(r) for r in latest],
+        "latest": [{k: v for k, v in r.items() if k not in counted} for r in rows],
     }
 
 
