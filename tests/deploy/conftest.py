@@ -166,9 +166,10 @@ def running_stack(
 
 @pytest.fixture(scope="session")
 def stack(images: dict[str, str], health_ticker: None) -> Iterator[Stack]:
-    # With the demo data, as an operator trying the stack out would have it (deploy/env.example);
-    # the cluster below runs without, which shows that nothing is loaded unless asked for.
-    yield from running_stack(images, ("docker-compose.yml",), PROJECT, DELAKTIG_DEMO="1")
+    # With the demo data, as an operator trying the stack out would have it (the `demo` profile,
+    # deploy/env.example); the cluster below runs without, which shows that nothing is loaded and no
+    # demo container holds the gateway's key unless asked for.
+    yield from running_stack(images, ("docker-compose.yml",), PROJECT, COMPOSE_PROFILES="dev,demo")
 
 
 @pytest.fixture(scope="module")

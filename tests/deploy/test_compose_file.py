@@ -95,7 +95,8 @@ def test_the_service_image_is_built_here_never_pulled(tmp_path):
 
 
 def test_the_demo_one_shot_waits_for_the_services_and_loads_only_when_asked(tmp_path):
-    demo = _parsed(_config(tmp_path, dev=False))["services"]["demo"]
+    services = _parsed(_config(tmp_path, dev=False))["services"]
+    demo = services["demo"]
     assert demo["command"] == ["devstack.compose_demo"]
     assert demo["restart"] == "no"
     assert {name: c["condition"] for name, c in demo["depends_on"].items()} == {
@@ -103,12 +104,22 @@ def test_the_demo_one_shot_waits_for_the_services_and_loads_only_when_asked(tmp_
         "events": "service_healthy",
         "volunteers": "service_healthy",
     }
-    assert demo["environment"]["DELAKTIG_DEMO"] == "", "unset in .env: nothing is loaded"
+    # Only in the demo profile: without it there is no demo container, and so no container but the
+    # gateway with the identity signing key (that the profile is left out is tested on the engine,
+    # test_stack_cluster.py: docker-compose 1.29's `config` lists every profile's services).
+    assert demo["profiles"] == ["demo"]
+    holders = {
+        name
+        for name, service in services.items()
+        if "BEGIN PRIVATE KEY" in json.dumps(service.get("environment") or {})
+        and "demo" not in (service.get("profiles") or [])
+    }
+    assert holders == {"gateway", "gateway-migrate"}, holders
     assert demo["environment"]["DEMO_IDENTITY_SIGNING_KEY"].startswith("-----BEGIN PRIVATE KEY-----")
     # The demo's meetings invite made-up people: it loads only while notify sends to Mailpit.
     assert demo["environment"]["DEMO_SMTP_HOST"] == "mailpit"
     example = (ROOT / "deploy" / "env.example").read_text()
-    assert re.findall(r"^# DELAKTIG_DEMO=1$", example, re.M), "documented, and off in a copy of it"
+    assert re.findall(r"^# COMPOSE_PROFILES=dev,demo$", example, re.M), "documented, and off in a copy of it"
 
 
 def test_nats_monitoring_listens_on_loopback_only():
@@ -187,3 +198,45 @@ def test_the_service_containers_and_one_shots_hold_no_linux_capability_and_few_p
         assert 0 < int(service.get("pids_limit", 0)) <= 1024, name
         assert service["security_opt"] == ["no-new-privileges:true"], name
         assert service["read_only"] is True, name
+
+
+def test_postgres_nats_and_mailpit_are_hardened_too_and_pulled_only_when_not_present(tmp_path):
+    services = _parsed(_config(tmp_path, dev=False))["services"]
+    for name in ("postgres", "nats", "mailpit"):
+        service = services[name]
+        assert service.get("cap_drop") == ["ALL"], name
+        assert service["security_opt"] == ["no-new-privileges:true"], name
+        assert service["read_only"] is True and "/tmp" in service["tmpfs"], name
+        assert 0 < int(service.get("pids_limit", 0)) <= 1024, name
+        assert service["pull_policy"] == "if_not_present", name
+    # Only PostgreSQL's entrypoint needs some: it hands its data folder to the postgres user.
+    assert sorted(services["postgres"]["cap_add"]) == ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"]
+    assert "cap_add" not in services["nats"] and "cap_add" not in services["mailpit"]
+
+
+def test_the_cluster_nodes_are_hardened_as_nats_is(tmp_path):
+    env = envfile.values(images={}, publish="127.0.0.1:8000", project="delaktigconfig")
+    path = envfile.write(tmp_path / "cluster.env", env)
+    result = subprocess.run(
+        [
+            "docker-compose",
+            "--env-file",
+            str(path),
+            "-f",
+            "docker-compose.yml",
+            "-f",
+            "docker-compose.cluster.yml",
+            "config",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")},
+    )
+    assert result.returncode == 0, result.stderr
+    services = _parsed(result.stdout)["services"]
+    for node in ("nats", "nats-2", "nats-3"):
+        assert services[node].get("cap_drop") == ["ALL"], node
+        assert services[node]["read_only"] is True, node
+        assert services[node]["security_opt"] == ["no-new-privileges:true"], node

@@ -47,13 +47,22 @@ def test_every_stream_has_three_replicas(cluster):
     assert (exit_code, output.decode().split()) == (0, ["3", "3"]), output.decode()
 
 
-def test_without_delaktig_demo_no_demo_data_is_loaded(cluster):
-    (demo,) = cluster.containers("demo", all=True)
-    assert "not asked for (DELAKTIG_DEMO is not set)" in demo.logs().decode(), demo.logs().decode()
+def test_without_the_demo_profile_no_demo_data_is_loaded_and_only_the_gateway_holds_its_key(cluster):
+    assert cluster.containers("demo", all=True) == [], "no demo container without the profile"
     (postgres,) = cluster.containers("postgres")
     argv = ["psql", "-U", "postgres", "-d", "events", "-At", "-c", "SELECT count(*) FROM events"]
     code, output = postgres.exec_run(argv, user="postgres")
     assert (code, output.decode().strip()) == (0, "0")
+    key = cluster.env["GATEWAY_IDENTITY_SIGNING_KEY"].strip('"').splitlines()[1]
+    everything = docker.from_env().containers.list(
+        all=True, filters={"label": f"com.docker.compose.project={cluster.project}"}
+    )
+    holders = {
+        c.labels["com.docker.compose.service"]
+        for c in everything
+        if any(key in value for value in c.attrs["Config"]["Env"] or [])
+    }
+    assert holders == {"gateway", "gateway-migrate"}, holders
 
 
 class Staff:
@@ -91,7 +100,7 @@ class Staff:
 def received(stack, addresses: list[str]) -> list[dict]:
     """What the mail relay was handed for `addresses`, copies included: the stand-in's attempts log."""
     (mail,) = containers(stack, "mailpit")
-    code, output = mail.exec_run(["cat", "/var/mail/sink-attempts.jsonl"])
+    code, output = mail.exec_run(["cat", "/tmp/sink-attempts.jsonl"])
     assert code == 0, output.decode()
     wanted = set(addresses)
     entries = [json.loads(line) for line in output.decode().splitlines() if line.strip()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from stackops.cli import EXIT_ERROR, main
 # What pg_dump -Fc writes first, and a little after it; what pg_dumpall --globals-only writes.
 DUMP = b"PGDMP\x01\x0e\x00 a custom-format dump"
 ROLES = b"CREATE ROLE meetings;\n"
+SNAPSHOT = "00000003-0000001B-1"
 
 
 class Fake:
@@ -35,7 +37,12 @@ class Fake:
         self.execs: list[tuple[Any, dict[str, Any]]] = []
         self.archives: list[str] = []
         # By program, or by program and database (`pg_dump notify`): exit code, output, errors.
-        self.answers = {"pg_dump": (0, DUMP, b""), "pg_dumpall": (0, ROLES, b"")} | (answers or {})
+        self.answers = {
+            "pg_dump": (0, DUMP, b""),
+            "pg_dumpall": (0, ROLES, b""),
+            # What the session holding the dump's snapshot wrote (pg_export_snapshot()).
+            "cat": (0, SNAPSHOT.encode() + b"\n", b""),
+        } | (answers or {})
 
     def exec_run(self, cmd: Any, **kwargs: Any) -> Any:
         self.execs.append((cmd, kwargs))
@@ -90,7 +97,8 @@ def test_every_command_in_the_container_is_an_argument_list_never_a_shell(tmp_pa
     assert code == 0, err
     for cmd, _kwargs in postgres.execs:
         assert isinstance(cmd, list) and cmd[0] not in ("sh", "bash"), cmd
-    assert ["pg_dump", "-U", "postgres", "-Fc", "-d", "notify"] in [cmd for cmd, _ in postgres.execs]
+    dump = ["pg_dump", "-U", "postgres", "-Fc", f"--snapshot={SNAPSHOT}", "-d", "notify"]
+    assert dump in [cmd for cmd, _ in postgres.execs]
 
 
 def test_a_database_name_that_is_no_plain_name_is_refused_before_anything_runs(tmp_path: Path) -> None:
@@ -225,3 +233,65 @@ def test_a_restore_that_fails_part_way_says_which_databases_were_replaced_and_wh
     code, _, err = _run(Source(postgres), "restore", str(folder))
     assert code == EXIT_ERROR and "No space left on device" in err
     assert "Already restored: meetings." in err and "Not restored: notify." in err
+
+
+def _counted(rows: bytes) -> tuple[int, bytes, bytes]:
+    return 0, rows, b""
+
+
+def test_the_drill_compares_with_the_rows_the_backup_held_not_with_the_live_database(tmp_path: Path) -> None:
+    # At dump time meetings had 2 rows; the services wrote a third since. The restored copy holds 2.
+    at_backup = _postgres(answers={"psql meetings": _counted(b"public.meetings=2\npublic.outbox=0\n")})
+    code, _, err = _run(Source(at_backup), "backup", str(tmp_path / "b"))
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["rows"]["meetings"] == {"public.meetings": 2, "public.outbox": 0}
+    # The count and the dump read one exported snapshot, held by a session of its own.
+    counted = next(cmd for cmd, _ in at_backup.execs if cmd[0] == "psql" and cmd[-1] == "meetings")
+    assert counted[counted.index("-f") + 1] == "/tmp/stackops-count.sql"
+    holder = [(cmd, kw) for cmd, kw in at_backup.execs if "SELECT pg_export_snapshot()" in cmd]
+    assert len(holder) == 2 and all(kw.get("detach") for _, kw in holder), holder
+    assert any("pg_terminate_backend" in " ".join(cmd) for cmd, _ in at_backup.execs), "the sessions end"
+
+    later = _postgres(
+        answers={
+            "psql meetings": _counted(b"public.meetings=3\npublic.outbox=1\n"),
+            "psql restore_drill_meetings": _counted(b"public.meetings=2\npublic.outbox=0\n"),
+        }
+    )
+    code, out, err = _run(Source(later), "restore", str(tmp_path / "b"), "--drill")
+    assert code == 0, err
+    assert "meetings: restores (2 tables" in out
+
+
+def test_a_drill_whose_restored_copy_lacks_rows_the_backup_held_fails(tmp_path: Path) -> None:
+    at_backup = _postgres(answers={"psql meetings": _counted(b"public.meetings=2\n")})
+    assert _run(Source(at_backup), "backup", str(tmp_path / "b"))[0] == 0
+    short = _postgres(answers={"psql restore_drill_meetings": _counted(b"public.meetings=1\n")})
+    code, _, err = _run(Source(short), "restore", str(tmp_path / "b"), "--drill")
+    assert code == EXIT_ERROR
+    assert "restored: public.meetings=1; in the backup: public.meetings=2" in err, err
+
+
+def test_a_drill_of_a_backup_without_row_counts_says_to_take_a_new_one(folder: Path) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["rows"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    postgres = _postgres()
+    code, _, err = _run(Source(postgres), "restore", str(folder), "--drill")
+    assert code == EXIT_ERROR and "records no row counts" in err and "Take a new backup" in err
+    assert _restores(postgres) == []
+
+
+def test_a_snapshot_that_is_never_named_fails_the_backup_and_ends_its_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stackops import backup
+
+    monkeypatch.setattr(backup, "SNAPSHOT_WAIT_SECONDS", 0.3)
+    postgres = _postgres(answers={"cat": (1, b"", b"No such file or directory")})
+    code, _, err = _run(Source(postgres), "backup", str(tmp_path / "b"))
+    assert code == EXIT_ERROR and "did not say which it is" in err
+    assert any("pg_terminate_backend" in " ".join(cmd) for cmd, _ in postgres.execs)
+    assert not any(cmd[0] == "pg_dump" for cmd, _ in postgres.execs)
+    assert list(tmp_path.iterdir()) == []

@@ -67,6 +67,7 @@ def container(
     restarts: int = 0,
     oneoff: bool = False,
     log_text: bytes = b"",
+    started: str = "",
 ) -> FakeContainer:
     labels = {
         PROJECT_LABEL: project,
@@ -74,7 +75,7 @@ def container(
         REPLICA_LABEL: str(replica),
         ONEOFF_LABEL: "True" if oneoff else "False",
     }
-    state_attrs: dict[str, Any] = {"Status": state}
+    state_attrs: dict[str, Any] = {"Status": state, "StartedAt": started}
     if health is not None:
         state_attrs["Health"] = {"Status": health}
     return FakeContainer(
@@ -209,10 +210,29 @@ def test_a_row_is_fine_when_running_and_healthy_or_without_healthcheck() -> None
 def test_the_table_lines_up_its_columns() -> None:
     rows = rows_for([container("gateway", restarts=2), container("volunteers", health="starting")])
     lines = render(rows).splitlines()
-    assert lines[0].split() == ["SERVICE", "REPLICA", "CONTAINER", "STATE", "HEALTH", "RESTARTS"]
-    assert lines[1].split() == ["gateway", "1", "delaktig-gateway-1", "running", "healthy", "2"]
-    assert lines[2].split() == ["volunteers", "1", "delaktig-volunteers-1", "running", "starting", "0"]
+    assert lines[0].split() == ["SERVICE", "REPLICA", "CONTAINER", "STATE", "HEALTH", "RESTARTS", "UPTIME"]
+    assert lines[1].split() == ["gateway", "1", "delaktig-gateway-1", "running", "healthy", "2", "-"]
+    assert lines[2].split() == ["volunteers", "1", "delaktig-volunteers-1", "running", "starting", "0", "-"]
     assert lines[0].index("HEALTH") == lines[1].index("healthy") == lines[2].index("starting")
+
+
+def test_uptime_is_how_long_a_running_container_has_run() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
+    # Docker's and podman's ways of writing the start: nanoseconds and Z, or an offset.
+    cases = {
+        "2026-12-02T17:59:18.123456789Z": "42s",
+        "2026-12-02T16:55:00.5+00:00": "1h05m",
+        "2026-11-29T15:00:00Z": "3d03h",
+    }
+    for started, shown in cases.items():
+        assert row_for(container("meetings", started=started), now=now).uptime == shown, started
+    assert (
+        row_for(container("meetings", state="exited", started="2026-12-02T17:00:00Z"), now=now).uptime == "-"
+    )
+    assert row_for(container("meetings", started="0001-01-01T00:00:00Z"), now=now).uptime == "-"
+    assert row_for(container("meetings", started="not a time"), now=now).uptime == "-"
 
 
 def test_status_exits_zero_only_when_everything_is_running_and_healthy() -> None:

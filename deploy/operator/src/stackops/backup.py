@@ -10,9 +10,12 @@ older one (it refuses a folder that is not empty). Restore checks every file aga
 before it touches any database. Only the owner may read a backup (0700, 0600): it holds every
 person's data and the roles' password hashes. `restore
 --drill` restores every dump into a scratch database beside the real one, compares the number of
-tables and rows, and drops the scratch database again: the proof that the backup restores, without
-touching the live data. Without `--drill` the databases themselves are replaced: only while the
-services that use them are stopped (`docker compose stop meetings events volunteers notify
+tables and rows with the counts the backup recorded, and drops the scratch database again: the
+proof that the backup restores, without touching the live data (which may have changed since, and
+need not be stopped for a drill). The counts are taken in the very snapshot pg_dump dumps: a session
+exports its snapshot and holds it while its rows are counted and pg_dump reads it (`--snapshot`).
+Without `--drill` the databases themselves are replaced: only while the services that use them are
+stopped (`docker compose stop meetings events volunteers notify
 gateway`), unless the operator forces it and types the project's name (see cli.py).
 
 Every command runs in the container as an argument list (never a shell line), and a database name
@@ -30,6 +33,7 @@ import re
 import secrets
 import shutil
 import tarfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
@@ -44,13 +48,18 @@ CUSTOM_FORMAT = b"PGDMP"
 _ALIVE = ("running", "restarting", "paused")
 # What 10-databases.sh makes: a role and a database of the service's name.
 _DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-# Counts every table's rows: the same answer from the live database and from its restored copy
-# means the copy holds what the dump was made from (as far as a backup drill needs to know).
+# Counts every table's rows: the same answer from the dump's snapshot (recorded in the manifest) and
+# from its restored copy means the copy holds what the dump was made from (as far as a backup drill
+# needs to know).
 _COUNT_ROWS = (
     "SELECT format('SELECT %L || ''='' || count(*) FROM %s', t, t) FROM ("
     "SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables "
     "WHERE schemaname NOT IN ('pg_catalog', 'information_schema')) AS tables ORDER BY t\n\\gexec\n"
 )
+# What pg_export_snapshot() gives, e.g. 00000003-0000001B-1: checked before it goes into SQL.
+_SNAPSHOT = re.compile(r"^[0-9A-F]{8}-[0-9A-F]{8}(-[0-9]+)?$")
+# How long the backup waits for the session that holds the snapshot to say which it is.
+SNAPSHOT_WAIT_SECONDS = 30.0
 
 
 class BackupFailed(Exception):
@@ -141,15 +150,18 @@ def backup(postgres: Container, folder: Path, out: TextIO) -> list[Path]:
             raise BackupFailed("The dump of the roles came back empty; no backup was made.")
         _write_private(scratch / "globals.sql", roles)
         files["globals.sql"] = _entry(roles)
+        rows: dict[str, dict[str, int]] = {}
         for database in databases:
-            data = _checked_dump(
-                _run(postgres, ["pg_dump", "-U", SUPERUSER, "-Fc", "-d", database], f"Dumping {database}"),
-                database,
-            )
+            with _held_snapshot(postgres, database) as snapshot:
+                rows[database] = _parse_counts(row_counts(postgres, database, snapshot=snapshot))
+                argv = ["pg_dump", "-U", SUPERUSER, "-Fc", f"--snapshot={snapshot}", "-d", database]
+                data = _checked_dump(_run(postgres, argv, f"Dumping {database}"), database)
             _write_private(scratch / f"{database}.dump", data)
             files[f"{database}.dump"] = _entry(data)
             print(f"{database}: {len(data)} bytes", file=out, flush=True)
-        manifest = {"databases": databases, "files": files}
+        # `rows`: every table's rows in the snapshot of its dump, which a drill compares the restored
+        # copy with (never the live database, which goes on changing).
+        manifest = {"databases": databases, "files": files, "rows": rows}
         _write_private(scratch / MANIFEST, json.dumps(manifest, indent=2).encode())
         if folder.exists():
             folder.rmdir()  # empty, as checked above
@@ -158,6 +170,103 @@ def backup(postgres: Container, folder: Path, out: TextIO) -> list[Path]:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
     return [folder / name for name in [*files, MANIFEST]]
+
+
+class _held_snapshot:  # noqa: N801 (a context manager, used as `with _held_snapshot(...)`)
+    """A session in `database` that exports its snapshot and holds it open until the block ends.
+
+    pg_dump --snapshot and the row count read that one snapshot, so the counts in the manifest are
+    those of the dump, however busy the services are. The session is a psql of its own in the
+    container (started detached, every statement an argument), named by application_name so that
+    it can be ended: by pg_terminate_backend when the block ends, or by its pg_sleep at the latest.
+    """
+
+    def __init__(self, postgres: Container, database: str) -> None:
+        self.postgres = postgres
+        self.database = database
+        token = secrets.token_hex(6)
+        self.application = f"stackops-backup-{token}"
+        self.file = f"/tmp/stackops-snapshot-{token}"
+
+    def __enter__(self) -> str:
+        argv = [
+            "psql",
+            "-U",
+            SUPERUSER,
+            "-X",
+            "-q",
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            f"\\o {self.file}",
+            "-c",
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            "-c",
+            "SELECT pg_export_snapshot()",
+            "-c",
+            "\\o",
+            "-c",
+            "SELECT pg_sleep(3600)",
+            "-d",
+            f"dbname={self.database} application_name={self.application}",
+        ]
+        self.postgres.exec_run(argv, user=SUPERUSER, detach=True)
+        try:
+            return self._snapshot()
+        except BaseException:
+            self._end()
+            raise
+
+    def _snapshot(self) -> str:
+        deadline = time.monotonic() + SNAPSHOT_WAIT_SECONDS
+        while True:
+            code, (output, _errors) = self.postgres.exec_run(
+                ["cat", self.file], stdout=True, stderr=True, demux=True, user=SUPERUSER
+            )
+            said = _text(output).split()
+            if code == 0 and said and _SNAPSHOT.match(said[-1]):
+                return said[-1]
+            if time.monotonic() > deadline:
+                raise BackupFailed(
+                    f"The session that holds {self.database}'s snapshot for the dump did not say which "
+                    f"it is within {SNAPSHOT_WAIT_SECONDS:g} s (it wrote {_text(output)[:200]!r}); no "
+                    f"backup was made. Is {self.postgres.name} overloaded, or out of connections?"
+                )
+            time.sleep(0.2)
+
+    def __exit__(self, *exc: object) -> None:
+        self._end()
+
+    def _end(self) -> None:
+        stop = (
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE application_name = '{self.application}'"
+        )
+        self.postgres.exec_run(
+            ["psql", "-U", SUPERUSER, "-X", "-q", "-At", "-c", stop, "-d", "postgres"], user=SUPERUSER
+        )
+        self.postgres.exec_run(["rm", "-f", self.file], user=SUPERUSER)
+
+
+def _parse_counts(counted: str) -> dict[str, int]:
+    pairs = (item.rpartition("=") for item in counted.split(",") if item)
+    return {table: int(rows) for table, _, rows in pairs}
+
+
+def _show_counts(rows: Mapping[str, int]) -> str:
+    return ",".join(f"{table}={n}" for table, n in sorted(rows.items())) or "none"
+
+
+def recorded_rows(folder: Path) -> dict[str, dict[str, int]]:
+    """The row counts a backup recorded at dump time; BackupFailed for a backup made without them."""
+    rows = json.loads((folder / MANIFEST).read_bytes()).get("rows")
+    if not isinstance(rows, dict):
+        raise BackupFailed(
+            f"{folder / MANIFEST} records no row counts (a backup made by an older stackops), so a drill "
+            "has nothing to compare the restored copies with. Take a new backup and drill that one."
+        )
+    return {str(db): {str(t): int(n) for t, n in counts.items()} for db, counts in rows.items()}
 
 
 def verified(folder: Path, databases: list[str]) -> None:
@@ -192,12 +301,24 @@ def _put(postgres: Container, name: str, data: bytes) -> str:
     return f"/tmp/{name}"
 
 
-def row_counts(postgres: Container, database: str) -> str:
-    """`schema.table=rows` for every table, comma-separated, in the order of the table names."""
-    script = _put(postgres, "stackops-count.sql", _COUNT_ROWS.encode())
+def row_counts(postgres: Container, database: str, *, snapshot: str | None = None) -> str:
+    """`schema.table=rows` for every table, comma-separated, in the order of the table names; in the
+    exported `snapshot` when given (the one pg_dump dumps)."""
+    sql = _COUNT_ROWS
+    if snapshot is not None:
+        if not _SNAPSHOT.match(snapshot):
+            raise BackupFailed(f"{snapshot!r} is not a snapshot PostgreSQL exported; no backup was made.")
+        sql = (
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;\n"
+            f"SET TRANSACTION SNAPSHOT '{snapshot}';\n{_COUNT_ROWS}COMMIT;\n"
+        )
+    script = _put(postgres, "stackops-count.sql", sql.encode())
     counted = _run(
-        postgres, ["psql", "-U", SUPERUSER, "-d", database, "-At", "-f", script], f"Counting {database}"
+        postgres,
+        ["psql", "-U", SUPERUSER, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-f", script, "-d", database],
+        f"Counting {database}",
     )
+    postgres.exec_run(["rm", "-f", script], user="root")
     return ",".join(_text(counted).split())
 
 
@@ -213,11 +334,12 @@ def restore(postgres: Container, folder: Path, out: TextIO, *, drill: bool) -> N
     databases = service_databases(postgres)
     # Every dump before the first database is touched: a bad third dump must not leave two replaced.
     verified(folder, databases)
+    recorded = recorded_rows(folder) if drill else {}
     is_running(postgres)
     done: list[str] = []
     for database in databases:
         try:
-            _restore_one(postgres, folder, database, out, drill=drill)
+            _restore_one(postgres, folder, database, out, drill=drill, recorded=recorded.get(database, {}))
         except BackupFailed as exc:
             if drill:
                 raise
@@ -230,7 +352,15 @@ def restore(postgres: Container, folder: Path, out: TextIO, *, drill: bool) -> N
         done.append(database)
 
 
-def _restore_one(postgres: Container, folder: Path, database: str, out: TextIO, *, drill: bool) -> None:
+def _restore_one(
+    postgres: Container,
+    folder: Path,
+    database: str,
+    out: TextIO,
+    *,
+    drill: bool,
+    recorded: Mapping[str, int] | None = None,
+) -> None:
     inside = _put(postgres, f"stackops-{database}.dump", (folder / f"{database}.dump").read_bytes())
     try:
         if drill:
@@ -243,16 +373,15 @@ def _restore_one(postgres: Container, folder: Path, database: str, out: TextIO, 
                     ["pg_restore", "-U", SUPERUSER, "--no-owner", "-d", scratch, inside],
                     f"Restoring {database}",
                 )
-                restored, live = row_counts(postgres, scratch), row_counts(postgres, database)
-                if restored != live:
+                restored = _parse_counts(row_counts(postgres, scratch))
+                if restored != dict(recorded or {}):
                     raise BackupFailed(
-                        f"The restored copy of {database} differs from the live one "
-                        f"(rows per table, restored: {restored or 'none'}; live: {live or 'none'}). "
-                        "Did the services write since the backup? Stop them, back up and drill again."
+                        f"The restored copy of {database} differs from what the backup held when it was "
+                        f"made (rows per table, restored: {_show_counts(restored)}; in the backup: "
+                        f"{_show_counts(recorded or {})}). This backup does not restore whole: do not rely "
+                        "on it, take another and drill that."
                     )
-                print(
-                    f"{database}: restores ({len(restored.split(',')) if restored else 0} tables).", file=out
-                )
+                print(f"{database}: restores ({len(restored)} tables, the rows the backup held).", file=out)
             finally:
                 _run(postgres, ["dropdb", "-U", SUPERUSER, "--if-exists", scratch], f"Dropping {scratch}")
         else:

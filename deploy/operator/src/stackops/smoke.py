@@ -105,7 +105,7 @@ def mail_arrived(mail: Container, address: str) -> bool:
     command = (
         'wget -qO- "http://127.0.0.1:8025/api/v1/search?query=to:$SMOKE_ADDRESS" 2>/dev/null'
         ' | grep -qF -- "$SMOKE_ADDRESS"'
-        ' || grep -rqsF -- "$SMOKE_ADDRESS" /var/mail/sink/new /var/mail/sink/cur'
+        ' || grep -rqsF -- "$SMOKE_ADDRESS" /tmp/sink/new /tmp/sink/cur'
     )
     code, _ = mail.exec_run(["sh", "-c", command], environment={"SMOKE_ADDRESS": address})
     return code == 0

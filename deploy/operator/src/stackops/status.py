@@ -1,12 +1,14 @@
-"""The status tables: one line per container (state, health, restarts), then what flows:
+"""The status tables: one line per container (state, health, restarts, uptime), then what flows:
 each stream's messages and each consumer's lag, each service database's outbox backlog, and the
 dead letters."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from stackops.compose import Container, replica_of, service_of
 
@@ -26,6 +28,8 @@ class StatusRow:
     restarts: int
     # What the container's last healthcheck said, when it is not healthy: /readyz's reasons.
     why: str = ""
+    # How long it has run since its last start ("-" when it does not run).
+    uptime: str = "-"
 
     @property
     def fine(self) -> bool:
@@ -65,7 +69,35 @@ def last_check_output(container: Container) -> str:
     return " ".join(str(checks[-1].get("Output") or "").split())
 
 
-def row_for(container: Container) -> StatusRow:
+# Docker writes StartedAt with nanoseconds and Z, podman with an offset; a container never started
+# has year 1.
+_STARTED = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def uptime_of(container: Container, now: datetime | None = None) -> str:
+    """How long a running container has run: `42s`, `1h05m`, `3d03h`; `-` if it does not run."""
+    state = container.attrs.get("State")
+    if container.status != "running" or not isinstance(state, dict):
+        return "-"
+    found = _STARTED.match(str(state.get("StartedAt") or ""))
+    if not found:
+        return "-"
+    zone = "+00:00" if found.group(2) == "Z" else found.group(2)
+    started = datetime.fromisoformat(found.group(1) + zone)
+    seconds = int(((now or datetime.now(UTC)) - started).total_seconds())
+    if started.year < 2000 or seconds < 0:
+        return "-"
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if hours < 1:
+        return f"{minutes}m"
+    if days < 1:
+        return f"{hours}h{minutes % 60:02d}m"
+    return f"{days}d{hours % 24:02d}h"
+
+
+def row_for(container: Container, now: datetime | None = None) -> StatusRow:
     health = health_of(container)
     return StatusRow(
         service=service_of(container),
@@ -75,6 +107,7 @@ def row_for(container: Container) -> StatusRow:
         health=health,
         restarts=int(container.attrs.get("RestartCount") or 0),
         why=last_check_output(container) if health in ("unhealthy", "starting") else "",
+        uptime=uptime_of(container, now),
     )
 
 
@@ -83,9 +116,9 @@ def rows_for(containers: Iterable[Container]) -> list[StatusRow]:
 
 
 def render(rows: Sequence[StatusRow]) -> str:
-    header = ("SERVICE", "REPLICA", "CONTAINER", "STATE", "HEALTH", "RESTARTS")
+    header = ("SERVICE", "REPLICA", "CONTAINER", "STATE", "HEALTH", "RESTARTS", "UPTIME")
     lines = [header] + [
-        (r.service, str(r.replica), r.container, r.state, r.health, str(r.restarts)) for r in rows
+        (r.service, str(r.replica), r.container, r.state, r.health, str(r.restarts), r.uptime) for r in rows
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     table = "\n".join(
