@@ -50,6 +50,10 @@ class EventChangedV1(_Payload):
     venue_name: str | None
     venue_address: str | None
     sequence: int
+    # Who the event is for now (as in EventPublishedV1): it may have changed since its publication.
+    # Left out only by events from before they carried it.
+    audience: str | None = None
+    organiser_ids: list[str] | None = None
 
 
 class EventCancelledV1(_Payload):
@@ -59,6 +63,9 @@ class EventCancelledV1(_Payload):
     timezone: str
     reason: str | None
     sequence: int
+    # as in EventChangedV1
+    audience: str | None = None
+    organiser_ids: list[str] | None = None
 
 
 class Person(_Payload):

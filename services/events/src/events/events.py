@@ -185,6 +185,7 @@ async def update_event(
                     venue_name=row["venue_name"],
                     venue_address=row["venue_address"],
                     sequence=row["sequence"],
+                    **_who_for(row),
                 ),
                 aggregate_id=str(event_id),
             )
@@ -214,6 +215,11 @@ async def _record(
             after=_json({f: after[f] for f in fields[kind]}),
             changed_by=by,
         )
+
+
+def _who_for(row: Row) -> dict[str, Any]:
+    """The audience fields every announcement of the event carries."""
+    return {"audience": row["audience"], "organiser_ids": [str(o) for o in row["organiser_ids"]]}
 
 
 def _json(value: dict[str, Any]) -> dict[str, Any]:
@@ -254,9 +260,8 @@ async def publish_event(*, conn: asyncpg.Connection, event_id: uuid.UUID, by: st
                 timezone=ctx.timezone,
                 venue_name=row["venue_name"],
                 venue_address=row["venue_address"],
-                audience=row["audience"],
-                organiser_ids=[str(o) for o in row["organiser_ids"]],
                 sequence=row["sequence"],
+                **_who_for(row),
             ),
             aggregate_id=str(event_id),
         )
@@ -299,6 +304,7 @@ async def cancel_event(
                     timezone=ctx.timezone,
                     reason=reason,
                     sequence=row["sequence"],
+                    **_who_for(row),
                 ),
                 aggregate_id=str(event_id),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -130,6 +131,21 @@ async def test_a_cancelled_event_is_announced_once_and_cannot_be_changed(client:
     edit = await client.call("PATCH", f"/v1/events/{event['id']}", json={"title": "x"}, expect=409)
     assert "Kopiera det till ett nytt datum" in edit.json()["detail"]
     assert [e["reason"] for e in await client.outbox("events.event.cancelled.v1")] == ["Sjukdom"]
+
+
+async def test_a_change_and_a_cancellation_say_who_the_event_is_for_now(client: Any) -> None:
+    """Whoever hears of a change (an organisation's webhook) must not rely on the publication's
+    audience: the event may have been narrowed to staff since."""
+    organisers = [str(uuid.uuid4())]
+    event = await published_event(client, organiser_ids=organisers)
+    assert event["organiser_ids"] == organisers
+    await client.patch(f"/v1/events/{event['id']}", {"audience": "staff"})
+    await client.patch(f"/v1/events/{event['id']}", {"venue_name": "Arenan"})
+    await client.post(f"/v1/events/{event['id']}/cancel", {"reason": None}, expect=200)
+    [moved] = await client.outbox("events.event.changed.v1")
+    [cancelled] = await client.outbox("events.event.cancelled.v1")
+    for announced in (moved, cancelled):
+        assert announced["audience"] == "staff" and announced["organiser_ids"] == organisers
 
 
 async def test_an_event_is_copied_to_a_new_date_as_a_draft(client: Any) -> None:

@@ -24,7 +24,8 @@ log = get_logger(__name__)
 
 class EventNotice(BaseModel):
     event_id: str
-    # Only on `events.event.published.v1`; its change and cancellation name neither (notify remembers).
+    # On every announcement of the event; from before its change and cancellation carried them, only on
+    # its publication (notify remembers them).
     audience: str | None = None
     organiser_ids: list[str] | None = None
 

@@ -185,6 +185,27 @@ async def test_an_event_for_staff_or_groups_is_heard_only_by_its_organisers(pool
     assert await bodies(pool, heard[other]["id"]) == [], "another organisation heard of a non-public event"
 
 
+async def test_an_event_narrowed_to_staff_after_its_publication_is_no_longer_heard_by_others(
+    pool, resolver: Resolver
+) -> None:
+    organiser, other = uuid.uuid4(), uuid.uuid4()
+    theirs = await add_endpoint(
+        pool, resolver, url="http://receiver.test/a", topics=EVENT_TOPICS, organisation_id=organiser
+    )
+    elsewhere = await add_endpoint(
+        pool, resolver, url="http://receiver.test/b", topics=EVENT_TOPICS, organisation_id=other
+    )
+    event_id = str(uuid.uuid4())
+    await handle_twice(
+        pool, "events.event.published.v1", published(event_id, audience="public", organiser_ids=[organiser])
+    )
+    now_for = {"audience": "staff", "organiser_ids": [str(organiser)]}
+    await handle_twice(pool, "events.event.changed.v1", changed(event_id) | now_for)
+    await handle_twice(pool, "events.event.cancelled.v1", cancelled(event_id) | now_for)
+    assert await topics_heard(pool, theirs["id"]) == sorted(EVENT_TOPICS)
+    assert await topics_heard(pool, elsewhere["id"]) == ["event.published"]
+
+
 async def test_a_change_of_an_event_notify_never_saw_published_is_heard_by_no_one(
     pool, resolver: Resolver
 ) -> None:
