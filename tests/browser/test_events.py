@@ -275,3 +275,82 @@ def test_staff_check_people_in_at_the_door_on_a_phone_and_export_the_list(
         rows = events.get(f"/v1/events/{event['id']}/registrations").json()["items"]
     checked = {r["name"]: r["checked_in_at"] is not None for r in rows}
     assert checked == {"Birgitta Holm": True, "Ahmed Karimi": False, "Gunnel Ström": True}
+
+
+def test_a_two_day_timetable_prints_without_the_menus_and_a_new_time_is_kept_in_the_history(
+    ui: AccessiblePage, make_account: Callable[..., Account], stack: Stack
+) -> None:
+    """CurioCity over two days: the timetable has one table a day and prints without menus and buttons;
+    staff edit a programme item from it, move the event (the history shows it), copy it to a new date
+    and cancel it with a reason. Each page passes axe."""
+    first_day = date.today() + timedelta(days=30)
+    second_day = first_day + timedelta(days=1)
+    title = f"CurioCity Mashup {uuid.uuid4().hex[:6]}"
+    headers = stack.system_headers("events")
+    with httpx.Client(base_url=stack.url("events"), headers=headers, timeout=30) as api:
+        made = api.post(
+            "/v1/events",
+            json={
+                "title": title,
+                "starts_at": f"{first_day}T10:00:00",
+                "ends_at": f"{second_day}T16:00:00",
+                "venue_name": "Arenan",
+            },
+        )
+        assert made.status_code == 201, made.text
+        event_id = made.json()["id"]
+        for day, start, end, what in (
+            (first_day, "10:00", "12:00", "Vi visar våra projekt"),
+            (second_day, "13:00", "14:00", "Panelsamtal om innovation"),
+        ):
+            item = api.post(
+                f"/v1/events/{event_id}/programme",
+                json={"starts_at": f"{day}T{start}:00", "ends_at": f"{day}T{end}:00", "title": what},
+            )
+            assert item.status_code == 201, item.text
+        api.post(f"/v1/events/{event_id}/publish").raise_for_status()
+
+    ui.sign_in(make_account("staff"))
+    page = ui.page
+    ui.goto(f"/events/{event_id}/programme")
+    days = page.locator("table.timetable")
+    expect(days).to_have_count(2)
+    expect(days.nth(0)).to_contain_text("Vi visar våra projekt")
+    expect(days.nth(1)).to_contain_text("Panelsamtal om innovation")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("link", name="Ändra Vi visar våra projekt")).to_be_hidden()
+    expect(page.get_by_role("link", name="Tillbaka till evenemanget")).to_be_hidden()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.emulate_media(media="screen")
+
+    edit = page.get_by_role("link", name="Ändra Panelsamtal om innovation")
+    edit.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/edit")
+    ui.check()
+    page.get_by_label("Rum").fill("Sal B")
+    page.get_by_label("Rum").press("Enter")
+    page.wait_for_url(lambda url: not url.endswith("/edit"))
+    expect(page.locator("main")).to_contain_text("Sal B")
+    ui.check()
+
+    ui.goto(f"/events/{event_id}/edit")
+    page.get_by_label("Börjar klockan").fill("11:00")
+    page.get_by_role("button", name="Spara evenemanget").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    history = page.get_by_role("region", name="Ändringar som de anmälda har fått veta")
+    expect(history).to_contain_text("Ny tid")
+    ui.check()
+
+    page.get_by_label("Nytt datum för en kopia").fill((first_day + timedelta(days=365)).isoformat())
+    page.get_by_role("button", name="Kopiera evenemanget").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.get_by_role("button", name="Publicera evenemanget")).to_be_visible()
+    expect(page.get_by_role("table", name="Programmet")).to_contain_text("Panelsamtal om innovation")
+    ui.check()
+
+    ui.goto(f"/events/{event_id}")
+    page.get_by_label("Varför ställs evenemanget in?").fill("Arenan är stängd")
+    page.get_by_role("button", name="Ställ in evenemanget").click()
+    expect(history).to_contain_text("Inställt")
+    ui.check()

@@ -312,16 +312,21 @@ async def cancel_event(
 
 
 async def copy_event(*, conn: asyncpg.Connection, event_id: uuid.UUID, starts_at: datetime) -> Row:
-    """The same event on a new date, as a new draft with no registrations."""
-    source = await get_event(conn=conn, event_id=event_id)
-    fields = {f: source[f] for f in EDITABLE} | model.copy_times(
-        starts_at=source["starts_at"],
-        ends_at=source["ends_at"],
-        opens_at=source["registration_opens_at"],
-        closes_at=source["registration_closes_at"],
-        new_start=starts_at,
-    )
-    return await create_event(conn=conn, fields=fields, copied_from=event_id)
+    """The same event on a new date, as a new draft with its programme and no registrations."""
+    async with conn.transaction():
+        source = await get_event(conn=conn, event_id=event_id)
+        fields = {f: source[f] for f in EDITABLE} | model.copy_times(
+            starts_at=source["starts_at"],
+            ends_at=source["ends_at"],
+            opens_at=source["registration_opens_at"],
+            closes_at=source["registration_closes_at"],
+            new_start=starts_at,
+        )
+        copy = await create_event(conn=conn, fields=fields, copied_from=event_id)
+        await q.copy_programme.execute(
+            conn, source_id=event_id, copy_id=copy["id"], shift=starts_at - source["starts_at"]
+        )
+    return copy
 
 
 async def history(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import nats
@@ -157,11 +157,27 @@ async def test_an_event_is_copied_to_a_new_date_as_a_draft(client: Any) -> None:
         capacity=40,
         registration_closes_at=(start - timedelta(days=1)).isoformat(),
     )
+    second_day = start + timedelta(days=1, hours=-2)
+    await client.post(
+        f"/v1/events/{event['id']}/programme",
+        {
+            "starts_at": second_day.isoformat(),
+            "ends_at": (second_day + timedelta(minutes=30)).isoformat(),
+            "title": "Mentorprojektet",
+            "room": "Sal B",
+        },
+    )
     new_start = soon(370)
     copy = await client.post(f"/v1/events/{event['id']}/copy", {"starts_at": new_start.isoformat()})
     assert copy["status"] == "draft" and copy["copied_from"] == event["id"] and copy["capacity"] == 40
     assert copy["ends_at"][:16] == (new_start + timedelta(days=1)).isoformat()[:16]
     assert copy["registration_closes_at"][:16] == (new_start - timedelta(days=1)).isoformat()[:16]
+    # The programme comes along, at the same place in the new days.
+    [item] = await client.get(f"/v1/events/{copy['id']}/programme")
+    assert item["title"] == "Mentorprojektet" and item["room"] == "Sal B"
+    moved = new_start + timedelta(days=1, hours=-2)
+    assert datetime.fromisoformat(item["starts_at"]) == moved
+    assert len(await client.get(f"/v1/events/{event['id']}/programme")) == 1
 
 
 async def test_the_public_sees_published_public_events_only(client: Any) -> None:
