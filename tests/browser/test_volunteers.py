@@ -417,3 +417,61 @@ def test_another_pools_coordinator_is_told_why_not_on_a_phone(browser: Browser, 
         other.check()
     finally:
         phone.close()
+
+
+def test_a_volunteer_takes_back_a_consent_by_link_and_an_administrator_gets_their_register_extract(
+    browser: Browser, ui: AccessiblePage, stack: Stack, make_account: Callable[..., Account]
+) -> None:
+    """The consent is withdrawn as easily as given: from a link, on a phone, by keyboard; staff see
+    when and how. Then everything held about the person, asked for from the person's page and read
+    as a file once every service has answered. Each page passes axe."""
+    world = _pool_with_people(stack)
+    person = next(iter(world["people"].values()))
+    with _service(stack) as service:
+        token = _sent(service.post(f"/v1/volunteers/{person['id']}/consents-link"))["token"]
+
+    volunteer = browser.new_context(base_url=stack.url("gateway"), viewport={"width": 375, "height": 740})
+    try:
+        phone = AccessiblePage(volunteer.new_page())
+        phone.goto(f"/volontar/samtycken?token={token}")
+        expect(phone.page.get_by_role("heading", level=1)).to_have_text("Dina samtycken")
+        expect(phone.page.locator("main")).to_contain_text("version 2026-1")
+        phone.page.get_by_role("button", name="Ta tillbaka mitt samtycke").focus()
+        phone.page.keyboard.press("Enter")
+        phone.page.wait_for_load_state()
+        expect(phone.page.get_by_role("button", name="Ta tillbaka mitt samtycke")).to_have_count(0)
+        phone.check()
+        phone.goto(f"/volontar/samtycken?token={token}")
+        expect(phone.page.locator("main")).to_contain_text("Du har inga samtycken hos oss just nu.")
+    finally:
+        volunteer.close()
+
+    ui.sign_in(make_account("administrator"))
+    page = ui.page
+    ui.goto(f"/volunteers/people/{person['id']}")
+    consents = page.get_by_role("table", name="Samtycken")
+    expect(consents).to_contain_text("(Via en länk)")
+    expect(consents.get_by_role("button", name="Återkalla samtycket")).to_have_count(0)
+    page.get_by_role("button", name="Begär registerutdrag").click()
+    ui.check()
+    ui.goto("/volunteers/rights")
+    page.get_by_role("table", name="Begäranden").get_by_role("link", name="Registerutdrag").first.click()
+    ui.check()
+    request_url = page.url
+
+    def complete() -> bool:
+        page.goto(request_url)
+        return "(alla tjänster har inte svarat än)" not in page.locator("main").inner_text()
+
+    for _ in range(60):
+        if complete():
+            break
+        page.wait_for_timeout(500)
+    else:
+        pytest.fail("the register extract was still waiting for a service after 30 s")
+    expect(page.get_by_role("table", name="Tjänsternas svar")).to_be_visible()
+    ui.check()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Ladda ner registerutdraget (JSON)").click()
+    held = json.loads(download.value.path().read_text(encoding="utf-8"))
+    assert person["name"] in json.dumps(held, ensure_ascii=False)
