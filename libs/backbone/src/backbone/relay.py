@@ -25,6 +25,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -93,6 +94,22 @@ class _JetStream(JetStreamContext):
             future = self._publish_async_futures.get(token)
             if future is not None and not future.done():
                 future.set_exception(exc)
+
+    async def publish_async(self, *args: Any, **kwargs: Any) -> asyncio.Future[PubAck]:
+        """nats-py takes a pending-ack slot and registers the future before it sends; when the send
+        raises (its reconnect buffer full, a subject or header it refuses) nobody ever gets that
+        future, and the slot stays taken for the life of the context. Enough of those (a long NATS
+        outage) and no slot is ever free again: the relay would stall for good. Cancel it: that
+        gives the slot back. (Only the relay's own pass publishes on this context, one at a time, so
+        a future that appeared during the call is this call's.)"""
+        before = set(self._publish_async_futures)
+        try:
+            return await super().publish_async(*args, **kwargs)
+        except BaseException:
+            for token, future in list(self._publish_async_futures.items()):
+                if token not in before and not future.done():
+                    future.cancel()
+            raise
 
 
 def lock_session_settings(timeout: float) -> dict[str, str]:

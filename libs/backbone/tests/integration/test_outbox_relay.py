@@ -58,6 +58,19 @@ async def _run_relay_until_empty(relay: OutboxRelay, dsn: str) -> None:
         await conn.close()
 
 
+
+async def _relay_gets_through(relay: OutboxRelay, conn: asyncpg.Connection) -> None:
+    """Wait until a pass of the relay publishes one row (NATS back after an outage)."""
+
+    async def got_through() -> bool:
+        try:
+            return await relay.relay_once(conn) == 1
+        except ConnectionError:
+            return False
+
+    await eventually(got_through, "the relay getting through once NATS is back", timeout=20, interval=0.2)
+
+
 async def test_an_event_rolled_back_with_its_change_is_never_published(pool, owner):
     with pytest.raises(RuntimeError, match="boom"):
         async with pool.acquire() as conn, conn.transaction():
@@ -153,14 +166,7 @@ async def test_acks_lost_while_nats_is_away_are_retried_not_waited_for_forever(p
         assert await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
 
         server.start()
-
-        async def got_through() -> bool:
-            try:
-                return await relay.relay_once(conn) == 1
-            except ConnectionError:
-                return False
-
-        await eventually(got_through, "the relay getting through once NATS is back", timeout=20, interval=0.2)
+        await _relay_gets_through(relay, conn)
         msgs = await _stream_messages(client, owner_name.upper(), 1)
         assert [m.headers["Nats-Msg-Id"] for m in msgs] == [event.id]
         await conn.close()
@@ -430,3 +436,40 @@ async def test_a_publish_failing_mid_batch_never_lets_a_later_event_of_its_aggre
     await _run_relay_until_empty(relay, dsn)
     msgs = await _stream_messages(nc, owner.stream, 4)
     assert [m.headers["Nats-Msg-Id"] for m in msgs] == ["filler", *ids]
+
+
+async def test_publishes_nats_refuses_while_it_is_away_leave_no_pending_ack_behind(pool, dsn, tmp_path):
+    # nats-py takes one of its pending-ack slots (4000) before it sends; a publish it refuses while
+    # reconnecting (its buffer full) never gives it back. Enough of those and the relay stalls for
+    # good: every pass would see no slot free.
+    server = EmbeddedNats(tmp_path / "js", free_port())
+    server.start()
+    try:
+        client = await nats.connect(
+            server.url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, pending_size=1
+        )
+        owner_name = "t" + uuid.uuid4().hex[:12]
+        await ensure_stream(client.jetstream(), service_stream(owner_name))
+        happened = event_type(f"{owner_name}.thing.happened.v1", Happened, aggregate="thing", description="t")
+        relay = OutboxRelay(dsn=dsn, nc=client, service=owner_name, ack_timeout=0.5)
+        conn = await asyncpg.connect(dsn)
+        await _init_connection(conn)
+        async with pool.acquire() as c, c.transaction():
+            await add_event(c, happened, Happened(n=0), aggregate_id="a")
+        assert await relay.relay_once(conn) == 1
+        async with pool.acquire() as c, c.transaction():
+            event = await add_event(c, happened, Happened(n=1), aggregate_id="a")
+
+        server.stop()
+        for _ in range(3):
+            with pytest.raises(ConnectionError, match="did not acknowledge"):
+                await relay.relay_once(conn)
+        server.start()
+        await _relay_gets_through(relay, conn)
+        msgs = await _stream_messages(client, owner_name.upper(), 2)
+        assert msgs[-1].headers["Nats-Msg-Id"] == event.id
+        assert relay._jetstream().publish_async_pending() == 0, "a refused publish kept its slot"
+        await conn.close()
+        await client.close()
+    finally:
+        server.stop()
