@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from events.feed_cache import FeedCache
 from events.feed_tokens import MalformedFeedToken
 from events.links import Signer
 from events.model import InvalidLink
-from events.registration_desk import RegistrationDesk
+from events.registration_desk import RETRY_AFTER_SECONDS, RegistrationDesk, Unavailable
 from events.settings import Settings
 
 log = get_logger(__name__)
@@ -79,19 +80,30 @@ def create_app(settings: Settings) -> FastAPI:
     ]
     for name, every, work, done in rounds:
         runtime.add_worker(name, _forever(periodic(runtime, signer, work, done), name=name, every=every))
+    desk = RegistrationDesk(
+        lambda: runtime.pool,
+        lambda: registrations.Context(signer=signer, zone=settings.zone, now=datetime.now(UTC)),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            try:
+                yield
+            finally:
+                # Before the runtime closes the pool: the batch being written may still finish.
+                await app.state.registration_desk.close()
+
     app = FastAPI(
         title="Events service",
         description="Events, registration with a waiting list and offers, calendar and Atom feeds.",
         version="1",
-        lifespan=runtime.lifespan,
+        lifespan=lifespan,
     )
     install_platform(app, runtime, conditional_gets=True)
     install_rule_errors(app)
     app.state.signer = signer
-    app.state.registration_desk = RegistrationDesk(
-        lambda: runtime.pool,
-        lambda: registrations.Context(signer=signer, zone=settings.zone, now=datetime.now(UTC)),
-    )
+    app.state.registration_desk = desk
     # Keys the feeds' own ETags (events.api.feeds), made once per process like the platform's.
     app.state.feed_key = secrets.token_bytes(32)
     app.state.feed_cache = FeedCache(max_bytes=settings.feed_cache_megabytes * 2**20)
@@ -100,6 +112,15 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(InvalidLink)
     async def invalid_link(_request: Request, exc: InvalidLink) -> JSONResponse:
         return JSONResponse(status_code=400, content={"detail": str(exc), "error": "invalid_link"})
+
+    # Not taken, through no fault of the person (a crowd, a lost database, a restart): send it again.
+    @app.exception_handler(Unavailable)
+    async def unavailable(_request: Request, exc: Unavailable) -> JSONResponse:
+        return JSONResponse(
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            content={"detail": str(exc), "error": "unavailable"},
+        )
 
     @app.exception_handler(MalformedFeedToken)
     async def malformed_feed_token(_request: Request, exc: MalformedFeedToken) -> JSONResponse:

@@ -9,8 +9,15 @@ answer once that transaction has committed. Nothing is answered before it is on 
 answered is lost; several processes stay correct, because their batches still take the event's lock.
 
 A refusal about the event (closed, cancelled, not found) is everybody's in the batch, as it would have
-been one by one. Any other failure is retried one person at a time, so that one bad registration
-fails only its own request.
+been one by one. A lost database (a connection refused or cut, a server shutting down) is everybody's
+too, at once: trying each person again would only wait for the same outage over and over. Any other
+failure is retried one person at a time, so that one bad registration fails only its own request.
+
+Nobody waits forever: a line longer than `max_waiting` is asked to come back later; a batch that is
+cut short (cancelled, its database lost) tells its people to try again; and when the service stops,
+`close` answers everyone still in line at once and gives the batch being written a few seconds to
+finish. "Try again" is safe: on the public form a second registration of the same person is answered
+like the first and stores nothing new.
 """
 
 from __future__ import annotations
@@ -30,8 +37,26 @@ from events.registrations import Context, Duplicates, NewRegistration, Receipt
 log = get_logger(__name__)
 # Large enough that a crowd is a few commits, small enough that one transaction stays short.
 MAX_BATCH = 200
+# Registrations of one event that may wait for the next batch; more are asked to come back later.
+MAX_WAITING = 1000
 # The public form: a duplicate is answered like a new registration (registrations.Duplicates).
 PUBLIC = Duplicates(tell=False)
+# The database is away, not the registration at fault: the whole batch is answered "try again".
+LOST_DATABASE = (
+    OSError,  # refused, reset, a timeout waiting for a connection
+    asyncpg.exceptions.PostgresConnectionError,  # the connection broke or does not exist
+    asyncpg.exceptions.OperatorInterventionError,  # the server shutting down, a cancelled statement
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+BUSY = "För många anmälningar just nu, försök igen om en stund."
+AGAIN = "Anmälan kunde inte sparas just nu, försök igen om en stund."
+# What the answer's Retry-After asks for: a batch is written in well under a second.
+RETRY_AFTER_SECONDS = 5
+STOPPING = "Anmälan tar paus en kort stund, försök igen om en stund."
+
+
+class Unavailable(Exception):
+    """The registration was not taken, through no fault of the person: they may send it again."""
 
 
 @dataclass
@@ -45,53 +70,109 @@ class _Request:
 class RegistrationDesk:
     """The public registrations of this process, taken per event in batches (see the module's text)."""
 
-    def __init__(self, pool: Callable[[], asyncpg.Pool], context: Callable[[], Context]) -> None:
+    def __init__(
+        self,
+        pool: Callable[[], asyncpg.Pool],
+        context: Callable[[], Context],
+        *,
+        max_waiting: int = MAX_WAITING,
+    ) -> None:
         # Callables: the pool is opened in the app's lifespan, after the desk is made.
         self._pool = pool
         self._context = context
+        self._max_waiting = max_waiting
         self._queues: dict[uuid.UUID, list[_Request]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    def waiting(self, event_id: uuid.UUID) -> int:
+        """How many registrations of the event wait for the next batch (not the one being written)."""
+        return len(self._queues.get(event_id, ()))
 
     async def register(self, event_id: uuid.UUID, person: NewRegistration) -> Receipt | None:
         """Register `person` on the public form; None when they were registered already."""
-        request = _Request(person)
+        if self._closed:
+            raise Unavailable(STOPPING)
         queue = self._queues.get(event_id)
+        if queue is not None and len(queue) >= self._max_waiting:
+            raise Unavailable(BUSY)
+        request = _Request(person)
         if queue is None:
-            self._queues[event_id] = [request]
             # Nobody was waiting for this event, so no task serves it: start one.
-            task = asyncio.create_task(self._serve(event_id))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._start(event_id, [request])
         else:
             queue.append(request)
         return await request.answer
 
+    def _start(self, event_id: uuid.UUID, requests: list[_Request]) -> None:
+        self._queues[event_id] = requests
+        task = asyncio.create_task(self._serve(event_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self, patience: float = 5.0) -> None:
+        """Take no more registrations; answer everyone in line now; let the batches being written
+        finish for up to `patience` seconds, then cut them short (their people are told to try again)."""
+        self._closed = True
+        for queue in self._queues.values():
+            for r in queue:
+                _settle(r, exc=Unavailable(STOPPING))
+            queue.clear()
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(set(self._tasks), timeout=patience)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("registration batches cut short at shutdown", batches=len(late))
+            await asyncio.wait(late, timeout=patience)
+
     async def _serve(self, event_id: uuid.UUID) -> None:
         # The queue stays in the dict while a batch is written, so newcomers join it instead of
-        # starting a second task; it is removed only when it is empty (no await in between).
-        while queue := self._queues[event_id]:
-            batch, self._queues[event_id] = queue[:MAX_BATCH], queue[MAX_BATCH:]
-            await self._write(event_id, batch)
-        del self._queues[event_id]
+        # starting a second task; it is removed only when this task ends (no await in between), and
+        # always: a queue left behind would have newcomers wait for a task that is gone.
+        batch: list[_Request] = []
+        try:
+            while queue := self._queues[event_id]:
+                batch, self._queues[event_id] = queue[:MAX_BATCH], queue[MAX_BATCH:]
+                await self._write(event_id, batch)
+        finally:
+            # The batch is answered already, unless this task was cut short.
+            for r in batch:
+                _settle(r, exc=Unavailable(AGAIN))
+            left = self._queues.pop(event_id)
+            if left:  # they came while it was cut short: a new task serves them
+                self._start(event_id, left)
 
-    async def _write(self, event_id: uuid.UUID, batch: list[_Request]) -> None:
+    async def _write(self, event_id: uuid.UUID, batch: list[_Request]) -> bool:
+        """Register the batch and answer each; False when the database was lost."""
         try:
             receipts = await self._register(event_id, [r.person for r in batch])
         except RuleError as exc:
             for r in batch:
                 _settle(r, exc=exc)
-            return
+            return True
+        except LOST_DATABASE as exc:
+            log.warning("registration batch not saved: no database", size=len(batch),
+                        error=type(exc).__name__)
+            for r in batch:
+                _settle(r, exc=Unavailable(AGAIN))
+            return False
         except Exception as exc:  # noqa: BLE001 - one bad registration must not fail the others
             if len(batch) == 1:
                 _settle(batch[0], exc=exc)
-                return
+                return True
             log.warning("registration batch failed; one by one now", size=len(batch),
                         error=type(exc).__name__)
-            for r in batch:
-                await self._write(event_id, [r])
-            return
+            for n, r in enumerate(batch):
+                if not await self._write(event_id, [r]):
+                    for rest in batch[n + 1:]:
+                        _settle(rest, exc=Unavailable(AGAIN))
+                    return False
+            return True
         for r, receipt in zip(batch, receipts, strict=True):
             _settle(r, receipt=receipt)
+        return True
 
     async def _register(self, event_id: uuid.UUID, people: list[NewRegistration]) -> list[Receipt | None]:
         async with self._pool().acquire() as conn:

@@ -3,6 +3,7 @@ event; a visitor with no account reads it, registers and answers the personal li
 
 from __future__ import annotations
 
+import asyncio
 import html
 import ipaddress
 import re
@@ -18,6 +19,7 @@ from fastapi import FastAPI
 
 from backbone.identity import KeyFiles
 from events.app import create_app as create_events_app
+from events.registration_desk import RegistrationDesk
 from events.settings import MIGRATIONS_DIR as EVENTS_MIGRATIONS_DIR
 from events.settings import Settings as EventsSettings
 from gateway import throttle
@@ -503,6 +505,35 @@ def test_a_registration_refused_because_the_event_closed_meanwhile_says_why(
     )
     assert sent.status_code == 400
     assert 'role="alert"' in sent.text, _text(sent)
+
+
+def test_a_registration_the_service_cannot_take_now_is_shown_again_with_what_was_written(
+    gateway_on_events: LiveServer, events_app: FastAPI, events_staff: EventsStaff
+) -> None:
+    event = _published(events_staff)
+    visitor = browser(gateway_on_events)
+    page = visitor.get(f"/evenemang/{event['id']}")
+    # The service's desk answers "not now" (as during a restart, or a crowd larger than its line).
+    stopped = RegistrationDesk(lambda: None, lambda: None)  # type: ignore[arg-type,return-value]
+    asyncio.run(stopped.close())
+    working, events_app.state.registration_desk = events_app.state.registration_desk, stopped
+    try:
+        sent = visitor.post(
+            f"/evenemang/{event['id']}",
+            data={"csrf_token": csrf_of(page.text), "name": "Eva Lind", "email": "eva-busy@example.se"},
+        )
+    finally:
+        events_app.state.registration_desk = working
+    assert sent.status_code == 503, _text(sent)
+    assert int(sent.headers["Retry-After"]) > 0
+    assert 'role="alert"' in sent.text and "försök igen om en stund" in _text(sent)
+    # Nothing written is lost: the form comes back filled in, ready to send again.
+    assert 'value="Eva Lind"' in sent.text and 'value="eva-busy@example.se"' in sent.text
+    again = visitor.post(
+        f"/evenemang/{event['id']}",
+        data={"csrf_token": csrf_of(sent.text), "name": "Eva Lind", "email": "eva-busy@example.se"},
+    )
+    assert again.status_code == 303, _text(again)
 
 
 def test_switching_language_on_a_link_page_keeps_the_link(

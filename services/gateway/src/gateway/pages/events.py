@@ -50,6 +50,8 @@ PUBLIC_PAGE_SIZE = 50
 # The event page lists this many registrations and says so when there are more.
 REGISTRATIONS_SHOWN = 200
 SERVICE = "events"
+# How long a visitor is asked to wait when the service could not take a registration just now.
+RETRY_REGISTRATION_SECONDS = 10
 
 KINDS = {
     "meeting": N_("Möte"),
@@ -1160,7 +1162,12 @@ def _blank_registration() -> dict[str, Any]:
 
 
 async def _public_event_page(
-    request: Request, event_id: str, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+    request: Request,
+    event_id: str,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+    not_taken: str | None = None,
 ) -> Response:
     event = await _visitor_json(request, f"/v1/public/events/{event_id}")
     if event is None:
@@ -1177,6 +1184,7 @@ async def _public_event_page(
         open_for_registration=registration_open(event, datetime.now(UTC)),
         values=values,
         errors=errors,
+        not_taken=not_taken,
     )
 
 
@@ -1272,9 +1280,21 @@ async def register(
         body["food"] = form.food.strip() or None
         # The trap is passed on as it came: the service answers a robot as it answers a person.
         body["website"] = form.website
-        outcome = Outcome(
-            await visitor_call(request, "POST", f"/v1/public/events/{event_id}/registrations", json=body)
-        )
+        try:
+            answer = await visitor_call(
+                request, "POST", f"/v1/public/events/{event_id}/registrations", json=body
+            )
+        except upstream.ServiceUnavailable:
+            # Not taken now (a restart, a crowd, the database away): the form comes back as written.
+            page = await _public_event_page(
+                request, event_id, values, {}, status_code=503, not_taken=_(
+                    "Vi kunde inte ta emot din anmälan just nu. Det du skrev finns kvar: "
+                    "försök igen om en stund."
+                ),
+            )
+            page.headers["Retry-After"] = str(RETRY_REGISTRATION_SECONDS)
+            return page
+        outcome = Outcome(answer)
         if outcome.ok:
             return RedirectResponse(f"/evenemang/{event_id}/tack", status_code=303)
         for name, reason in outcome.invalid_fields.items():
