@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from events.feeds import Entries
 
@@ -24,7 +23,6 @@ _VALIDATOR_BYTES = 200
 @dataclass(frozen=True)
 class Validators:
     etag: str
-    last_modified: datetime | None
 
 
 @dataclass

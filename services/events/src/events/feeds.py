@@ -298,6 +298,3 @@ def _summary(row: Mapping[str, Any], zone: ZoneInfo) -> str:
         parts.append(row["description_sv"])
     return "\n".join(parts)
 
-
-def last_modified(rows: Iterable[Mapping[str, Any]]) -> datetime | None:
-    return max((r["updated_at"] for r in rows), default=None)

@@ -5,10 +5,11 @@ A feed's validators come from what it shows, not from the platform's data versio
 (which no feed shows) must not make every calendar client that polls download the feed again. The
 ETag is a keyed hash of the feed's address and of each event in it (id and row version, `xmin`, which
 PostgreSQL changes with every write of the row), so it changes exactly when an event enters, leaves or
-changes.
-Last-Modified is the newest change; `If-Modified-Since` is honoured when no `If-None-Match` is sent
-(RFC 9110 13.2.2). A feed once read is kept with its validators (events.feed_cache) until an event
-is written, so a poll costs one query of one row, whether it is answered 304 or in full."""
+changes. There is no Last-Modified, and `If-Modified-Since` is answered in full: an event that leaves a
+feed (narrowed to staff, ended long enough ago) takes its date with it, so no date of what is left
+could tell a client its copy is stale. A feed once read is kept with its validators
+(events.feed_cache) until an event is written, so a poll costs one query of one row, whether it is
+answered 304 or in full."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import hashlib
 import uuid
 from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -75,26 +75,12 @@ def _headers(validators: Validators, settings: Settings, *, private: bool) -> di
         "Cache-Control": f"{scope}, max-age={settings.feed_refresh_minutes * 60 // 4}",
         "ETag": validators.etag,
     }
-    if validators.last_modified is not None:
-        headers["Last-Modified"] = format_datetime(validators.last_modified.astimezone(UTC), usegmt=True)
     return headers
 
 
 def _not_modified(request: Request, validators: Validators) -> bool:
     given = request.headers.get("if-none-match")
-    if given is not None:
-        return matches(given, validators.etag)
-    since = request.headers.get("if-modified-since")
-    modified = validators.last_modified
-    if since is None or modified is None:
-        return False
-    try:
-        when = parsedate_to_datetime(since)
-    except (TypeError, ValueError):
-        return False  # not a date: answered in full, as RFC 9110 says
-    # The header has whole seconds, so Last-Modified was sent cut to the second. (Two changes within
-    # one second look alike to this header; the ETag, which clients send first, tells them apart.)
-    return when.tzinfo is not None and modified.replace(microsecond=0) <= when
+    return given is not None and matches(given, validators.etag)
 
 
 FeedKind = Literal["ics", "atom"]
@@ -129,10 +115,7 @@ async def _serve(
         # those of the events the keys name, in the feed as the keys found it.
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             found = await keys_query.fetchrow(conn, since=since, **params)
-            validators = Validators(
-                etag=feed_etag(request.app.state.feed_key, path, found["keys"]),
-                last_modified=found["last_modified"],
-            )
+            validators = Validators(etag=feed_etag(request.app.state.feed_key, path, found["keys"]))
             body = None
             if not _not_modified(request, validators):
                 keys = found["keys"].split(",") if found["keys"] else []

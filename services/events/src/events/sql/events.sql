@@ -70,10 +70,9 @@ LIMIT :limit OFFSET :offset;
 -- name: feed_event_keys
 -- A feed: public events that are not drafts, from a while back on. Cancelled ones stay, as
 -- STATUS:CANCELLED, so calendars remove them instead of keeping a stale copy. One row: each event's
--- key (its id and row version: xmin changes with every write of the row) in the feed's order, and the
--- newest change; the events whose entries are not written yet are read by feed_events_by_id.
-SELECT coalesce(string_agg(id::text || '/' || xmin::text, ',' ORDER BY starts_at, id), '') AS keys,
-       max(updated_at) AS last_modified
+-- key (its id and row version: xmin changes with every write of the row) in the feed's order (no date: an event
+-- that leaves the feed takes its date with it, so only the keys tell); the events whose entries are not written yet are read by feed_events_by_id.
+SELECT coalesce(string_agg(id::text || '/' || xmin::text, ',' ORDER BY starts_at, id), '') AS keys
 FROM events
 WHERE audience = 'public' AND status <> 'draft' AND ends_at >= :since
   AND (:organisation_id::uuid IS NULL OR :organisation_id = ANY (organiser_ids));

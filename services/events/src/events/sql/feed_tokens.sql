@@ -12,8 +12,7 @@ SELECT organisation_id FROM feed_tokens WHERE token_hash = :token_hash;
 -- An organisation's own feed: the events it organises that its representative may see through the
 -- API, by the same rule (events_representative_sees, migration 0012), so never a staff-only event
 -- (as feed_event_keys).
-SELECT coalesce(string_agg(id::text || '/' || xmin::text, ',' ORDER BY starts_at, id), '') AS keys,
-       max(updated_at) AS last_modified
+SELECT coalesce(string_agg(id::text || '/' || xmin::text, ',' ORDER BY starts_at, id), '') AS keys
 FROM events
 WHERE ends_at >= :since AND :organisation_id = ANY (organiser_ids)
   AND events_representative_sees(events, :organisation_id);
@@ -31,7 +30,6 @@ SELECT group_id FROM group_feed_tokens WHERE token_hash = :token_hash;
 -- name: group_feed_event_keys
 -- A group's feed: the events for its members (audience 'groups' naming it) that are not drafts
 -- (as feed_event_keys).
-SELECT coalesce(string_agg(id::text || '/' || xmin::text, ',' ORDER BY starts_at, id), '') AS keys,
-       max(updated_at) AS last_modified
+SELECT coalesce(string_agg(id::text || '/' || xmin::text, ',' ORDER BY starts_at, id), '') AS keys
 FROM events
 WHERE status <> 'draft' AND ends_at >= :since AND audience = 'groups' AND :group_id = ANY (audience_group_ids);

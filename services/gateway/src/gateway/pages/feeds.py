@@ -2,7 +2,7 @@
 
 Calendar apps subscribe with no account, and poll every few minutes: the service's answer goes out as
 it came (status, body, Content-Type and its validators and Cache-Control), and the client's
-If-None-Match / If-Modified-Since go in, so a poll the service answers 304 stays a 304. The
+If-None-Match goes in (the feeds' one validator), so a poll the service answers 304 stays a 304. The
 addresses mirror the service's (`/feeds/…` is `/v1/public/feeds/…`), so a link the service hands out
 maps to the gateway's by its prefix alone. A refused link (cut off, unknown, rotated) gets the
 service's own words as plain text, which is what a calendar app can show.
