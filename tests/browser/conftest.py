@@ -37,8 +37,12 @@ PASSWORD = "a long test password 2026"
 SEED_MINUTES = Path(meetings.__file__).parent / "demo" / "minutes"
 
 
+# How much of each process's log a failed session prints before the stack's folder is removed.
+LOG_TAIL_LINES = 60
+
+
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     names = ("meetings", "events", "volunteers", "notify", "gateway")
     services = tuple(ServiceSpec(name, free_port()) for name in names)
     with server_folder("browser-stack") as var:
@@ -48,6 +52,20 @@ def stack() -> Iterator[Stack]:
             yield running
         finally:
             running.stop_all()
+            if request.session.testsfailed:
+                _show_logs(request.config, var / "log")
+
+
+def _show_logs(config: pytest.Config, folder: Path) -> None:
+    """The end of every process's log, so that a failure in CI can be understood after the fact."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    for log in sorted(folder.glob("*.log")):
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()[-LOG_TAIL_LINES:]
+        reporter.write_sep("-", f"browser stack: {log.name} (last {len(lines)} lines)")
+        for line in lines:
+            reporter.write_line(line)
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,13 @@ LOST_DATABASE = (
     asyncpg.exceptions.PostgresConnectionError,  # the connection broke or does not exist
     asyncpg.exceptions.OperatorInterventionError,  # the server shutting down, a cancelled statement
     asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,  # the pool closed or closing (a shutdown), a closed connection
 )
 BUSY = "För många anmälningar just nu, försök igen om en stund."
-AGAIN = "Anmälan kunde inte sparas just nu, försök igen om en stund."
+# Cut short or the database lost: the commit may have been on its way, so "not saved" could be wrong.
+AGAIN = (
+    "Anmälan kom kanske inte fram. Försök igen om en stund: du blir inte anmäld två gånger."
+)
 # What the answer's Retry-After asks for: a batch is written in well under a second.
 RETRY_AFTER_SECONDS = 5
 STOPPING = "Anmälan tar paus en kort stund, försök igen om en stund."

@@ -79,6 +79,16 @@ def send(client: Client, event: dict[str, Any], n: int) -> asyncio.Task[httpx.Re
     return asyncio.create_task(client.call("POST", register_url(event), json=person(n), as_=()))
 
 
+async def cut_short(client: Client, event: dict[str, Any]) -> asyncio.Task[httpx.Response]:
+    """A registration whose batch is cancelled while it waits for the event's lock."""
+    async with event_held(client.dsn, event) as waiting_for_locks:
+        first = send(client, event, 1)
+        await eventually(waiting_for_locks, "the batch waits for the event's lock")
+        (serving,) = serving_tasks()
+        serving.cancel()
+    return first
+
+
 def assert_come_back_later(answer: httpx.Response, detail: str | None = None) -> None:
     assert answer.status_code == UNAVAILABLE, answer.text
     assert int(answer.headers["Retry-After"]) > 0
@@ -92,11 +102,7 @@ async def test_a_cancelled_batch_answers_its_callers_and_later_registrations_sti
     client: Client,
 ) -> None:
     event = await published_event(client, capacity=10)
-    async with event_held(client.dsn, event) as waiting_for_locks:
-        first = send(client, event, 1)
-        await eventually(waiting_for_locks, "the batch waits for the event's lock")
-        (serving,) = serving_tasks()
-        serving.cancel()
+    first = await cut_short(client, event)
     # The next registration of the same event finds no queue left over by the cut-short batch.
     await asyncio.wait_for(client.public(register_url(event), person(2), expect=RECEIVED), 5)
     assert await names(client, event) == ["Person 2"]
@@ -166,6 +172,34 @@ async def test_a_lost_database_fails_the_whole_batch_at_once_instead_of_one_by_o
         await pool.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_a_closed_pool_answers_the_whole_batch_try_again_instead_of_an_error() -> None:
+    from events.registration_desk import Unavailable
+
+    # asyncpg says InterfaceError ("pool is closed"), not a connection error, once the pool is gone.
+    pool = await asyncpg.create_pool("postgresql://events@127.0.0.1:1/events", min_size=0, max_size=1)
+    await pool.close()
+    desk = RegistrationDesk(lambda: pool, context_of(Settings(environment="test")))
+    event_id = uuid.uuid4()
+    calls = [
+        asyncio.create_task(desk.register(event_id, NewRegistration(
+            name=f"Person {n}", email=f"person{n}@example.se", phone=None
+        )))
+        for n in range(3)
+    ]
+    for answer in await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10):
+        assert isinstance(answer, Unavailable), repr(answer)
+
+
+async def test_a_batch_cut_short_says_the_registration_may_have_gone_through_and_sending_again_is_safe(
+    client: Client,
+) -> None:
+    # The commit may have been on its way when the batch was cut short: "not saved" could be wrong.
+    event = await published_event(client, capacity=10)
+    first = await cut_short(client, event)
+    said = (await asyncio.wait_for(first, 5)).json()["detail"]
+    assert "kanske" in said and "två gånger" in said, said
 
 
 async def test_a_shutdown_answers_everyone_waiting_and_stops_the_desk(

@@ -213,5 +213,11 @@ async def registration_attempt(conn: asyncpg.Connection, *, ip: str, event_id: s
     return True
 
 
+async def registration_not_taken(conn: asyncpg.Connection, *, ip: str, event_id: str, today: date) -> None:
+    """Gives the attempt back: the service did not take the registration (it asked to be sent again),
+    so the visitor who does as asked is not refused for having tried."""
+    await Q.uncount_registration.execute(conn, ip=address_key(ip), event_id=event_id, any=ANY, day=today)
+
+
 async def delete_old_registration_counts(conn: asyncpg.Connection, *, today: date) -> str:
     return str(await Q.delete_old_registration_counts.execute(conn, day=today))

@@ -1257,6 +1257,29 @@ async def _may_register(request: Request, event_id: str) -> bool:
         )
 
 
+async def _not_taken(request: Request, event_id: str) -> None:
+    """The service asked for the registration again: the attempt does not count (see throttle)."""
+    today = datetime.now(request.app.state.settings.zone).date()
+    async with request.app.state.runtime.pool.acquire() as conn:
+        await throttle.registration_not_taken(conn, ip=client_ip(request), event_id=event_id, today=today)
+
+
+async def _not_taken_page(request: Request, event_id: str, values: dict[str, Any]) -> Response:
+    """The form again as written, 503 and Retry-After; an error page saying the same when even the
+    event cannot be shown."""
+    await _not_taken(request, event_id)
+    message = _(
+        "Din anmälan kom kanske inte fram. Det du skrev finns kvar: skicka igen om en stund. "
+        "Du blir inte anmäld två gånger."
+    )
+    try:
+        page = await _public_event_page(request, event_id, values, {}, status_code=503, not_taken=message)
+    except upstream.ServiceUnavailable:
+        page = problem(request, 503, _("Anmälan tar paus en kort stund"), message)
+    page.headers["Retry-After"] = str(RETRY_REGISTRATION_SECONDS)
+    return page
+
+
 @public_router.post("/{event_id}", response_class=HTMLResponse)
 async def register(
     request: Request, event_id: ServiceId, form: Annotated[RegistrationForm, Form()]
@@ -1286,14 +1309,7 @@ async def register(
             )
         except upstream.ServiceUnavailable:
             # Not taken now (a restart, a crowd, the database away): the form comes back as written.
-            page = await _public_event_page(
-                request, event_id, values, {}, status_code=503, not_taken=_(
-                    "Vi kunde inte ta emot din anmälan just nu. Det du skrev finns kvar: "
-                    "försök igen om en stund."
-                ),
-            )
-            page.headers["Retry-After"] = str(RETRY_REGISTRATION_SECONDS)
-            return page
+            return await _not_taken_page(request, event_id, values)
         outcome = Outcome(answer)
         if outcome.ok:
             return RedirectResponse(f"/evenemang/{event_id}/tack", status_code=303)

@@ -40,5 +40,10 @@ VALUES (:ip, :event_id, :day, 1), (:ip, :any, :day, 1)
 ON CONFLICT (ip, event_id, day) DO UPDATE SET attempts = registration_counts.attempts + 1
 RETURNING event_id, attempts;
 
+-- name: uncount_registration
+-- Gives back what count_registration counted, for a registration the service did not take (busy, away).
+UPDATE registration_counts SET attempts = attempts - 1
+WHERE ip = :ip AND event_id IN (:event_id, :any) AND day = :day AND attempts > 0;
+
 -- name: delete_old_registration_counts
 DELETE FROM registration_counts WHERE day < :day;
