@@ -136,17 +136,13 @@ def test_restore_runs_when_the_services_are_stopped_and_a_drill_runs_beside_them
     stopped = Source(postgres, Fake("meetings", status="exited"), Fake("notify", status="exited"))
     code, out, err = _run(stopped, "restore", str(folder))
     assert code == 0, err
-    assert [
-        "pg_restore",
-        "-U",
-        "postgres",
-        "--clean",
-        "--if-exists",
-        "--single-transaction",
-        "-d",
-        "meetings",
-        "/tmp/stackops-meetings.dump",
-    ] in [cmd for cmd, _ in postgres.execs]
+    # Read into statements, then the schema emptied and the statements run, in one transaction.
+    commands = [cmd for cmd, _ in postgres.execs]
+    assert ["pg_restore", "-f", "/tmp/stackops-meetings.sql", "/tmp/stackops-meetings.dump"] in commands
+    (replaced,) = [cmd for cmd in commands if cmd[0] == "psql" and cmd[-1] == "meetings"]
+    assert "--single-transaction" in replaced and "ON_ERROR_STOP=1" in replaced
+    script = replaced.index("/tmp/stackops-meetings.sql")
+    assert replaced.index("DROP SCHEMA IF EXISTS public CASCADE") < script
     code, out, err = _run(Source(_postgres(), Fake("meetings")), "restore", str(folder), "--drill")
     assert code == 0, err
     assert "meetings: restores" in out

@@ -385,22 +385,50 @@ def _restore_one(
             finally:
                 _run(postgres, ["dropdb", "-U", SUPERUSER, "--if-exists", scratch], f"Dropping {scratch}")
         else:
-            _run(
-                postgres,
-                [
-                    "pg_restore",
-                    "-U",
-                    SUPERUSER,
-                    "--clean",
-                    "--if-exists",
-                    "--single-transaction",
-                    "-d",
-                    database,
-                    inside,
-                ],
-                f"Restoring {database}",
-            )
+            _replace(postgres, database, inside)
             print(f"{database}: restored.", file=out)
     finally:
         # The copy was put there by the engine as root, in /tmp with its sticky bit: root removes it.
-        postgres.exec_run(["rm", "-f", inside, "/tmp/stackops-count.sql"], user="root")
+        postgres.exec_run(["rm", "-f", inside, _script_of(inside), "/tmp/stackops-count.sql"], user="root")
+
+
+def _script_of(dump: str) -> str:
+    return dump.removesuffix(".dump") + ".sql"
+
+
+def _replace(postgres: Container, database: str, dump: str) -> None:
+    """The database becomes exactly what the dump holds, in one transaction: its schema emptied, then
+    the dump's statements. `pg_restore --clean` drops only what the dump has, so a table a later
+    migration added stayed, beside a migrations table put back to before it: the service's migration
+    step then failed on it ("already exists"), and the restored service could not start.
+    """
+    script = _script_of(dump)
+    # The statements hold every row: a file only PostgreSQL's user may read, made before they go in.
+    _run(postgres, ["install", "-m", "600", "/dev/null", script], f"Making {script}")
+    _run(postgres, ["pg_restore", "-f", script, dump], f"Reading the dump of {database}")
+    _run(
+        postgres,
+        [
+            "psql",
+            "-U",
+            SUPERUSER,
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "--single-transaction",
+            "-c",
+            "DROP SCHEMA IF EXISTS public CASCADE",
+            # As PostgreSQL makes it in a new database: owned by the database's owner (the service's
+            # role), usable by all; the dump adds what differed.
+            "-c",
+            "CREATE SCHEMA public AUTHORIZATION pg_database_owner",
+            "-c",
+            "GRANT USAGE ON SCHEMA public TO PUBLIC",
+            "-f",
+            script,
+            "-d",
+            database,
+        ],
+        f"Restoring {database}",
+    )

@@ -1,0 +1,119 @@
+"""stackops backup and restore against a real PostgreSQL (the embedded one), without a container engine.
+
+The commands stackops runs in the postgres container run here on this machine instead, with the
+same PostgreSQL programs, so what is checked is what PostgreSQL does with the dumps.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import tarfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from backbone.embedded import EmbeddedPostgres
+from stackops.backup import backup, restore
+
+# The container's /tmp, where stackops puts and reads its files, is this folder.
+CONTAINER_TMP = "/tmp/"
+
+
+class LocalPostgres:
+    """The part of a Docker SDK container stackops uses, playing the postgres service's container."""
+
+    def __init__(self, server: EmbeddedPostgres, databases: list[str], tmp: Path) -> None:
+        self.name = "delaktig-postgres-1"
+        self.status = "running"
+        self.labels = {"com.docker.compose.project": "delaktig", "com.docker.compose.service": "postgres"}
+        self.attrs: dict[str, Any] = {"Config": {"Env": [f"SERVICE_DATABASES={' '.join(databases)}"]}}
+        self._server = server
+        self._tmp = tmp
+        self._detached: list[subprocess.Popen[bytes]] = []
+
+    def _local(self, argv: list[str]) -> list[str]:
+        program = EmbeddedPostgres.bin_dir() / argv[0]
+        head = [str(program)] if program.exists() else [argv[0]]
+        return head + [arg.replace(CONTAINER_TMP, f"{self._tmp}/") for arg in argv[1:]]
+
+    def exec_run(self, cmd: list[str], *, detach: bool = False, demux: bool = False, **_: Any) -> Any:
+        env = {**os.environ, "PGHOST": "127.0.0.1", "PGPORT": str(self._server.port)}
+        if detach:
+            self._detached.append(subprocess.Popen(self._local(cmd), env=env))
+            return None
+        done = subprocess.run(self._local(cmd), env=env, capture_output=True, check=False)
+        return done.returncode, ((done.stdout, done.stderr) if demux else done.stdout + done.stderr)
+
+    def put_archive(self, path: str, data: bytes) -> bool:
+        assert path == CONTAINER_TMP.rstrip("/")
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(self._tmp, filter="data")
+        return True
+
+    def close(self) -> None:
+        for process in self._detached:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+async def service_database(pg_server: EmbeddedPostgres) -> Any:
+    """A service's role and the database it owns, as deploy/postgres makes them, at migration 1."""
+    name = f"meetings_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(pg_server.dsn())
+    await admin.execute(f"CREATE ROLE {name} LOGIN")
+    await admin.execute(f"CREATE DATABASE {name} OWNER {name}")
+    await admin.execute(f"REVOKE ALL ON DATABASE {name} FROM PUBLIC")
+    await admin.close()
+    conn = await asyncpg.connect(pg_server.dsn(name), user=name)
+    await conn.execute("CREATE TABLE schema_migrations (version int PRIMARY KEY)")
+    await conn.execute("INSERT INTO schema_migrations VALUES (1)")
+    await conn.execute("CREATE TABLE minutes (id int PRIMARY KEY, body text)")
+    await conn.execute("INSERT INTO minutes VALUES (1, 'Vi beslutar att starta en fritidsbank.')")
+    await conn.close()
+    yield name
+    admin = await asyncpg.connect(pg_server.dsn())
+    await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await admin.execute(f"DROP ROLE IF EXISTS {name}")
+    await admin.close()
+
+
+async def test_a_backup_from_before_a_migration_restores_to_exactly_what_it_held(
+    pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path
+) -> None:
+    name = service_database
+    postgres = LocalPostgres(pg_server, [name], tmp_path / "container-tmp")
+    (tmp_path / "container-tmp").mkdir()
+    try:
+        backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
+        # An upgrade after the backup: migration 2 adds a table, and a minute is written.
+        conn = await asyncpg.connect(pg_server.dsn(name), user=name)
+        await conn.execute("CREATE TABLE decisions (id int PRIMARY KEY)")
+        await conn.execute("INSERT INTO schema_migrations VALUES (2)")
+        await conn.execute("INSERT INTO minutes VALUES (2, 'Skrivet efter säkerhetskopian.')")
+        await conn.close()
+
+        restore(postgres, tmp_path / "backup", io.StringIO(), drill=False)  # type: ignore[arg-type]
+    finally:
+        postgres.close()
+
+    conn = await asyncpg.connect(pg_server.dsn(name), user=name)
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        )
+        # Nothing of the later migration is left: it would refuse to run again ("already exists").
+        assert [(t["tablename"], t["tableowner"]) for t in tables] == [
+            ("minutes", name), ("schema_migrations", name)
+        ]
+        assert await conn.fetchval("SELECT array_agg(version) FROM schema_migrations") == [1]
+        assert await conn.fetchval("SELECT array_agg(id) FROM minutes") == [1]
+        # And the service's own migration step can bring the database forward again.
+        await conn.execute("CREATE TABLE decisions (id int PRIMARY KEY)")
+    finally:
+        await conn.close()
