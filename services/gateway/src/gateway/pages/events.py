@@ -1247,27 +1247,28 @@ def _seconds_to_tomorrow(zone: ZoneInfo) -> int:
     return max(1, int((midnight - now).total_seconds()))
 
 
-async def _may_register(request: Request, event_id: str) -> bool:
-    """Counts the registration against its address's budgets (see throttle). The connection is given
-    back before the service is called: a visitor holds none while the service answers."""
-    today = datetime.now(request.app.state.settings.zone).date()
+async def _may_register(request: Request, event_id: str, today: date) -> bool:
+    """Counts the registration against its address's budgets (see throttle) for `today`, the local
+    day. The connection is given back before the service is called: a visitor holds none while the
+    service answers."""
     async with request.app.state.runtime.pool.acquire() as conn:
         return await throttle.registration_attempt(
             conn, ip=client_ip(request), event_id=event_id, today=today
         )
 
 
-async def _not_taken(request: Request, event_id: str) -> None:
-    """The service asked for the registration again: the attempt does not count (see throttle)."""
-    today = datetime.now(request.app.state.settings.zone).date()
+async def _not_taken(request: Request, event_id: str, today: date) -> None:
+    """The service asked for the registration again: the attempt counted on `today` is given back."""
     async with request.app.state.runtime.pool.acquire() as conn:
         await throttle.registration_not_taken(conn, ip=client_ip(request), event_id=event_id, today=today)
 
 
-async def _not_taken_page(request: Request, event_id: str, values: dict[str, Any]) -> Response:
+async def _not_taken_page(
+    request: Request, event_id: str, values: dict[str, Any], today: date
+) -> Response:
     """The form again as written, 503 and Retry-After; an error page saying the same when even the
     event cannot be shown."""
-    await _not_taken(request, event_id)
+    await _not_taken(request, event_id, today)
     message = _(
         "Din anmälan kom kanske inte fram. Det du skrev finns kvar: skicka igen om en stund. "
         "Du blir inte anmäld två gånger."
@@ -1286,7 +1287,9 @@ async def register(
 ) -> Response:
     values = form.model_dump()
     body, errors = person_body(values)
-    if not errors and not await _may_register(request, event_id):
+    # One day for the count and for its give-back, even when the service answers after midnight.
+    today = datetime.now(request.app.state.settings.zone).date()
+    if not errors and not await _may_register(request, event_id, today):
         too_many = problem(
             request,
             429,
@@ -1309,7 +1312,7 @@ async def register(
             )
         except upstream.ServiceUnavailable:
             # Not taken now (a restart, a crowd, the database away): the form comes back as written.
-            return await _not_taken_page(request, event_id, values)
+            return await _not_taken_page(request, event_id, values, today)
         outcome = Outcome(answer)
         if outcome.ok:
             return RedirectResponse(f"/evenemang/{event_id}/tack", status_code=303)
