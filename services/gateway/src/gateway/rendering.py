@@ -237,9 +237,10 @@ def render_kept(
     A page made only from the services' answers is a function of those answers, the person and
     their session (name, roles, CSRF token), the language and the address. Each answer's ETag is the
     service's word that its body is still what it would answer now (it is asked again on every
-    request), so with the same tags the same page comes out. An answer without an ETag (notify's)
-    stands in the key by a digest of its status and body, which is just as exact; a part that could
-    not be loaded (None: its card says so) by that fact, so the page renders again once it answers.
+    request), so with the same tags the same page comes out. An answer without an ETag (a route
+    with none) stands in the key by a digest of its status and body, which is just as exact; a part
+    that could not be loaded (None: its card says so) by that fact, so the page renders again once
+    it answers.
     Kept in the gateway's answer cache (`AnswerCache`, bounded by its entries and bytes), keyed by all
     of that: nobody else's page, never one from before a change. Pages carrying a flash message, or
     made from no answer at all, are rendered every time. `context` is only called when the page is

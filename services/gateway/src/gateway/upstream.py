@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -89,60 +89,64 @@ class AnswerCache:
             self._bytes -= len(old.content)
 
 
-# Sends one probe: (its URL, its headers) to the version value it answered, or None.
-Ask = Callable[[str, dict[str, str]], Awaitable[str | None]]
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
-class Freshness:
-    """The services' data versions, each asked once for all the page requests waiting for it.
+class NextCall(Generic[K, V]):
+    """One call per key on its way at a time, answering everyone who asked for it meanwhile.
 
-    A kept answer that carries the data version its ETag was made from is still what the service would
-    answer (it would say 304) while the service's version and minute are the same; `GET
-    /v1/data-version` says what they are now (backbone.conditional). One such probe per service is in
-    flight at a time, and every request that comes meanwhile joins the next one, which is sent only once
-    the one before it has its answer: each request is answered from a probe sent after it came, so it
-    sees every write committed before it came, in whichever process of the service, just as its own
-    call would. Under load one probe stands in for many calls; alone, it costs what a 304 costs.
+    Whoever asks while a call for the same key is on its way joins the next one, which is sent only
+    once the one before it has its answer: so every caller is answered by a call sent after it came,
+    and sees every write committed before it came, in whichever process of the service, just as a
+    call of its own would. Under load one call stands in for many; alone, it costs what it costs. A
+    call that fails fails for everyone waiting on it. Nothing is kept once a key has no call on its
+    way, so keys (a person's page, a service's probe) cost nothing while idle.
     """
 
     def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._next: dict[str, asyncio.Future[str | None]] = {}
+        self._sending: dict[K, asyncio.Future[V]] = {}
+        self._next: dict[K, tuple[asyncio.Future[V], Callable[[], Awaitable[V]]]] = {}
         self._running: set[asyncio.Task[None]] = set()
-        self.sent = 0  # probes sent, for the tests
+        self.sent = 0  # calls sent, for the tests
 
-    async def current(self, url: str, headers: Callable[[], dict[str, str]], ask: Ask) -> str | None:
-        """The service's version value as a probe sent after this call began reads it; None when the
-        service does not say (unreachable, no conditional GETs)."""
-        waiting = self._next.get(url)
-        if waiting is None:
+    async def current(self, key: K, call: Callable[[], Awaitable[V]]) -> V:
+        """What `call` answers when sent after this began (by this caller or by one it joined)."""
+        if key not in self._sending:
+            waiting: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+            self._send(key, waiting, call)
+        elif key in self._next:
+            waiting = self._next[key][0]
+        else:
             waiting = asyncio.get_running_loop().create_future()
-            self._next[url] = waiting
-            task = asyncio.create_task(self._probe(url, waiting, headers(), ask))
-            self._running.add(task)
-            task.add_done_callback(self._running.discard)
+            self._next[key] = (waiting, call)
+        # Shielded: a caller that gives up (a closed browser tab) leaves the call to the others.
         return await asyncio.shield(waiting)
 
-    async def _probe(
-        self,
-        url: str,
-        waiting: asyncio.Future[str | None],
-        headers: dict[str, str],
-        ask: Ask,
-    ) -> None:
-        value: str | None = None
+    def _send(self, key: K, waiting: asyncio.Future[V], call: Callable[[], Awaitable[V]]) -> None:
+        self._sending[key] = waiting
+        self.sent += 1
+        # Read, so a failure nobody waits for any more is not reported as never retrieved.
+        waiting.add_done_callback(lambda done: done.cancelled() or done.exception())
+        task = asyncio.create_task(self._answer(key, waiting, call))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _answer(self, key: K, waiting: asyncio.Future[V], call: Callable[[], Awaitable[V]]) -> None:
         try:
-            async with self._locks.setdefault(url, asyncio.Lock()):
-                # From here on nobody joins this probe: it is sent after every one waiting for it came.
-                if self._next.get(url) is waiting:
-                    del self._next[url]
-                self.sent += 1
-                value = await ask(url, headers)
+            value = await call()
+        except asyncio.CancelledError:
+            waiting.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - handed to every caller waiting on it
+            waiting.set_exception(exc)
+        else:
+            waiting.set_result(value)
         finally:
-            if self._next.get(url) is waiting:
-                del self._next[url]
-            if not waiting.done():
-                waiting.set_result(value)
+            del self._sending[key]
+            following = self._next.pop(key, None)
+            if following is not None:
+                self._send(key, *following)
 
 
 class ServiceUnavailable(Exception):
@@ -176,7 +180,14 @@ class UpstreamClient:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._connections = connections
         self.cache = cache if cache is not None else AnswerCache(max_entries=0)
-        self.freshness = Freshness()
+        # The services' data-version probes, by URL. A kept answer carrying the data version its ETag
+        # was made from is what the service would answer now (it would say 304) while its version and
+        # minute are the same, which `GET /v1/data-version` tells (backbone.conditional); one probe
+        # stands in for every page request waiting on it.
+        self.freshness: NextCall[str, str | None] = NextCall()
+        # The page requests' calls, by cache key (one person's GET): after a write, or at the turn of
+        # the minute, every kept answer is out of date at once, and the service builds each anew once.
+        self.calls: NextCall[CacheKey, Answer] = NextCall()
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> UpstreamClient:
@@ -206,16 +217,35 @@ class UpstreamClient:
         """The service's answer; `ServiceUnavailable` if it cannot be reached, times out or answers
         more than `max_response_bytes`. With `cache_key` (GETs only), revalidates the last answer:
         with `probe` (the service's base URL and the headers for its data-version probe), by the
-        service's data version when the answer carries the one it was made from (`Freshness`), else
-        by its ETag."""
+        service's data version when the answer carries the one it was made from, else by its ETag.
+        Callers asking for the same `cache_key` at once share one call (`NextCall`)."""
         if self._session is None:
             raise RuntimeError("UpstreamClient is used outside its `async with`.")
         kept = self.cache.get(cache_key) if cache_key is not None else None
         if kept is not None and kept.version is not None and probe is not None:
             base, probe_headers = probe
-            now = await self.freshness.current(f"{base}{VERSION_PATH}", probe_headers, self._version)
+            at = f"{base}{VERSION_PATH}"
+            now = await self.freshness.current(at, lambda: self._version(at, probe_headers()))
             if now == kept.version:
                 return kept
+        if cache_key is None:
+            return await self._call(service, method, url, headers, json, None)
+        return await self.calls.current(
+            cache_key, lambda: self._call(service, method, url, headers, json, cache_key)
+        )
+
+    async def _call(
+        self,
+        service: str,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        json: Any,
+        cache_key: CacheKey | None,
+    ) -> Answer:
+        assert self._session is not None
+        # The kept answer as it is when the call is sent: a call just before may have renewed it.
+        kept = self.cache.get(cache_key) if cache_key is not None else None
         headers = {**headers, "Accept-Encoding": "identity"}
         if kept is not None and kept.etag:
             headers["If-None-Match"] = kept.etag

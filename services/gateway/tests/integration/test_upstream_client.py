@@ -36,6 +36,9 @@ class Service:
         # Set, the probe reads the version and then waits for it before it answers.
         self.hold_probe: asyncio.Event | None = None
         self.probe_read = asyncio.Event()
+        # Set, a GET of /v1/thing reads the version and then waits for it before it answers.
+        self.hold_thing: asyncio.Event | None = None
+        self.thing_read = asyncio.Event()
 
     def etag(self, request: web.Request) -> str:
         seed = f"{self.version}|{request.headers.get('Authorization')}|{request.path_qs}"
@@ -43,13 +46,16 @@ class Service:
 
     async def thing(self, request: web.Request) -> web.StreamResponse:
         etag = self.etag(request)
+        version, said = self.version, self.version_header()
         self.conditional.append(request.headers.get("If-None-Match"))
+        self.thing_read.set()
+        if self.hold_thing is not None:
+            await self.hold_thing.wait()
         if request.headers.get("If-None-Match") == etag:
-            return web.Response(status=304, headers={"ETag": etag})
+            return web.Response(status=304, headers={"ETag": etag, **said})
         self.bodies_built += 1
         return web.json_response(
-            {"version": self.version, "q": request.query_string},
-            headers={"ETag": etag, **self.version_header()},
+            {"version": version, "q": request.query_string}, headers={"ETag": etag, **said}
         )
 
     def version_header(self) -> dict[str, str]:
@@ -109,9 +115,7 @@ async def serving(service: Service) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-def with_client(
-    test: Callable[[UpstreamClient, str, Service], Awaitable[None]], **options: Any
-) -> None:
+def with_client(test: Callable[[UpstreamClient, str, Service], Awaitable[None]], **options: Any) -> None:
     async def run() -> None:
         service = Service()
         options.setdefault("max_response_bytes", 1_048_576)
@@ -244,28 +248,76 @@ def test_a_moved_data_version_gets_the_new_answer_at_once() -> None:
     with_client(test, cache=AnswerCache())
 
 
-def test_one_probe_answers_everyone_waiting_but_never_one_who_came_after_it_was_sent() -> None:
-    """A page request that comes while a probe is out may come after a write that probe did not see:
-    it waits for the next probe, and everyone who comes meanwhile shares that one."""
+@pytest.mark.parametrize("held", ["probe", "call"])
+def test_one_probe_or_call_answers_everyone_waiting_but_never_one_who_came_after_it_was_sent(
+    held: str,
+) -> None:
+    """A page request that comes while a probe (or the same person's call) is out may come after a
+    write that one did not see: it waits for the next one, and everyone who comes meanwhile shares it."""
+
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        probe = held == "probe"
+        await get(client, base, "/v1/thing", ADA, probe=True)
+        await get(client, base, "/v1/thing", BO, probe=True)
+        sent = client.freshness if probe else client.calls
+        before = sent.sent
+        hold, read = asyncio.Event(), service.probe_read if probe else service.thing_read
+        read.clear()
+        if probe:
+            service.hold_probe = hold
+        else:
+            service.hold_thing = hold
+        before_the_write = asyncio.create_task(get(client, base, "/v1/thing", ADA, probe=probe))
+        await asyncio.wait_for(read.wait(), 5)  # the probe or call has read version 1
+        service.version = 2  # committed now, after it read the version
+        # Who may share: everyone for a probe; only the same person for a call.
+        later = (ADA, BO, ADA) if probe else (ADA, ADA, ADA)
+        after_the_write = [
+            asyncio.create_task(get(client, base, "/v1/thing", who, probe=probe)) for who in later
+        ]
+        await asyncio.sleep(0.1)
+        assert sent.sent == before + 1  # the later ones wait for the next; they do not join this one
+        hold.set()
+        assert (await before_the_write).json()["version"] == 1  # it came before the write
+        assert [(await t).json()["version"] for t in after_the_write] == [2, 2, 2]
+        assert sent.sent == before + 2  # one more for all three
+
+    with_client(test, cache=AnswerCache())
+
+
+def test_after_a_write_everyone_waiting_for_one_page_shares_one_new_answer() -> None:
+    """Each minute and after every write, every kept answer is out of date at once: the 32 staff
+    waiting for the start page must not each have the service build the same answer anew."""
 
     async def test(client: UpstreamClient, base: str, service: Service) -> None:
         await get(client, base, "/v1/thing", ADA, probe=True)
-        await get(client, base, "/v1/thing", BO, probe=True)
-        service.hold_probe = asyncio.Event()
-        before_the_write = asyncio.create_task(get(client, base, "/v1/thing", ADA, probe=True))
-        await asyncio.wait_for(service.probe_read.wait(), 5)  # the probe has read version 1
-        service.version = 2  # committed now, after that probe read the version
-        after_the_write = [asyncio.create_task(get(client, base, "/v1/thing", who, probe=True))
-                           for who in (ADA, BO, ADA)]
-        await asyncio.sleep(0.1)
-        assert service.probes == 1  # the later ones wait for the next probe; they do not join this one
-        service.hold_probe.set()
-        assert (await before_the_write).json()["version"] == 1  # it came before the write
-        assert [(await t).json()["version"] for t in after_the_write] == [2, 2, 2]
-        assert service.probes == 2  # one more probe for all three
-        assert client.freshness.sent == 2
+        service.version = 2
+        answers = await asyncio.gather(*(get(client, base, "/v1/thing", ADA, probe=True) for _ in range(12)))
+        assert {a.json()["version"] for a in answers} == {2}
+        assert service.bodies_built == 2  # the first answer and the one after the write, for all twelve
+        # Another person's answer is never the one shared.
+        assert (await get(client, base, "/v1/thing", BO, probe=True)).json()["version"] == 2
+        assert service.bodies_built == 3
 
     with_client(test, cache=AnswerCache())
+
+
+def test_a_shared_call_that_fails_fails_for_everyone_who_waited_on_it() -> None:
+    async def test(client: UpstreamClient, base: str, _service: Service) -> None:
+        calls = [
+            client.request(
+                "meetings",
+                "GET",
+                f"{base}/v1/slow",
+                headers=headers(ADA),
+                cache_key=(ADA, "meetings", "/v1/slow"),
+            )
+            for _ in range(3)
+        ]
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(r, ServiceUnavailable) for r in results), results
+
+    with_client(test, cache=AnswerCache(), timeout=0.2)
 
 
 def test_without_a_data_version_the_kept_answer_is_revalidated_by_its_tag() -> None:

@@ -42,7 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app = FastAPI(title="Notify service", version="1", lifespan=runtime.lifespan)
     app.state.signer = signer_for(settings)
-    install_platform(app, runtime)
+    install_platform(app, runtime, conditional_gets=True)
     install_rule_errors(app)
 
     # A link that is not one of ours, or too old, is bad input (400), not a state (409).

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from backbone.conditional import untracked_tables
 from backbone.embedded import free_port
 from backbone.identity import Identity, bearer_headers, load_signing_key
 from backbone.testing import eventually
@@ -373,3 +374,25 @@ async def test_the_failing_card_counts_every_failing_email_and_shows_the_newest_
     assert states_shown == ["deferred", "failed", "failed", "deferred", "deferred"]
     assert card["latest"][0]["recipient"] == "deferred-3@example.se"
     assert card["latest"][0]["last_error"] == "451 try later" and card["latest"][0]["attempts"] == 2
+
+
+async def test_every_table_of_the_service_raises_the_data_version(notify):
+    async with notify.pool.acquire() as conn:
+        assert await untracked_tables(conn) == [], "track them in a migration: backbone_track_data_version"
+
+
+async def test_the_failing_card_is_answered_304_until_an_email_fails(notify_factory, make_sink):
+    # The start page asks for this card on every visit: a 304 costs the service no query and no JSON.
+    sink = make_sink(faults={1: Fault("DATA", reply="550 5.1.1 no such mailbox")})
+    async with notify_factory(sink) as notify:
+        admin = notify.headers("administrator")
+        first = await notify.http.get("/v1/deliveries/failing", headers=admin)
+        assert first.status_code == 200 and first.json()["failed"] == 0
+        tag = first.headers["ETag"]
+        again = await notify.http.get("/v1/deliveries/failing", headers={**admin, "If-None-Match": tag})
+        assert again.status_code == 304 and again.content == b""
+        await notify.queue("nobody@example.se")
+        await notify.run_sender_until_done(notify.sender())
+        after = await notify.http.get("/v1/deliveries/failing", headers={**admin, "If-None-Match": tag})
+        assert after.status_code == 200, "an email failed, and the card was told nothing changed"
+        assert after.json()["failed"] == 1
