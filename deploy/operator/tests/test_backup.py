@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from stackops.backup import RESTORE_SCRIPT
 from stackops.cli import EXIT_ERROR, main
 
 # What pg_dump -Fc writes first, and a little after it; what pg_dumpall --globals-only writes.
@@ -136,13 +137,14 @@ def test_restore_runs_when_the_services_are_stopped_and_a_drill_runs_beside_them
     stopped = Source(postgres, Fake("meetings", status="exited"), Fake("notify", status="exited"))
     code, out, err = _run(stopped, "restore", str(folder))
     assert code == 0, err
-    # Read into statements, then the schema emptied and the statements run, in one transaction.
+    # The dump's statements streamed into one transaction that empties the schema first: the fixed
+    # script, with the dump, user and database as its arguments, never as text in it.
     commands = [cmd for cmd, _ in postgres.execs]
-    assert ["pg_restore", "-f", "/tmp/stackops-meetings.sql", "/tmp/stackops-meetings.dump"] in commands
-    (replaced,) = [cmd for cmd in commands if cmd[0] == "psql" and cmd[-1] == "meetings"]
-    assert "--single-transaction" in replaced and "ON_ERROR_STOP=1" in replaced
-    script = replaced.index("/tmp/stackops-meetings.sql")
-    assert replaced.index("DROP SCHEMA IF EXISTS public CASCADE") < script
+    replaced = ["bash", "-o", "pipefail", "-c", RESTORE_SCRIPT, "stackops-restore",
+                "/tmp/stackops-meetings.dump", "postgres", "meetings"]
+    assert replaced in commands
+    assert "--single-transaction" in RESTORE_SCRIPT and "ON_ERROR_STOP=1" in RESTORE_SCRIPT
+    assert RESTORE_SCRIPT.index("DROP SCHEMA IF EXISTS public CASCADE") < RESTORE_SCRIPT.rindex("-f - ")
     code, out, err = _run(Source(_postgres(), Fake("meetings")), "restore", str(folder), "--drill")
     assert code == 0, err
     assert "meetings: restores" in out
@@ -224,7 +226,7 @@ def test_backup_and_restore_of_a_stopped_postgres_say_how_to_start_it(folder: Pa
 
 def test_a_restore_that_fails_part_way_says_which_databases_were_replaced_and_which_not(folder: Path) -> None:
     postgres = _postgres(
-        answers={"pg_restore /tmp/stackops-notify.dump": (1, b"", b"No space left on device")}
+        answers={"bash notify": (1, b"", b"No space left on device")}
     )
     code, _, err = _run(Source(postgres), "restore", str(folder))
     assert code == EXIT_ERROR and "No space left on device" in err

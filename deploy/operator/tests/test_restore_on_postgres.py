@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from backbone.embedded import EmbeddedPostgres
-from stackops.backup import backup, restore
+from stackops.backup import BackupFailed, _replace, backup, restore
 
 # The container's /tmp, where stackops puts and reads its files, is this folder.
 CONTAINER_TMP = "/tmp/"
@@ -42,7 +42,9 @@ class LocalPostgres:
         return head + [arg.replace(CONTAINER_TMP, f"{self._tmp}/") for arg in argv[1:]]
 
     def exec_run(self, cmd: list[str], *, detach: bool = False, demux: bool = False, **_: Any) -> Any:
-        env = {**os.environ, "PGHOST": "127.0.0.1", "PGPORT": str(self._server.port)}
+        # PostgreSQL's programs first on the PATH, as in the container: a script there finds them too.
+        path = f"{EmbeddedPostgres.bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}"
+        env = {**os.environ, "PGHOST": "127.0.0.1", "PGPORT": str(self._server.port), "PATH": path}
         if detach:
             self._detached.append(subprocess.Popen(self._local(cmd), env=env))
             return None
@@ -115,5 +117,31 @@ async def test_a_backup_from_before_a_migration_restores_to_exactly_what_it_held
         assert await conn.fetchval("SELECT array_agg(id) FROM minutes") == [1]
         # And the service's own migration step can bring the database forward again.
         await conn.execute("CREATE TABLE decisions (id int PRIMARY KEY)")
+    finally:
+        await conn.close()
+
+
+async def test_a_dump_that_cannot_be_read_to_its_end_leaves_the_database_as_it_was(
+    pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path
+) -> None:
+    # The dump's statements are streamed into psql (no copy of them on the container's tmpfs, which
+    # is memory): psql must not commit what came before pg_restore stopped half way.
+    name = service_database
+    container_tmp = tmp_path / "container-tmp"
+    container_tmp.mkdir()
+    postgres = LocalPostgres(pg_server, [name], container_tmp)
+    try:
+        backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
+        whole = (tmp_path / "backup" / f"{name}.dump").read_bytes()
+        # Cut inside the table data, after the table of contents and the schema.
+        (container_tmp / "cut.dump").write_bytes(whole[: len(whole) - 40])
+        with pytest.raises(BackupFailed):
+            _replace(postgres, name, f"{CONTAINER_TMP}cut.dump")  # type: ignore[arg-type]
+    finally:
+        postgres.close()
+    conn = await asyncpg.connect(pg_server.dsn(name), user=name)
+    try:
+        assert await conn.fetchval("SELECT array_agg(id) FROM minutes") == [1]
+        assert await conn.fetchval("SELECT array_agg(version) FROM schema_migrations") == [1]
     finally:
         await conn.close()

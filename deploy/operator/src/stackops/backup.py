@@ -389,11 +389,31 @@ def _restore_one(
             print(f"{database}: restored.", file=out)
     finally:
         # The copy was put there by the engine as root, in /tmp with its sticky bit: root removes it.
-        postgres.exec_run(["rm", "-f", inside, _script_of(inside), "/tmp/stackops-count.sql"], user="root")
+        postgres.exec_run(["rm", "-f", inside, "/tmp/stackops-count.sql"], user="root")
 
 
-def _script_of(dump: str) -> str:
-    return dump.removesuffix(".dump") + ".sql"
+# The dump's statements streamed from pg_restore into one psql transaction: the schema emptied, then
+# the statements, then a check that pg_restore got to the end. Streamed, so no copy of the statements
+# (5 to 10 times the dump) lands on the container's /tmp, a tmpfs in memory. psql commits when its
+# input ends, even when pg_restore stopped half way: the last statement pg_restore's output is
+# followed by (only if pg_restore succeeded) marks the transaction, and the final check rolls it back
+# without the mark. A fixed script: the dump, user and database come as arguments ($1 $2 $3), never
+# as text in it. lock_timeout: a --force restore must not wait forever behind a service's open
+# transaction (the dump's own SET lock_timeout = 0 comes after the DROP).
+RESTORE_SCRIPT = (
+    '{ pg_restore -f - -- "$1" && echo "SELECT pg_catalog.set_config(\'stackops.whole\', \'yes\', true);"; } '
+    '| psql -U "$2" -X -q -v ON_ERROR_STOP=1 --single-transaction '
+    "-c \"SET lock_timeout = '30s'\" "
+    "-c 'DROP SCHEMA IF EXISTS public CASCADE' "
+    # As PostgreSQL makes it in a new database: owned by the database's owner (the service's role),
+    # usable by all; the dump adds what differed.
+    "-c 'CREATE SCHEMA public AUTHORIZATION pg_database_owner' "
+    "-c 'GRANT USAGE ON SCHEMA public TO PUBLIC' "
+    "-f - "
+    "-c \"DO \\$\\$ BEGIN IF current_setting('stackops.whole', true) IS DISTINCT FROM 'yes' THEN "
+    "RAISE EXCEPTION 'the dump was not read to its end; nothing was changed'; END IF; END \\$\\$\" "
+    '-d "$3"'
+)
 
 
 def _replace(postgres: Container, database: str, dump: str) -> None:
@@ -402,33 +422,8 @@ def _replace(postgres: Container, database: str, dump: str) -> None:
     migration added stayed, beside a migrations table put back to before it: the service's migration
     step then failed on it ("already exists"), and the restored service could not start.
     """
-    script = _script_of(dump)
-    # The statements hold every row: a file only PostgreSQL's user may read, made before they go in.
-    _run(postgres, ["install", "-m", "600", "/dev/null", script], f"Making {script}")
-    _run(postgres, ["pg_restore", "-f", script, dump], f"Reading the dump of {database}")
     _run(
         postgres,
-        [
-            "psql",
-            "-U",
-            SUPERUSER,
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "--single-transaction",
-            "-c",
-            "DROP SCHEMA IF EXISTS public CASCADE",
-            # As PostgreSQL makes it in a new database: owned by the database's owner (the service's
-            # role), usable by all; the dump adds what differed.
-            "-c",
-            "CREATE SCHEMA public AUTHORIZATION pg_database_owner",
-            "-c",
-            "GRANT USAGE ON SCHEMA public TO PUBLIC",
-            "-f",
-            script,
-            "-d",
-            database,
-        ],
+        ["bash", "-o", "pipefail", "-c", RESTORE_SCRIPT, "stackops-restore", dump, SUPERUSER, database],
         f"Restoring {database}",
     )

@@ -119,7 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse(
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            content={"detail": str(exc), "error": "unavailable"},
+            content={"detail": str(exc), "error": "unavailable", "perhaps_taken": exc.perhaps_taken},
         )
 
     @app.exception_handler(MalformedFeedToken)

@@ -47,7 +47,6 @@ LOST_DATABASE = (
     asyncpg.exceptions.PostgresConnectionError,  # the connection broke or does not exist
     asyncpg.exceptions.OperatorInterventionError,  # the server shutting down, a cancelled statement
     asyncpg.exceptions.TooManyConnectionsError,
-    asyncpg.exceptions.InterfaceError,  # the pool closed or closing (a shutdown), a closed connection
 )
 BUSY = "För många anmälningar just nu, försök igen om en stund."
 # Cut short or the database lost: the commit may have been on its way, so "not saved" could be wrong.
@@ -60,7 +59,25 @@ STOPPING = "Anmälan tar paus en kort stund, försök igen om en stund."
 
 
 class Unavailable(Exception):
-    """The registration was not taken, through no fault of the person: they may send it again."""
+    """The registration was not taken, through no fault of the person: they may send it again.
+
+    `perhaps_taken`: its batch was cut short or lost the database on its way, so its commit may have
+    gone through (sending again registers nobody twice). False: it surely was not (a full line, a
+    desk that has stopped), which the gateway counts as no attempt against the address's budget."""
+
+    def __init__(self, message: str, *, perhaps_taken: bool) -> None:
+        super().__init__(message)
+        self.perhaps_taken = perhaps_taken
+
+
+def _lost_database(exc: BaseException) -> bool:
+    """The database is away, not this batch at fault. asyncpg says a closed or closing pool or
+    connection (a shutdown) with a plain InterfaceError; its subclasses (DataError: a value it cannot
+    send, a bad configuration) are the batch's own fault."""
+    if isinstance(exc, LOST_DATABASE):
+        return True
+    closed = "closed" in str(exc) or "closing" in str(exc)
+    return type(exc) is asyncpg.exceptions.InterfaceError and closed
 
 
 @dataclass
@@ -96,10 +113,10 @@ class RegistrationDesk:
     async def register(self, event_id: uuid.UUID, person: NewRegistration) -> Receipt | None:
         """Register `person` on the public form; None when they were registered already."""
         if self._closed:
-            raise Unavailable(STOPPING)
+            raise Unavailable(STOPPING, perhaps_taken=False)
         queue = self._queues.get(event_id)
         if queue is not None and len(queue) >= self._max_waiting:
-            raise Unavailable(BUSY)
+            raise Unavailable(BUSY, perhaps_taken=False)
         request = _Request(person)
         if queue is None:
             # Nobody was waiting for this event, so no task serves it: start one.
@@ -120,7 +137,7 @@ class RegistrationDesk:
         self._closed = True
         for queue in self._queues.values():
             for r in queue:
-                _settle(r, exc=Unavailable(STOPPING))
+                _settle(r, exc=Unavailable(STOPPING, perhaps_taken=False))
             queue.clear()
         if not self._tasks:
             return
@@ -143,7 +160,7 @@ class RegistrationDesk:
         finally:
             # The batch is answered already, unless this task was cut short.
             for r in batch:
-                _settle(r, exc=Unavailable(AGAIN))
+                _settle(r, exc=Unavailable(AGAIN, perhaps_taken=True))
             left = self._queues.pop(event_id)
             if left:  # they came while it was cut short: a new task serves them
                 self._start(event_id, left)
@@ -156,13 +173,13 @@ class RegistrationDesk:
             for r in batch:
                 _settle(r, exc=exc)
             return True
-        except LOST_DATABASE as exc:
-            log.warning("registration batch not saved: no database", size=len(batch),
-                        error=type(exc).__name__)
-            for r in batch:
-                _settle(r, exc=Unavailable(AGAIN))
-            return False
         except Exception as exc:  # noqa: BLE001 - one bad registration must not fail the others
+            if _lost_database(exc):
+                log.warning("registration batch not saved: no database", size=len(batch),
+                            error=type(exc).__name__)
+                for r in batch:
+                    _settle(r, exc=Unavailable(AGAIN, perhaps_taken=True))
+                return False
             if len(batch) == 1:
                 _settle(batch[0], exc=exc)
                 return True
@@ -170,8 +187,9 @@ class RegistrationDesk:
                         error=type(exc).__name__)
             for n, r in enumerate(batch):
                 if not await self._write(event_id, [r]):
+                    # Not tried since their batch rolled back: surely not taken.
                     for rest in batch[n + 1:]:
-                        _settle(rest, exc=Unavailable(AGAIN))
+                        _settle(rest, exc=Unavailable(AGAIN, perhaps_taken=False))
                     return False
             return True
         for r, receipt in zip(batch, receipts, strict=True):

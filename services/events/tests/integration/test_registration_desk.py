@@ -89,13 +89,30 @@ async def cut_short(client: Client, event: dict[str, Any]) -> asyncio.Task[httpx
     return first
 
 
-def assert_come_back_later(answer: httpx.Response, detail: str | None = None) -> None:
+async def three_at_once(desk: RegistrationDesk) -> list[Any]:
+    """What the desk answers three people registering for one event at once (one batch)."""
+    event_id = uuid.uuid4()
+    calls = [
+        asyncio.create_task(desk.register(event_id, NewRegistration(
+            name=f"Person {n}", email=f"person{n}@example.se", phone=None
+        )))
+        for n in range(3)
+    ]
+    return await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10)
+
+
+def assert_come_back_later(
+    answer: httpx.Response, detail: str | None = None, *, perhaps_taken: bool | None = None
+) -> None:
     assert answer.status_code == UNAVAILABLE, answer.text
     assert int(answer.headers["Retry-After"]) > 0
     said = answer.json()["detail"]
     assert "försök igen" in said.lower(), said
     if detail is not None:
         assert said == detail
+    if perhaps_taken is not None:
+        # The gateway gives the attempt back to the address's budget only when nothing was taken.
+        assert answer.json()["perhaps_taken"] is perhaps_taken, answer.text
 
 
 async def test_a_cancelled_batch_answers_its_callers_and_later_registrations_still_go_through(
@@ -106,8 +123,9 @@ async def test_a_cancelled_batch_answers_its_callers_and_later_registrations_sti
     # The next registration of the same event finds no queue left over by the cut-short batch.
     await asyncio.wait_for(client.public(register_url(event), person(2), expect=RECEIVED), 5)
     assert await names(client, event) == ["Person 2"]
-    # And the person whose batch was cut short is told to try again, instead of waiting forever.
-    assert_come_back_later(await asyncio.wait_for(first, 5))
+    # And the person whose batch was cut short is told to try again, instead of waiting forever; its
+    # commit may have been on its way.
+    assert_come_back_later(await asyncio.wait_for(first, 5), perhaps_taken=True)
 
 
 async def test_a_crowd_larger_than_the_queue_is_asked_to_come_back_later(client: Client) -> None:
@@ -128,6 +146,7 @@ async def test_a_crowd_larger_than_the_queue_is_asked_to_come_back_later(client:
             assert_come_back_later(
                 await asyncio.wait_for(client.call("POST", register_url(event), json=person(4), as_=()), 5),
                 "För många anmälningar just nu, försök igen om en stund.",
+                perhaps_taken=False,
             )
         for answer in await asyncio.wait_for(asyncio.gather(first, *queued), 10):
             assert answer.status_code == RECEIVED, answer.text
@@ -181,15 +200,25 @@ async def test_a_closed_pool_answers_the_whole_batch_try_again_instead_of_an_err
     pool = await asyncpg.create_pool("postgresql://events@127.0.0.1:1/events", min_size=0, max_size=1)
     await pool.close()
     desk = RegistrationDesk(lambda: pool, context_of(Settings(environment="test")))
-    event_id = uuid.uuid4()
-    calls = [
-        asyncio.create_task(desk.register(event_id, NewRegistration(
-            name=f"Person {n}", email=f"person{n}@example.se", phone=None
-        )))
-        for n in range(3)
-    ]
-    for answer in await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 10):
+    for answer in await three_at_once(desk):
         assert isinstance(answer, Unavailable), repr(answer)
+
+
+async def test_bad_input_the_driver_refuses_is_that_persons_error_not_a_lost_database() -> None:
+    from events.registration_desk import Unavailable
+
+    # The driver's own DataError (a value it cannot send; not the server's SQLSTATE 22 one) is an
+    # InterfaceError, as a closed pool's is; only the closed pool is the database away.
+    refused = asyncpg.exceptions._base.DataError
+    assert issubclass(refused, asyncpg.exceptions.InterfaceError)
+
+    class Refusing(RegistrationDesk):
+        async def _register(self, event_id: uuid.UUID, people: list[NewRegistration]) -> list[Any]:
+            raise refused("invalid input for query argument $2: 'x' (an int is required)")
+
+    desk = Refusing(lambda: None, context_of(Settings(environment="test")))  # type: ignore[arg-type,return-value]
+    for answer in await three_at_once(desk):
+        assert isinstance(answer, refused) and not isinstance(answer, Unavailable), repr(answer)
 
 
 async def test_a_batch_cut_short_says_the_registration_may_have_gone_through_and_sending_again_is_safe(
@@ -222,7 +251,7 @@ async def test_a_shutdown_answers_everyone_waiting_and_stops_the_desk(
             await eventually(lambda: desk.waiting(uuid.UUID(event["id"])) == 1, "person 2 waits in line")
             stopping = asyncio.create_task(running.__aexit__(None, None, None))
             # The one in line is not kept waiting for the batch being written: no new batch starts.
-            assert_come_back_later(await asyncio.wait_for(asyncio.shield(queued), 2))
+            assert_come_back_later(await asyncio.wait_for(asyncio.shield(queued), 2), perhaps_taken=False)
             # The batch being written gets its time to finish, then is cut short and told so.
             assert_come_back_later(await asyncio.wait_for(asyncio.shield(writing), 10))
             await asyncio.wait_for(asyncio.shield(stopping), 15)

@@ -150,9 +150,16 @@ class NextCall(Generic[K, V]):
 
 
 class ServiceUnavailable(Exception):
-    def __init__(self, service: str) -> None:
+    """`service` could not be reached, timed out, answered too much, or answered 5xx (`answer`).
+
+    `reached` is False only when no connection could be made, so the request surely never got there.
+    """
+
+    def __init__(self, service: str, *, answer: Answer | None = None, reached: bool = True) -> None:
         super().__init__(service)
         self.service = service
+        self.answer = answer
+        self.reached = reached
 
 
 class UpstreamClient:
@@ -262,6 +269,8 @@ class UpstreamClient:
                     return kept
                 body = await self._read_capped(response, service)
                 etag = response.headers.get("ETag")
+        except aiohttp.ClientConnectorError:
+            raise ServiceUnavailable(service, reached=False) from None
         except (aiohttp.ClientError, TimeoutError):
             raise ServiceUnavailable(service) from None
         answer = Answer(status, body, etag, version if etag else None)
@@ -393,7 +402,7 @@ async def visitor_call(
         probe=(request.app.state.upstreams[service], lambda: visitor_headers(request, service)),
     )
     if answer.status_code >= 500:
-        raise ServiceUnavailable(service)
+        raise ServiceUnavailable(service, answer=answer)
     return answer
 
 

@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from backbone.identity import KeyFiles
 from events.app import create_app as create_events_app
-from events.registration_desk import RegistrationDesk
+from events.registration_desk import AGAIN, RegistrationDesk, Unavailable
 from events.settings import MIGRATIONS_DIR as EVENTS_MIGRATIONS_DIR
 from events.settings import Settings as EventsSettings
 from gateway import throttle
@@ -508,12 +508,21 @@ def test_a_registration_refused_because_the_event_closed_meanwhile_says_why(
     assert 'role="alert"' in sent.text, _text(sent)
 
 
+class _CutShort(RegistrationDesk):
+    """A desk whose every batch is cut short on its way: "it may have gone through" (503)."""
+
+    async def register(self, event_id: uuid.UUID, person: Any) -> Any:
+        raise Unavailable(AGAIN, perhaps_taken=True)
+
+
 @contextlib.contextmanager
-def desk_stopped(events_app: FastAPI) -> Iterator[None]:
-    """The events service's registration desk answers every registration "not now" (503)."""
-    stopped = RegistrationDesk(lambda: None, lambda: None)  # type: ignore[arg-type,return-value]
-    asyncio.run(stopped.close())
-    working, events_app.state.registration_desk = events_app.state.registration_desk, stopped
+def desk_stopped(events_app: FastAPI, *, cut_short: bool = False) -> Iterator[None]:
+    """The events service's registration desk answers every registration "not now" (503): a stopped
+    desk (surely not taken), or with `cut_short` one whose batches may have gone through."""
+    desk = (_CutShort if cut_short else RegistrationDesk)(lambda: None, lambda: None)  # type: ignore[arg-type,return-value]
+    if not cut_short:
+        asyncio.run(desk.close())
+    working, events_app.state.registration_desk = events_app.state.registration_desk, desk
     try:
         yield
     finally:
@@ -551,21 +560,52 @@ def test_a_registration_the_service_cannot_take_now_is_shown_again_with_what_was
     assert again.status_code == 303, _text(again)
 
 
-def test_a_registration_not_taken_while_the_event_cannot_be_shown_either_says_try_again(
+def test_a_registration_that_may_have_gone_through_still_counts_against_the_addresss_budget(
+    gateway_on_events: LiveServer, events_app: FastAPI, events_staff: EventsStaff
+) -> None:
+    # Given back only when the service surely took nothing: otherwise answers cut short under load
+    # would let one address register without limit under ever new names.
+    event = _published(events_staff)
+    visitor = browser(gateway_on_events)
+    page = visitor.get(f"/evenemang/{event['id']}")
+    with desk_stopped(events_app, cut_short=True):
+        for n in range(throttle.REGISTRATIONS_PER_EVENT):
+            sent = visitor.post(
+                f"/evenemang/{event['id']}",
+                data={"csrf_token": csrf_of(page.text), "name": f"Namn {n}", "email": f"n{n}@example.se"},
+            )
+            assert sent.status_code == 503, _text(sent)
+            assert "kanske" in _text(sent), _text(sent)
+            page = sent
+        over = visitor.post(
+            f"/evenemang/{event['id']}",
+            data={"csrf_token": csrf_of(page.text), "name": "Namn X", "email": "nx@example.se"},
+        )
+    assert over.status_code == 429, _text(over)
+
+
+@pytest.mark.parametrize("failing", ["the give-back", "the page"])
+def test_a_registration_not_taken_says_try_again_even_when_more_fails(
     gateway_on_events: LiveServer,
     events_app: FastAPI,
     events_staff: EventsStaff,
     monkeypatch: pytest.MonkeyPatch,
+    failing: str,
 ) -> None:
     event = _published(events_staff)
     visitor = browser(gateway_on_events)
     page = visitor.get(f"/evenemang/{event['id']}")
 
     async def gone(*_args: object, **_kwargs: object) -> None:
+        if failing == "the give-back":
+            raise OSError("the gateway's database went away")
         raise event_pages.upstream.ServiceUnavailable("events")
 
-    # The service went away altogether after saying "not now": the form cannot be shown again.
-    monkeypatch.setattr(event_pages, "_visitor_json", gone)
+    if failing == "the give-back":
+        monkeypatch.setattr(throttle, "registration_not_taken", gone)
+    else:
+        # The service went away altogether after saying "not now": the form cannot be shown again.
+        monkeypatch.setattr(event_pages, "_visitor_json", gone)
     with desk_stopped(events_app):
         sent = visitor.post(
             f"/evenemang/{event['id']}",
@@ -574,6 +614,8 @@ def test_a_registration_not_taken_while_the_event_cannot_be_shown_either_says_tr
     assert sent.status_code == 503, _text(sent)
     assert int(sent.headers["Retry-After"]) > 0
     assert "kanske" in _text(sent) and "inte anmäld två gånger" in _text(sent), _text(sent)
+    if failing == "the give-back":
+        assert 'value="Eva Lind"' in sent.text, "the form comes back as written"
 
 
 def test_switching_language_on_a_link_page_keeps_the_link(

@@ -3,6 +3,7 @@ registration, confirmation and the answers to personal links (cancel, confirm or
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel
 
+from backbone.logs import get_logger
 from gateway import flash, roles, throttle, upstream
 from gateway.auth import client_ip, requires
 from gateway.csrf import csrf_protect
@@ -52,6 +54,10 @@ REGISTRATIONS_SHOWN = 200
 SERVICE = "events"
 # How long a visitor is asked to wait when the service could not take a registration just now.
 RETRY_REGISTRATION_SECONDS = 10
+# How long a give-back of a registration attempt may take before the visitor's page goes on without it.
+GIVE_BACK_SECONDS = 2.0
+
+log = get_logger(__name__)
 
 KINDS = {
     "meeting": N_("Möte"),
@@ -1257,18 +1263,39 @@ async def _may_register(request: Request, event_id: str, today: date) -> bool:
         )
 
 
-async def _not_taken(request: Request, event_id: str, today: date) -> None:
-    """The service asked for the registration again: the attempt counted on `today` is given back."""
-    async with request.app.state.runtime.pool.acquire() as conn:
-        await throttle.registration_not_taken(conn, ip=client_ip(request), event_id=event_id, today=today)
+def _surely_not_taken(exc: upstream.ServiceUnavailable) -> bool:
+    """Nothing was registered: the service could not be reached at all, or said so (its line was
+    full, its desk stopped). A timeout, a 500 or a batch cut short may have committed."""
+    if not exc.reached:
+        return True
+    if exc.answer is None or exc.answer.status_code != 503:
+        return False
+    try:
+        said = exc.answer.json()
+    except ValueError:
+        return False
+    return isinstance(said, dict) and said.get("perhaps_taken") is False
+
+
+async def _give_back(request: Request, event_id: str, today: date) -> None:
+    """The attempt counted on `today` is given back, for a registration surely not taken. Best
+    effort: the visitor still gets their form back if the gateway's database does not answer."""
+    try:
+        async with asyncio.timeout(GIVE_BACK_SECONDS), request.app.state.runtime.pool.acquire() as conn:
+            await throttle.registration_not_taken(
+                conn, ip=client_ip(request), event_id=event_id, today=today
+            )
+    except Exception as exc:  # noqa: BLE001 - the visitor's page must not fail for the count
+        log.warning("a registration attempt not given back", error=str(exc) or type(exc).__name__)
 
 
 async def _not_taken_page(
-    request: Request, event_id: str, values: dict[str, Any], today: date
+    request: Request, event_id: str, values: dict[str, Any], today: date, *, give_back: bool
 ) -> Response:
     """The form again as written, 503 and Retry-After; an error page saying the same when even the
-    event cannot be shown."""
-    await _not_taken(request, event_id, today)
+    event cannot be shown. `give_back`: the attempt does not count against the address's budget."""
+    if give_back:
+        await _give_back(request, event_id, today)
     message = _(
         "Din anmälan kom kanske inte fram. Det du skrev finns kvar: skicka igen om en stund. "
         "Du blir inte anmäld två gånger."
@@ -1310,9 +1337,10 @@ async def register(
             answer = await visitor_call(
                 request, "POST", f"/v1/public/events/{event_id}/registrations", json=body
             )
-        except upstream.ServiceUnavailable:
-            # Not taken now (a restart, a crowd, the database away): the form comes back as written.
-            return await _not_taken_page(request, event_id, values, today)
+        except upstream.ServiceUnavailable as exc:
+            # Not taken now, or perhaps (a restart, a crowd, the database away): the form comes back
+            # as written. Only what surely registered nobody is given back to the address's budget.
+            return await _not_taken_page(request, event_id, values, today, give_back=_surely_not_taken(exc))
         outcome = Outcome(answer)
         if outcome.ok:
             return RedirectResponse(f"/evenemang/{event_id}/tack", status_code=303)
