@@ -37,6 +37,26 @@ from backbone.workers import CURRENT_LOOPS, Loops
 log = get_logger(__name__)
 
 
+class _FrozenHeap:
+    """The process's heap frozen out of the collector's full passes while any runtime runs (the
+    freeze is the process's, not one runtime's)."""
+
+    def __init__(self) -> None:
+        self.running = 0
+
+    def enter(self) -> None:
+        self.running += 1
+        gc.freeze()  # again for each start: what the new runtime made joins what is frozen
+
+    def leave(self) -> None:
+        self.running -= 1
+        if self.running == 0:
+            gc.unfreeze()
+
+
+_frozen_heap = _FrozenHeap()
+
+
 @dataclass(frozen=True)
 class Readiness:
     """What /readyz answers: each check, and a sentence for each one that failed."""
@@ -344,11 +364,12 @@ class Runtime:
         # pool) lives as long as it does. Frozen, the collector's full passes skip it: under load they
         # came about once a second in the gateway, walked all of it for 100 to 160 ms with nothing to
         # collect, and every request in flight waited (bench/README.md). Unfrozen on stop, so what an
-        # app leaves behind (tests start many in one process) can be collected. No collection first:
-        # it would cost each start as much as one of those passes.
-        gc.freeze()
+        # app leaves behind (tests start many in one process) can be collected; with several apps in
+        # one process, once the last has stopped. No collection first: it would cost each start as
+        # much as one of those passes.
+        _frozen_heap.enter()
         try:
             yield
         finally:
-            gc.unfreeze()
+            _frozen_heap.leave()
             await self.stop()

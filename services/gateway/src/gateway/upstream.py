@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import time
 from collections import OrderedDict
@@ -93,6 +94,10 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class CallAbandoned(Exception):
+    """The shared call was stopped (cancelled, the gateway shutting down) before it had an answer."""
+
+
 class NextCall(Generic[K, V]):
     """One call per key on its way at a time, answering everyone who asked for it meanwhile.
 
@@ -102,11 +107,15 @@ class NextCall(Generic[K, V]):
     call of its own would. Under load one call stands in for many; alone, it costs what it costs. A
     call that fails fails for everyone waiting on it. Nothing is kept once a key has no call on its
     way, so keys (a person's page, a service's probe) cost nothing while idle.
+
+    A caller waits at most `patience` seconds in all (TimeoutError), however long the call before
+    its own took. The call runs in the context of the caller who asked for it first (its request id).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, patience: float | None = None) -> None:
+        self._patience = patience
         self._sending: dict[K, asyncio.Future[V]] = {}
-        self._next: dict[K, tuple[asyncio.Future[V], Callable[[], Awaitable[V]]]] = {}
+        self._next: dict[K, tuple[asyncio.Future[V], Callable[[], Awaitable[V]], contextvars.Context]] = {}
         self._running: set[asyncio.Task[None]] = set()
         self.sent = 0  # calls sent, for the tests
 
@@ -114,32 +123,47 @@ class NextCall(Generic[K, V]):
         """What `call` answers when sent after this began (by this caller or by one it joined)."""
         if key not in self._sending:
             waiting: asyncio.Future[V] = asyncio.get_running_loop().create_future()
-            self._send(key, waiting, call)
+            self._send(key, waiting, call, contextvars.copy_context())
         elif key in self._next:
             waiting = self._next[key][0]
         else:
             waiting = asyncio.get_running_loop().create_future()
-            self._next[key] = (waiting, call)
+            self._next[key] = (waiting, call, contextvars.copy_context())
         # Shielded: a caller that gives up (a closed browser tab) leaves the call to the others.
-        return await asyncio.shield(waiting)
+        async with asyncio.timeout(self._patience):
+            return await asyncio.shield(waiting)
 
-    def _send(self, key: K, waiting: asyncio.Future[V], call: Callable[[], Awaitable[V]]) -> None:
+    async def close(self) -> None:
+        """Stops the calls on their way; whoever waits on them gets CallAbandoned."""
+        self._next.clear()
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+
+    def _send(
+        self,
+        key: K,
+        waiting: asyncio.Future[V],
+        call: Callable[[], Awaitable[V]],
+        context: contextvars.Context,
+    ) -> None:
         self._sending[key] = waiting
         self.sent += 1
         # Read, so a failure nobody waits for any more is not reported as never retrieved.
         waiting.add_done_callback(lambda done: done.cancelled() or done.exception())
-        task = asyncio.create_task(self._answer(key, waiting, call))
+        task = asyncio.create_task(self._answer(key, waiting, call), context=context)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
 
     async def _answer(self, key: K, waiting: asyncio.Future[V], call: Callable[[], Awaitable[V]]) -> None:
         try:
             value = await call()
-        except asyncio.CancelledError:
-            waiting.cancel()
-            raise
         except Exception as exc:  # noqa: BLE001 - handed to every caller waiting on it
             waiting.set_exception(exc)
+        except BaseException:
+            # Cancelled (a shutdown): the callers get an error of their own, not the cancellation.
+            waiting.set_exception(CallAbandoned())
+            raise
         else:
             waiting.set_result(value)
         finally:
@@ -191,10 +215,10 @@ class UpstreamClient:
         # was made from is what the service would answer now (it would say 304) while its version and
         # minute are the same, which `GET /v1/data-version` tells (backbone.conditional); one probe
         # stands in for every page request waiting on it.
-        self.freshness: NextCall[str, str | None] = NextCall()
+        self.freshness: NextCall[str, str | None] = NextCall(patience=timeout)
         # The page requests' calls, by cache key (one person's GET): after a write, or at the turn of
         # the minute, every kept answer is out of date at once, and the service builds each anew once.
-        self.calls: NextCall[CacheKey, Answer] = NextCall()
+        self.calls: NextCall[CacheKey, Answer] = NextCall(patience=timeout)
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> UpstreamClient:
@@ -207,6 +231,8 @@ class UpstreamClient:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
+        await self.freshness.close()
+        await self.calls.close()
         if self._session is not None:
             await self._session.close()
 
@@ -216,7 +242,7 @@ class UpstreamClient:
         method: str,
         url: str,
         *,
-        headers: dict[str, str],
+        headers: Mapping[str, str] | Callable[[], Mapping[str, str]],
         json: Any = None,
         cache_key: CacheKey | None = None,
         probe: tuple[str, Callable[[], dict[str, str]]] | None = None,
@@ -232,28 +258,39 @@ class UpstreamClient:
         if kept is not None and kept.version is not None and probe is not None:
             base, probe_headers = probe
             at = f"{base}{VERSION_PATH}"
-            now = await self.freshness.current(at, lambda: self._version(at, probe_headers()))
+            try:
+                now = await self.freshness.current(at, lambda: self._version(at, probe_headers()))
+            except (TimeoutError, CallAbandoned):
+                raise ServiceUnavailable(service) from None
             if now == kept.version:
                 return kept
         if cache_key is None:
             return await self._call(service, method, url, headers, json, None)
-        return await self.calls.current(
-            cache_key, lambda: self._call(service, method, url, headers, json, cache_key)
-        )
+        try:
+            return await self.calls.current(
+                cache_key, lambda: self._call(service, method, url, headers, json, cache_key)
+            )
+        except ServiceUnavailable as exc:
+            # One of its own for each caller: a shared one would carry one request's traceback to all.
+            raise ServiceUnavailable(exc.service, answer=exc.answer, reached=exc.reached) from None
+        except (TimeoutError, CallAbandoned):
+            raise ServiceUnavailable(service) from None
 
     async def _call(
         self,
         service: str,
         method: str,
         url: str,
-        headers: dict[str, str],
+        headers: Mapping[str, str] | Callable[[], Mapping[str, str]],
         json: Any,
         cache_key: CacheKey | None,
     ) -> Answer:
         assert self._session is not None
         # The kept answer as it is when the call is sent: a call just before may have renewed it.
         kept = self.cache.get(cache_key) if cache_key is not None else None
-        headers = {**headers, "Accept-Encoding": "identity"}
+        # Made now, not when the caller asked: a call that waited for the one before it still
+        # carries a fresh identity token.
+        headers = {**(headers() if callable(headers) else headers), "Accept-Encoding": "identity"}
         if kept is not None and kept.etag:
             headers["If-None-Match"] = kept.etag
         try:
@@ -288,7 +325,7 @@ class UpstreamClient:
         try:
             async with self._session.get(URL(url, encoded=True), headers=headers) as response:
                 return response.headers.get(VERSION_HEADER) if response.status == 204 else None
-        except (aiohttp.ClientError, TimeoutError):
+        except Exception:  # noqa: BLE001 - whatever went wrong, the call that follows finds out properly
             return None
 
     async def _read_capped(self, response: aiohttp.ClientResponse, service: str) -> bytes:
@@ -396,9 +433,12 @@ async def visitor_call(
         service,
         method,
         f"{request.app.state.upstreams[service]}{path}",
-        headers={**visitor_headers(request, service), "Accept-Language": current_locale()},
+        headers=lambda: {**visitor_headers(request, service), "Accept-Language": current_locale()},
         json=json,
-        cache_key=(VISITOR, service, path) if kept and method == "GET" else None,
+        # By language too: the call says the visitor's, and a service may answer by it.
+        cache_key=(replace(VISITOR, language=current_locale()), service, path)
+        if kept and method == "GET"
+        else None,
         probe=(request.app.state.upstreams[service], lambda: visitor_headers(request, service)),
     )
     if answer.status_code >= 500:
@@ -441,7 +481,7 @@ class Services:
             method,
             f"{base}{target}",
             # The person's language: a service that knows it can say why it refused in that language.
-            headers={
+            headers=lambda: {
                 **identity_headers(self._request, self._user, service, identity),
                 "Accept-Language": current_locale(),
             },

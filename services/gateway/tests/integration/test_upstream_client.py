@@ -16,7 +16,7 @@ from backbone.conditional import VERSION_HEADER, VERSION_PATH
 from backbone.embedded import free_port
 from backbone.identity import Identity
 from backbone.testing import run_async
-from gateway.upstream import Answer, AnswerCache, ServiceUnavailable, UpstreamClient
+from gateway.upstream import Answer, AnswerCache, NextCall, ServiceUnavailable, UpstreamClient
 
 ADA = Identity(subject="u-ada", roles=("staff",), name="Ada")
 BO = Identity(subject="u-bo", roles=("org_representative",), organisation_id="bryggan", name="Bo")
@@ -300,6 +300,52 @@ def test_after_a_write_everyone_waiting_for_one_page_shares_one_new_answer() -> 
         assert service.bodies_built == 3
 
     with_client(test, cache=AnswerCache())
+
+
+def test_a_call_that_waited_for_the_one_before_it_is_sent_with_headers_made_when_it_is_sent() -> None:
+    # An identity token picked when the request came could expire while the call waits its turn.
+    async def test(client: UpstreamClient, base: str, service: Service) -> None:
+        made: list[int] = []
+
+        def fresh() -> dict[str, str]:
+            made.append(len(service.conditional))  # how many calls the service had seen by then
+            return headers(ADA)
+
+        service.hold_thing = asyncio.Event()
+        key = (ADA, "meetings", "/v1/thing")
+        first = asyncio.create_task(client.request("meetings", "GET", f"{base}/v1/thing", headers=fresh,
+                                                   cache_key=key))
+        await asyncio.wait_for(service.thing_read.wait(), 5)
+        second = asyncio.create_task(client.request("meetings", "GET", f"{base}/v1/thing", headers=fresh,
+                                                    cache_key=key))
+        await asyncio.sleep(0.1)
+        assert made == [0], "the waiting call's headers are not made before it is sent"
+        service.hold_thing.set()
+        await asyncio.gather(first, second)
+        assert made == [0, 1]
+
+    with_client(test, cache=AnswerCache())
+
+
+def test_a_caller_waits_no_longer_than_its_patience_even_behind_a_call_that_hangs() -> None:
+    async def test() -> None:
+        calls: NextCall[str, str] = NextCall(patience=0.2)
+        hanging = asyncio.Event()
+
+        async def hang() -> str:
+            await hanging.wait()
+            return "late"
+
+        first = asyncio.create_task(calls.current("k", hang))
+        await asyncio.sleep(0)
+        with pytest.raises(TimeoutError):
+            await calls.current("k", hang)  # joins the next call, behind the one that hangs
+        with pytest.raises(TimeoutError):
+            await first
+        await calls.close()  # the calls still on their way are stopped, and nothing is left behind
+        assert calls.sent == 1 and not calls._running and not calls._sending and not calls._next
+
+    run_async(test())
 
 
 def test_a_shared_call_that_fails_fails_for_everyone_who_waited_on_it() -> None:

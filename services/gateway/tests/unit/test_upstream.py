@@ -125,8 +125,9 @@ def test_calls_to_a_service_carry_the_persons_language(keys: tuple[OKPKey, OKPKe
     seen: list[str | None] = []
 
     class Service:
-        async def request(self, *_args: Any, headers: dict[str, str], **_kwargs: Any) -> upstream.Answer:
-            seen.append(headers.get("Accept-Language"))
+        async def request(self, *_args: Any, headers: Any, **_kwargs: Any) -> upstream.Answer:
+            # Made when the call is sent (a callable), so a call that waited carries a fresh token.
+            seen.append((headers() if callable(headers) else headers).get("Accept-Language"))
             return upstream.Answer(200, b"{}", None)
 
     state = SimpleNamespace(
