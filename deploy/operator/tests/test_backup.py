@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -140,9 +141,11 @@ def test_restore_runs_when_the_services_are_stopped_and_a_drill_runs_beside_them
     # The dump's statements streamed into one transaction that empties the schema first: the fixed
     # script, with the dump, user and database as its arguments, never as text in it.
     commands = [cmd for cmd, _ in postgres.execs]
-    replaced = ["bash", "-o", "pipefail", "-c", RESTORE_SCRIPT, "stackops-restore",
-                "/tmp/stackops-meetings.dump", "postgres", "meetings"]
-    assert replaced in commands
+    (replaced,) = [cmd for cmd in commands if cmd[0] == "bash" and cmd[-1] == "meetings"]
+    mark = replaced.pop(-2)
+    assert replaced == ["bash", "-o", "pipefail", "-c", RESTORE_SCRIPT, "stackops-restore",
+                        "/tmp/stackops-meetings.dump", "postgres", "meetings"]
+    assert re.fullmatch(r"[0-9a-f]{32}", mark), "the run's own mark, which nothing can know"
     assert "--single-transaction" in RESTORE_SCRIPT and "ON_ERROR_STOP=1" in RESTORE_SCRIPT
     assert RESTORE_SCRIPT.index("DROP SCHEMA IF EXISTS public CASCADE") < RESTORE_SCRIPT.rindex("-f - ")
     code, out, err = _run(Source(_postgres(), Fake("meetings")), "restore", str(folder), "--drill")

@@ -395,13 +395,15 @@ def _restore_one(
 # The dump's statements streamed from pg_restore into one psql transaction: the schema emptied, then
 # the statements, then a check that pg_restore got to the end. Streamed, so no copy of the statements
 # (5 to 10 times the dump) lands on the container's /tmp, a tmpfs in memory. psql commits when its
-# input ends, even when pg_restore stopped half way: the last statement pg_restore's output is
-# followed by (only if pg_restore succeeded) marks the transaction, and the final check rolls it back
-# without the mark. A fixed script: the dump, user and database come as arguments ($1 $2 $3), never
-# as text in it. lock_timeout: a --force restore must not wait forever behind a service's open
-# transaction (the dump's own SET lock_timeout = 0 comes after the DROP).
+# input ends, even when pg_restore stopped half way: the line that follows pg_restore's output (only
+# if pg_restore succeeded) marks the transaction with a random value of this run (hex, so nothing in
+# the dump or a setting can know it), and the final check rolls the transaction back without it.
+# A fixed script: the dump, user, mark and database come as arguments ($1 to $4), never as text in
+# it. bash must be in the postgres image (the official one, on Debian, has it). lock_timeout: a
+# --force restore must not wait forever behind a service's open transaction (the dump's own
+# SET lock_timeout = 0 comes after the DROP).
 RESTORE_SCRIPT = (
-    '{ pg_restore -f - -- "$1" && echo "SELECT pg_catalog.set_config(\'stackops.whole\', \'yes\', true);"; } '
+    '{ pg_restore -f - -- "$1" && echo "SELECT pg_catalog.set_config(\'stackops.whole\', \'$3\', true);"; } '
     '| psql -U "$2" -X -q -v ON_ERROR_STOP=1 --single-transaction '
     "-c \"SET lock_timeout = '30s'\" "
     "-c 'DROP SCHEMA IF EXISTS public CASCADE' "
@@ -410,9 +412,9 @@ RESTORE_SCRIPT = (
     "-c 'CREATE SCHEMA public AUTHORIZATION pg_database_owner' "
     "-c 'GRANT USAGE ON SCHEMA public TO PUBLIC' "
     "-f - "
-    "-c \"DO \\$\\$ BEGIN IF current_setting('stackops.whole', true) IS DISTINCT FROM 'yes' THEN "
+    "-c \"DO \\$\\$ BEGIN IF current_setting('stackops.whole', true) IS DISTINCT FROM '$3' THEN "
     "RAISE EXCEPTION 'the dump was not read to its end; nothing was changed'; END IF; END \\$\\$\" "
-    '-d "$3"'
+    '-d "$4"'
 )
 
 
@@ -424,6 +426,9 @@ def _replace(postgres: Container, database: str, dump: str) -> None:
     """
     _run(
         postgres,
-        ["bash", "-o", "pipefail", "-c", RESTORE_SCRIPT, "stackops-restore", dump, SUPERUSER, database],
+        [
+            "bash", "-o", "pipefail", "-c", RESTORE_SCRIPT, "stackops-restore",
+            dump, SUPERUSER, secrets.token_hex(16), database,
+        ],
         f"Restoring {database}",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
+import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
@@ -43,15 +44,19 @@ class _FrozenHeap:
 
     def __init__(self) -> None:
         self.running = 0
+        # Tests run apps in threads of one process (uvicorn servers beside each other).
+        self._lock = threading.Lock()
 
     def enter(self) -> None:
-        self.running += 1
-        gc.freeze()  # again for each start: what the new runtime made joins what is frozen
+        with self._lock:
+            self.running += 1
+            gc.freeze()  # again for each start: what the new runtime made joins what is frozen
 
     def leave(self) -> None:
-        self.running -= 1
-        if self.running == 0:
-            gc.unfreeze()
+        with self._lock:
+            self.running -= 1
+            if self.running == 0:
+                gc.unfreeze()
 
 
 _frozen_heap = _FrozenHeap()

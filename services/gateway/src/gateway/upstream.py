@@ -90,6 +90,10 @@ class AnswerCache:
             self._bytes -= len(old.content)
 
 
+# A probe is a short cut: one that takes longer is given up, and the call is made instead.
+PROBE_SECONDS = 2.0
+PROBE_TIMEOUT = aiohttp.ClientTimeout(total=PROBE_SECONDS)
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -117,10 +121,13 @@ class NextCall(Generic[K, V]):
         self._sending: dict[K, asyncio.Future[V]] = {}
         self._next: dict[K, tuple[asyncio.Future[V], Callable[[], Awaitable[V]], contextvars.Context]] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._closed = False
         self.sent = 0  # calls sent, for the tests
 
     async def current(self, key: K, call: Callable[[], Awaitable[V]]) -> V:
         """What `call` answers when sent after this began (by this caller or by one it joined)."""
+        if self._closed:
+            raise CallAbandoned()
         if key not in self._sending:
             waiting: asyncio.Future[V] = asyncio.get_running_loop().create_future()
             self._send(key, waiting, call, contextvars.copy_context())
@@ -134,8 +141,15 @@ class NextCall(Generic[K, V]):
             return await asyncio.shield(waiting)
 
     async def close(self) -> None:
-        """Stops the calls on their way; whoever waits on them gets CallAbandoned."""
+        """Stops the calls on their way and sends no more; whoever waits gets CallAbandoned (also
+        for a call cancelled before it began, whose own clean-up never runs)."""
+        self._closed = True
+        waiting = [*self._sending.values(), *(future for future, _call, _context in self._next.values())]
+        self._sending.clear()
         self._next.clear()
+        for future in waiting:
+            if not future.done():
+                future.set_exception(CallAbandoned())
         for task in list(self._running):
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
@@ -159,18 +173,29 @@ class NextCall(Generic[K, V]):
         try:
             value = await call()
         except Exception as exc:  # noqa: BLE001 - handed to every caller waiting on it
-            waiting.set_exception(exc)
+            _settle(waiting, exc=exc)
         except BaseException:
             # Cancelled (a shutdown): the callers get an error of their own, not the cancellation.
-            waiting.set_exception(CallAbandoned())
+            _settle(waiting, exc=CallAbandoned())
             raise
         else:
-            waiting.set_result(value)
+            _settle(waiting, value=value)
         finally:
-            del self._sending[key]
+            if self._sending.get(key) is waiting:
+                del self._sending[key]
             following = self._next.pop(key, None)
-            if following is not None:
+            if following is not None and not self._closed:
                 self._send(key, *following)
+
+
+def _settle(future: asyncio.Future[Any], *, value: Any = None, exc: BaseException | None = None) -> None:
+    """A future answered once: `close` may have answered it already."""
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(value)
 
 
 class ServiceUnavailable(Exception):
@@ -215,7 +240,7 @@ class UpstreamClient:
         # was made from is what the service would answer now (it would say 304) while its version and
         # minute are the same, which `GET /v1/data-version` tells (backbone.conditional); one probe
         # stands in for every page request waiting on it.
-        self.freshness: NextCall[str, str | None] = NextCall(patience=timeout)
+        self.freshness: NextCall[str, str | None] = NextCall(patience=2 * PROBE_SECONDS)
         # The page requests' calls, by cache key (one person's GET): after a write, or at the turn of
         # the minute, every kept answer is out of date at once, and the service builds each anew once.
         self.calls: NextCall[CacheKey, Answer] = NextCall(patience=timeout)
@@ -261,7 +286,7 @@ class UpstreamClient:
             try:
                 now = await self.freshness.current(at, lambda: self._version(at, probe_headers()))
             except (TimeoutError, CallAbandoned):
-                raise ServiceUnavailable(service) from None
+                now = None  # the probe is a short cut: the call finds out properly
             if now == kept.version:
                 return kept
         if cache_key is None:
@@ -323,7 +348,9 @@ class UpstreamClient:
         the call that follows finds out properly)."""
         assert self._session is not None
         try:
-            async with self._session.get(URL(url, encoded=True), headers=headers) as response:
+            async with self._session.get(
+                URL(url, encoded=True), headers=headers, timeout=PROBE_TIMEOUT
+            ) as response:
                 return response.headers.get(VERSION_HEADER) if response.status == 204 else None
         except Exception:  # noqa: BLE001 - whatever went wrong, the call that follows finds out properly
             return None

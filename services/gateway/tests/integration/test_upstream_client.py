@@ -16,7 +16,14 @@ from backbone.conditional import VERSION_HEADER, VERSION_PATH
 from backbone.embedded import free_port
 from backbone.identity import Identity
 from backbone.testing import run_async
-from gateway.upstream import Answer, AnswerCache, NextCall, ServiceUnavailable, UpstreamClient
+from gateway.upstream import (
+    Answer,
+    AnswerCache,
+    CallAbandoned,
+    NextCall,
+    ServiceUnavailable,
+    UpstreamClient,
+)
 
 ADA = Identity(subject="u-ada", roles=("staff",), name="Ada")
 BO = Identity(subject="u-bo", roles=("org_representative",), organisation_id="bryggan", name="Bo")
@@ -343,6 +350,29 @@ def test_a_caller_waits_no_longer_than_its_patience_even_behind_a_call_that_hang
         with pytest.raises(TimeoutError):
             await first
         await calls.close()  # the calls still on their way are stopped, and nothing is left behind
+        assert calls.sent == 1 and not calls._running and not calls._sending and not calls._next
+
+    run_async(test())
+
+
+def test_closing_answers_every_caller_even_of_a_call_cancelled_before_it_began() -> None:
+    async def test() -> None:
+        calls: NextCall[str, str] = NextCall()  # no patience: a caller left unanswered would hang
+
+        async def never() -> str:
+            await asyncio.Event().wait()
+            return "never"
+
+        first = asyncio.create_task(calls.current("k", never))
+        await asyncio.sleep(0)  # registered, its call's task not yet begun
+        second = asyncio.create_task(calls.current("k", never))
+        await asyncio.sleep(0)
+        await calls.close()
+        for caller in (first, second):
+            with pytest.raises(CallAbandoned):
+                await asyncio.wait_for(caller, 2)
+        with pytest.raises(CallAbandoned):
+            await calls.current("k", never)  # nothing is sent once closed
         assert calls.sent == 1 and not calls._running and not calls._sending and not calls._next
 
     run_async(test())
