@@ -434,6 +434,15 @@ def gateway_behind_proxy(proxied_app: FastAPI) -> Iterator[LiveServer]:
         yield server
 
 
+def _send_form(
+    visitor: httpx.Client, event: dict[str, Any], page: httpx.Response, name: str, email: str
+) -> httpx.Response:
+    """The event's public registration form, sent as the visitor's browser sends it from `page`."""
+    return visitor.post(
+        f"/evenemang/{event['id']}", data={"csrf_token": csrf_of(page.text), "name": name, "email": email}
+    )
+
+
 def _register_from(gateway: LiveServer, event_id: str, address: str, n: int) -> httpx.Response:
     visitor = browser(gateway)
     visitor.headers["X-Forwarded-For"] = address
@@ -500,10 +509,7 @@ def test_a_registration_refused_because_the_event_closed_meanwhile_says_why(
     visitor = browser(gateway_on_events)
     page = visitor.get(f"/evenemang/{event['id']}")
     events_staff.send("POST", f"/v1/events/{event['id']}/cancel", {"reason": None}, expect=200)
-    sent = visitor.post(
-        f"/evenemang/{event['id']}",
-        data={"csrf_token": csrf_of(page.text), "name": "Eva Lind", "email": "eva-late@example.se"},
-    )
+    sent = _send_form(visitor, event, page, "Eva Lind", "eva-late@example.se")
     assert sent.status_code == 400
     assert 'role="alert"' in sent.text, _text(sent)
 
@@ -540,10 +546,7 @@ def test_a_registration_the_service_cannot_take_now_is_shown_again_with_what_was
         # Trying again as asked, more often than the address's budget for the event: a registration
         # that was not taken is not counted against it.
         for _attempt in range(throttle.REGISTRATIONS_PER_EVENT + 1):
-            sent = visitor.post(
-                f"/evenemang/{event['id']}",
-                data={"csrf_token": csrf_of(page.text), "name": "Eva Lind", "email": "eva-busy@example.se"},
-            )
+            sent = _send_form(visitor, event, page, "Eva Lind", "eva-busy@example.se")
             assert sent.status_code == 503, _text(sent)
             page = sent
     assert int(sent.headers["Retry-After"]) > 0
@@ -553,10 +556,7 @@ def test_a_registration_the_service_cannot_take_now_is_shown_again_with_what_was
     assert "kanske" in _text(sent) and "inte anmäld två gånger" in _text(sent), _text(sent)
     # Nothing written is lost: the form comes back filled in, ready to send again.
     assert 'value="Eva Lind"' in sent.text and 'value="eva-busy@example.se"' in sent.text
-    again = visitor.post(
-        f"/evenemang/{event['id']}",
-        data={"csrf_token": csrf_of(sent.text), "name": "Eva Lind", "email": "eva-busy@example.se"},
-    )
+    again = _send_form(visitor, event, sent, "Eva Lind", "eva-busy@example.se")
     assert again.status_code == 303, _text(again)
 
 
@@ -570,17 +570,11 @@ def test_a_registration_that_may_have_gone_through_still_counts_against_the_addr
     page = visitor.get(f"/evenemang/{event['id']}")
     with desk_stopped(events_app, cut_short=True):
         for n in range(throttle.REGISTRATIONS_PER_EVENT):
-            sent = visitor.post(
-                f"/evenemang/{event['id']}",
-                data={"csrf_token": csrf_of(page.text), "name": f"Namn {n}", "email": f"n{n}@example.se"},
-            )
+            sent = _send_form(visitor, event, page, f"Namn {n}", f"n{n}@example.se")
             assert sent.status_code == 503, _text(sent)
             assert "kanske" in _text(sent), _text(sent)
             page = sent
-        over = visitor.post(
-            f"/evenemang/{event['id']}",
-            data={"csrf_token": csrf_of(page.text), "name": "Namn X", "email": "nx@example.se"},
-        )
+        over = _send_form(visitor, event, page, "Namn X", "nx@example.se")
     assert over.status_code == 429, _text(over)
 
 
@@ -607,10 +601,7 @@ def test_a_registration_not_taken_says_try_again_even_when_more_fails(
         # The service went away altogether after saying "not now": the form cannot be shown again.
         monkeypatch.setattr(event_pages, "_visitor_json", gone)
     with desk_stopped(events_app):
-        sent = visitor.post(
-            f"/evenemang/{event['id']}",
-            data={"csrf_token": csrf_of(page.text), "name": "Eva Lind", "email": "eva-gone@example.se"},
-        )
+        sent = _send_form(visitor, event, page, "Eva Lind", "eva-gone@example.se")
     assert sent.status_code == 503, _text(sent)
     assert int(sent.headers["Retry-After"]) > 0
     assert "kanske" in _text(sent) and "inte anmäld två gånger" in _text(sent), _text(sent)
