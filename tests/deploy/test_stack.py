@@ -341,6 +341,10 @@ def test_a_rollout_replaces_each_container_once_it_is_healthy(stack):
         assert sorted(new.attrs["Config"]["Env"]) == sorted(old.attrs["Config"]["Env"])
         for key in ("Cmd", "Labels", "Healthcheck", "StopTimeout", "User"):
             assert new.attrs["Config"].get(key) == old.attrs["Config"].get(key), key
+        networks = new.attrs["NetworkSettings"]["Networks"]
+        assert set(networks) == set(old.attrs["NetworkSettings"]["Networks"])
+        for network, endpoint in networks.items():
+            assert "meetings" in (endpoint.get("Aliases") or []), f"reached as meetings on {network}"
     smoke = stack.stackops("smoke", "--timeout", "120")
     assert smoke.returncode == 0, "the gateway reaches the new meetings container: " + smoke.stdout
 

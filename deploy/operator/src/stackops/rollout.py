@@ -2,11 +2,14 @@
 
 For each replica a new container is made from the old one's whole configuration (the engine's own
 record of it: command, environment, labels, limits, security options, stop signal and timeout,
-restart policy, healthcheck ...) with the new image, started beside it on the same networks under
-the service's name, and given `timeout` seconds to become healthy. Healthy: the old one is stopped
-and removed, and the new one takes its name. Not healthy: the new one is removed and the old one
-was never touched, so the service keeps serving on the old image (rolled back), and the remaining
-replicas are left alone.
+restart policy, healthcheck ...) with the new image, started beside it on the same networks, and
+given `timeout` seconds to become healthy. Until then nothing leads to it: it joins the networks
+without the service's name, so the gateway and the other services keep reaching the old containers
+only. Healthy: it is given the service's name on every network (reconnected with the address it
+already has, so its own connections to PostgreSQL and NATS live on), the old one is stopped and
+removed, and the new one takes its container name. Not healthy: the new one is removed and the old
+one was never touched, so the service keeps serving on the old image (rolled back), and the
+remaining replicas are left alone.
 
 Two containers side by side is only possible for some services, so a rollout refuses, before it
 starts anything, a container that publishes a port on the host (the second could not bind it: the
@@ -63,8 +66,9 @@ def clone_config(old: Container, image: str) -> dict[str, Any]:
 
     All of it, as the engine keeps it, so that nothing compose set is lost (a copy of chosen fields
     forgot the stop timeout, mounts and ports). Left out: what belongs to the old container alone
-    (its hostname, which is its id) and what the engine would refuse twice (its network endpoints,
-    which are set again under the service's alias).
+    (its hostname, which is its id) and its network endpoints: the new container joins the first
+    network with no name but its own, and is given the service's name once it is healthy
+    (`_announce`).
     """
     config = copy.deepcopy(dict(old.attrs.get("Config") or {}))
     config["Image"] = image
@@ -78,7 +82,7 @@ def clone_config(old: Container, image: str) -> dict[str, Any]:
     config["HostConfig"] = host
     networks = list(((old.attrs.get("NetworkSettings") or {}).get("Networks") or {}).keys())
     if networks:
-        config["NetworkingConfig"] = {"EndpointsConfig": {networks[0]: {"Aliases": [service_of(old)]}}}
+        config["NetworkingConfig"] = {"EndpointsConfig": {networks[0]: {}}}
         config["HostConfig"]["NetworkMode"] = networks[0]
     return config
 
@@ -106,6 +110,39 @@ def wait_healthy(
         time.sleep(pause)
 
 
+def _announce(client: Any, new: Any, name: str, service: str, networks: list[str], timeout: float) -> None:
+    """The service's name, on every network, leads to `new` too (it is healthy, and may be reached).
+
+    An endpoint's names are fixed when it joins, so it leaves and joins again, asking for the address
+    it had: its connections to PostgreSQL and NATS then carry on (the engine's DNS answers for the
+    name at once). An engine that cannot give an address back (Docker, on a network without a
+    configured subnet) gives a new one, and the connections made from the old one would hang: the
+    replacement is then restarted, and must be healthy again before the old container is stopped.
+    While it restarts it does not listen, so a caller's connection is refused and it takes another
+    address of the name.
+    """
+    new.reload()
+    endpoints = (new.attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    moved = False
+    for network in networks:
+        joined = client.networks.get(network)
+        address = str((endpoints.get(network) or {}).get("IPAddress") or "")
+        joined.disconnect(new)
+        try:
+            joined.connect(new, aliases=[service], ipv4_address=address or None)
+        except Exception:  # noqa: BLE001 - the engine would not give the address back; any will do
+            joined.connect(new, aliases=[service])
+            moved = True
+    if moved:
+        new.restart()
+        outcome = wait_healthy(new, timeout)
+        if outcome != "healthy":
+            raise RolloutFailed(
+                f"The replacement of {name} was {outcome} after a restart on its new address, so it was "
+                f"removed and {name} keeps serving on its old image (rolled back)."
+            )
+
+
 def _quietly(action: Callable[[], Any]) -> None:
     """A clean-up step after a failure: the failure is what to report, not this step's own."""
     try:
@@ -127,9 +164,9 @@ def _replace(client: Any, old: Container, image: str, timeout: float, out: TextI
     new = client.containers.get(created["Id"])
     stopped = renamed = False
     try:
-        # The service's name must resolve to the new container on every network, as compose's alias does.
+        # Without the service's name until it is healthy: nothing is sent to it before it is ready.
         for network in networks[1:]:
-            client.networks.get(network).connect(new, aliases=[service_of(old)])
+            client.networks.get(network).connect(new)
         new.start()
         outcome = wait_healthy(new, timeout)
         if outcome != "healthy":
@@ -138,7 +175,8 @@ def _replace(client: Any, old: Container, image: str, timeout: float, out: TextI
                 f"The replacement of {name} was {outcome} after at most {timeout:.0f} s, so it was removed "
                 f"and {name} keeps serving on its old image (rolled back). Its last lines:\n{tail}"
             )
-        print(f"{name}: replacement healthy; stopping the old container.", file=out, flush=True)
+        _announce(client, new, name, service_of(old), networks, timeout)
+        print(f"{name}: replacement healthy and reachable; stopping the old container.", file=out, flush=True)
         stopped = True
         old.stop(timeout=stop_timeout)
         # Kept, stopped, until every replica is replaced: a later failure starts it again.
