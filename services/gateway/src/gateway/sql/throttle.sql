@@ -42,8 +42,18 @@ RETURNING event_id, attempts;
 
 -- name: uncount_registration
 -- Gives back what count_registration counted, for a registration the service did not take (busy, away).
-UPDATE registration_counts SET attempts = attempts - 1
-WHERE ip = :ip AND event_id IN (:event_id, :any) AND day = :day AND attempts > 0;
+-- The rows are locked in count_registration's order, the event's before the day's over all events: in
+-- any other order a give-back and a count from one address could each hold the row the other waits
+-- for (a deadlock, which PostgreSQL ends by failing one of them).
+WITH taken AS (
+    SELECT ip, event_id, day FROM registration_counts
+    WHERE ip = :ip AND event_id IN (:event_id, :any) AND day = :day
+    ORDER BY event_id = :any
+    FOR UPDATE
+)
+UPDATE registration_counts r SET attempts = r.attempts - 1
+FROM taken t
+WHERE r.ip = t.ip AND r.event_id = t.event_id AND r.day = t.day AND r.attempts > 0;
 
 -- name: delete_old_registration_counts
 DELETE FROM registration_counts WHERE day < :day;
