@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import itertools
 import re
+import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -72,8 +75,27 @@ async def ensure_database(dsn: str) -> None:
         await conn.close()
 
 
-async def migrate(dsn: str, migrations: list[Migration]) -> list[str]:
-    """Apply what is missing, in order; returns the versions applied now."""
+# How long one migration's statement waits for a lock (a running service's open transaction on the
+# table) before it gives up and tries again later. While a DDL statement waits for its lock, every later
+# query on that table waits behind it: a short wait, then a pause, lets the services' queries through.
+LOCK_TIMEOUT_SECONDS = 2.0
+# How long a migration goes on trying to get its locks before the step fails.
+LOCK_PATIENCE_SECONDS = 600.0
+_PAUSES = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+async def migrate(
+    dsn: str,
+    migrations: list[Migration],
+    *,
+    lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+    lock_patience: float = LOCK_PATIENCE_SECONDS,
+) -> list[str]:
+    """Apply what is missing, in order; returns the versions applied now.
+
+    Each migration is one transaction whose statements wait at most `lock_timeout` for a lock; one
+    that could not get its locks is rolled back and tried again after a pause, for `lock_patience`
+    in all, and then the step fails saying so (nothing of that migration applied)."""
     conn = await asyncpg.connect(dsn)
     applied_now: list[str] = []
     try:
@@ -94,13 +116,7 @@ async def migrate(dsn: str, migrations: list[Migration]) -> list[str]:
                             "Landed migrations are never edited: add a new file instead."
                         )
                     continue
-                async with conn.transaction():
-                    await conn.execute(m.sql)
-                    await conn.execute(
-                        "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)",
-                        m.version,
-                        m.checksum,
-                    )
+                await _apply(conn, m, lock_timeout=lock_timeout, lock_patience=lock_patience)
                 applied_now.append(m.version)
                 log.info("migration applied", version=m.version)
         finally:
@@ -108,3 +124,29 @@ async def migrate(dsn: str, migrations: list[Migration]) -> list[str]:
     finally:
         await conn.close()
     return applied_now
+
+
+async def _apply(
+    conn: asyncpg.Connection, m: Migration, *, lock_timeout: float, lock_patience: float
+) -> None:
+    deadline = time.monotonic() + lock_patience
+    for attempt in itertools.count():
+        try:
+            async with conn.transaction():
+                # SET LOCAL: for this transaction only; the milliseconds as PostgreSQL takes them.
+                await conn.execute(f"SET LOCAL lock_timeout = {max(1, round(lock_timeout * 1000))}")
+                await conn.execute(m.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)", m.version, m.checksum
+                )
+            return
+        except asyncpg.LockNotAvailableError:
+            pause = _PAUSES[min(attempt, len(_PAUSES) - 1)]
+            if time.monotonic() + pause > deadline:
+                raise MigrationError(
+                    f"Migration {m.version} could not get its locks in {lock_patience:g} s: a running "
+                    "service kept a transaction open on a table it changes. Nothing of it was applied. "
+                    "Run the migration again when the service is quieter, or stop the service first."
+                ) from None
+            log.warning("migration waits for a lock; trying again", version=m.version, pause_seconds=pause)
+            await asyncio.sleep(pause)

@@ -66,3 +66,52 @@ def test_migration_files_must_be_numbered(tmp_path):
     (tmp_path / "0001_b.sql").write_text("SELECT 1")
     with pytest.raises(MigrationError, match="share a number"):
         read_migrations("svc", tmp_path)
+
+
+async def _holding_a_read_of_t(dsn: str) -> asyncpg.Connection:
+    """A service's long transaction that has read table t (and so holds a lock on it)."""
+    holder = await asyncpg.connect(dsn)
+    await holder.execute("BEGIN; SELECT count(*) FROM t")
+    return holder
+
+
+async def test_a_migration_waiting_for_a_lock_does_not_hold_up_the_services_queries(pg_server):
+    dsn = pg_server.dsn("mig_lock_wait")
+    await ensure_database(dsn)
+    await migrate(dsn, [_m(1, "CREATE TABLE t (x int)")])
+    holder = await _holding_a_read_of_t(dsn)
+    steps = [_m(1, "CREATE TABLE t (x int)"), _m(2, "ALTER TABLE t ADD COLUMN y int")]
+    migrating = asyncio.create_task(migrate(dsn, steps, lock_timeout=0.2))
+    await asyncio.sleep(0.5)
+    reader = await asyncpg.connect(dsn)
+    try:
+        # Queued behind the ALTER's lock, every later read of t would wait as long as the holder does.
+        await reader.execute("SET statement_timeout = '1s'")
+        for _ in range(5):
+            assert await reader.fetchval("SELECT count(*) FROM t") == 0
+            await asyncio.sleep(0.2)
+        assert not migrating.done(), "it waits its turn"
+        await holder.execute("COMMIT")
+        assert await asyncio.wait_for(migrating, 30) == ["svc/0002_step.sql"]
+        added = "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'y'"
+        assert await reader.fetchval(added) == 1
+    finally:
+        await holder.close()
+        await reader.close()
+
+
+async def test_a_migration_that_cannot_get_its_lock_gives_up_saying_why_and_changes_nothing(pg_server):
+    dsn = pg_server.dsn("mig_lock_give_up")
+    await ensure_database(dsn)
+    await migrate(dsn, [_m(1, "CREATE TABLE t (x int)")])
+    holder = await _holding_a_read_of_t(dsn)
+    try:
+        with pytest.raises(MigrationError, match="could not get its locks") as failed:
+            step = _m(2, "ALTER TABLE t ADD COLUMN y int")
+            await asyncio.wait_for(migrate(dsn, [step], lock_timeout=0.1, lock_patience=1.0), 30)
+        assert "svc/0002_step.sql" in str(failed.value)
+    finally:
+        await holder.close()
+    conn = await asyncpg.connect(dsn)
+    assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 1
+    await conn.close()
