@@ -117,6 +117,13 @@ class _Place:
     applied: int = 0
 
 
+def _named_subject(env: Envelope) -> str | None:
+    try:
+        return env.nats_subject
+    except ValueError:
+        return None
+
+
 class Consumer:
     def __init__(
         self,
@@ -394,6 +401,17 @@ class Consumer:
             env = parse_envelope(msg.data)
         except BadEnvelope as exc:
             await self._dead_letter(msg, f"Not a readable event: {exc}")
+            return
+        if _named_subject(env) != msg.subject:
+            # Its publisher sends each event on the subject its type names, and only under its own
+            # prefix (NATS authorization). One found elsewhere came another way: a reply subject,
+            # which NATS does not check against permissions, can have JetStream put a copy of an
+            # event another service may read, or its own acknowledgement, on any subject.
+            await self._dead_letter(
+                msg,
+                f"An event of type {env.type} arrived on {msg.subject}, a subject its type does not name:"
+                " not sent there by its publisher, so not handled.",
+            )
             return
         sub = self._by_subject.get(msg.subject)
         if sub is None and msg.subject not in self._ignored:

@@ -70,6 +70,26 @@ async def test_a_poison_message_is_dead_lettered_with_its_reason_and_the_next_on
     assert dead[0].headers["Dead-Letter-Delivery-Count"] == "1"
 
 
+async def test_an_event_that_arrives_on_a_subject_its_type_does_not_name_is_dead_lettered_not_handled(
+    pool, nc, owner, effects_table
+):
+    # What a NATS reply subject can do (NATS checks publish permissions, not reply subjects): make
+    # JetStream deliver a copy of another event, or its own acknowledgement, onto a subject of this
+    # stream. The copy is a real event, but not one its publisher sent on this subject.
+    other_type = owner.happened.subject.rsplit(".", 1)[0] + "_elsewhere.v1"
+    copy = new_envelope(subject=other_type, source="/t", data={"n": 666}, aggregate=None, correlation_id=None)
+    await nc.jetstream().publish(owner.happened.subject, copy.to_json(), headers={"Nats-Msg-Id": copy.id})
+    await publish(nc, owner, 1)
+    tasks = running(consumer(pool, nc, owner, _record))
+    await eventually(lambda: _count(pool, 1), "the event after it handled")
+    await stop(tasks)
+    assert await _effects(pool) == [1], "the copy was not handled"
+    [dead] = await dead_letters(nc, owner)
+    assert json.loads(dead.data)["id"] == copy.id
+    reason = dead.headers["Dead-Letter-Reason"]
+    assert owner.happened.subject in reason and other_type in reason, reason
+
+
 async def test_a_failing_handler_is_retried_and_then_succeeds(pool, nc, owner, effects_table):
     attempts = []
 
