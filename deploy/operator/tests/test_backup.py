@@ -99,7 +99,8 @@ def test_every_command_in_the_container_is_an_argument_list_never_a_shell(tmp_pa
     assert code == 0, err
     for cmd, _kwargs in postgres.execs:
         assert isinstance(cmd, list) and cmd[0] not in ("sh", "bash"), cmd
-    dump = ["pg_dump", "-U", "postgres", "-Fc", f"--snapshot={SNAPSHOT}", "-d", "notify"]
+    # As the database's owner: never the superuser inside what a service may have planted things in.
+    dump = ["pg_dump", "-U", "notify", "-Fc", f"--snapshot={SNAPSHOT}", "-d", "notify"]
     assert dump in [cmd for cmd, _ in postgres.execs]
 
 
@@ -144,7 +145,7 @@ def test_restore_runs_when_the_services_are_stopped_and_a_drill_runs_beside_them
     (replaced,) = [cmd for cmd in commands if cmd[0] == "bash" and cmd[-1] == "meetings"]
     mark = replaced.pop(-2)
     assert replaced == ["bash", "-o", "pipefail", "-c", RESTORE_SCRIPT, "stackops-restore",
-                        "/tmp/stackops-meetings.dump", "postgres", "meetings"]
+                        "/tmp/stackops-meetings.dump", "meetings", "meetings"]
     assert re.fullmatch(r"[0-9a-f]{32}", mark), "the run's own mark, which nothing can know"
     assert "--single-transaction" in RESTORE_SCRIPT and "ON_ERROR_STOP=1" in RESTORE_SCRIPT
     assert RESTORE_SCRIPT.index("DROP SCHEMA IF EXISTS public CASCADE") < RESTORE_SCRIPT.rindex("-f - ")

@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 
 from backbone.embedded import EmbeddedPostgres
+from stackops import status
 from stackops.backup import BackupFailed, _replace, backup, restore
 
 # The container's /tmp, where stackops puts and reads its files, is this folder.
@@ -145,3 +146,108 @@ async def test_a_dump_that_cannot_be_read_to_its_end_leaves_the_database_as_it_w
         assert await conn.fetchval("SELECT array_agg(version) FROM schema_migrations") == [1]
     finally:
         await conn.close()
+
+
+# What a service broken into can leave in the database it owns, waiting for the operator's tools to
+# run it with their privileges: it makes its role a superuser, quietly, and lets the tool go on.
+PWN = """
+CREATE FUNCTION public.pwn() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('is_superuser') = 'on' THEN
+        BEGIN
+            EXECUTE format('ALTER ROLE %I SUPERUSER', '{role}');
+        EXCEPTION WHEN OTHERS THEN
+            -- A read-only transaction stops this one statement, not the rest a superuser may do.
+            RAISE EXCEPTION 'the planted function ran with a superuser''s rights';
+        END;
+    END IF;
+    RETURN true;
+END $$;
+"""
+
+
+async def _plant(pg_server: EmbeddedPostgres, name: str, *statements: str) -> None:
+    conn = await asyncpg.connect(pg_server.dsn(name), user=name)
+    try:
+        await conn.execute(PWN.format(role=name))
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _is_superuser(pg_server: EmbeddedPostgres, name: str) -> bool:
+    admin = await asyncpg.connect(pg_server.dsn())
+    try:
+        return bool(await admin.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = $1", name))
+    finally:
+        await admin.close()
+
+
+# The backup counts each table's rows with `'table' || '=' || count(*)`: an operator of the
+# service's own, more specific than PostgreSQL's, runs its function.
+HIJACKED_CONCATENATION = (
+    "CREATE FUNCTION public.cat(text, bigint) RETURNS text LANGUAGE sql AS $$ SELECT $1 || $2::text"
+    " WHERE public.pwn() $$",
+    "CREATE OPERATOR public.|| (LEFTARG = text, RIGHTARG = bigint, FUNCTION = public.cat)",
+)
+# Restoring a row checks the table's constraints: a check of the service's own runs its function.
+CHECKED_BY_ITS_OWN_FUNCTION = (
+    "CREATE TABLE trap (x int CHECK (public.pwn()))",
+    "INSERT INTO trap VALUES (1)",
+)
+
+
+async def test_a_backup_runs_nothing_a_service_left_in_its_database_with_more_than_its_own_rights(
+    pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path
+) -> None:
+    name = service_database
+    await _plant(pg_server, name, *HIJACKED_CONCATENATION)
+    postgres = LocalPostgres(pg_server, [name], tmp_path / "container-tmp")
+    (tmp_path / "container-tmp").mkdir()
+    try:
+        backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
+    finally:
+        postgres.close()
+    assert not await _is_superuser(pg_server, name)
+
+
+@pytest.mark.parametrize("drill", [True, False], ids=["drill", "restore"])
+async def test_a_restore_runs_nothing_from_the_dump_with_more_than_the_services_own_rights(
+    pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path, drill: bool
+) -> None:
+    name = service_database
+    await _plant(pg_server, name, *CHECKED_BY_ITS_OWN_FUNCTION)
+    postgres = LocalPostgres(pg_server, [name], tmp_path / "container-tmp")
+    (tmp_path / "container-tmp").mkdir()
+    try:
+        backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
+        assert not await _is_superuser(pg_server, name)
+        restore(postgres, tmp_path / "backup", io.StringIO(), drill=drill)  # type: ignore[arg-type]
+    finally:
+        postgres.close()
+    assert not await _is_superuser(pg_server, name)
+    if drill:
+        admin = await asyncpg.connect(pg_server.dsn())
+        try:
+            drills = "SELECT count(*) FROM pg_database WHERE datname LIKE 'restore_drill_%'"
+            assert await admin.fetchval(drills) == 0, "the drill's copy is dropped"
+        finally:
+            await admin.close()
+
+
+async def test_status_counts_an_outbox_without_running_what_the_service_put_in_its_place(
+    pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path
+) -> None:
+    name = service_database
+    await _plant(
+        pg_server, name,
+        "CREATE VIEW outbox AS SELECT now() AS published_at, now() AS set_aside_at WHERE public.pwn()",
+    )  # fmt: skip
+    postgres = LocalPostgres(pg_server, [name], tmp_path)
+    try:
+        [row] = status.outbox_rows(postgres, [name])  # type: ignore[arg-type]
+    finally:
+        postgres.close()
+    assert row.backlog == 0
+    assert not await _is_superuser(pg_server, name)

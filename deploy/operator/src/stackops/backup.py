@@ -89,6 +89,19 @@ def service_databases(postgres: Container) -> list[str]:
     return names
 
 
+def owner_of(database: str) -> str:
+    """The service's role, which owns its database (10-databases.sh: a role of the database's name).
+
+    Everything stackops runs inside a service's database (counts, dumps, restores) runs as this role:
+    the database holds whatever the service put there, and a service broken into can leave functions,
+    operators, views or constraints that run with the rights of whoever reads or restores it. As the
+    superuser they would make the role a superuser, or run programs in the container; as the owner
+    they can do nothing the service could not do already. The superuser only connects to `postgres`
+    (roles, the snapshot session's end, databases made and dropped), where no service can put anything.
+    """
+    return database
+
+
 def _run(postgres: Container, argv: list[str], what: str) -> bytes:
     """`argv` in the container as the superuser; its standard output, or BackupFailed with its errors."""
     code, (output, errors) = postgres.exec_run(argv, stdout=True, stderr=True, demux=True, user=SUPERUSER)
@@ -154,7 +167,7 @@ def backup(postgres: Container, folder: Path, out: TextIO) -> list[Path]:
         for database in databases:
             with _held_snapshot(postgres, database) as snapshot:
                 rows[database] = _parse_counts(row_counts(postgres, database, snapshot=snapshot))
-                argv = ["pg_dump", "-U", SUPERUSER, "-Fc", f"--snapshot={snapshot}", "-d", database]
+                argv = ["pg_dump", "-U", owner_of(database), "-Fc", f"--snapshot={snapshot}", "-d", database]
                 data = _checked_dump(_run(postgres, argv, f"Dumping {database}"), database)
             _write_private(scratch / f"{database}.dump", data)
             files[f"{database}.dump"] = _entry(data)
@@ -192,7 +205,7 @@ class _held_snapshot:  # noqa: N801 (a context manager, used as `with _held_snap
         argv = [
             "psql",
             "-U",
-            SUPERUSER,
+            owner_of(self.database),
             "-X",
             "-q",
             "-At",
@@ -301,9 +314,12 @@ def _put(postgres: Container, name: str, data: bytes) -> str:
     return f"/tmp/{name}"
 
 
-def row_counts(postgres: Container, database: str, *, snapshot: str | None = None) -> str:
+def row_counts(
+    postgres: Container, database: str, *, snapshot: str | None = None, role: str | None = None
+) -> str:
     """`schema.table=rows` for every table, comma-separated, in the order of the table names; in the
-    exported `snapshot` when given (the one pg_dump dumps)."""
+    exported `snapshot` when given (the one pg_dump dumps). As `role`, by default the database's
+    owner (see owner_of)."""
     sql = _COUNT_ROWS
     if snapshot is not None:
         if not _SNAPSHOT.match(snapshot):
@@ -315,7 +331,8 @@ def row_counts(postgres: Container, database: str, *, snapshot: str | None = Non
     script = _put(postgres, "stackops-count.sql", sql.encode())
     counted = _run(
         postgres,
-        ["psql", "-U", SUPERUSER, "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-f", script, "-d", database],
+        ["psql", "-U", role or owner_of(database), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-f", script,
+         "-d", database],
         f"Counting {database}",
     )
     postgres.exec_run(["rm", "-f", script], user="root")
@@ -366,14 +383,19 @@ def _restore_one(
         if drill:
             scratch = f"restore_drill_{database}"
             _run(postgres, ["dropdb", "-U", SUPERUSER, "--if-exists", scratch], f"Dropping {scratch}")
-            _run(postgres, ["createdb", "-U", SUPERUSER, scratch], f"Creating {scratch}")
+            # The service's role owns the copy and restores it (see owner_of); no other role may connect.
+            role = owner_of(database)
+            _run(postgres, ["createdb", "-U", SUPERUSER, "-O", role, scratch], f"Creating {scratch}")
+            revoke = f"REVOKE ALL ON DATABASE {scratch} FROM PUBLIC"
+            closing = ["psql", "-U", SUPERUSER, "-X", "-q", "-c", revoke, "-d", "postgres"]
+            _run(postgres, closing, f"Closing {scratch}")
             try:
                 _run(
                     postgres,
-                    ["pg_restore", "-U", SUPERUSER, "--no-owner", "-d", scratch, inside],
+                    ["pg_restore", "-U", role, "--no-owner", "-d", scratch, inside],
                     f"Restoring {database}",
                 )
-                restored = _parse_counts(row_counts(postgres, scratch))
+                restored = _parse_counts(row_counts(postgres, scratch, role=role))
                 if restored != dict(recorded or {}):
                     raise BackupFailed(
                         f"The restored copy of {database} differs from what the backup held when it was "
@@ -428,7 +450,7 @@ def _replace(postgres: Container, database: str, dump: str) -> None:
         postgres,
         [
             "bash", "-o", "pipefail", "-c", RESTORE_SCRIPT, "stackops-restore",
-            dump, SUPERUSER, secrets.token_hex(16), database,
+            dump, owner_of(database), secrets.token_hex(16), database,
         ],
         f"Restoring {database}",
     )

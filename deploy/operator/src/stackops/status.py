@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from stackops.backup import owner_of
 from stackops.compose import Container, replica_of, service_of
 
 # Health that counts as fine: healthy, or no healthcheck at all (e.g. mailpit).
@@ -188,7 +189,10 @@ def outbox_rows(postgres: Container, databases: Sequence[str]) -> list[OutboxRow
     rows = []
     for database in databases:
         code, raw = postgres.exec_run(
-            ["psql", "-U", "postgres", "-d", database, "-At", "-F", " ", "-c", _OUTBOX], user="postgres"
+            # As the database's owner, never the superuser: the service may have put anything in
+            # its database, an `outbox` view calling its own function too (see backup.owner_of).
+            ["psql", "-U", owner_of(database), "-X", "-d", database, "-At", "-F", " ", "-c", _OUTBOX],
+            user="postgres",
         )
         counts = _output(raw).split()
         if code == 0 and len(counts) == 2 and all(c.isdigit() for c in counts):
