@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,29 @@ def test_every_command_in_the_container_is_an_argument_list_never_a_shell(tmp_pa
     for cmd, _kwargs in postgres.execs:
         assert isinstance(cmd, list) and cmd[0] not in ("sh", "bash"), cmd
     # As the database's owner: never the superuser inside what a service may have planted things in.
-    dump = ["pg_dump", "-U", "notify", "-Fc", f"--snapshot={SNAPSHOT}", "-d", "notify"]
+    dump = [
+        "pg_dump", "-U", "notify", "-Fc", "--lock-wait-timeout=60s", f"--snapshot={SNAPSHOT}", "-d", "notify"
+    ]  # fmt: skip
     assert dump in [cmd for cmd, _ in postgres.execs]
+
+
+def test_every_file_of_a_backup_and_its_folder_reach_the_disk_before_it_counts_as_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    code, _, err = _run(Source(_postgres()), "backup", str(tmp_path / "b"))
+    assert code == 0, err
+    made = tmp_path / "b"
+    names = {Path(p).name for p in synced}
+    assert {p.name for p in made.iterdir()} <= names, "every file, before the manifest names it"
+    assert str(tmp_path) in synced, "and the rename of the finished folder into place"
 
 
 def test_a_database_name_that_is_no_plain_name_is_refused_before_anything_runs(tmp_path: Path) -> None:

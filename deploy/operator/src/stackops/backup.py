@@ -41,6 +41,9 @@ from typing import TextIO
 from stackops.compose import Container, service_of
 
 SUPERUSER = "postgres"
+# pg_dump gives up on a table it cannot lock within this (a restore running beside it, say) instead
+# of waiting, with the snapshot session held open, for as long as the lock is held.
+LOCK_WAIT = "60s"
 MANIFEST = "manifest.json"
 # How every file of pg_dump's custom format begins.
 CUSTOM_FORMAT = b"PGDMP"
@@ -128,6 +131,19 @@ def is_running(postgres: Container) -> None:
 def _write_private(path: Path, data: bytes) -> None:
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
         file.write(data)
+        # On the disk before the manifest says the backup is whole: a power cut must not leave a
+        # finished-looking folder with a file cut short.
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    """The folder's entries (its files' names, a rename into it) on the disk too."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _checked_dump(data: bytes, database: str) -> bytes:
@@ -167,7 +183,10 @@ def backup(postgres: Container, folder: Path, out: TextIO) -> list[Path]:
         for database in databases:
             with _held_snapshot(postgres, database) as snapshot:
                 rows[database] = _parse_counts(row_counts(postgres, database, snapshot=snapshot))
-                argv = ["pg_dump", "-U", owner_of(database), "-Fc", f"--snapshot={snapshot}", "-d", database]
+                argv = [
+                    "pg_dump", "-U", owner_of(database), "-Fc", f"--lock-wait-timeout={LOCK_WAIT}",
+                    f"--snapshot={snapshot}", "-d", database,
+                ]  # fmt: skip
                 data = _checked_dump(_run(postgres, argv, f"Dumping {database}"), database)
             _write_private(scratch / f"{database}.dump", data)
             files[f"{database}.dump"] = _entry(data)
@@ -176,9 +195,11 @@ def backup(postgres: Container, folder: Path, out: TextIO) -> list[Path]:
         # copy with (never the live database, which goes on changing).
         manifest = {"databases": databases, "files": files, "rows": rows}
         _write_private(scratch / MANIFEST, json.dumps(manifest, indent=2).encode())
+        _sync_folder(scratch)
         if folder.exists():
             folder.rmdir()  # empty, as checked above
         scratch.rename(folder)
+        _sync_folder(folder.parent)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
