@@ -156,6 +156,19 @@ def test_streams_are_provisioned_by_the_migrate_one_shots_as_ops_and_only_checke
     assert set(services["events"]["depends_on"]) == {"postgres", "nats", "events-provision"}
 
 
+def test_each_services_stream_is_capped_so_that_all_of_them_leave_room_in_the_nats_store(tmp_path):
+    services = _parsed(_config(tmp_path, dev=False))["services"]
+    store = re.search(r"max_file_store:\s*(\d+)GB", (ROOT / "deploy" / "nats.conf").read_text())
+    assert store is not None
+    capped = 0
+    for name in ("meetings", "events", "volunteers", "notify", "gateway"):
+        limit = int(services[f"{name}-migrate"]["environment"][f"{name.upper()}_STREAM_MAX_BYTES"])
+        assert limit > 0, f"{name}'s stream has no size limit"
+        capped += limit
+    # One service flooding its own stream stops only its own publishing; the dead letters keep room.
+    assert capped <= 0.75 * int(store.group(1)) * 1000**3
+
+
 def test_the_cluster_routes_need_a_password(tmp_path):
     env = envfile.values(images={}, publish="127.0.0.1:8000", project="delaktigconfig")
     path = envfile.write(tmp_path / "cluster.env", env)
