@@ -177,7 +177,11 @@ def test_restore_runs_when_the_services_are_stopped_and_a_drill_runs_beside_them
 
 
 def _restores(postgres: Fake) -> list[Any]:
-    return [cmd for cmd, _ in postgres.execs if cmd[0] in ("pg_restore", "createdb", "dropdb")]
+    return [
+        cmd for cmd, _ in postgres.execs
+        if cmd[0] in ("pg_restore", "dropdb")
+        or (cmd[0] == "psql" and any("CREATE DATABASE" in a for a in cmd))
+    ]  # fmt: skip
 
 
 def test_a_backup_that_fails_half_way_leaves_nothing_a_restore_would_take(tmp_path: Path) -> None:
@@ -319,3 +323,17 @@ def test_a_snapshot_that_is_never_named_fails_the_backup_and_ends_its_session(
     assert any("pg_terminate_backend" in " ".join(cmd) for cmd, _ in postgres.execs)
     assert not any(cmd[0] == "pg_dump" for cmd, _ in postgres.execs)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_drills_copy_accepts_no_connection_until_no_other_role_may_connect(folder: Path) -> None:
+    postgres = _postgres()
+    code, _, err = _run(Source(postgres, Fake("meetings")), "restore", str(folder), "--drill")
+    assert code == 0, err
+    (made, _notify) = [cmd for cmd, _ in postgres.execs if any("CREATE DATABASE" in a for a in cmd)]
+    steps = [a for a in made if a.startswith(("CREATE", "REVOKE", "ALTER"))]
+    assert steps == [
+        "CREATE DATABASE restore_drill_meetings OWNER meetings ALLOW_CONNECTIONS false",
+        "REVOKE ALL ON DATABASE restore_drill_meetings FROM PUBLIC",
+        "ALTER DATABASE restore_drill_meetings ALLOW_CONNECTIONS true",
+    ]
+    assert made[made.index("-d") + 1] == "postgres", "made from the superuser's own database"

@@ -41,6 +41,8 @@ from typing import TextIO
 from stackops.compose import Container, service_of
 
 SUPERUSER = "postgres"
+# A drill's copy is dropped even with a session still in it.
+_DROP = ["dropdb", "-U", SUPERUSER, "--if-exists", "--force"]
 # pg_dump gives up on a table it cannot lock within this (a restore running beside it, say) instead
 # of waiting, with the snapshot session held open, for as long as the lock is held.
 LOCK_WAIT = "60s"
@@ -403,13 +405,21 @@ def _restore_one(
     try:
         if drill:
             scratch = f"restore_drill_{database}"
-            _run(postgres, ["dropdb", "-U", SUPERUSER, "--if-exists", scratch], f"Dropping {scratch}")
-            # The service's role owns the copy and restores it (see owner_of); no other role may connect.
+            _run(postgres, [*_DROP, scratch], f"Dropping {scratch}")
+            # The service's role owns the copy and restores it (see owner_of). Made accepting no
+            # connection, and opened only once PUBLIC may not connect: no other role ever gets in
+            # (a session that got in before a REVOKE would stay). Plain identifiers (_DATABASE_NAME).
             role = owner_of(database)
-            _run(postgres, ["createdb", "-U", SUPERUSER, "-O", role, scratch], f"Creating {scratch}")
-            revoke = f"REVOKE ALL ON DATABASE {scratch} FROM PUBLIC"
-            closing = ["psql", "-U", SUPERUSER, "-X", "-q", "-c", revoke, "-d", "postgres"]
-            _run(postgres, closing, f"Closing {scratch}")
+            _run(
+                postgres,
+                [
+                    "psql", "-U", SUPERUSER, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "postgres",
+                    "-c", f"CREATE DATABASE {scratch} OWNER {role} ALLOW_CONNECTIONS false",
+                    "-c", f"REVOKE ALL ON DATABASE {scratch} FROM PUBLIC",
+                    "-c", f"ALTER DATABASE {scratch} ALLOW_CONNECTIONS true",
+                ],
+                f"Creating {scratch}",
+            )  # fmt: skip
             try:
                 _run(
                     postgres,
@@ -426,7 +436,7 @@ def _restore_one(
                     )
                 print(f"{database}: restores ({len(restored)} tables, the rows the backup held).", file=out)
             finally:
-                _run(postgres, ["dropdb", "-U", SUPERUSER, "--if-exists", scratch], f"Dropping {scratch}")
+                _run(postgres, [*_DROP, scratch], f"Dropping {scratch}")
         else:
             _replace(postgres, database, inside)
             print(f"{database}: restored.", file=out)

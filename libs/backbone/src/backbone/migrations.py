@@ -140,7 +140,8 @@ async def _apply(
                     "INSERT INTO schema_migrations (version, checksum) VALUES ($1, $2)", m.version, m.checksum
                 )
             return
-        except asyncpg.LockNotAvailableError:
+        # A deadlock with a service's transaction, which PostgreSQL ended by failing this one: its turn again.
+        except (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError):
             pause = _PAUSES[min(attempt, len(_PAUSES) - 1)]
             if time.monotonic() + pause > deadline:
                 raise MigrationError(

@@ -115,3 +115,21 @@ async def test_a_migration_that_cannot_get_its_lock_gives_up_saying_why_and_chan
     conn = await asyncpg.connect(dsn)
     assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 1
     await conn.close()
+
+
+async def test_a_migration_chosen_to_end_a_deadlock_with_a_service_is_tried_again(pg_server):
+    dsn = pg_server.dsn("mig_deadlock")
+    await ensure_database(dsn)
+    await migrate(dsn, [_m(1, "CREATE TABLE a (x int); CREATE TABLE b (x int)")])
+    service = await asyncpg.connect(dsn)
+    try:
+        await service.execute("BEGIN; LOCK TABLE b IN ACCESS EXCLUSIVE MODE")
+        step = _m(2, "LOCK TABLE a IN ACCESS EXCLUSIVE MODE; LOCK TABLE b IN ACCESS EXCLUSIVE MODE")
+        migrating = asyncio.create_task(migrate(dsn, [step], lock_timeout=5.0))
+        await asyncio.sleep(0.5)  # the migration holds a and waits for b
+        # The service now wants a: a cycle. PostgreSQL ends it by failing the one that waited first.
+        await service.execute("LOCK TABLE a IN ACCESS EXCLUSIVE MODE")
+        await service.execute("COMMIT")
+        assert await asyncio.wait_for(migrating, 30) == ["svc/0002_step.sql"]
+    finally:
+        await service.close()
