@@ -33,7 +33,7 @@ from pydantic import BaseModel, ValidationError
 
 from backbone.correlation import bind_request_id
 from backbone.db import CONNECTION_ERRORS, run_in_transaction
-from backbone.envelope import BadEnvelope, Envelope, parse_envelope
+from backbone.envelope import BadEnvelope, Envelope, parse_envelope, type_of
 from backbone.logs import get_logger
 from backbone.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_HANDLED
 from backbone.outbox import AGGREGATE_HEADER
@@ -115,13 +115,6 @@ class _Place:
 
     order: _Order
     applied: int = 0
-
-
-def _named_subject(env: Envelope) -> str | None:
-    try:
-        return env.nats_subject
-    except ValueError:
-        return None
 
 
 class Consumer:
@@ -402,7 +395,7 @@ class Consumer:
         except BadEnvelope as exc:
             await self._dead_letter(msg, f"Not a readable event: {exc}")
             return
-        if _named_subject(env) != msg.subject:
+        if env.type != type_of(msg.subject):
             # Its publisher sends each event on the subject its type names, and only under its own
             # prefix (NATS authorization). One found elsewhere came another way: a reply subject,
             # which NATS does not check against permissions, can have JetStream put a copy of an
