@@ -11,6 +11,7 @@ import os
 import subprocess
 import tarfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,24 +87,30 @@ async def service_database(pg_server: EmbeddedPostgres) -> Any:
     await admin.close()
 
 
+@pytest.fixture
+def postgres(pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path) -> Iterator[LocalPostgres]:
+    """The postgres container of a stack with the service's database, its /tmp in `container-tmp`."""
+    (tmp_path / "container-tmp").mkdir()
+    container = LocalPostgres(pg_server, [service_database], tmp_path / "container-tmp")
+    try:
+        yield container
+    finally:
+        container.close()
+
+
 async def test_a_backup_from_before_a_migration_restores_to_exactly_what_it_held(
-    pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path
+    pg_server: EmbeddedPostgres, service_database: str, postgres: LocalPostgres, tmp_path: Path
 ) -> None:
     name = service_database
-    postgres = LocalPostgres(pg_server, [name], tmp_path / "container-tmp")
-    (tmp_path / "container-tmp").mkdir()
-    try:
-        backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
-        # An upgrade after the backup: migration 2 adds a table, and a minute is written.
-        conn = await asyncpg.connect(pg_server.dsn(name), user=name)
-        await conn.execute("CREATE TABLE decisions (id int PRIMARY KEY)")
-        await conn.execute("INSERT INTO schema_migrations VALUES (2)")
-        await conn.execute("INSERT INTO minutes VALUES (2, 'Skrivet efter säkerhetskopian.')")
-        await conn.close()
+    backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
+    # An upgrade after the backup: migration 2 adds a table, and a minute is written.
+    conn = await asyncpg.connect(pg_server.dsn(name), user=name)
+    await conn.execute("CREATE TABLE decisions (id int PRIMARY KEY)")
+    await conn.execute("INSERT INTO schema_migrations VALUES (2)")
+    await conn.execute("INSERT INTO minutes VALUES (2, 'Skrivet efter säkerhetskopian.')")
+    await conn.close()
 
-        restore(postgres, tmp_path / "backup", io.StringIO(), drill=False)  # type: ignore[arg-type]
-    finally:
-        postgres.close()
+    restore(postgres, tmp_path / "backup", io.StringIO(), drill=False)  # type: ignore[arg-type]
 
     conn = await asyncpg.connect(pg_server.dsn(name), user=name)
     try:
@@ -123,23 +130,17 @@ async def test_a_backup_from_before_a_migration_restores_to_exactly_what_it_held
 
 
 async def test_a_dump_that_cannot_be_read_to_its_end_leaves_the_database_as_it_was(
-    pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path
+    pg_server: EmbeddedPostgres, service_database: str, postgres: LocalPostgres, tmp_path: Path
 ) -> None:
     # The dump's statements are streamed into psql (no copy of them on the container's tmpfs, which
     # is memory): psql must not commit what came before pg_restore stopped half way.
     name = service_database
-    container_tmp = tmp_path / "container-tmp"
-    container_tmp.mkdir()
-    postgres = LocalPostgres(pg_server, [name], container_tmp)
-    try:
-        backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
-        whole = (tmp_path / "backup" / f"{name}.dump").read_bytes()
-        # Cut inside the table data, after the table of contents and the schema.
-        (container_tmp / "cut.dump").write_bytes(whole[: len(whole) - 40])
-        with pytest.raises(BackupFailed):
-            _replace(postgres, name, f"{CONTAINER_TMP}cut.dump")  # type: ignore[arg-type]
-    finally:
-        postgres.close()
+    backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
+    whole = (tmp_path / "backup" / f"{name}.dump").read_bytes()
+    # Cut inside the table data, after the table of contents and the schema.
+    (tmp_path / "container-tmp" / "cut.dump").write_bytes(whole[: len(whole) - 40])
+    with pytest.raises(BackupFailed):
+        _replace(postgres, name, f"{CONTAINER_TMP}cut.dump")  # type: ignore[arg-type]
     conn = await asyncpg.connect(pg_server.dsn(name), user=name)
     try:
         assert await conn.fetchval("SELECT array_agg(id) FROM minutes") == [1]
@@ -199,33 +200,23 @@ CHECKED_BY_ITS_OWN_FUNCTION = (
 
 
 async def test_a_backup_runs_nothing_a_service_left_in_its_database_with_more_than_its_own_rights(
-    pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path
+    pg_server: EmbeddedPostgres, service_database: str, postgres: LocalPostgres, tmp_path: Path
 ) -> None:
     name = service_database
     await _plant(pg_server, name, *HIJACKED_CONCATENATION)
-    postgres = LocalPostgres(pg_server, [name], tmp_path / "container-tmp")
-    (tmp_path / "container-tmp").mkdir()
-    try:
-        backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
-    finally:
-        postgres.close()
+    backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
     assert not await _is_superuser(pg_server, name)
 
 
 @pytest.mark.parametrize("drill", [True, False], ids=["drill", "restore"])
 async def test_a_restore_runs_nothing_from_the_dump_with_more_than_the_services_own_rights(
-    pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path, drill: bool
+    pg_server: EmbeddedPostgres, service_database: str, postgres: LocalPostgres, tmp_path: Path, drill: bool
 ) -> None:
     name = service_database
     await _plant(pg_server, name, *CHECKED_BY_ITS_OWN_FUNCTION)
-    postgres = LocalPostgres(pg_server, [name], tmp_path / "container-tmp")
-    (tmp_path / "container-tmp").mkdir()
-    try:
-        backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
-        assert not await _is_superuser(pg_server, name)
-        restore(postgres, tmp_path / "backup", io.StringIO(), drill=drill)  # type: ignore[arg-type]
-    finally:
-        postgres.close()
+    backup(postgres, tmp_path / "backup", io.StringIO())  # type: ignore[arg-type]
+    assert not await _is_superuser(pg_server, name)
+    restore(postgres, tmp_path / "backup", io.StringIO(), drill=drill)  # type: ignore[arg-type]
     assert not await _is_superuser(pg_server, name)
     if drill:
         admin = await asyncpg.connect(pg_server.dsn())
@@ -237,17 +228,13 @@ async def test_a_restore_runs_nothing_from_the_dump_with_more_than_the_services_
 
 
 async def test_status_counts_an_outbox_without_running_what_the_service_put_in_its_place(
-    pg_server: EmbeddedPostgres, service_database: str, tmp_path: Path
+    pg_server: EmbeddedPostgres, service_database: str, postgres: LocalPostgres
 ) -> None:
     name = service_database
     await _plant(
         pg_server, name,
         "CREATE VIEW outbox AS SELECT now() AS published_at, now() AS set_aside_at WHERE public.pwn()",
     )  # fmt: skip
-    postgres = LocalPostgres(pg_server, [name], tmp_path)
-    try:
-        [row] = status.outbox_rows(postgres, [name])  # type: ignore[arg-type]
-    finally:
-        postgres.close()
+    [row] = status.outbox_rows(postgres, [name])  # type: ignore[arg-type]
     assert row.backlog == 0
     assert not await _is_superuser(pg_server, name)
